@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+
+	"github.com/netlog-go/netlog/receive"
+)
+
+type serveFlags struct {
+	tcp, udp, unix, unixgram string
+	format                   string
+	maxFrame                 int
+}
+
+func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
+	f := &serveFlags{}
+	fs := flag.NewFlagSet("netlog serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.tcp, "tcp", "127.0.0.1:9020", "TCP `address` for length-prefixed frames (Python's SocketHandler); empty disables")
+	fs.StringVar(&f.udp, "udp", "127.0.0.1:9021", "UDP `address` for one frame per datagram (Python's DatagramHandler); empty disables")
+	fs.StringVar(&f.unix, "unix", "", "Unix stream socket `path` for length-prefixed frames")
+	fs.StringVar(&f.unixgram, "unixgram", "", "Unix datagram socket `path` for one frame per datagram")
+	fs.StringVar(&f.format, "format", "text", "output `format`: text or json (one object per line)")
+	fs.IntVar(&f.maxFrame, "max-frame", receive.DefaultMaxFrame, "largest frame payload accepted, in `bytes`")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	case f.format != "text" && f.format != "json":
+		return nil, fmt.Errorf("--format %q: want text or json", f.format)
+	case f.maxFrame < 1:
+		return nil, fmt.Errorf("--max-frame %d: want a positive size", f.maxFrame)
+	}
+	return f, nil
+}
+
+// listener is one socket of netlog serve and how to serve it.
+type listener struct {
+	desc  string
+	serve func(context.Context) error
+	close func() error
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	f, err := parseServe(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "netlog serve:", err)
+		return 2
+	}
+	srv := &receive.Server{
+		Sink:     &receive.Printer{W: stdout, JSON: f.format == "json"},
+		MaxFrame: f.maxFrame,
+		OnRefuse: func(r receive.Report) { fmt.Fprintln(stderr, "netlog:", r) },
+	}
+	ls, err := open(f, srv)
+	if err != nil {
+		for _, l := range ls {
+			l.close()
+		}
+		fmt.Fprintln(stderr, "netlog serve:", err)
+		return 1
+	}
+	if len(ls) == 0 {
+		fmt.Fprintln(stderr, "netlog serve: every listener is disabled")
+		return 2
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, len(ls))
+	var wg sync.WaitGroup
+	for _, l := range ls {
+		fmt.Fprintln(stderr, "netlog: listening on", l.desc)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- l.serve(ctx)
+		}()
+	}
+	go func() { wg.Wait(); close(errs) }()
+	status := 0
+	for err := range errs {
+		if err != nil {
+			fmt.Fprintln(stderr, "netlog serve:", err)
+			status = 1
+			cancel() // one listener failing stops them all
+		}
+	}
+	for _, l := range ls {
+		l.close()
+	}
+	st := srv.Stats()
+	fmt.Fprintf(stderr, "netlog: stopped: %d records, %d frames refused\n", st.Records, sum(st.Refused))
+	return status
+}
+
+func sum(m map[receive.Reason]uint64) (n uint64) {
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// open opens every listener that f enables; on error it returns those
+// already open so that the caller closes them.
+func open(f *serveFlags, srv *receive.Server) ([]listener, error) {
+	var ls []listener
+	stream := func(network, addr string) error {
+		if addr == "" {
+			return nil
+		}
+		if network == "unix" {
+			removeStale(addr)
+		}
+		ln, err := net.Listen(network, addr)
+		if err != nil {
+			return err
+		}
+		ls = append(ls, listener{
+			desc:  network + " " + ln.Addr().String(),
+			serve: func(ctx context.Context) error { return srv.ServeStream(ctx, ln) },
+			close: ln.Close,
+		})
+		return nil
+	}
+	packet := func(network, addr string) error {
+		if addr == "" {
+			return nil
+		}
+		if network == "unixgram" {
+			removeStale(addr)
+		}
+		pc, err := net.ListenPacket(network, addr)
+		if err != nil {
+			return err
+		}
+		ls = append(ls, listener{
+			desc:  network + " " + pc.LocalAddr().String(),
+			serve: func(ctx context.Context) error { return srv.ServePacket(ctx, pc) },
+			close: func() error {
+				if network == "unixgram" {
+					os.Remove(addr)
+				}
+				return pc.Close()
+			},
+		})
+		return nil
+	}
+	for _, err := range []error{
+		stream("tcp", f.tcp), packet("udp", f.udp),
+		stream("unix", f.unix), packet("unixgram", f.unixgram),
+	} {
+		if err != nil {
+			return ls, err
+		}
+	}
+	return ls, nil
+}
+
+// removeStale removes a socket file that no process listens on any more
+// (left by a crash), so that listening on its path succeeds. Anything
+// else at the path is left alone, and Listen reports it.
+func removeStale(path string) {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode()&os.ModeSocket == 0 {
+		return
+	}
+	for _, network := range []string{"unix", "unixgram"} {
+		if c, err := net.Dial(network, path); err == nil {
+			c.Close()
+			return
+		}
+	}
+	os.Remove(path)
+}

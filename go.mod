@@ -1,0 +1,3 @@
+module github.com/netlog-go/netlog
+
+go 1.25.0

@@ -1,0 +1,285 @@
+package netlog
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/netlog-go/netlog/pickle"
+	"github.com/netlog-go/netlog/record"
+	"github.com/netlog-go/netlog/transport"
+)
+
+// Handler is a slog.Handler that sends each record as one frame over a
+// network connection. It is safe for concurrent use.
+type Handler struct {
+	c      *core
+	pre    []byte   // attributes from WithAttrs, encoded
+	groups []string // groups from WithGroup
+	opened int      // how many of groups pre has opened
+}
+
+// core is what a handler and all handlers derived from it share.
+type core struct {
+	level     slog.Leveler
+	addSource bool
+	replace   record.Replacer
+	name      string
+	enc       record.Encoder
+	dest      string // "tcp 127.0.0.1:9020", for errors
+	link      *transport.Link
+	maxFrame  int // 0: no limit
+
+	handled, written, failed, tooLarge, bytes atomic.Uint64
+}
+
+// started stands in for the start of Python's logging module, from which
+// relativeCreated counts.
+var started = time.Now()
+
+var (
+	pid         = os.Getpid()
+	programName = filepath.Base(os.Args[0])
+)
+
+func newCore(o *Options, dest string, link *transport.Link, maxFrame int) (*core, error) {
+	if o == nil {
+		o = &Options{}
+	}
+	c := &core{
+		level: o.Level, addSource: o.AddSource, replace: o.ReplaceAttr,
+		name: o.Name, dest: dest, link: link, maxFrame: maxFrame,
+	}
+	if c.level == nil {
+		c.level = slog.LevelInfo
+	}
+	if c.name == "" {
+		c.name = programName
+	}
+	switch o.Codec {
+	case "", CodecPickle:
+		c.enc = pickle.Encoder
+	case CodecJSON:
+		c.enc = record.JSON
+	default:
+		return nil, fmt.Errorf("netlog: unknown codec %q (want %q or %q)", o.Codec, CodecPickle, CodecJSON)
+	}
+	return c, nil
+}
+
+// Enabled reports whether level is at or above the handler's Level.
+func (h *Handler) Enabled(_ context.Context, level slog.Level) bool {
+	return level >= h.c.level.Level()
+}
+
+// state is the per-record scratch space, pooled so that Handle does not
+// allocate in steady state.
+type state struct {
+	buf    []byte
+	entry  record.Entry
+	extras []slog.Attr
+}
+
+var statePool = sync.Pool{New: func() any { return &state{buf: make([]byte, 0, 1024)} }}
+
+// maxPooled keeps a rare huge record from pinning its buffer in the pool.
+const maxPooled = 64 << 10
+
+// Handle encodes r into one frame and writes it. An error means the record
+// was not delivered; it is also counted in Stats.
+func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
+	s := statePool.Get().(*state)
+	defer func() {
+		if cap(s.buf) <= maxPooled {
+			statePool.Put(s)
+		}
+	}()
+	s.buf = h.encode(s, r)
+	return h.c.send(ctx, s.buf)
+}
+
+func (c *core) send(ctx context.Context, frame []byte) error {
+	c.handled.Add(1)
+	if c.maxFrame > 0 && len(frame) > c.maxFrame {
+		c.failed.Add(1)
+		c.tooLarge.Add(1)
+		return fmt.Errorf("netlog: %s: %w: %d bytes, limit %d", c.dest, ErrTooLarge, len(frame), c.maxFrame)
+	}
+	if err := c.link.Write(ctx, frame); err != nil {
+		c.failed.Add(1)
+		return fmt.Errorf("netlog: %s: %w", c.dest, err)
+	}
+	c.written.Add(1)
+	c.bytes.Add(uint64(len(frame)))
+	return nil
+}
+
+// encode appends r as a whole frame to s.buf[:0].
+func (h *Handler) encode(s *state, r slog.Record) []byte {
+	enc := h.c.enc
+	e := &s.entry
+	s.extras = h.c.fill(e, &r, s.extras[:0])
+	b := transport.BeginFrame(s.buf[:0])
+	b = record.AppendHead(enc, b, e)
+	for _, a := range s.extras {
+		b = record.AppendAttr(enc, b, a, true, nil, nil)
+	}
+	b = append(b, h.pre...)
+	open := h.opened
+	if r.NumAttrs() > 0 {
+		mark := len(b)
+		b = h.openGroups(b)
+		start := len(b)
+		top := len(h.groups) == 0
+		r.Attrs(func(a slog.Attr) bool {
+			b = record.AppendAttr(enc, b, a, top, h.groups, h.c.replace)
+			return true
+		})
+		if len(b) == start {
+			b = b[:mark]
+		} else {
+			open = len(h.groups)
+		}
+	}
+	for range open {
+		b = enc.Close(b)
+	}
+	b = enc.End(b)
+	transport.EndFrame(b, 0)
+	clear(s.extras)
+	return b
+}
+
+// openGroups opens the groups that pre has not opened yet.
+func (h *Handler) openGroups(b []byte) []byte {
+	for i, g := range h.groups[h.opened:] {
+		if h.opened+i == 0 {
+			g = record.AttrKey(g)
+		}
+		b = h.c.enc.Open(h.c.enc.Key(b, g))
+	}
+	return b
+}
+
+// unknown source, as Python's findCaller reports it.
+const (
+	unknownFile = "(unknown file)"
+	unknownFunc = "(unknown function)"
+)
+
+// fill sets e's standard fields from r, applying ReplaceAttr to the
+// built-ins; replacements that fit no field are returned in extras.
+func (c *core) fill(e *record.Entry, r *slog.Record, extras []slog.Attr) []slog.Attr {
+	t, level, levelName, msg := r.Time, r.Level, "", r.Message
+	var src *slog.Source
+	if c.addSource && r.PC != 0 {
+		src = r.Source()
+	}
+	if rep := c.replace; rep != nil {
+		var a slog.Attr
+		if !t.IsZero() {
+			t = time.Time{}
+			if a = rep(nil, slog.Time(slog.TimeKey, r.Time)); a.Value.Kind() == slog.KindTime {
+				t = a.Value.Time()
+			} else if a.Key != "" {
+				extras = append(extras, a)
+			}
+		}
+		a = rep(nil, slog.Any(slog.LevelKey, level))
+		switch v := a.Value.Any(); {
+		case a.Key == "":
+		case a.Value.Kind() == slog.KindString:
+			levelName = a.Value.String()
+		default:
+			if l, ok := v.(slog.Level); ok {
+				level = l
+			} else {
+				extras = append(extras, a)
+			}
+		}
+		a = rep(nil, slog.String(slog.MessageKey, msg))
+		msg = ""
+		if a.Key != "" {
+			msg = a.Value.Resolve().String()
+		}
+		if src != nil {
+			a = rep(nil, slog.Any(slog.SourceKey, src))
+			src, _ = a.Value.Any().(*slog.Source)
+			if src == nil && a.Key != "" {
+				extras = append(extras, a)
+			}
+		}
+	}
+	*e = record.Entry{
+		Name: c.name, Msg: msg, Created: t, Process: pid, ProcessName: programName,
+		LevelNo: record.LevelNo(level), Pathname: unknownFile, Filename: unknownFile,
+		Module: unknownFile, FuncName: unknownFunc,
+	}
+	if levelName == "" {
+		levelName = record.LevelName(e.LevelNo)
+	}
+	e.LevelName = levelName
+	if !t.IsZero() {
+		e.Relative = float64(t.Sub(started)) / 1e6
+	}
+	if src != nil {
+		e.Pathname, e.Lineno = src.File, src.Line
+		e.Filename = path.Base(src.File)
+		e.Module = strings.TrimSuffix(e.Filename, path.Ext(e.Filename))
+		e.FuncName = src.Function[strings.LastIndexByte(src.Function, '/')+1:]
+	}
+	return extras
+}
+
+// WithAttrs returns a handler whose records carry attrs, encoded once now.
+func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if len(attrs) == 0 {
+		return h
+	}
+	h2 := *h
+	pre := slices.Clone(h.pre)
+	mark := len(pre)
+	pre = h.openGroups(pre)
+	start := len(pre)
+	for _, a := range attrs {
+		pre = record.AppendAttr(h.c.enc, pre, a, len(h.groups) == 0, h.groups, h.c.replace)
+	}
+	if len(pre) == start {
+		pre = pre[:mark]
+	} else {
+		h2.opened = len(h.groups)
+	}
+	h2.pre = pre
+	return &h2
+}
+
+// WithGroup returns a handler that puts later attributes in a nested dict.
+func (h *Handler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	h2 := *h
+	h2.groups = append(slices.Clip(h.groups), name)
+	return &h2
+}
+
+// Stats returns the handler's counters.
+func (h *Handler) Stats() Stats {
+	c := h.c
+	return Stats{
+		Handled: c.handled.Load(), Written: c.written.Load(), Failed: c.failed.Load(),
+		TooLarge: c.tooLarge.Load(), Bytes: c.bytes.Load(),
+		Connects: c.link.Connects(), ConnectFailures: c.link.ConnectFailures(),
+	}
+}
+
+// Close closes the connection. Records handled after Close reconnect.
+func (h *Handler) Close() error { return h.c.link.Close() }

@@ -1,0 +1,93 @@
+// Package netlog gives log/slog the network handlers of Python's
+// logging.handlers: a stream socket handler (TCP and Unix stream sockets)
+// and a datagram handler (UDP and Unix datagram sockets) whose frames
+// Python's logging receivers read, and that netlog's receiver
+// (package receive, command netlog serve) reads from Python and Go senders.
+//
+// A record travels as Python's SocketHandler sends it: a 4-byte big-endian
+// length, then a pickle (or, with CodecJSON, a JSON object) of the
+// LogRecord dict — name, msg, levelno, levelname, created, pathname, lineno,
+// funcName, process, … — with the slog attributes as extra keys and groups
+// as nested dicts. See package record for the field mapping.
+//
+// Handlers connect lazily and redial with exponential backoff. A record
+// that cannot be delivered is never dropped silently: Handle returns an
+// error and Stats counts it.
+package netlog
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/netlog-go/netlog/transport"
+)
+
+// Codec names the payload format of a frame.
+type Codec string
+
+// The payload formats. Both carry the same LogRecord dict.
+const (
+	CodecPickle Codec = "pickle" // Python's SocketHandler payload; the default
+	CodecJSON   Codec = "json"   // one JSON object
+)
+
+// Backoff is the reconnect policy shared by every handler: the zero value
+// means 1 s, doubling, capped at 30 s, with 20% jitter.
+type Backoff = transport.Backoff
+
+// DefaultMaxDatagram is the largest UDP payload over IPv4: 65535 less the
+// IP and UDP headers.
+const DefaultMaxDatagram = 65507
+
+// ErrTooLarge reports a record whose frame is over the datagram limit; it
+// is refused whole, never truncated.
+var ErrTooLarge = errors.New("record too large for one datagram")
+
+// ErrBackingOff reports a record refused while the handler waits to
+// redial a destination that failed.
+var ErrBackingOff = transport.ErrBackingOff
+
+// Options configure a handler. The first three fields mean what they mean
+// in slog.HandlerOptions. The zero Options are valid.
+type Options struct {
+	// Level is the minimum level logged; nil means slog.LevelInfo.
+	Level slog.Leveler
+	// AddSource fills pathname, filename, module, lineno and funcName from
+	// the caller. Without it they read "(unknown file)", 0 and
+	// "(unknown function)", as Python writes when it cannot find the caller.
+	AddSource bool
+	// ReplaceAttr rewrites attributes as in slog.HandlerOptions. For the
+	// built-ins: a returned attribute with an empty key removes the field;
+	// a time value replaces created, a slog.Level value the level, a string
+	// the levelname, a *slog.Source the source fields; msg takes any value's
+	// text. Any other replacement is sent as an attribute.
+	ReplaceAttr func(groups []string, a slog.Attr) slog.Attr
+	// Name is the logger name (Python's record.name); default: the base
+	// name of the program.
+	Name string
+	// Codec is the payload format; "" means CodecPickle.
+	Codec Codec
+	// DialTimeout bounds a connect attempt; default 1 s.
+	DialTimeout time.Duration
+	// WriteTimeout bounds a write; default 5 s. A context deadline given to
+	// Handle applies too.
+	WriteTimeout time.Duration
+	// Backoff is the reconnect policy.
+	Backoff Backoff
+	// MaxDatagram is the largest datagram the datagram handler sends,
+	// length prefix included; 0 means DefaultMaxDatagram.
+	MaxDatagram int
+}
+
+// Stats are a handler's counters since it was made; handlers derived by
+// WithAttrs and WithGroup share them. Handled = Written + Failed.
+type Stats struct {
+	Handled         uint64 // records given to Handle at an enabled level
+	Written         uint64 // records written to the connection
+	Failed          uint64 // records not delivered; Handle returned an error
+	TooLarge        uint64 // of Failed, records over the datagram limit
+	Bytes           uint64 // bytes written, framing included
+	Connects        uint64 // connections opened
+	ConnectFailures uint64 // connect attempts that failed
+}

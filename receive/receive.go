@@ -1,0 +1,279 @@
+// Package receive accepts the frames that Python's SocketHandler and
+// DatagramHandler send, and netlog's handlers too, decodes each payload
+// (pickle or JSON, detected per frame) into a record.Entry and hands it to
+// a Sink.
+//
+// Nothing a peer sends can make the receiver run code or allocate beyond
+// MaxFrame: a length prefix over the limit is refused before anything is
+// read into memory, pickles are decoded as inert data (package pickle), and
+// a bad frame is reported with the peer's address and counted. The
+// connection that sent it is closed; every other peer keeps being served.
+package receive
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/netlog-go/netlog/pickle"
+	"github.com/netlog-go/netlog/record"
+	"github.com/netlog-go/netlog/transport"
+)
+
+// DefaultMaxFrame is the default limit on a frame's payload: 1 MiB.
+const DefaultMaxFrame = 1 << 20
+
+// DefaultDrain is how long a stopping server keeps reading what its peers
+// have already sent.
+const DefaultDrain = 500 * time.Millisecond
+
+// Sink takes decoded records. Write is called from many goroutines.
+type Sink interface {
+	Write(e *record.Entry) error
+}
+
+// SinkFunc adapts a function to a Sink.
+type SinkFunc func(e *record.Entry) error
+
+// Write calls f(e).
+func (f SinkFunc) Write(e *record.Entry) error { return f(e) }
+
+// Report describes a frame or connection the server refused.
+type Report struct {
+	Listener string // "tcp 127.0.0.1:9020"
+	Peer     string // the sender's address
+	Reason   Reason
+	Err      error
+}
+
+func (r Report) String() string {
+	return fmt.Sprintf("refused %s frame from %s on %s: %v", r.Reason, r.Peer, r.Listener, r.Err)
+}
+
+// Reason classifies a refusal.
+type Reason string
+
+// The reasons a frame is refused.
+const (
+	ReasonTooLarge  Reason = "oversized"   // length prefix over MaxFrame
+	ReasonTruncated Reason = "truncated"   // stream ended inside a frame
+	ReasonMismatch  Reason = "mismatched"  // datagram length disagrees with its prefix
+	ReasonUnsafe    Reason = "unsafe"      // pickle asks to import, call or build
+	ReasonMalformed Reason = "malformed"   // payload does not decode to a record
+	ReasonRead      Reason = "unreadable"  // read error on the connection
+	ReasonSink      Reason = "undelivered" // the Sink returned an error
+)
+
+// Server receives records. Set its fields before the first Serve call.
+type Server struct {
+	Sink     Sink
+	MaxFrame int           // payload limit; 0 means DefaultMaxFrame
+	Drain    time.Duration // 0 means DefaultDrain
+	// OnRefuse is told of every refusal; nil writes the report to stderr.
+	OnRefuse func(Report)
+
+	connections, frames, records atomic.Uint64
+	refused                      sync.Map // Reason → *atomic.Uint64
+}
+
+// Stats are a server's counters.
+type Stats struct {
+	Connections uint64            // stream connections accepted
+	Frames      uint64            // frames read, good or bad
+	Records     uint64            // records handed to the Sink
+	Refused     map[Reason]uint64 // refusals by reason
+}
+
+// Stats returns the server's counters.
+func (s *Server) Stats() Stats {
+	st := Stats{
+		Connections: s.connections.Load(), Frames: s.frames.Load(),
+		Records: s.records.Load(), Refused: map[Reason]uint64{},
+	}
+	s.refused.Range(func(k, v any) bool {
+		st.Refused[k.(Reason)] = v.(*atomic.Uint64).Load()
+		return true
+	})
+	return st
+}
+
+// Decode decodes one frame's payload: a JSON object if it starts with '{',
+// else a pickle.
+func Decode(payload []byte) (*record.Entry, error) {
+	if len(payload) > 0 && payload[0] == '{' {
+		return record.DecodeJSON(payload)
+	}
+	return pickle.Decode(payload)
+}
+
+func (s *Server) maxFrame() int {
+	if s.MaxFrame > 0 {
+		return s.MaxFrame
+	}
+	return DefaultMaxFrame
+}
+
+func (s *Server) refuse(listener, peer string, reason Reason, err error) {
+	c, _ := s.refused.LoadOrStore(reason, new(atomic.Uint64))
+	c.(*atomic.Uint64).Add(1)
+	r := Report{Listener: listener, Peer: peer, Reason: reason, Err: err}
+	if s.OnRefuse != nil {
+		s.OnRefuse(r)
+		return
+	}
+	fmt.Fprintln(os.Stderr, "netlog:", r)
+}
+
+// deliver decodes a payload and writes it to the Sink, reporting failures.
+func (s *Server) deliver(listener, peer string, payload []byte) bool {
+	e, err := Decode(payload)
+	if err != nil {
+		reason := ReasonMalformed
+		if errors.Is(err, pickle.ErrRefused) {
+			reason = ReasonUnsafe
+		}
+		s.refuse(listener, peer, reason, err)
+		return false
+	}
+	if err := s.Sink.Write(e); err != nil {
+		s.refuse(listener, peer, ReasonSink, err)
+		return false
+	}
+	s.records.Add(1)
+	return true
+}
+
+func name(a net.Addr) string { return a.Network() + " " + a.String() }
+
+// ServeStream accepts connections on ln and reads frames from each until
+// ctx is done. It then stops accepting, gives every connection Drain to
+// deliver what its peer has sent, closes them and returns nil.
+func (s *Server) ServeStream(ctx context.Context, ln net.Listener) error {
+	listener := name(ln.Addr())
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	conns := map[net.Conn]bool{}
+	stop := context.AfterFunc(ctx, func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for c := range conns {
+			c.SetReadDeadline(time.Now().Add(s.drain()))
+		}
+	})
+	defer stop()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			wg.Wait()
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("receive: accept on %s: %w", listener, err)
+		}
+		s.connections.Add(1)
+		mu.Lock()
+		conns[c] = true
+		if ctx.Err() != nil {
+			c.SetReadDeadline(time.Now().Add(s.drain()))
+		}
+		mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.serveConn(ctx, listener, c)
+			mu.Lock()
+			delete(conns, c)
+			mu.Unlock()
+		}()
+	}
+}
+
+func (s *Server) drain() time.Duration {
+	if s.Drain > 0 {
+		return s.Drain
+	}
+	return DefaultDrain
+}
+
+func (s *Server) serveConn(ctx context.Context, listener string, c net.Conn) {
+	defer c.Close()
+	peer := c.RemoteAddr().String()
+	if peer == "" || peer == "@" {
+		peer = "unix peer"
+	}
+	fr := transport.NewFrameReader(bufio.NewReaderSize(c, 64<<10), s.maxFrame())
+	for {
+		p, err := fr.Next()
+		if err != nil {
+			s.endConn(ctx, listener, peer, err)
+			return
+		}
+		s.frames.Add(1)
+		if !s.deliver(listener, peer, p) {
+			return
+		}
+	}
+}
+
+// endConn reports why a connection ended, unless it ended cleanly or the
+// server is stopping and its drain time ran out.
+func (s *Server) endConn(ctx context.Context, listener, peer string, err error) {
+	var ne net.Error
+	switch {
+	case err == io.EOF:
+	case ctx.Err() != nil && errors.As(err, &ne) && ne.Timeout():
+	case errors.Is(err, transport.ErrFrameTooLarge):
+		s.frames.Add(1)
+		s.refuse(listener, peer, ReasonTooLarge, err)
+	case errors.Is(err, transport.ErrTruncated):
+		s.frames.Add(1)
+		s.refuse(listener, peer, ReasonTruncated, err)
+	default:
+		s.refuse(listener, peer, ReasonRead, err)
+	}
+}
+
+// ServePacket reads one frame per datagram from pc until ctx is done, then
+// delivers what is already queued for up to Drain and returns nil.
+func (s *Server) ServePacket(ctx context.Context, pc net.PacketConn) error {
+	listener := name(pc.LocalAddr())
+	stop := context.AfterFunc(ctx, func() { pc.SetReadDeadline(time.Now().Add(s.drain())) })
+	defer stop()
+	// One byte more than the largest frame allowed shows a datagram that was
+	// cut short by the buffer as a prefix mismatch.
+	buf := make([]byte, transport.PrefixLen+min(s.maxFrame(), 1<<16)+1)
+	for {
+		n, addr, err := pc.ReadFrom(buf)
+		if err != nil {
+			var ne net.Error
+			if ctx.Err() != nil && errors.As(err, &ne) && ne.Timeout() {
+				return nil
+			}
+			return fmt.Errorf("receive: read on %s: %w", listener, err)
+		}
+		s.frames.Add(1)
+		peer := "unix peer"
+		if addr != nil {
+			peer = addr.String()
+		}
+		p, err := transport.SplitDatagram(buf[:n])
+		switch {
+		case err == nil && len(p) > s.maxFrame():
+			s.refuse(listener, peer, ReasonTooLarge, fmt.Errorf("%w: %d bytes", transport.ErrFrameTooLarge, len(p)))
+		case errors.Is(err, transport.ErrTruncated):
+			s.refuse(listener, peer, ReasonTruncated, err)
+		case err != nil:
+			s.refuse(listener, peer, ReasonMismatch, err)
+		default:
+			s.deliver(listener, peer, p)
+		}
+	}
+}

@@ -1,0 +1,68 @@
+package netlog
+
+import (
+	"context"
+	"fmt"
+	"net"
+
+	"github.com/netlog-go/netlog/transport"
+)
+
+// NewSocketHandler returns the handler Python calls SocketHandler: it sends
+// each record as one length-prefixed frame over a stream connection.
+// network is "tcp", "tcp4", "tcp6" or "unix"; address is "host:port" or a
+// socket path. Nothing is dialed until the first record, so a receiver that
+// is not up yet is not an error; a malformed address, an unknown network or
+// codec, or a bad Backoff are.
+func NewSocketHandler(network, address string, opts *Options) (*Handler, error) {
+	return newHandler(network, address, opts, true)
+}
+
+// NewDatagramHandler returns the handler Python calls DatagramHandler: it
+// sends each record as one datagram holding the same frame as
+// NewSocketHandler, length prefix included. network is "udp", "udp4",
+// "udp6" or "unixgram". A record whose frame is larger than
+// Options.MaxDatagram is refused with ErrTooLarge, never truncated.
+func NewDatagramHandler(network, address string, opts *Options) (*Handler, error) {
+	return newHandler(network, address, opts, false)
+}
+
+func newHandler(network, address string, opts *Options, stream bool) (*Handler, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	networks := []string{"udp", "udp4", "udp6", "unixgram"}
+	maxFrame := 0
+	if stream {
+		networks = []string{"tcp", "tcp4", "tcp6", "unix"}
+	} else {
+		maxFrame = opts.MaxDatagram
+		if maxFrame == 0 {
+			maxFrame = DefaultMaxDatagram
+		}
+		if maxFrame < transport.PrefixLen {
+			return nil, fmt.Errorf("netlog: MaxDatagram %d is too small for any frame", maxFrame)
+		}
+	}
+	if err := transport.CheckAddress(network, address, networks...); err != nil {
+		return nil, fmt.Errorf("netlog: %w", err)
+	}
+	var d net.Dialer
+	link, err := transport.NewLink(transport.Config{
+		Dial: func(ctx context.Context) (net.Conn, error) {
+			return d.DialContext(ctx, network, address)
+		},
+		DialTimeout:  opts.DialTimeout,
+		WriteTimeout: opts.WriteTimeout,
+		Backoff:      opts.Backoff,
+		Stream:       stream,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("netlog: %w", err)
+	}
+	c, err := newCore(opts, network+" "+address, link, maxFrame)
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{c: c}, nil
+}

@@ -1,0 +1,90 @@
+// Package transport carries encoded records over the network: the framing
+// shared by senders and the receiver, the reconnect policy (Backoff), and
+// Link, the one reconnecting connection every handler writes through.
+package transport
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// PrefixLen is the size of a frame's length prefix: Python's
+// struct.pack(">L", len(payload)).
+const PrefixLen = 4
+
+// ErrFrameTooLarge reports a frame longer than the limit in force.
+var ErrFrameTooLarge = errors.New("frame too large")
+
+// ErrTruncated reports a frame that ended before its announced length.
+var ErrTruncated = errors.New("truncated frame")
+
+// BeginFrame reserves the length prefix of a frame that starts at len(b).
+func BeginFrame(b []byte) []byte { return append(b, 0, 0, 0, 0) }
+
+// EndFrame writes the length prefix of the frame that starts at b[start].
+func EndFrame(b []byte, start int) {
+	binary.BigEndian.PutUint32(b[start:], uint32(len(b)-start-PrefixLen))
+}
+
+// FrameReader reads length-prefixed frames from a stream into one buffer
+// that it reuses.
+type FrameReader struct {
+	r   io.Reader
+	max int
+	buf []byte
+}
+
+// NewFrameReader reads frames of at most max payload bytes from r.
+func NewFrameReader(r io.Reader, max int) *FrameReader {
+	return &FrameReader{r: r, max: max}
+}
+
+// Next returns the next frame's payload, valid until the following call.
+// It returns io.EOF at a clean end between frames, an error wrapping
+// ErrTruncated if the stream ends inside a frame, and one wrapping
+// ErrFrameTooLarge — before reading or allocating anything more — if the
+// prefix announces more than the limit.
+func (f *FrameReader) Next() ([]byte, error) {
+	var prefix [PrefixLen]byte
+	if n, err := io.ReadFull(f.r, prefix[:]); err != nil {
+		if err == io.EOF {
+			return nil, io.EOF
+		}
+		return nil, truncated(err, n, PrefixLen)
+	}
+	size := binary.BigEndian.Uint32(prefix[:])
+	if uint64(size) > uint64(f.max) {
+		return nil, fmt.Errorf("%w: length prefix %d is over the limit of %d bytes", ErrFrameTooLarge, size, f.max)
+	}
+	if cap(f.buf) < int(size) {
+		f.buf = make([]byte, size)
+	}
+	p := f.buf[:size]
+	if n, err := io.ReadFull(f.r, p); err != nil {
+		return nil, truncated(err, n, int(size))
+	}
+	return p, nil
+}
+
+func truncated(err error, got, want int) error {
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		return fmt.Errorf("%w: got %d of %d bytes", ErrTruncated, got, want)
+	}
+	return err
+}
+
+// SplitDatagram returns the payload of a datagram that holds one frame,
+// prefix included, as Python's DatagramHandler sends it. The prefix must
+// agree with the datagram's length.
+func SplitDatagram(d []byte) ([]byte, error) {
+	if len(d) < PrefixLen {
+		return nil, fmt.Errorf("%w: datagram of %d bytes has no length prefix", ErrTruncated, len(d))
+	}
+	size := binary.BigEndian.Uint32(d)
+	if uint64(size) != uint64(len(d)-PrefixLen) {
+		return nil, fmt.Errorf("length prefix %d disagrees with datagram payload of %d bytes", size, len(d)-PrefixLen)
+	}
+	return d[PrefixLen:], nil
+}
