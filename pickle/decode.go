@@ -27,9 +27,11 @@ const maxIntBytes = 1 << 11
 // only data opcodes; opcodes that import, call or build (GLOBAL,
 // STACK_GLOBAL, REDUCE, BUILD, INST, OBJ, NEWOBJ, NEWOBJ_EX, EXT*, PERSID,
 // buffers) are refused with an error wrapping ErrRefused. Time and memory
-// are linear in len(p): every length is checked against the bytes left,
-// nesting is bounded by record.MaxDepth and the decoded value may have no
-// more nodes than p has bytes, so shared references cannot multiply it.
+// are linear in len(p) — at most about 64 bytes of allocation per payload
+// byte: every length is checked against the bytes left, nesting is bounded
+// by record.MaxDepth, and the decoded value may have no more than one node
+// per two payload bytes (the smallest a value's opcode takes), so shared
+// references cannot multiply it.
 func Decode(p []byte) (*record.Entry, error) {
 	v, err := Unpickle(p)
 	if err != nil {
@@ -51,7 +53,7 @@ func Unpickle(p []byte) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pickle: at byte %d: %w", m.pos, err)
 	}
-	budget := len(p) + 1
+	budget := len(p)/2 + 64
 	return plain(v, 0, &budget)
 }
 
@@ -248,40 +250,38 @@ func (m *machine) tupleN(n int) error {
 	return nil
 }
 
-// fill runs APPEND, APPENDS, ADDITEMS, SETITEM and SETITEMS.
+// fill runs APPEND, APPENDS, ADDITEMS, SETITEM and SETITEMS. The items
+// are added straight from the stack, which is then cut back.
 func (m *machine) fill(op byte) error {
-	var items []any
-	var err error
+	at := len(m.stack) - 1
 	switch op {
-	case opAppend:
-		var v any
-		v, err = m.pop()
-		items = []any{v}
 	case opSetItem:
-		var k, v any
-		if v, err = m.pop(); err == nil {
-			k, err = m.pop()
+		at--
+	case opAppends, opAddItems, opSetItems:
+		if len(m.marks) == 0 {
+			return errors.New("no MARK on the stack")
 		}
-		items = []any{k, v}
-	default:
-		items, err = m.popMark()
+		at = m.marks[len(m.marks)-1]
+		m.marks = m.marks[:len(m.marks)-1]
 	}
-	if err != nil {
-		return err
+	floor := 0
+	if len(m.marks) > 0 {
+		floor = m.marks[len(m.marks)-1]
 	}
-	target, err := m.top()
-	if err != nil {
-		return err
+	if at-1 < floor {
+		return errors.New("stack underflow")
 	}
+	items, target := m.stack[at:], m.stack[at-1]
+	defer func() { clear(items); m.stack = m.stack[:at] }()
+	setting := op == opSetItem || op == opSetItems
 	switch t := target.(type) {
 	case *list:
-		if op == opSetItem || op == opSetItems {
-			break
+		if !setting {
+			t.items = append(t.items, items...)
+			return nil
 		}
-		t.items = append(t.items, items...)
-		return nil
 	case *dict:
-		if op == opSetItem || op == opSetItems {
+		if setting {
 			return t.set(items)
 		}
 	}
@@ -523,12 +523,42 @@ func (m *machine) quotedString() (any, error) {
 	if len(l) < 2 || (l[0] != '\'' && l[0] != '"') || l[len(l)-1] != l[0] {
 		return nil, errors.New("STRING argument is not quoted")
 	}
-	s, err := strconv.Unquote(`"` + strings.ReplaceAll(string(l[1:len(l)-1]), `"`, `\"`) + `"`)
-	if err != nil {
-		// Python escapes Go does not know (\') are kept as written.
-		s = string(l[1 : len(l)-1])
+	return strings.ToValidUTF8(unescapeRepr(l[1:len(l)-1]), "\ufffd"), nil
+}
+
+// unescapeRepr undoes the escapes of Python's repr of a byte string;
+// an unknown escape is kept as written, as Python does.
+func unescapeRepr(s []byte) string {
+	var sb strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 == len(s) {
+			sb.WriteByte(c)
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'n':
+			sb.WriteByte('\n')
+		case 'r':
+			sb.WriteByte('\r')
+		case 't':
+			sb.WriteByte('\t')
+		case '\\', '\'', '"':
+			sb.WriteByte(s[i])
+		case 'x':
+			if v, err := strconv.ParseUint(string(s[i+1:min(i+3, len(s))]), 16, 8); err == nil && i+3 <= len(s) {
+				sb.WriteByte(byte(v))
+				i += 2
+				continue
+			}
+			fallthrough
+		default:
+			sb.WriteByte('\\')
+			sb.WriteByte(s[i])
+		}
 	}
-	return strings.ToValidUTF8(s, "\ufffd"), nil
+	return sb.String()
 }
 
 // plain turns the machine's values into the plain data of Unpickle. It

@@ -1,0 +1,31 @@
+// Package peer finds the real programs that interop tests talk to
+// (python3 first; rsyslog, syslog-ng and others later). Under the README's
+// test command, which sets NETLOG_REQUIRE_PEERS=1, or under CI=true, a
+// missing peer fails the test; under a plain "go test" it skips it.
+package peer
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// Required reports whether missing peers must fail tests.
+func Required() bool {
+	return os.Getenv("NETLOG_REQUIRE_PEERS") == "1" || os.Getenv("CI") == "true"
+}
+
+// Path returns the path of the program name, or ends the test: it fails
+// when peers are required, skips otherwise.
+func Path(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	if Required() {
+		t.Fatalf("interop peer %q is missing (%v); the README's test command installs it", name, err)
+	}
+	t.Skipf("interop peer %q is not installed: %v", name, err)
+	return ""
+}

@@ -1,0 +1,113 @@
+// Package testrecv runs a receive.Server in a test and hands over what it
+// receives, record by record, and how it refused bad frames.
+package testrecv
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netlog-go/netlog/receive"
+	"github.com/netlog-go/netlog/record"
+)
+
+// Receiver is a running receive.Server on one listener.
+type Receiver struct {
+	Server  *receive.Server
+	Network string // "tcp", "udp", "unix" or "unixgram"
+	Addr    string // where to send
+	Entries chan *record.Entry
+	Reports chan receive.Report
+}
+
+// Start listens on a loopback port or a temporary socket path and serves
+// until the test ends.
+func Start(t testing.TB, network string) *Receiver {
+	t.Helper()
+	r := &Receiver{Network: network, Entries: make(chan *record.Entry, 1024), Reports: make(chan receive.Report, 1024)}
+	r.Server = &receive.Server{
+		Sink:     receive.SinkFunc(func(e *record.Entry) error { r.Entries <- e; return nil }),
+		OnRefuse: func(rep receive.Report) { r.Reports <- rep },
+		Drain:    100 * time.Millisecond,
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	addr := "127.0.0.1:0"
+	if strings.HasPrefix(network, "unix") {
+		addr = filepath.Join(t.TempDir(), network+".sock")
+	}
+	if network == "tcp" || network == "unix" {
+		ln, err := net.Listen(network, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Addr = ln.Addr().String()
+		go func() { done <- r.Server.ServeStream(ctx, ln) }()
+	} else {
+		pc, err := net.ListenPacket(network, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Addr = pc.LocalAddr().String()
+		go func() { done <- r.Server.ServePacket(ctx, pc); pc.Close() }()
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("receiver on %s: %v", network, err)
+		}
+	})
+	return r
+}
+
+// Next returns the next record, failing the test after 10 s.
+func (r *Receiver) Next(t testing.TB) *record.Entry {
+	t.Helper()
+	select {
+	case e := <-r.Entries:
+		return e
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no record arrived on %s %s", r.Network, r.Addr)
+		return nil
+	}
+}
+
+// NextReport returns the next refusal, failing the test after 10 s.
+func (r *Receiver) NextReport(t testing.TB) receive.Report {
+	t.Helper()
+	select {
+	case rep := <-r.Reports:
+		return rep
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no refusal was reported on %s %s", r.Network, r.Addr)
+		return receive.Report{}
+	}
+}
+
+// Map turns an Entry into what testing/slogtest expects: the built-in keys
+// time (when known), level and msg, and the attributes, groups as maps.
+func Map(e *record.Entry) map[string]any {
+	m := map[string]any{slog.LevelKey: e.LevelName, slog.MessageKey: e.Msg}
+	if !e.Created.IsZero() {
+		m[slog.TimeKey] = e.Created
+	}
+	for _, a := range e.Attrs {
+		m[a.Key] = value(a.Value)
+	}
+	return m
+}
+
+func value(v slog.Value) any {
+	if v.Kind() != slog.KindGroup {
+		return v.Any()
+	}
+	m := map[string]any{}
+	for _, a := range v.Group() {
+		m[a.Key] = value(a.Value)
+	}
+	return m
+}

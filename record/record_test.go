@@ -1,0 +1,112 @@
+package record_test
+
+import (
+	"encoding/json"
+	"log/slog"
+	"math"
+	"strings"
+	"testing"
+	"testing/quick"
+	"time"
+
+	"github.com/netlog-go/netlog/record"
+)
+
+func TestLevels(t *testing.T) {
+	for _, c := range []struct {
+		level slog.Level
+		no    int
+		name  string
+	}{
+		{slog.LevelDebug, 10, "DEBUG"}, {slog.LevelInfo, 20, "INFO"},
+		{slog.LevelWarn, 30, "WARNING"}, {slog.LevelError, 40, "ERROR"},
+		{12, 50, "CRITICAL"}, {2, 25, "Level 25"}, {-8, 0, "NOTSET"}, {-2, 15, "Level 15"},
+	} {
+		if no := record.LevelNo(c.level); no != c.no || record.LevelName(no) != c.name {
+			t.Errorf("level %d → %d %q, want %d %q", c.level, no, record.LevelName(no), c.no, c.name)
+		}
+		if back := record.LevelFromNo(c.no); back != c.level {
+			t.Errorf("LevelFromNo(%d) = %d, want %d", c.no, back, c.level)
+		}
+	}
+}
+
+func TestAttrKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"name": "name_", "msg": "msg_", "message": "message_", "created": "created_",
+		"user": "user", "exc_text": "exc_text", "taskName": "taskName",
+	} {
+		if got := record.AttrKey(in); got != want {
+			t.Errorf("AttrKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestJSONStrings checks the hand-written string quoting against
+// encoding/json for arbitrary strings, invalid UTF-8 included.
+func TestJSONStrings(t *testing.T) {
+	f := func(s string) bool {
+		b := record.JSON.String(nil, s)
+		var got string
+		if err := json.Unmarshal(b[:len(b)-1], &got); err != nil {
+			t.Logf("%q: %v", b, err)
+			return false
+		}
+		return got == strings.ToValidUTF8(s, "\ufffd")
+	}
+	if err := quick.Check(f, &quick.Config{MaxCount: 5000}); err != nil {
+		t.Error(err)
+	}
+	for _, s := range []string{"\x00\x1f\"\\\n\r\t", "a\xffb", "✓ ü", ""} {
+		if !f(s) {
+			t.Errorf("%q does not survive", s)
+		}
+	}
+}
+
+func TestJSONRoundTrip(t *testing.T) {
+	in := &record.Entry{
+		Name: "app", Msg: "line1\nline2 \"q\"", LevelNo: 40, LevelName: "ERROR",
+		Created: time.Date(2026, 1, 2, 3, 4, 5, 678901000, time.UTC), Relative: 1.5,
+		Pathname: "/a/b.go", Filename: "b.go", Module: "b", Lineno: 9, FuncName: "f",
+		Thread: 77, ThreadName: "t", Process: 5, ProcessName: "p", TaskName: "task",
+		ExcText: "exc", StackInfo: "stack",
+		Attrs: []slog.Attr{
+			slog.Float64("nan", math.NaN()), slog.Float64("tiny", 1e-9), slog.Float64("huge", 1e300),
+			slog.Time("at", time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)),
+			slog.Group("g", slog.Int("i", -3), slog.Group("empty"), slog.Bool("b", true)),
+			{}, slog.Group("", slog.String("inlined", "yes")), slog.String("name", "clash"),
+		},
+	}
+	b := record.AppendEntry(record.JSON, nil, in)
+	if !json.Valid(b) {
+		t.Fatalf("invalid JSON: %s", b)
+	}
+	out, err := record.DecodeJSON(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out.Created.Equal(in.Created) || out.Name != in.Name || out.Msg != in.Msg ||
+		out.Thread != 77 || out.TaskName != "task" || out.StackInfo != "stack" || out.Lineno != 9 {
+		t.Errorf("standard fields: got %+v", *out)
+	}
+	var keys []string
+	for _, a := range out.Attrs {
+		keys = append(keys, a.Key+"="+a.Value.String())
+	}
+	want := "nan=NaN tiny=1e-09 huge=1e+300 at=2026-01-02T00:00:00Z g=[i=-3 b=true] inlined=yes name_=clash"
+	if got := strings.Join(keys, " "); got != want {
+		t.Errorf("attrs:\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestDecodeJSONErrors(t *testing.T) {
+	deep := strings.Repeat(`{"a":`, record.MaxDepth+1) + "1" + strings.Repeat("}", record.MaxDepth+1)
+	for name, in := range map[string]string{
+		"array": "[1]", "trailing": `{"msg":"x"} {}`, "deep": deep, "broken": `{"msg":`,
+	} {
+		if _, err := record.DecodeJSON([]byte(in)); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
