@@ -241,10 +241,18 @@ func (s *Server) endConn(ctx context.Context, listener, peer string, err error) 
 	}
 }
 
+// PacketBuffer is the socket receive buffer ServePacket asks for, so that
+// a burst of datagrams waits in the kernel instead of being dropped. The
+// kernel caps it at net.core.rmem_max.
+const PacketBuffer = 4 << 20
+
 // ServePacket reads one frame per datagram from pc until ctx is done, then
 // delivers what is already queued for up to Drain and returns nil.
 func (s *Server) ServePacket(ctx context.Context, pc net.PacketConn) error {
 	listener := name(pc.LocalAddr())
+	if b, ok := pc.(interface{ SetReadBuffer(int) error }); ok {
+		b.SetReadBuffer(PacketBuffer) // best effort: a smaller buffer still works
+	}
 	stop := context.AfterFunc(ctx, func() { pc.SetReadDeadline(time.Now().Add(s.drain())) })
 	defer stop()
 	// One byte more than the largest frame allowed shows a datagram that was
