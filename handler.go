@@ -33,7 +33,7 @@ type core struct {
 	addSource bool
 	replace   record.Replacer
 	name      string
-	enc       record.Encoder
+	format    *record.Format
 	dest      string // "tcp 127.0.0.1:9020", for errors
 	link      *transport.Link
 	maxFrame  int // 0: no limit
@@ -66,9 +66,9 @@ func newCore(o *Options, dest string, link *transport.Link, maxFrame int) (*core
 	}
 	switch o.Codec {
 	case "", CodecPickle:
-		c.enc = pickle.Encoder
+		c.format = pickle.Format
 	case CodecJSON:
-		c.enc = record.JSON
+		c.format = record.JSONFormat
 	default:
 		return nil, fmt.Errorf("netlog: unknown codec %q (want %q or %q)", o.Codec, CodecPickle, CodecJSON)
 	}
@@ -124,11 +124,11 @@ func (c *core) send(ctx context.Context, frame []byte) error {
 
 // encode appends r as a whole frame to s.buf[:0].
 func (h *Handler) encode(s *state, r slog.Record) []byte {
-	enc := h.c.enc
+	enc := h.c.format.Enc
 	e := &s.entry
 	s.extras = h.c.fill(e, &r, s.extras[:0])
 	b := transport.BeginFrame(s.buf[:0])
-	b = record.AppendHead(enc, b, e)
+	b = h.c.format.AppendHead(b, e)
 	for _, a := range s.extras {
 		b = record.AppendAttr(enc, b, a, true, nil, nil)
 	}
@@ -164,7 +164,7 @@ func (h *Handler) openGroups(b []byte) []byte {
 		if h.opened+i == 0 {
 			g = record.AttrKey(g)
 		}
-		b = h.c.enc.Open(h.c.enc.Key(b, g))
+		b = h.c.format.Enc.Open(h.c.format.Enc.Key(b, g))
 	}
 	return b
 }
@@ -228,7 +228,7 @@ func (c *core) fill(e *record.Entry, r *slog.Record, extras []slog.Attr) []slog.
 	}
 	e.LevelName = levelName
 	if !t.IsZero() {
-		e.Relative = float64(t.Sub(started)) / 1e6
+		e.Relative = t.Sub(started)
 	}
 	if src != nil {
 		e.Pathname, e.Lineno = src.File, src.Line
@@ -250,7 +250,7 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	pre = h.openGroups(pre)
 	start := len(pre)
 	for _, a := range attrs {
-		pre = record.AppendAttr(h.c.enc, pre, a, len(h.groups) == 0, h.groups, h.c.replace)
+		pre = record.AppendAttr(h.c.format.Enc, pre, a, len(h.groups) == 0, h.groups, h.c.replace)
 	}
 	if len(pre) == start {
 		pre = pre[:mark]

@@ -94,6 +94,9 @@ const (
 // LogRecord's attributes with msg merged and args and exc_info None.
 var Encoder record.Encoder = encoder{}
 
+// Format is Encoder with its standard keys encoded once.
+var Format = record.NewFormat(Encoder)
+
 type encoder struct{}
 
 func (encoder) Begin(b []byte) []byte { return append(b, opProto, 4, opEmptyDict, opMark) }
@@ -134,6 +137,13 @@ func (e encoder) Uint(b []byte, u uint64) []byte {
 func (encoder) Float(b []byte, f float64) []byte {
 	return binary.BigEndian.AppendUint64(append(b, opBinFloat), math.Float64bits(f))
 }
+
+// Decimal writes n·10^-scale as a float, as Python holds its timestamps.
+func (e encoder) Decimal(b []byte, n int64, scale int) []byte {
+	return e.Float(b, float64(n)/pow10[scale])
+}
+
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9}
 
 // String writes s as UTF-8; invalid bytes become U+FFFD, because Python
 // refuses a whole pickle whose string is not UTF-8.

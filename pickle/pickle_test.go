@@ -28,7 +28,7 @@ func sampleEntry() *record.Entry {
 	return &record.Entry{
 		Name: "app", Msg: "héllo ✓", LevelNo: 30, LevelName: "WARNING",
 		Created:  time.Date(2026, 11, 24, 5, 0, 0, 123456000, time.UTC),
-		Relative: 12.5, Pathname: "/src/app/main.go", Filename: "main.go", Module: "main",
+		Relative: 12500 * time.Microsecond, Pathname: "/src/app/main.go", Filename: "main.go", Module: "main",
 		Lineno: 42, FuncName: "main.run", Process: 1234, ProcessName: "app",
 		ExcText: "trace\nback",
 		Attrs: []slog.Attr{
@@ -53,7 +53,7 @@ func sampleEntry() *record.Entry {
 // TestEncoderOgRek decodes the encoder's output with an independent
 // decoder, og-rek, and checks every value.
 func TestEncoderOgRek(t *testing.T) {
-	p := record.AppendEntry(pickle.Encoder, nil, sampleEntry())
+	p := pickle.Format.AppendEntry(nil, sampleEntry())
 	v, err := ogorek.NewDecoder(bytes.NewReader(p)).Decode()
 	if err != nil {
 		t.Fatalf("og-rek cannot decode our pickle: %v", err)
@@ -102,7 +102,7 @@ func TestEncoderOgRek(t *testing.T) {
 // TestRoundTrip decodes the encoder's output with Decode.
 func TestRoundTrip(t *testing.T) {
 	in := sampleEntry()
-	out, err := pickle.Decode(record.AppendEntry(pickle.Encoder, nil, in))
+	out, err := pickle.Decode(pickle.Format.AppendEntry(nil, in))
 	if err != nil {
 		t.Fatal(err)
 	}

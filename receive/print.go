@@ -35,7 +35,7 @@ func (p *Printer) Write(e *record.Entry) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.JSON {
-		p.buf = append(record.AppendEntry(record.JSON, p.buf[:0], e), '\n')
+		p.buf = append(record.JSONFormat.AppendEntry(p.buf[:0], e), '\n')
 	} else {
 		p.buf = appendText(p.buf[:0], e)
 	}

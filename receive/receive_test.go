@@ -67,7 +67,7 @@ func TestDrainOnStop(t *testing.T) {
 func TestPrinter(t *testing.T) {
 	e := &record.Entry{
 		Name: "app", Msg: "two\nlines", LevelName: "ERROR", LevelNo: 40,
-		Created: time.Date(2026, 11, 24, 5, 0, 0, 123456789, time.UTC),
+		Created:  time.Date(2026, 11, 24, 5, 0, 0, 123456789, time.UTC),
 		Pathname: "/src/main.go", Lineno: 7, ExcText: "Traceback:\n  boom",
 		Attrs: []slog.Attr{slog.String("user", "a b"), slog.Group("g", slog.Int("n", 1)), slog.String("eq", "k=v")},
 	}

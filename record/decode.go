@@ -115,7 +115,7 @@ func setField(e *Entry, kv KV) bool {
 		return ok
 	case FieldRelative:
 		f, ok := number(kv.Value)
-		e.Relative = f
+		e.Relative = time.Duration(f * 1e6)
 		return ok
 	}
 	return false

@@ -22,6 +22,10 @@ type Encoder interface {
 	Int(b []byte, i int64) []byte
 	Uint(b []byte, u uint64) []byte
 	Float(b []byte, f float64) []byte
+	// Decimal writes the number n·10^-scale (0 ≤ scale ≤ 9), as the
+	// timestamps in nanoseconds become Python's float seconds and
+	// milliseconds: exact decimal text where the format has it.
+	Decimal(b []byte, n int64, scale int) []byte
 	Bool(b []byte, v bool) []byte
 	Time(b []byte, t time.Time) []byte
 	Null(b []byte) []byte
@@ -30,42 +34,66 @@ type Encoder interface {
 // Replacer is slog.HandlerOptions.ReplaceAttr.
 type Replacer = func(groups []string, a slog.Attr) slog.Attr
 
+// Format is an Encoder with the keys of the standard fields encoded once,
+// so that writing a record's head copies them instead of encoding them
+// again for every record.
+type Format struct {
+	Enc  Encoder
+	keys [len(headKeys)][]byte
+}
+
+// headKeys are the standard fields in the order AppendHead writes them.
+var headKeys = [...]string{
+	FieldName, FieldMsg, FieldArgs, FieldLevelName, FieldLevelNo, FieldPathname,
+	FieldFilename, FieldModule, FieldExcInfo, FieldLineno, FieldFuncName,
+	FieldCreated, FieldMsecs, FieldRelative, FieldThread, FieldThreadName,
+	FieldProcessName, FieldProcess, FieldTaskName, FieldExcText, FieldStackInfo,
+}
+
+// NewFormat returns enc with its standard keys encoded.
+func NewFormat(enc Encoder) *Format {
+	f := &Format{Enc: enc}
+	for i, k := range headKeys {
+		f.keys[i] = enc.Key(nil, k)
+	}
+	return f
+}
+
 // AppendHead appends the start of a record and the standard fields of e
 // (not its Attrs). A field Python would hold as None is written as null; the
 // optional fields (created, exc_text, stack_info, taskName) only when set.
-func AppendHead(enc Encoder, b []byte, e *Entry) []byte {
+func (f *Format) AppendHead(b []byte, e *Entry) []byte {
+	enc, k := f.Enc, &f.keys
 	b = enc.Begin(b)
-	b = enc.String(enc.Key(b, FieldName), e.Name)
-	b = enc.String(enc.Key(b, FieldMsg), e.Msg)
-	b = enc.Null(enc.Key(b, FieldArgs))
-	b = enc.String(enc.Key(b, FieldLevelName), e.LevelName)
-	b = enc.Int(enc.Key(b, FieldLevelNo), int64(e.LevelNo))
-	b = enc.String(enc.Key(b, FieldPathname), e.Pathname)
-	b = enc.String(enc.Key(b, FieldFilename), e.Filename)
-	b = enc.String(enc.Key(b, FieldModule), e.Module)
-	b = enc.Null(enc.Key(b, FieldExcInfo))
-	b = enc.Int(enc.Key(b, FieldLineno), int64(e.Lineno))
-	b = enc.String(enc.Key(b, FieldFuncName), e.FuncName)
+	b = enc.String(append(b, k[0]...), e.Name)
+	b = enc.String(append(b, k[1]...), e.Msg)
+	b = enc.Null(append(b, k[2]...))
+	b = enc.String(append(b, k[3]...), e.LevelName)
+	b = enc.Int(append(b, k[4]...), int64(e.LevelNo))
+	b = enc.String(append(b, k[5]...), e.Pathname)
+	b = enc.String(append(b, k[6]...), e.Filename)
+	b = enc.String(append(b, k[7]...), e.Module)
+	b = enc.Null(append(b, k[8]...))
+	b = enc.Int(append(b, k[9]...), int64(e.Lineno))
+	b = enc.String(append(b, k[10]...), e.FuncName)
 	if !e.Created.IsZero() {
 		ns := e.Created.UnixNano()
-		b = enc.Float(enc.Key(b, FieldCreated), float64(ns)/1e9)
-		b = enc.Float(enc.Key(b, FieldMsecs), float64(ns%1e9)/1e6)
-		b = enc.Float(enc.Key(b, FieldRelative), e.Relative)
+		b = enc.Decimal(append(b, k[11]...), ns, 9)
+		b = enc.Decimal(append(b, k[12]...), ns%1e9, 6)
+		b = enc.Decimal(append(b, k[13]...), int64(e.Relative), 6)
 	}
-	b = enc.Key(b, FieldThread)
+	b = append(b, k[14]...)
 	if e.Thread != 0 {
 		b = enc.Int(b, e.Thread)
 	} else {
 		b = enc.Null(b)
 	}
-	b = appendOptional(enc, enc.Key(b, FieldThreadName), e.ThreadName)
-	b = appendOptional(enc, enc.Key(b, FieldProcessName), e.ProcessName)
-	b = enc.Int(enc.Key(b, FieldProcess), int64(e.Process))
-	for _, f := range [...]struct{ k, v string }{
-		{FieldTaskName, e.TaskName}, {FieldExcText, e.ExcText}, {FieldStackInfo, e.StackInfo},
-	} {
-		if f.v != "" {
-			b = enc.String(enc.Key(b, f.k), f.v)
+	b = appendOptional(enc, append(b, k[15]...), e.ThreadName)
+	b = appendOptional(enc, append(b, k[16]...), e.ProcessName)
+	b = enc.Int(append(b, k[17]...), int64(e.Process))
+	for i, v := range [...]string{e.TaskName, e.ExcText, e.StackInfo} {
+		if v != "" {
+			b = enc.String(append(b, k[18+i]...), v)
 		}
 	}
 	return b
@@ -79,12 +107,12 @@ func appendOptional(enc Encoder, b []byte, s string) []byte {
 }
 
 // AppendEntry appends the whole of e: head, attributes, end.
-func AppendEntry(enc Encoder, b []byte, e *Entry) []byte {
-	b = AppendHead(enc, b, e)
+func (f *Format) AppendEntry(b []byte, e *Entry) []byte {
+	b = f.AppendHead(b, e)
 	for _, a := range e.Attrs {
-		b = AppendAttr(enc, b, a, true, nil, nil)
+		b = AppendAttr(f.Enc, b, a, true, nil, nil)
 	}
-	return enc.End(b)
+	return f.Enc.End(b)
 }
 
 // AppendAttr appends one attribute following slog's rules: the value is

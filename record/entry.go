@@ -15,25 +15,25 @@ import (
 // Entry is one log record. Its standard fields are those of Python's
 // logging.LogRecord; the zero value of a field means "not known".
 type Entry struct {
-	Name        string      // logger name (record.name)
-	Msg         string      // message, already merged with its arguments
-	LevelNo     int         // Python level number: 10 DEBUG … 50 CRITICAL
-	LevelName   string      // Python level name: "INFO", "Level 25"
-	Created     time.Time   // when the record was made; zero if unknown
-	Relative    float64     // ms since the sender's logging began (relativeCreated)
-	Pathname    string      // source file path
-	Filename    string      // base name of Pathname
-	Module      string      // Filename without its extension
-	Lineno      int         // source line
-	FuncName    string      // function name
-	Thread      int64       // thread id; 0 if unknown (Go senders)
-	ThreadName  string      // thread name
-	Process     int         // process id
-	ProcessName string      // process name
-	TaskName    string      // asyncio task name (Python 3.12+)
-	ExcText     string      // formatted exception
-	StackInfo   string      // formatted stack
-	Attrs       []slog.Attr // everything else: slog attributes, Python's extra
+	Name        string        // logger name (record.name)
+	Msg         string        // message, already merged with its arguments
+	LevelNo     int           // Python level number: 10 DEBUG … 50 CRITICAL
+	LevelName   string        // Python level name: "INFO", "Level 25"
+	Created     time.Time     // when the record was made; zero if unknown
+	Relative    time.Duration // since the sender's logging began (relativeCreated, in ms on the wire)
+	Pathname    string        // source file path
+	Filename    string        // base name of Pathname
+	Module      string        // Filename without its extension
+	Lineno      int           // source line
+	FuncName    string        // function name
+	Thread      int64         // thread id; 0 if unknown (Go senders)
+	ThreadName  string        // thread name
+	Process     int           // process id
+	ProcessName string        // process name
+	TaskName    string        // asyncio task name (Python 3.12+)
+	ExcText     string        // formatted exception
+	StackInfo   string        // formatted stack
+	Attrs       []slog.Attr   // everything else: slog attributes, Python's extra
 }
 
 // Level returns the slog level of e, the inverse of LevelNo's mapping.

@@ -12,6 +12,9 @@ import (
 // objects. It is the same dict a pickle carries, spelled as JSON.
 var JSON Encoder = jsonEncoder{}
 
+// JSONFormat is JSON with its standard keys encoded once.
+var JSONFormat = NewFormat(JSON)
+
 // jsonEncoder ends every value with a comma and removes the last one when it
 // closes an object, so that a preformatted run of pairs needs no knowledge
 // of what stands before it.
@@ -58,6 +61,27 @@ func (e jsonEncoder) Float(b []byte, f float64) []byte {
 	}
 	return append(strconv.AppendFloat(b, f, format, -1, 64), ',')
 }
+
+// Decimal writes n·10^-scale as exact decimal text, without the cost of
+// finding the shortest form of a float.
+func (jsonEncoder) Decimal(b []byte, n int64, scale int) []byte {
+	if n < 0 {
+		b = append(b, '-')
+		n = -n // MinInt64 ns is year 1677: not a log record's time
+	}
+	p := pow10[scale]
+	b = strconv.AppendInt(b, n/p, 10)
+	if scale > 0 {
+		frac := n % p
+		b = append(b, '.')
+		for d := p / 10; d > 0; d /= 10 {
+			b = append(b, byte('0'+frac/d%10))
+		}
+	}
+	return append(b, ',')
+}
+
+var pow10 = [...]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9}
 
 func trimComma(b []byte) []byte {
 	if n := len(b); n > 0 && b[n-1] == ',' {

@@ -67,7 +67,7 @@ func TestJSONStrings(t *testing.T) {
 func TestJSONRoundTrip(t *testing.T) {
 	in := &record.Entry{
 		Name: "app", Msg: "line1\nline2 \"q\"", LevelNo: 40, LevelName: "ERROR",
-		Created: time.Date(2026, 1, 2, 3, 4, 5, 678901000, time.UTC), Relative: 1.5,
+		Created: time.Date(2026, 1, 2, 3, 4, 5, 678901000, time.UTC), Relative: 1500 * time.Microsecond,
 		Pathname: "/a/b.go", Filename: "b.go", Module: "b", Lineno: 9, FuncName: "f",
 		Thread: 77, ThreadName: "t", Process: 5, ProcessName: "p", TaskName: "task",
 		ExcText: "exc", StackInfo: "stack",
@@ -78,7 +78,7 @@ func TestJSONRoundTrip(t *testing.T) {
 			{}, slog.Group("", slog.String("inlined", "yes")), slog.String("name", "clash"),
 		},
 	}
-	b := record.AppendEntry(record.JSON, nil, in)
+	b := record.JSONFormat.AppendEntry(nil, in)
 	if !json.Valid(b) {
 		t.Fatalf("invalid JSON: %s", b)
 	}

@@ -24,10 +24,12 @@ type Config struct {
 	WriteTimeout time.Duration
 	// Backoff is the reconnect policy; the zero value is DefaultBackoff.
 	Backoff Backoff
-	// Stream says the connection is a byte stream. Before each write a
-	// stream Link checks, without blocking, whether the peer has closed
-	// the connection, and redials if so: a collector restart then costs no
-	// record that the kernel would have accepted into a dead socket.
+	// Stream says the connection is a byte stream. A stream Link watches
+	// each connection for the peer's close or reset (the protocols send
+	// nothing back, so a read returns only then) and redials before the next
+	// write: a collector restart then costs no record that the kernel would
+	// have accepted into a dead socket. Only a write racing the close by the
+	// microseconds the watcher takes to wake can still be lost.
 	Stream bool
 	// Now is the clock for the backoff schedule; nil means time.Now.
 	Now func() time.Time
@@ -41,9 +43,10 @@ type Link struct {
 
 	mu       sync.Mutex
 	conn     net.Conn
-	failures int       // consecutive failed connects
-	retryAt  time.Time // no connect attempt before this
-	deadline time.Time // write deadline currently set on conn
+	gone     chan struct{} // closed when a stream peer closes conn
+	failures int           // consecutive failed connects
+	retryAt  time.Time     // no connect attempt before this
+	deadline time.Time     // write deadline currently set on conn
 
 	connects, connectFailures atomic.Uint64
 }
@@ -80,7 +83,7 @@ func (l *Link) Write(ctx context.Context, frame []byte) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.conn != nil && l.cfg.Stream && peerClosed(l.conn) {
+	if l.conn != nil && closed(l.gone) {
 		l.drop()
 	}
 	if l.conn == nil {
@@ -114,8 +117,35 @@ func (l *Link) connect(ctx context.Context) error {
 		return fmt.Errorf("connect: %w", err)
 	}
 	l.conn, l.failures, l.retryAt, l.deadline = conn, 0, time.Time{}, time.Time{}
+	l.gone = nil
+	if l.cfg.Stream {
+		l.gone = make(chan struct{})
+		go watch(conn, l.gone)
+	}
 	l.connects.Add(1)
 	return nil
+}
+
+// watch reads conn until it fails — the peer closed or reset it, or the
+// Link closed it — and then closes gone. Stray bytes from a peer are
+// discarded.
+func watch(conn net.Conn, gone chan struct{}) {
+	defer close(gone)
+	var b [512]byte
+	for {
+		if _, err := conn.Read(b[:]); err != nil {
+			return
+		}
+	}
+}
+
+func closed(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false // also for a nil channel: datagram Links have no watcher
+	}
 }
 
 // write sets a write deadline only when the one in force would leave less
@@ -137,11 +167,17 @@ func (l *Link) write(ctx context.Context, frame []byte) error {
 	return err
 }
 
-func (l *Link) drop() {
-	if l.conn != nil {
-		l.conn.Close()
-		l.conn = nil
+// drop closes the connection and waits for its watcher to end.
+func (l *Link) drop() error {
+	if l.conn == nil {
+		return nil
 	}
+	err := l.conn.Close()
+	if l.gone != nil {
+		<-l.gone
+	}
+	l.conn, l.gone = nil, nil
+	return err
 }
 
 // Connects returns how many connections the Link has opened.
@@ -150,14 +186,18 @@ func (l *Link) Connects() uint64 { return l.connects.Load() }
 // ConnectFailures returns how many connect attempts failed.
 func (l *Link) ConnectFailures() uint64 { return l.connectFailures.Load() }
 
-// Close closes the connection, if any. A later Write reconnects.
+// Close closes the connection, if any, and returns once its watcher has
+// ended. A later Write reconnects.
 func (l *Link) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.conn == nil {
-		return nil
-	}
-	err := l.conn.Close()
-	l.conn = nil
-	return err
+	return l.drop()
+}
+
+// SetDialer replaces the Link's dial function; benchmarks use it to write
+// to a connection that costs nothing.
+func (l *Link) SetDialer(dial func(ctx context.Context) (net.Conn, error)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.cfg.Dial = dial
 }

@@ -182,8 +182,9 @@ func TestLinkBackoffAgainstLateListener(t *testing.T) {
 }
 
 // TestLinkSurvivesRestart closes the receiving end between writes, as a
-// restarting collector does. Every frame written afterwards must arrive on
-// the new connection: none may vanish into the dead socket.
+// restarting collector does. Once the Link's watcher has seen the close,
+// every frame written must arrive on a new connection: none may vanish
+// into the dead socket, as it would if the Link wrote to it.
 func TestLinkSurvivesRestart(t *testing.T) {
 	for _, network := range []string{"tcp", "unix"} {
 		t.Run(network, func(t *testing.T) {
@@ -219,7 +220,11 @@ func TestLinkSurvivesRestart(t *testing.T) {
 				if p, err := fr.Next(); err != nil || string(p) != "hello" {
 					t.Fatalf("round %d: first frame %q, %v", round, p, err)
 				}
+				link.mu.Lock()
+				gone := link.gone
+				link.mu.Unlock()
 				c.Close() // the collector goes away; the listener stays
+				<-gone
 			}
 			if link.Connects() != 3 {
 				t.Errorf("connects = %d, want 3", link.Connects())

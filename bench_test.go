@@ -1,0 +1,170 @@
+package netlog
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The benchmark record: a message and five attributes.
+func benchRecord() slog.Record {
+	r := slog.NewRecord(time.Now(), slog.LevelInfo, "user logged in", 0)
+	r.AddAttrs(slog.String("user", "alice"), slog.Int("id", 42), slog.Float64("ratio", 0.25),
+		slog.Bool("admin", false), slog.Duration("elapsed", 1500*time.Millisecond))
+	return r
+}
+
+func reportRate(b *testing.B) {
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+// benchJSONHandler is the peer every benchmark here is read against:
+// slog's own JSON handler writing the same record to io.Discard.
+func benchJSONHandler(b *testing.B) {
+	h := slog.NewJSONHandler(io.Discard, nil)
+	r := benchRecord()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		h.Handle(ctx, r)
+	}
+	reportRate(b)
+}
+
+// discardConn is a connection that accepts every write, so that Handle is
+// measured without a system call. Like a quiet peer, it blocks a Read
+// until it is closed.
+type discardConn struct {
+	net.Conn
+	closed chan struct{}
+	once   sync.Once
+}
+
+func newDiscardConn() *discardConn { return &discardConn{closed: make(chan struct{})} }
+
+func (*discardConn) Write(p []byte) (int, error)      { return len(p), nil }
+func (*discardConn) SetWriteDeadline(time.Time) error { return nil }
+func (c *discardConn) Read([]byte) (int, error)       { <-c.closed; return 0, io.EOF }
+func (c *discardConn) Close() error                   { c.once.Do(func() { close(c.closed) }); return nil }
+
+// BenchmarkEncode measures each encoder alone (the record to a frame) and
+// Handle to a discarding connection, beside slog.JSONHandler to io.Discard.
+func BenchmarkEncode(b *testing.B) {
+	b.Run("slog.JSONHandler", benchJSONHandler)
+	for _, codec := range []Codec{CodecPickle, CodecJSON} {
+		h, err := NewSocketHandler("tcp", "127.0.0.1:9", &Options{Codec: codec})
+		if err != nil {
+			b.Fatal(err)
+		}
+		h.c.link.SetDialer(func(context.Context) (net.Conn, error) { return newDiscardConn(), nil })
+		defer h.Close()
+		r := benchRecord()
+		b.Run(string(codec)+"/encode", func(b *testing.B) {
+			s := &state{}
+			b.ReportAllocs()
+			for b.Loop() {
+				s.buf = h.encode(s, r)
+			}
+			reportRate(b)
+		})
+		b.Run(string(codec)+"/Handle", func(b *testing.B) {
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := h.Handle(ctx, r); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportRate(b)
+		})
+	}
+}
+
+// sink listens on network and discards everything it receives.
+func sink(b *testing.B, network string) string {
+	addr := "127.0.0.1:0"
+	if network == "unix" || network == "unixgram" {
+		addr = filepath.Join(b.TempDir(), "sink.sock")
+	}
+	if network == "udp" || network == "unixgram" {
+		pc, err := net.ListenPacket(network, addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { pc.Close() })
+		go func() {
+			buf := make([]byte, 1<<16)
+			for {
+				if _, _, err := pc.ReadFrom(buf); err != nil {
+					return
+				}
+			}
+		}()
+		return pc.LocalAddr().String()
+	}
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { io.Copy(io.Discard, c); c.Close() }()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// BenchmarkLoopback measures Handle of each handler to a loopback receiver
+// beside the physical limit: a bare net.Conn.Write of the same frame, one
+// write per record, to the same kind of receiver.
+func BenchmarkLoopback(b *testing.B) {
+	b.Run("slog.JSONHandler", benchJSONHandler)
+	for _, network := range []string{"tcp", "unix", "udp", "unixgram"} {
+		newH := NewSocketHandler
+		if network == "udp" || network == "unixgram" {
+			newH = NewDatagramHandler
+		}
+		b.Run(network+"/netlog", func(b *testing.B) {
+			h, err := newH(network, sink(b, network), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer h.Close()
+			r := benchRecord()
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := h.Handle(ctx, r); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportRate(b)
+		})
+		b.Run(network+"/bare-write", func(b *testing.B) {
+			conn, err := net.Dial(network, sink(b, network))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer conn.Close()
+			h, _ := newH(network, "127.0.0.1:9", nil)
+			frame := h.encode(&state{}, benchRecord())
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := conn.Write(frame); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportRate(b)
+		})
+	}
+}
