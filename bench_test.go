@@ -168,3 +168,54 @@ func BenchmarkLoopback(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLoopbackRatio writes through the handler and bare to two
+// receivers of the same kind, alternating blocks of 256 records, and
+// reports the handler's records/s as a fraction of the bare writer's
+// ("netlog/bare"). Alternating cancels the drift of a shared machine,
+// which separate benchmarks would fold into the ratio.
+func BenchmarkLoopbackRatio(b *testing.B) {
+	for _, network := range []string{"tcp", "unix", "udp", "unixgram"} {
+		b.Run(network, func(b *testing.B) {
+			newH := NewSocketHandler
+			if network == "udp" || network == "unixgram" {
+				newH = NewDatagramHandler
+			}
+			h, err := newH(network, sink(b, network), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer h.Close()
+			conn, err := net.Dial(network, sink(b, network))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer conn.Close()
+			r := benchRecord()
+			frame := h.encode(&state{}, r)
+			ctx := context.Background()
+			const block = 256
+			var inHandler, inBare time.Duration
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				start := time.Now()
+				for range block {
+					if err := h.Handle(ctx, r); err != nil {
+						b.Fatal(err)
+					}
+				}
+				mid := time.Now()
+				for range block {
+					if _, err := conn.Write(frame); err != nil {
+						b.Fatal(err)
+					}
+				}
+				inHandler += mid.Sub(start)
+				inBare += time.Since(mid)
+			}
+			b.ReportMetric(float64(inBare)/float64(inHandler), "netlog/bare")
+			b.ReportMetric(float64(inHandler)/float64(b.N*block), "netlog-ns/record")
+			b.ReportMetric(float64(inBare)/float64(b.N*block), "bare-ns/record")
+		})
+	}
+}

@@ -34,6 +34,7 @@ type core struct {
 	replace   record.Replacer
 	name      string
 	format    *record.Format
+	static    []byte // identity fields, and the source when !addSource, encoded once
 	dest      string // "tcp 127.0.0.1:9020", for errors
 	link      *transport.Link
 	maxFrame  int // 0: no limit
@@ -71,6 +72,12 @@ func newCore(o *Options, dest string, link *transport.Link, maxFrame int) (*core
 		c.format = record.JSONFormat
 	default:
 		return nil, fmt.Errorf("netlog: unknown codec %q (want %q or %q)", o.Codec, CodecPickle, CodecJSON)
+	}
+	var e record.Entry
+	c.fill(&e, &slog.Record{}, nil)
+	c.static = c.format.AppendIdentity(nil, &e)
+	if !c.addSource {
+		c.static = c.format.AppendSource(c.static, &e)
 	}
 	return c, nil
 }
@@ -128,7 +135,11 @@ func (h *Handler) encode(s *state, r slog.Record) []byte {
 	e := &s.entry
 	s.extras = h.c.fill(e, &r, s.extras[:0])
 	b := transport.BeginFrame(s.buf[:0])
-	b = h.c.format.AppendHead(b, e)
+	b = append(enc.Begin(b), h.c.static...)
+	if h.c.addSource {
+		b = h.c.format.AppendSource(b, e)
+	}
+	b = h.c.format.AppendEvent(b, e)
 	for _, a := range s.extras {
 		b = record.AppendAttr(enc, b, a, true, nil, nil)
 	}

@@ -18,8 +18,8 @@ import (
 )
 
 // pyReceiver runs testdata/py_receiver.py and returns its address and
-// the records it prints, one decoded JSON object each.
-func pyReceiver(t *testing.T, network string) (string, <-chan map[string]any) {
+// the lines it prints after READY: one record, as JSON, each.
+func pyReceiver(t *testing.T, network string) (string, <-chan string) {
 	t.Helper()
 	py := peer.Path(t, "python3")
 	where := "127.0.0.1"
@@ -35,41 +35,50 @@ func pyReceiver(t *testing.T, network string) (string, <-chan map[string]any) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	lines := bufio.NewScanner(out)
-	lines.Buffer(nil, 16<<20) // a large message is 3 copies of 6 bytes of JSON per "ü"
-	if !lines.Scan() || !strings.HasPrefix(lines.Text(), "READY ") {
-		t.Fatalf("py_receiver.py did not start: %q %v", lines.Text(), lines.Err())
-	}
-	records := make(chan map[string]any, 64)
+	lines := make(chan string, 64)
 	go func() {
-		for lines.Scan() {
-			var m map[string]any
-			if err := json.Unmarshal(lines.Bytes(), &m); err != nil {
-				t.Errorf("py_receiver.py printed %q: %v", lines.Text(), err)
-			}
-			records <- m
+		sc := bufio.NewScanner(out)
+		sc.Buffer(nil, 16<<20) // a large message is 3 copies of 6 bytes of JSON per "ü"
+		for sc.Scan() {
+			lines <- sc.Text()
 		}
-		if err := lines.Err(); err != nil {
-			t.Errorf("reading py_receiver.py: %v", err)
-		}
-		close(records)
+		close(lines)
 	}()
-	return strings.TrimPrefix(lines.Text(), "READY "), records
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		for range lines { // until the reader has seen EOF, before Wait closes the pipe
+		}
+		cmd.Wait()
+	})
+	ready := nextLine(t, lines)
+	if !strings.HasPrefix(ready, "READY ") {
+		t.Fatalf("py_receiver.py did not start: %q", ready)
+	}
+	return strings.TrimPrefix(ready, "READY "), lines
 }
 
-func nextPy(t *testing.T, records <-chan map[string]any) map[string]any {
+func nextLine(t *testing.T, lines <-chan string) string {
 	t.Helper()
 	select {
-	case m, ok := <-records:
+	case l, ok := <-lines:
 		if !ok {
 			t.Fatal("py_receiver.py exited")
 		}
-		return m
+		return l
 	case <-time.After(10 * time.Second):
-		t.Fatal("no record reached the Python receiver")
-		return nil
+		t.Fatal("py_receiver.py printed nothing")
+		return ""
 	}
+}
+
+func nextPy(t *testing.T, lines <-chan string) map[string]any {
+	t.Helper()
+	l := nextLine(t, lines)
+	var m map[string]any
+	if err := json.Unmarshal([]byte(l), &m); err != nil {
+		t.Fatalf("py_receiver.py printed %q: %v", l, err)
+	}
+	return m
 }
 
 // TestPythonReceiver sends records from netlog's handlers to Python's

@@ -42,12 +42,16 @@ type Format struct {
 	keys [len(headKeys)][]byte
 }
 
-// headKeys are the standard fields in the order AppendHead writes them.
+// headKeys are the standard fields in the order AppendHead writes them:
+// first those that are the same for every record of a logger in a process
+// (AppendIdentity), then the source (AppendSource), then the rest
+// (AppendEvent).
 var headKeys = [...]string{
-	FieldName, FieldMsg, FieldArgs, FieldLevelName, FieldLevelNo, FieldPathname,
-	FieldFilename, FieldModule, FieldExcInfo, FieldLineno, FieldFuncName,
-	FieldCreated, FieldMsecs, FieldRelative, FieldThread, FieldThreadName,
-	FieldProcessName, FieldProcess, FieldTaskName, FieldExcText, FieldStackInfo,
+	FieldName, FieldArgs, FieldExcInfo, FieldThread, FieldThreadName,
+	FieldProcessName, FieldProcess,
+	FieldPathname, FieldFilename, FieldModule, FieldLineno, FieldFuncName,
+	FieldMsg, FieldLevelName, FieldLevelNo, FieldCreated, FieldMsecs, FieldRelative,
+	FieldTaskName, FieldExcText, FieldStackInfo,
 }
 
 // NewFormat returns enc with its standard keys encoded.
@@ -63,34 +67,53 @@ func NewFormat(enc Encoder) *Format {
 // (not its Attrs). A field Python would hold as None is written as null; the
 // optional fields (created, exc_text, stack_info, taskName) only when set.
 func (f *Format) AppendHead(b []byte, e *Entry) []byte {
+	b = f.Enc.Begin(b)
+	b = f.AppendIdentity(b, e)
+	b = f.AppendSource(b, e)
+	return f.AppendEvent(b, e)
+}
+
+// AppendIdentity appends the fields that name the sender: name, thread,
+// process, and args and exc_info (always None). A handler encodes them
+// once.
+func (f *Format) AppendIdentity(b []byte, e *Entry) []byte {
 	enc, k := f.Enc, &f.keys
-	b = enc.Begin(b)
 	b = enc.String(append(b, k[0]...), e.Name)
-	b = enc.String(append(b, k[1]...), e.Msg)
+	b = enc.Null(append(b, k[1]...))
 	b = enc.Null(append(b, k[2]...))
-	b = enc.String(append(b, k[3]...), e.LevelName)
-	b = enc.Int(append(b, k[4]...), int64(e.LevelNo))
-	b = enc.String(append(b, k[5]...), e.Pathname)
-	b = enc.String(append(b, k[6]...), e.Filename)
-	b = enc.String(append(b, k[7]...), e.Module)
-	b = enc.Null(append(b, k[8]...))
-	b = enc.Int(append(b, k[9]...), int64(e.Lineno))
-	b = enc.String(append(b, k[10]...), e.FuncName)
-	if !e.Created.IsZero() {
-		ns := e.Created.UnixNano()
-		b = enc.Decimal(append(b, k[11]...), ns, 9)
-		b = enc.Decimal(append(b, k[12]...), ns%1e9, 6)
-		b = enc.Decimal(append(b, k[13]...), int64(e.Relative), 6)
-	}
-	b = append(b, k[14]...)
+	b = append(b, k[3]...)
 	if e.Thread != 0 {
 		b = enc.Int(b, e.Thread)
 	} else {
 		b = enc.Null(b)
 	}
-	b = appendOptional(enc, append(b, k[15]...), e.ThreadName)
-	b = appendOptional(enc, append(b, k[16]...), e.ProcessName)
-	b = enc.Int(append(b, k[17]...), int64(e.Process))
+	b = appendOptional(enc, append(b, k[4]...), e.ThreadName)
+	b = appendOptional(enc, append(b, k[5]...), e.ProcessName)
+	return enc.Int(append(b, k[6]...), int64(e.Process))
+}
+
+// AppendSource appends pathname, filename, module, lineno and funcName.
+func (f *Format) AppendSource(b []byte, e *Entry) []byte {
+	enc, k := f.Enc, &f.keys
+	b = enc.String(append(b, k[7]...), e.Pathname)
+	b = enc.String(append(b, k[8]...), e.Filename)
+	b = enc.String(append(b, k[9]...), e.Module)
+	b = enc.Int(append(b, k[10]...), int64(e.Lineno))
+	return enc.String(append(b, k[11]...), e.FuncName)
+}
+
+// AppendEvent appends the fields that differ from record to record.
+func (f *Format) AppendEvent(b []byte, e *Entry) []byte {
+	enc, k := f.Enc, &f.keys
+	b = enc.String(append(b, k[12]...), e.Msg)
+	b = enc.String(append(b, k[13]...), e.LevelName)
+	b = enc.Int(append(b, k[14]...), int64(e.LevelNo))
+	if !e.Created.IsZero() {
+		ns := e.Created.UnixNano()
+		b = enc.Decimal(append(b, k[15]...), ns, 9)
+		b = enc.Decimal(append(b, k[16]...), ns%1e9, 6)
+		b = enc.Decimal(append(b, k[17]...), int64(e.Relative), 6)
+	}
 	for i, v := range [...]string{e.TaskName, e.ExcText, e.StackInfo} {
 		if v != "" {
 			b = enc.String(append(b, k[18+i]...), v)

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The whole test suite, as the README gives it and CI runs it: installs the
+# interop peers, checks formatting and vet, runs every test with the race
+# detector (a missing peer fails, never skips), and runs each benchmark once
+# so that none rots.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+command -v go >/dev/null 2>&1 || { echo "test: Go 1.25 or newer is required (https://go.dev/dl/)" >&2; exit 1; }
+bash scripts/install-peers.sh
+
+export NETLOG_REQUIRE_PEERS=1
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "test: gofmt would change: $unformatted" >&2
+  exit 1
+fi
+go vet ./...
+go test -race -count=1 ./...
+go test -run '^$' -bench . -benchtime 1x ./... >/dev/null
+echo "test: benchmarks ran once each"
