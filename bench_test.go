@@ -72,17 +72,36 @@ func BenchmarkEncode(b *testing.B) {
 			}
 			reportRate(b)
 		})
-		b.Run(string(codec)+"/Handle", func(b *testing.B) {
-			ctx := context.Background()
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := h.Handle(ctx, r); err != nil {
-					b.Fatal(err)
-				}
-			}
-			reportRate(b)
-		})
+		b.Run(string(codec)+"/Handle", func(b *testing.B) { benchHandle(b, h) })
 	}
+}
+
+// benchHandle measures Handle of the benchmark record.
+func benchHandle(b *testing.B, h *Handler) {
+	r := benchRecord()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := h.Handle(ctx, r); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportRate(b)
+}
+
+// handlerFor returns the handler for network: the socket handler for a
+// stream network, the datagram handler otherwise.
+func handlerFor(b *testing.B, network, addr string) *Handler {
+	newH := NewSocketHandler
+	if network == "udp" || network == "unixgram" {
+		newH = NewDatagramHandler
+	}
+	h, err := newH(network, addr, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { h.Close() })
+	return h
 }
 
 // sink listens on network and discards everything it receives.
@@ -130,25 +149,8 @@ func sink(b *testing.B, network string) string {
 func BenchmarkLoopback(b *testing.B) {
 	b.Run("slog.JSONHandler", benchJSONHandler)
 	for _, network := range []string{"tcp", "unix", "udp", "unixgram"} {
-		newH := NewSocketHandler
-		if network == "udp" || network == "unixgram" {
-			newH = NewDatagramHandler
-		}
 		b.Run(network+"/netlog", func(b *testing.B) {
-			h, err := newH(network, sink(b, network), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer h.Close()
-			r := benchRecord()
-			ctx := context.Background()
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := h.Handle(ctx, r); err != nil {
-					b.Fatal(err)
-				}
-			}
-			reportRate(b)
+			benchHandle(b, handlerFor(b, network, sink(b, network)))
 		})
 		b.Run(network+"/bare-write", func(b *testing.B) {
 			conn, err := net.Dial(network, sink(b, network))
@@ -156,8 +158,7 @@ func BenchmarkLoopback(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer conn.Close()
-			h, _ := newH(network, "127.0.0.1:9", nil)
-			frame := h.encode(&state{}, benchRecord())
+			frame := handlerFor(b, network, "127.0.0.1:9").encode(&state{}, benchRecord())
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := conn.Write(frame); err != nil {
@@ -177,15 +178,7 @@ func BenchmarkLoopback(b *testing.B) {
 func BenchmarkLoopbackRatio(b *testing.B) {
 	for _, network := range []string{"tcp", "unix", "udp", "unixgram"} {
 		b.Run(network, func(b *testing.B) {
-			newH := NewSocketHandler
-			if network == "udp" || network == "unixgram" {
-				newH = NewDatagramHandler
-			}
-			h, err := newH(network, sink(b, network), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer h.Close()
+			h := handlerFor(b, network, sink(b, network))
 			conn, err := net.Dial(network, sink(b, network))
 			if err != nil {
 				b.Fatal(err)

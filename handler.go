@@ -34,8 +34,9 @@ type core struct {
 	replace   record.Replacer
 	name      string
 	format    *record.Format
-	static    []byte // identity fields, and the source when !addSource, encoded once
-	dest      string // "tcp 127.0.0.1:9020", for errors
+	base      record.Entry // the fields every record shares: identity, unknown source
+	static    []byte       // base's identity, and its source when !addSource, encoded once
+	dest      string       // "tcp 127.0.0.1:9020", for errors
 	link      *transport.Link
 	maxFrame  int // 0: no limit
 
@@ -73,11 +74,13 @@ func newCore(o *Options, dest string, link *transport.Link, maxFrame int) (*core
 	default:
 		return nil, fmt.Errorf("netlog: unknown codec %q (want %q or %q)", o.Codec, CodecPickle, CodecJSON)
 	}
-	var e record.Entry
-	c.fill(&e, &slog.Record{}, nil)
-	c.static = c.format.AppendIdentity(nil, &e)
+	c.base = record.Entry{
+		Name: c.name, Process: pid, ProcessName: programName,
+		Pathname: unknownFile, Filename: unknownFile, Module: unknownFile, FuncName: unknownFunc,
+	}
+	c.static = c.format.AppendIdentity(nil, &c.base)
 	if !c.addSource {
-		c.static = c.format.AppendSource(c.static, &e)
+		c.static = c.format.AppendSource(c.static, &c.base)
 	}
 	return c, nil
 }
@@ -229,11 +232,8 @@ func (c *core) fill(e *record.Entry, r *slog.Record, extras []slog.Attr) []slog.
 			}
 		}
 	}
-	*e = record.Entry{
-		Name: c.name, Msg: msg, Created: t, Process: pid, ProcessName: programName,
-		LevelNo: record.LevelNo(level), Pathname: unknownFile, Filename: unknownFile,
-		Module: unknownFile, FuncName: unknownFunc,
-	}
+	*e = c.base
+	e.Msg, e.Created, e.LevelNo = msg, t, record.LevelNo(level)
 	if levelName == "" {
 		levelName = record.LevelName(e.LevelNo)
 	}

@@ -155,3 +155,52 @@ func TestReplaceAttrBuiltins(t *testing.T) {
 		t.Errorf("group g = %v, want k replaced", attrs["g"])
 	}
 }
+
+// TestConcurrentUse logs from many goroutines through one handler and
+// handlers derived from it: every record arrives whole, none twice.
+func TestConcurrentUse(t *testing.T) {
+	r := testrecv.Start(t, "tcp")
+	h := newHandler(t, false, "tcp", r.Addr, nil)
+	const writers, each = 8, 300
+	done := make(chan struct{})
+	for w := range writers {
+		go func() {
+			log := slog.New(h).With("writer", w).WithGroup("g")
+			for i := range each {
+				log.Info(strings.Repeat("x", 100*w), "i", i)
+			}
+			done <- struct{}{}
+		}()
+	}
+	for range writers {
+		<-done
+	}
+	seen := map[[2]int64]bool{}
+	for range writers * each {
+		m := testrecv.Map(r.Next(t))
+		w, _ := m["writer"].(int64)
+		i, _ := m["g"].(map[string]any)["i"].(int64)
+		if len(m["msg"].(string)) != 100*int(w) || seen[[2]int64{w, i}] {
+			t.Fatalf("record %v arrived torn or twice", m)
+		}
+		seen[[2]int64{w, i}] = true
+	}
+	if st := h.Stats(); st.Written != writers*each || st.Failed != 0 || st.Connects != 1 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestContext: Handle gives up at once on a context that is done, and
+// counts the record as failed.
+func TestContext(t *testing.T) {
+	r := testrecv.Start(t, "tcp")
+	h := newHandler(t, false, "tcp", r.Addr, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := h.Handle(ctx, slog.NewRecord(time.Now(), slog.LevelInfo, "late", 0)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if st := h.Stats(); st.Failed != 1 || st.Connects != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}

@@ -67,24 +67,24 @@ func Start(t testing.TB, network string) *Receiver {
 // Next returns the next record, failing the test after 10 s.
 func (r *Receiver) Next(t testing.TB) *record.Entry {
 	t.Helper()
-	select {
-	case e := <-r.Entries:
-		return e
-	case <-time.After(10 * time.Second):
-		t.Fatalf("no record arrived on %s %s", r.Network, r.Addr)
-		return nil
-	}
+	return within(t, r.Entries, "no record arrived on "+r.Network+" "+r.Addr)
 }
 
 // NextReport returns the next refusal, failing the test after 10 s.
 func (r *Receiver) NextReport(t testing.TB) receive.Report {
 	t.Helper()
+	return within(t, r.Reports, "no refusal was reported on "+r.Network+" "+r.Addr)
+}
+
+func within[T any](t testing.TB, c <-chan T, failure string) T {
+	t.Helper()
 	select {
-	case rep := <-r.Reports:
-		return rep
+	case v := <-c:
+		return v
 	case <-time.After(10 * time.Second):
-		t.Fatalf("no refusal was reported on %s %s", r.Network, r.Addr)
-		return receive.Report{}
+		t.Fatal(failure)
+		var zero T
+		return zero
 	}
 }
 
