@@ -40,7 +40,7 @@ type core struct {
 	link      *transport.Link
 	maxFrame  int // 0: no limit
 
-	handled, written, failed, tooLarge, bytes atomic.Uint64
+	handled, written, failed, tooLarge, truncated, bytes atomic.Uint64
 }
 
 // started stands in for the start of Python's logging module, from which
@@ -93,9 +93,11 @@ func (h *Handler) Enabled(_ context.Context, level slog.Level) bool {
 // state is the per-record scratch space, pooled so that Handle does not
 // allocate in steady state.
 type state struct {
-	buf    []byte
-	entry  record.Entry
-	extras []slog.Attr
+	buf     []byte
+	scratch []byte // the syslog handler's escaped copy of a message
+	entry   record.Entry
+	level   slog.Level
+	extras  []slog.Attr
 }
 
 var statePool = sync.Pool{New: func() any { return &state{buf: make([]byte, 0, 1024)} }}
@@ -136,7 +138,7 @@ func (c *core) send(ctx context.Context, frame []byte) error {
 func (h *Handler) encode(s *state, r slog.Record) []byte {
 	enc := h.c.format.Enc
 	e := &s.entry
-	s.extras = h.c.fill(e, &r, s.extras[:0])
+	s.extras, s.level = h.c.fill(e, &r, s.extras[:0])
 	b := transport.BeginFrame(s.buf[:0])
 	b = append(enc.Begin(b), h.c.static...)
 	if h.c.addSource {
@@ -190,8 +192,9 @@ const (
 )
 
 // fill sets e's standard fields from r, applying ReplaceAttr to the
-// built-ins; replacements that fit no field are returned in extras.
-func (c *core) fill(e *record.Entry, r *slog.Record, extras []slog.Attr) []slog.Attr {
+// built-ins; replacements that fit no field are returned in extras, with
+// the record's level after ReplaceAttr.
+func (c *core) fill(e *record.Entry, r *slog.Record, extras []slog.Attr) ([]slog.Attr, slog.Level) {
 	t, level, levelName, msg := r.Time, r.Level, "", r.Message
 	var src *slog.Source
 	if c.addSource && r.PC != 0 {
@@ -247,7 +250,7 @@ func (c *core) fill(e *record.Entry, r *slog.Record, extras []slog.Attr) []slog.
 		e.Module = strings.TrimSuffix(e.Filename, path.Ext(e.Filename))
 		e.FuncName = src.Function[strings.LastIndexByte(src.Function, '/')+1:]
 	}
-	return extras
+	return extras, level
 }
 
 // WithAttrs returns a handler whose records carry attrs, encoded once now.
@@ -283,11 +286,12 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 }
 
 // Stats returns the handler's counters.
-func (h *Handler) Stats() Stats {
-	c := h.c
+func (h *Handler) Stats() Stats { return h.c.stats() }
+
+func (c *core) stats() Stats {
 	return Stats{
 		Handled: c.handled.Load(), Written: c.written.Load(), Failed: c.failed.Load(),
-		TooLarge: c.tooLarge.Load(), Bytes: c.bytes.Load(),
+		TooLarge: c.tooLarge.Load(), Truncated: c.truncated.Load(), Bytes: c.bytes.Load(),
 		Connects: c.link.Connects(), ConnectFailures: c.link.ConnectFailures(),
 	}
 }

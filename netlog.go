@@ -87,6 +87,7 @@ type Stats struct {
 	Written         uint64 // records written to the connection
 	Failed          uint64 // records not delivered; Handle returned an error
 	TooLarge        uint64 // of Failed, records over the datagram limit
+	Truncated       uint64 // of Written, syslog datagrams cut to the limit
 	Bytes           uint64 // bytes written, framing included
 	Connects        uint64 // connections opened
 	ConnectFailures uint64 // connect attempts that failed

@@ -34,7 +34,29 @@ type Entry struct {
 	ExcText     string        // formatted exception
 	StackInfo   string        // formatted stack
 	Attrs       []slog.Attr   // everything else: slog attributes, Python's extra
+	Syslog      *Syslog       // set for a record received as a syslog message
 }
+
+// Syslog is what a syslog message carries besides its time and text.
+type Syslog struct {
+	Format   string // "rfc5424", "rfc3164", or "raw" for a message that did not parse
+	Facility int
+	Severity int
+	Hostname string
+	AppName  string
+	ProcID   string
+	MsgID    string
+	SD       []SDElement // RFC 5424 structured data, in ID order
+}
+
+// SDElement is one RFC 5424 structured data element.
+type SDElement struct {
+	ID     string
+	Params []SDParam // in name order
+}
+
+// SDParam is one PARAM-NAME="PARAM-VALUE".
+type SDParam struct{ Name, Value string }
 
 // Level returns the slog level of e, the inverse of LevelNo's mapping.
 func (e *Entry) Level() slog.Level { return LevelFromNo(e.LevelNo) }

@@ -7,9 +7,15 @@ set -euo pipefail
 # command → Debian package that provides it
 declare -A peers=(
   [python3]=python3
+  [rsyslogd]=rsyslog
+  [logger]=bsdutils
+  [openssl]=openssl
 )
+# rsyslog's TLS driver is a module, not a command.
+extra=()
+[ -e /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so ] || ls /usr/lib/*/rsyslog/lmnsd_gtls.so >/dev/null 2>&1 || extra+=(rsyslog-gnutls)
 
-missing=()
+missing=("${extra[@]}")
 for cmd in "${!peers[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${peers[$cmd]}")
 done

@@ -10,6 +10,10 @@ import (
 	"time"
 )
 
+// IdlePeek is the pause after which a stream Link peeks at its connection
+// before writing.
+const IdlePeek = time.Millisecond
+
 // ErrBackingOff is returned while a Link waits before its next connect
 // attempt; the error also says until when.
 var ErrBackingOff = errors.New("not connected, waiting to redial")
@@ -24,12 +28,15 @@ type Config struct {
 	WriteTimeout time.Duration
 	// Backoff is the reconnect policy; the zero value is DefaultBackoff.
 	Backoff Backoff
-	// Stream says the connection is a byte stream. A stream Link watches
-	// each connection for the peer's close or reset (the protocols send
-	// nothing back, so a read returns only then) and redials before the next
-	// write: a collector restart then costs no record that the kernel would
-	// have accepted into a dead socket. Only a write racing the close by the
-	// microseconds the watcher takes to wake can still be lost.
+	// Stream says the connection is a byte stream. A stream Link notices
+	// that the peer has closed or reset the connection, and redials before
+	// the next write: a collector restart then costs no record that the
+	// kernel would have accepted into a dead socket. During a stream of
+	// writes a watcher goroutine, blocked in a read that returns only at
+	// the end (these protocols send nothing back), tells; after a pause of
+	// IdlePeek or more, when the watcher may not have been scheduled yet,
+	// a non-blocking peek before the write does. Only a write racing the
+	// close within a busy stream can still be lost.
 	Stream bool
 	// Now is the clock for the backoff schedule; nil means time.Now.
 	Now func() time.Time
@@ -44,6 +51,8 @@ type Link struct {
 	mu       sync.Mutex
 	conn     net.Conn
 	gone     chan struct{} // closed when a stream peer closes conn
+	fd       uintptr       // conn's descriptor, for the peek; 0 if none
+	lastUse  time.Time     // of conn, by the last write
 	failures int           // consecutive failed connects
 	retryAt  time.Time     // no connect attempt before this
 	deadline time.Time     // write deadline currently set on conn
@@ -83,9 +92,11 @@ func (l *Link) Write(ctx context.Context, frame []byte) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.conn != nil && closed(l.gone) {
+	now := time.Now()
+	if l.conn != nil && (closed(l.gone) || l.fd != 0 && now.Sub(l.lastUse) >= IdlePeek && peerClosed(l.fd)) {
 		l.drop()
 	}
+	l.lastUse = now
 	if l.conn == nil {
 		if err := l.connect(ctx); err != nil {
 			return err
@@ -117,10 +128,11 @@ func (l *Link) connect(ctx context.Context) error {
 		return fmt.Errorf("connect: %w", err)
 	}
 	l.conn, l.failures, l.retryAt, l.deadline = conn, 0, time.Time{}, time.Time{}
-	l.gone = nil
+	l.gone, l.fd = nil, 0
 	if l.cfg.Stream {
 		l.gone = make(chan struct{})
 		go watch(conn, l.gone)
+		l.fd, _ = socketFD(conn)
 	}
 	l.connects.Add(1)
 	return nil
@@ -176,7 +188,7 @@ func (l *Link) drop() error {
 	if l.gone != nil {
 		<-l.gone
 	}
-	l.conn, l.gone = nil, nil
+	l.conn, l.gone, l.fd = nil, nil, 0
 	return err
 }
 

@@ -1,0 +1,563 @@
+package netlog
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"syscall"
+	"time"
+	"unicode/utf8"
+
+	"github.com/netlog-go/netlog/record"
+	"github.com/netlog-go/netlog/syslog"
+	"github.com/netlog-go/netlog/transport"
+)
+
+// Framing is how syslog messages are delimited on a stream.
+type Framing = transport.Framing
+
+// The framings of a syslog stream.
+const (
+	OctetCounting = transport.OctetCounting // "LEN SP MSG", RFC 5425/6587; the default for TCP and TLS
+	LF            = transport.LF            // MSG LF; newlines in a message become "#012"
+	NUL           = transport.NUL           // MSG NUL; NULs in a message become "#000"
+)
+
+// DefaultSDID is the SD-ID under which attributes travel in RFC 5424.
+const DefaultSDID = "slog@32473"
+
+// DefaultSyslogMessage is the largest UDP syslog message sent whole: RFC
+// 5426's SHOULD for receivers.
+const DefaultSyslogMessage = 2048
+
+// SyslogOptions configure a syslog handler. Of the embedded Options,
+// Codec must be empty, Name is the APP-NAME (RFC 3164's TAG), and
+// MaxDatagram is the largest message sent over a datagram socket
+// (default DefaultSyslogMessage).
+type SyslogOptions struct {
+	Options
+	// Format is syslog.RFC5424 (the default, but for "local"),
+	// syslog.RFC3164 (the default for "local": what syslog(3) sends and
+	// every local daemon parses) or syslog.Python (byte for byte what
+	// Python's SysLogHandler sends).
+	Format syslog.Format
+	// Facility is a name or number Python knows ("local0", "16");
+	// default "user".
+	Facility string
+	// MapSeverity maps a level to a severity (Python's mapPriority);
+	// nil means syslog.SeverityOf.
+	MapSeverity func(slog.Level) syslog.Severity
+	// Hostname is the HOSTNAME; default os.Hostname(). The "local"
+	// network sends none in RFC 3164, as syslog(3) does: the daemon adds
+	// its own.
+	Hostname string
+	// ProcID is the PROCID; default the process id.
+	ProcID string
+	// Ident is prepended to the message in the Python format (Python's
+	// SysLogHandler.ident).
+	Ident string
+	// NoNUL leaves out the NUL the Python format ends with (Python's
+	// append_nul = False).
+	NoNUL bool
+	// SDID is the SD-ID of the element that carries the attributes in
+	// RFC 5424; default DefaultSDID.
+	SDID string
+	// MsgIDKey names the top-level attribute whose value becomes the RFC
+	// 5424 MSGID; default "msgid".
+	MsgIDKey string
+	// BOM puts the UTF-8 byte order mark before an RFC 5424 MSG.
+	BOM bool
+	// Framing delimits messages on a stream: OctetCounting (the default for
+	// TCP and TLS), LF (the default for Unix stream sockets) or NUL. The
+	// Python format ignores it: its NUL ends a message, as in Python.
+	Framing Framing
+	// RefuseOversize refuses a datagram message over MaxDatagram with
+	// ErrTooLarge instead of truncating it at a UTF-8 boundary.
+	RefuseOversize bool
+	// TLS configures the "tls" network. The server's certificate is
+	// verified unless TLS.InsecureSkipVerify is set; the minimum version
+	// is TLS 1.2 whatever TLS.MinVersion says. nil means the system roots.
+	TLS *tls.Config
+	// CAFile names a PEM bundle of the CAs that may sign the server's
+	// certificate, in place of TLS.RootCAs.
+	CAFile string
+}
+
+// SyslogHandler sends records as syslog messages. It is safe for
+// concurrent use.
+type SyslogHandler struct {
+	c      *core
+	s      *syslogCore
+	pre    []byte   // attributes from WithAttrs, formatted
+	groups []string // groups from WithGroup
+	prefix string   // groups joined by "." with a trailing "."
+	msgID  string   // MSGID from a WithAttrs attribute
+}
+
+type syslogCore struct {
+	format   syslog.Format
+	facility syslog.Facility
+	severity func(slog.Level) syslog.Severity
+	hostname string
+	app      string
+	procID   string
+	ident    string
+	nul      bool
+	sdid     string
+	msgIDKey string
+	bom      bool
+	framing  Framing // "" for datagrams and the Python format
+	truncate int     // truncate datagram messages to this many bytes; 0 none
+	value    flatValue
+}
+
+// defaultLocalSyslog is where the local syslog daemon listens.
+func defaultLocalSyslog() string {
+	if runtime.GOOS == "darwin" {
+		return "/var/run/syslog"
+	}
+	return "/dev/log"
+}
+
+// NewSyslogHandler returns a handler that sends each record as a syslog
+// message. network is "local" (the system's daemon: a Unix datagram socket
+// at address, default /dev/log, falling back to a Unix stream socket as
+// Python does), "unixgram", "unix", "udp", "udp4", "udp6", "tcp", "tcp4",
+// "tcp6" or "tls" (TCP with TLS, RFC 5425). Nothing is dialed until the
+// first record. A bad address, facility, format, framing, SD-ID, CA file
+// or Backoff is an error that names it.
+func NewSyslogHandler(network, address string, opts *SyslogOptions) (*SyslogHandler, error) {
+	if opts == nil {
+		opts = &SyslogOptions{}
+	}
+	if opts.Codec != "" {
+		return nil, fmt.Errorf("netlog: syslog handler: Codec %q does not apply", opts.Codec)
+	}
+	sc, err := newSyslogCore(network, opts)
+	if err != nil {
+		return nil, fmt.Errorf("netlog: syslog handler: %w", err)
+	}
+	if network == "local" && address == "" {
+		address = defaultLocalSyslog()
+	}
+	dial, stream, err := syslogDialer(network, address, opts)
+	if err != nil {
+		return nil, fmt.Errorf("netlog: syslog handler: %w", err)
+	}
+	link, err := transport.NewLink(transport.Config{
+		Dial: dial, DialTimeout: opts.DialTimeout, WriteTimeout: opts.WriteTimeout,
+		Backoff: opts.Backoff, Stream: stream,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("netlog: syslog handler: %w", err)
+	}
+	maxFrame := 0
+	if !stream && opts.RefuseOversize {
+		maxFrame = opts.MaxDatagram
+		if maxFrame == 0 {
+			maxFrame = DefaultSyslogMessage
+		}
+	}
+	c, err := newCore(&opts.Options, network+" "+address, link, maxFrame)
+	if err != nil {
+		return nil, err
+	}
+	if stream {
+		if sc.framing, err = transport.ParseFraming(string(opts.Framing)); err != nil {
+			return nil, fmt.Errorf("netlog: syslog handler: %w", err)
+		}
+		if opts.Framing == "" && network == "unix" {
+			sc.framing = LF
+		}
+		if sc.format == syslog.Python {
+			sc.framing = ""
+		}
+	} else if !opts.RefuseOversize {
+		sc.truncate = cmp(opts.MaxDatagram, DefaultSyslogMessage)
+	}
+	return &SyslogHandler{c: c, s: sc}, nil
+}
+
+func cmp(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+func newSyslogCore(network string, o *SyslogOptions) (*syslogCore, error) {
+	sc := &syslogCore{
+		ident: o.Ident, nul: !o.NoNUL, bom: o.BOM, severity: o.MapSeverity,
+		hostname: o.Hostname, app: o.Name, procID: o.ProcID, sdid: o.SDID, msgIDKey: o.MsgIDKey,
+	}
+	var err error
+	if sc.format, err = syslog.ParseFormat(string(o.Format)); err != nil {
+		return nil, err
+	}
+	if o.Format == "" && network == "local" {
+		sc.format = syslog.RFC3164
+	}
+	sc.value.sd = sc.format == syslog.RFC5424
+	sc.facility = syslog.User
+	if o.Facility != "" {
+		if sc.facility, err = syslog.ParseFacility(o.Facility); err != nil {
+			return nil, err
+		}
+	}
+	if sc.severity == nil {
+		sc.severity = syslog.SeverityOf
+	}
+	if sc.hostname == "" {
+		sc.hostname, _ = os.Hostname()
+	}
+	if network == "local" && sc.format == syslog.RFC3164 {
+		sc.hostname = ""
+	}
+	if sc.app == "" {
+		sc.app = programName
+	}
+	if sc.procID == "" {
+		sc.procID = strconv.Itoa(pid)
+	}
+	if sc.sdid == "" {
+		sc.sdid = DefaultSDID
+	}
+	if err := syslog.CheckSDID(sc.sdid); err != nil {
+		return nil, err
+	}
+	if sc.msgIDKey == "" {
+		sc.msgIDKey = "msgid"
+	}
+	return sc, nil
+}
+
+// syslogDialer returns how to connect to network/address and whether the
+// connection is a stream.
+func syslogDialer(network, address string, o *SyslogOptions) (func(context.Context) (net.Conn, error), bool, error) {
+	var d net.Dialer
+	switch network {
+	case "local":
+		if err := transport.CheckAddress("unixgram", address, "unixgram"); err != nil {
+			return nil, false, err
+		}
+		return func(ctx context.Context) (net.Conn, error) { return dialLocal(ctx, &d, address) }, false, nil
+	case "tls":
+		if err := transport.CheckAddress("tcp", address, "tcp"); err != nil {
+			return nil, false, err
+		}
+		cfg, err := tlsConfig(address, o)
+		if err != nil {
+			return nil, false, err
+		}
+		td := &tls.Dialer{NetDialer: &d, Config: cfg}
+		return func(ctx context.Context) (net.Conn, error) { return td.DialContext(ctx, "tcp", address) }, true, nil
+	}
+	err := transport.CheckAddress(network, address, "unixgram", "unix", "udp", "udp4", "udp6", "tcp", "tcp4", "tcp6")
+	if err != nil {
+		return nil, false, fmt.Errorf("%w (or local, tls)", err)
+	}
+	stream := network == "unix" || network[:3] == "tcp"
+	return func(ctx context.Context) (net.Conn, error) { return d.DialContext(ctx, network, address) }, stream, nil
+}
+
+// dialLocal connects to a local daemon's datagram socket, or, if the
+// socket is a stream socket, to that, as Python's SysLogHandler does; a
+// stream connection then gets a trailing LF after each message.
+func dialLocal(ctx context.Context, d *net.Dialer, path string) (net.Conn, error) {
+	c, err := d.DialContext(ctx, "unixgram", path)
+	if !errors.Is(err, syscall.EPROTOTYPE) {
+		return c, err
+	}
+	c, err = d.DialContext(ctx, "unix", path)
+	if err != nil {
+		return nil, err
+	}
+	return &terminated{Conn: c}, nil
+}
+
+// terminated ends each write with LF, unless it already ends with LF or
+// NUL: datagrams need no delimiter, a stream does.
+type terminated struct {
+	net.Conn
+	buf []byte
+}
+
+func (t *terminated) Write(p []byte) (int, error) {
+	if n := len(p); n > 0 && (p[n-1] == '\n' || p[n-1] == 0) {
+		return t.Conn.Write(p)
+	}
+	t.buf = append(append(t.buf[:0], p...), '\n')
+	n, err := t.Conn.Write(t.buf)
+	return min(n, len(p)), err
+}
+
+func tlsConfig(address string, o *SyslogOptions) (*tls.Config, error) {
+	cfg := &tls.Config{}
+	if o.TLS != nil {
+		cfg = o.TLS.Clone()
+	}
+	cfg.MinVersion = max(cfg.MinVersion, tls.VersionTLS12)
+	if cfg.ServerName == "" {
+		host, _, _ := net.SplitHostPort(address)
+		cfg.ServerName = host
+	}
+	if o.CAFile != "" {
+		pem, err := os.ReadFile(o.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("CA file %q holds no PEM certificate", o.CAFile)
+		}
+		cfg.RootCAs = pool
+	}
+	return cfg, nil
+}
+
+// Enabled reports whether level is at or above the handler's Level.
+func (h *SyslogHandler) Enabled(_ context.Context, level slog.Level) bool {
+	return level >= h.c.level.Level()
+}
+
+// Handle formats r as one syslog message and writes it. An error means
+// the record was not delivered; it is also counted in Stats.
+func (h *SyslogHandler) Handle(ctx context.Context, r slog.Record) error {
+	s := statePool.Get().(*state)
+	defer func() {
+		if cap(s.buf) <= maxPooled && cap(s.scratch) <= maxPooled {
+			statePool.Put(s)
+		}
+	}()
+	var frame []byte
+	frame, s.buf, s.scratch = h.encode(s, r)
+	return h.c.send(ctx, frame)
+}
+
+var octetRoom [transport.OctetReserve]byte
+
+// encode returns the framed message, and the buffers to keep.
+func (h *SyslogHandler) encode(s *state, r slog.Record) (frame, buf, scratch []byte) {
+	sc := h.s
+	e := &s.entry
+	s.extras, s.level = h.c.fill(e, &r, s.extras[:0])
+	b := append(s.buf[:0], octetRoom[:]...)
+	start := len(b)
+	hdr := syslog.Header{
+		Facility: sc.facility, Severity: sc.severity(s.level), Time: e.Created,
+		Hostname: sc.hostname, AppName: sc.app, ProcID: sc.procID, MsgID: h.msgID,
+	}
+	switch sc.format {
+	case syslog.RFC5424:
+		if id, ok := h.recordMsgID(r); ok {
+			hdr.MsgID = id
+		}
+		b = syslog.AppendRFC5424Header(b, &hdr)
+		mark := len(b)
+		b = syslog.AppendSDName(append(b, '['), sc.sdid)
+		opened := len(b)
+		if b = h.appendAttrs(b, s, r); len(b) == opened {
+			b = append(b[:mark], '-') // no attributes: NILVALUE
+		} else {
+			b = append(b, ']')
+		}
+		if e.Msg != "" {
+			b = append(b, ' ')
+			if sc.bom {
+				b = append(b, "\ufeff"...)
+			}
+			b = appendUTF8(b, e.Msg)
+		}
+	case syslog.RFC3164:
+		b = appendUTF8(syslog.AppendRFC3164Header(b, &hdr), e.Msg)
+		b = h.appendAttrs(b, s, r)
+	default: // syslog.Python
+		b = appendUTF8(append(syslog.AppendPRI(b, sc.facility, hdr.Severity), sc.ident...), e.Msg)
+		b = h.appendAttrs(b, s, r)
+	}
+	if sc.truncate > 0 && len(b)-start > sc.truncate {
+		b = truncateUTF8(b, start+sc.truncate)
+		h.c.truncated.Add(1)
+	}
+	if sc.format == syslog.Python && sc.nul {
+		b = append(b, 0)
+	}
+	if sc.framing == "" {
+		return b[start:], b, s.scratch
+	}
+	frame, scratch = transport.Frame(sc.framing, b, start, s.scratch)
+	return frame, b, scratch
+}
+
+// truncateUTF8 cuts b to at most n bytes, not inside a UTF-8 sequence.
+func truncateUTF8(b []byte, n int) []byte {
+	for n > 0 && !utf8.RuneStart(b[n]) {
+		n--
+	}
+	return b[:n]
+}
+
+func appendUTF8(b []byte, s string) []byte {
+	if utf8.ValidString(s) {
+		return append(b, s...)
+	}
+	for _, r := range s {
+		b = utf8.AppendRune(b, r)
+	}
+	return b
+}
+
+// recordMsgID finds the MSGID attribute among r's top-level attributes.
+func (h *SyslogHandler) recordMsgID(r slog.Record) (id string, ok bool) {
+	if len(h.groups) > 0 {
+		return "", false
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == h.s.msgIDKey {
+			id, ok = a.Value.Resolve().String(), true
+			return false
+		}
+		return true
+	})
+	return id, ok
+}
+
+// appendAttrs appends the preformatted attributes, the built-in
+// replacements, the source (with AddSource) and r's attributes: SD params
+// in RFC 5424, key=value text otherwise.
+func (h *SyslogHandler) appendAttrs(b []byte, s *state, r slog.Record) []byte {
+	b = append(b, h.pre...)
+	for _, a := range s.extras {
+		b = h.appendAttr(b, "", a, nil, nil)
+	}
+	if e := &s.entry; h.c.addSource && e.Lineno > 0 {
+		b = h.param(b, "", slog.SourceKey, slog.StringValue(e.Pathname+":"+strconv.Itoa(e.Lineno)))
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		b = h.appendAttr(b, h.prefix, a, h.groups, h.c.replace)
+		return true
+	})
+	return b
+}
+
+// appendAttr appends a, its group path flattened into a dotted name.
+func (h *SyslogHandler) appendAttr(b []byte, prefix string, a slog.Attr, groups []string, replace record.Replacer) []byte {
+	a.Value = a.Value.Resolve()
+	if replace != nil && a.Value.Kind() != slog.KindGroup {
+		a = replace(groups, a)
+		a.Value = a.Value.Resolve()
+	}
+	switch {
+	case a.Key == "" && a.Value.Kind() == slog.KindAny && a.Value.Any() == nil:
+		return b
+	case a.Value.Kind() == slog.KindGroup:
+		if a.Key != "" {
+			prefix += a.Key + "."
+			groups = append(slices.Clip(groups), a.Key)
+		}
+		for _, ga := range a.Value.Group() {
+			b = h.appendAttr(b, prefix, ga, groups, replace)
+		}
+		return b
+	case prefix == "" && a.Key == h.s.msgIDKey && h.s.format == syslog.RFC5424:
+		return b // it is the MSGID
+	}
+	return h.param(b, prefix, a.Key, a.Value)
+}
+
+// param appends one attribute: ` name="value"` in RFC 5424 structured
+// data (the name held to MaxSDName), ` name=value` in text.
+func (h *SyslogHandler) param(b []byte, prefix, key string, v slog.Value) []byte {
+	b = append(b, ' ')
+	if !h.s.value.sd {
+		b = append(append(b, prefix...), key...)
+		return record.AppendValue(h.s.value, append(b, '='), v)
+	}
+	start := len(b)
+	if prefix != "" {
+		b = syslog.AppendSDName(b, prefix)
+	}
+	b = syslog.AppendSDName(b, key)
+	if len(b)-start > syslog.MaxSDName {
+		b = b[:start+syslog.MaxSDName]
+	}
+	return append(record.AppendValue(h.s.value, append(b, '=', '"'), v), '"')
+}
+
+// WithAttrs returns a handler whose records carry attrs, formatted once now.
+func (h *SyslogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if len(attrs) == 0 {
+		return h
+	}
+	h2 := *h
+	h2.pre = slices.Clip(h.pre)
+	for _, a := range attrs {
+		if h.prefix == "" && a.Key == h.s.msgIDKey && h.s.format == syslog.RFC5424 {
+			h2.msgID = a.Value.Resolve().String()
+			continue
+		}
+		h2.pre = h.appendAttr(h2.pre, h.prefix, a, h.groups, h.c.replace)
+	}
+	return &h2
+}
+
+// WithGroup returns a handler whose later attributes are named "name.key".
+func (h *SyslogHandler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	h2 := *h
+	h2.groups = append(slices.Clip(h.groups), name)
+	h2.prefix = h.prefix + name + "."
+	return &h2
+}
+
+// Stats returns the handler's counters.
+func (h *SyslogHandler) Stats() Stats { return h.c.stats() }
+
+// Close closes the connection. Records handled after Close reconnect.
+func (h *SyslogHandler) Close() error { return h.c.link.Close() }
+
+// flatValue writes an attribute's value as text: escaped for an RFC 5424
+// PARAM-VALUE (sd), or quoted when needed in key=value text. Values map as
+// in the other codecs (record.AppendValue): durations in nanoseconds,
+// times in RFC 3339.
+type flatValue struct{ sd bool }
+
+func (flatValue) Begin(b []byte) []byte            { return b }
+func (flatValue) End(b []byte) []byte              { return b }
+func (flatValue) Key(b []byte, _ string) []byte    { return b }
+func (flatValue) Open(b []byte) []byte             { return b }
+func (flatValue) Close(b []byte) []byte            { return b }
+func (flatValue) Null(b []byte) []byte             { return append(b, "null"...) }
+func (flatValue) Int(b []byte, i int64) []byte     { return strconv.AppendInt(b, i, 10) }
+func (flatValue) Uint(b []byte, u uint64) []byte   { return strconv.AppendUint(b, u, 10) }
+func (flatValue) Bool(b []byte, v bool) []byte     { return strconv.AppendBool(b, v) }
+func (flatValue) Float(b []byte, f float64) []byte { return strconv.AppendFloat(b, f, 'g', -1, 64) }
+func (flatValue) Time(b []byte, t time.Time) []byte {
+	return t.AppendFormat(b, time.RFC3339Nano)
+}
+func (v flatValue) Decimal(b []byte, n int64, scale int) []byte {
+	return v.Float(b, float64(n)/math.Pow10(scale))
+}
+
+func (v flatValue) String(b []byte, s string) []byte {
+	if v.sd {
+		return syslog.AppendSDValue(b, s)
+	}
+	for _, r := range s {
+		if r == ' ' || r == '"' || r == '=' || r < 0x20 || r == utf8.RuneError {
+			return strconv.AppendQuote(b, s)
+		}
+	}
+	return append(b, s...)
+}
