@@ -28,8 +28,8 @@ type Framing = transport.Framing
 // The framings of a syslog stream.
 const (
 	OctetCounting = transport.OctetCounting // "LEN SP MSG", RFC 5425/6587; the default for TCP and TLS
-	LF            = transport.LF            // MSG LF; newlines in a message become "#012"
-	NUL           = transport.NUL           // MSG NUL; NULs in a message become "#000"
+	LF            = transport.LF            // MSG LF; LF and NUL in a message become "#012" and "#000"
+	NUL           = transport.NUL           // MSG NUL; likewise
 )
 
 // DefaultSDID is the SD-ID under which attributes travel in RFC 5424.

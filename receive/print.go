@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/netlog-go/netlog/record"
+	"github.com/netlog-go/netlog/syslog"
 )
 
 // Printer is a Sink that writes one line per record to W, each with a single
@@ -19,9 +20,16 @@ import (
 //
 // with TIME in RFC 3339 (microseconds, UTC; "-" if unknown), values quoted
 // when they hold spaces, quotes, '=' or control characters, and exc_text and
-// stack_info following on their own lines, each indented by a tab. The JSON
-// form is the record's JSON wire form (record.JSON): the LogRecord fields
-// and the attributes, groups as nested objects.
+// stack_info following on their own lines, each indented by a tab. A
+// syslog message adds, before the source, facility=, severity=, hostname=,
+// procid=, msgid= (those that are set), each structured data parameter as
+// SD-ID.NAME=VALUE, and syslog=raw for a message that did not parse.
+//
+// The JSON form is the record's JSON wire form (record.JSON): the
+// LogRecord fields and the attributes, groups as nested objects; a syslog
+// message adds "syslog_format", "facility" and "severity" (names),
+// "hostname", "appname", "procid", "msgid" and "structured_data" (an
+// object of SD-ID → object of PARAM-NAME → value).
 type Printer struct {
 	W    io.Writer
 	JSON bool
@@ -35,7 +43,11 @@ func (p *Printer) Write(e *record.Entry) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.JSON {
-		p.buf = append(record.JSONFormat.AppendEntry(p.buf[:0], e), '\n')
+		b := record.JSONFormat.AppendBody(p.buf[:0], e)
+		if e.Syslog != nil {
+			b = appendSyslogJSON(b, e.Syslog)
+		}
+		p.buf = append(record.JSON.End(b), '\n')
 	} else {
 		p.buf = appendText(p.buf[:0], e)
 	}
@@ -57,6 +69,9 @@ func appendText(b []byte, e *record.Entry) []byte {
 	b = appendIndented(b, e.Msg)
 	for _, a := range e.Attrs {
 		b = appendTextAttr(b, "", a)
+	}
+	if e.Syslog != nil {
+		b = appendSyslogText(b, e.Syslog)
 	}
 	if e.Lineno > 0 {
 		b = append(b, " source="...)
@@ -110,4 +125,49 @@ func appendTextValue(b []byte, s string) []byte {
 		return append(b, `""`...)
 	}
 	return append(b, s...)
+}
+
+func appendSyslogText(b []byte, s *record.Syslog) []byte {
+	if s.Format == "raw" {
+		return append(b, " syslog=raw"...)
+	}
+	for _, f := range [...]struct{ k, v string }{
+		{"facility", syslog.Facility(s.Facility).String()}, {"severity", syslog.Severity(s.Severity).String()},
+		{"hostname", s.Hostname}, {"procid", s.ProcID}, {"msgid", s.MsgID},
+	} {
+		if f.v != "" {
+			b = appendTextValue(append(append(append(b, ' '), f.k...), '='), f.v)
+		}
+	}
+	for _, el := range s.SD {
+		for _, p := range el.Params {
+			b = append(append(append(append(b, ' '), el.ID...), '.'), p.Name...)
+			b = appendTextValue(append(b, '='), p.Value)
+		}
+	}
+	return b
+}
+
+func appendSyslogJSON(b []byte, s *record.Syslog) []byte {
+	enc := record.JSON
+	b = enc.String(enc.Key(b, "syslog_format"), s.Format)
+	if s.Format == "raw" {
+		return b
+	}
+	b = enc.String(enc.Key(b, "facility"), syslog.Facility(s.Facility).String())
+	b = enc.String(enc.Key(b, "severity"), syslog.Severity(s.Severity).String())
+	for _, f := range [...]struct{ k, v string }{
+		{"hostname", s.Hostname}, {"appname", s.AppName}, {"procid", s.ProcID}, {"msgid", s.MsgID},
+	} {
+		b = enc.String(enc.Key(b, f.k), f.v)
+	}
+	b = enc.Open(enc.Key(b, "structured_data"))
+	for _, el := range s.SD {
+		b = enc.Open(enc.Key(b, el.ID))
+		for _, p := range el.Params {
+			b = enc.String(enc.Key(b, p.Name), p.Value)
+		}
+		b = enc.Close(b)
+	}
+	return enc.Close(b)
 }

@@ -13,17 +13,20 @@ package receive
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/netlog-go/netlog/pickle"
 	"github.com/netlog-go/netlog/record"
+	"github.com/netlog-go/netlog/syslog"
 	"github.com/netlog-go/netlog/transport"
 )
 
@@ -68,6 +71,7 @@ const (
 	ReasonUnsafe    Reason = "unsafe"      // pickle asks to import, call or build
 	ReasonMalformed Reason = "malformed"   // payload does not decode to a record
 	ReasonRead      Reason = "unreadable"  // read error on the connection
+	ReasonHandshake Reason = "handshake"   // TLS handshake failed
 	ReasonSink      Reason = "undelivered" // the Sink returned an error
 )
 
@@ -79,8 +83,8 @@ type Server struct {
 	// OnRefuse is told of every refusal; nil writes the report to stderr.
 	OnRefuse func(Report)
 
-	connections, frames, records atomic.Uint64
-	refused                      sync.Map // Reason → *atomic.Uint64
+	connections, frames, records, unparsed atomic.Uint64
+	refused                                sync.Map // Reason → *atomic.Uint64
 }
 
 // Stats are a server's counters.
@@ -88,6 +92,7 @@ type Stats struct {
 	Connections uint64            // stream connections accepted
 	Frames      uint64            // frames read, good or bad
 	Records     uint64            // records handed to the Sink
+	Unparsed    uint64            // of Records, syslog messages that did not parse, passed on raw
 	Refused     map[Reason]uint64 // refusals by reason
 }
 
@@ -95,7 +100,7 @@ type Stats struct {
 func (s *Server) Stats() Stats {
 	st := Stats{
 		Connections: s.connections.Load(), Frames: s.frames.Load(),
-		Records: s.records.Load(), Refused: map[Reason]uint64{},
+		Records: s.records.Load(), Unparsed: s.unparsed.Load(), Refused: map[Reason]uint64{},
 	}
 	s.refused.Range(func(k, v any) bool {
 		st.Refused[k.(Reason)] = v.(*atomic.Uint64).Load()
@@ -132,8 +137,8 @@ func (s *Server) refuse(listener, peer string, reason Reason, err error) {
 }
 
 // deliver decodes a payload and writes it to the Sink, reporting failures.
-func (s *Server) deliver(listener, peer string, payload []byte) bool {
-	e, err := Decode(payload)
+func (s *Server) deliver(p *protocol, listener, peer string, payload []byte) bool {
+	e, err := p.decode(s, payload)
 	if err != nil {
 		reason := ReasonMalformed
 		if errors.Is(err, pickle.ErrRefused) {
@@ -152,10 +157,59 @@ func (s *Server) deliver(listener, peer string, payload []byte) bool {
 
 func name(a net.Addr) string { return a.Network() + " " + a.String() }
 
-// ServeStream accepts connections on ln and reads frames from each until
-// ctx is done. It then stops accepting, gives every connection Drain to
-// deliver what its peer has sent, closes them and returns nil.
+// protocol is what differs between netlog frames and syslog messages.
+type protocol struct {
+	reader func(r io.Reader, max int) interface{ Next() ([]byte, error) }
+	split  func(datagram []byte) ([]byte, error) // a datagram's payload
+	decode func(s *Server, payload []byte) (*record.Entry, error)
+}
+
+var frames = &protocol{
+	reader: func(r io.Reader, max int) interface{ Next() ([]byte, error) } {
+		return transport.NewFrameReader(bufio.NewReaderSize(r, 64<<10), max)
+	},
+	split:  transport.SplitDatagram,
+	decode: func(_ *Server, p []byte) (*record.Entry, error) { return Decode(p) },
+}
+
+var syslogMessages = &protocol{
+	reader: func(r io.Reader, max int) interface{ Next() ([]byte, error) } {
+		return transport.NewSyslogReader(r, max)
+	},
+	split: func(d []byte) ([]byte, error) { return d, nil },
+	decode: func(s *Server, p []byte) (*record.Entry, error) {
+		e, err := syslog.Parse(p)
+		if err != nil { // printed raw and counted, never dropped
+			s.unparsed.Add(1)
+			e = &record.Entry{Msg: strings.ToValidUTF8(string(p), "\ufffd"), Created: time.Now(),
+				LevelName: record.LevelName(0), Syslog: &record.Syslog{Format: "raw"}}
+		}
+		return e, nil
+	},
+}
+
+// ServeStream accepts connections on ln and reads length-prefixed frames
+// from each until ctx is done. It then stops accepting, gives every
+// connection Drain to deliver what its peer has sent, closes them and
+// returns nil. A *tls.Conn's handshake failure is reported as such.
 func (s *Server) ServeStream(ctx context.Context, ln net.Listener) error {
+	return s.serveStream(ctx, ln, frames)
+}
+
+// ServeSyslogStream is ServeStream for syslog messages: each frame is
+// octet-counted if it starts with a digit, else ends at LF or NUL (RFC
+// 6587), and holds an RFC 5424, RFC 3164 or bare message. A message that
+// does not parse is passed on raw (Syslog.Format "raw") and counted.
+func (s *Server) ServeSyslogStream(ctx context.Context, ln net.Listener) error {
+	return s.serveStream(ctx, ln, syslogMessages)
+}
+
+// ServeSyslogPacket is ServePacket for syslog: one message per datagram.
+func (s *Server) ServeSyslogPacket(ctx context.Context, pc net.PacketConn) error {
+	return s.servePacket(ctx, pc, syslogMessages)
+}
+
+func (s *Server) serveStream(ctx context.Context, ln net.Listener, p *protocol) error {
 	listener := name(ln.Addr())
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -188,7 +242,7 @@ func (s *Server) ServeStream(ctx context.Context, ln net.Listener) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.serveConn(ctx, listener, c)
+			s.serveConn(ctx, p, listener, c)
 			mu.Lock()
 			delete(conns, c)
 			mu.Unlock()
@@ -203,21 +257,33 @@ func (s *Server) drain() time.Duration {
 	return DefaultDrain
 }
 
-func (s *Server) serveConn(ctx context.Context, listener string, c net.Conn) {
+// HandshakeTimeout bounds a TLS client's handshake.
+const HandshakeTimeout = 10 * time.Second
+
+func (s *Server) serveConn(ctx context.Context, p *protocol, listener string, c net.Conn) {
 	defer c.Close()
 	peer := c.RemoteAddr().String()
 	if peer == "" || peer == "@" {
 		peer = "unix peer"
 	}
-	fr := transport.NewFrameReader(bufio.NewReaderSize(c, 64<<10), s.maxFrame())
+	if tc, ok := c.(*tls.Conn); ok {
+		hctx, cancel := context.WithTimeout(ctx, HandshakeTimeout)
+		err := tc.HandshakeContext(hctx)
+		cancel()
+		if err != nil {
+			s.refuse(listener, peer, ReasonHandshake, err)
+			return
+		}
+	}
+	fr := p.reader(c, s.maxFrame())
 	for {
-		p, err := fr.Next()
+		payload, err := fr.Next()
 		if err != nil {
 			s.endConn(ctx, listener, peer, err)
 			return
 		}
 		s.frames.Add(1)
-		if !s.deliver(listener, peer, p) {
+		if !s.deliver(p, listener, peer, payload) {
 			return
 		}
 	}
@@ -249,6 +315,10 @@ const PacketBuffer = 4 << 20
 // ServePacket reads one frame per datagram from pc until ctx is done, then
 // delivers what is already queued for up to Drain and returns nil.
 func (s *Server) ServePacket(ctx context.Context, pc net.PacketConn) error {
+	return s.servePacket(ctx, pc, frames)
+}
+
+func (s *Server) servePacket(ctx context.Context, pc net.PacketConn, proto *protocol) error {
 	listener := name(pc.LocalAddr())
 	if b, ok := pc.(interface{ SetReadBuffer(int) error }); ok {
 		b.SetReadBuffer(PacketBuffer) // best effort: a smaller buffer still works
@@ -272,7 +342,7 @@ func (s *Server) ServePacket(ctx context.Context, pc net.PacketConn) error {
 		if addr != nil {
 			peer = addr.String()
 		}
-		p, err := transport.SplitDatagram(buf[:n])
+		p, err := proto.split(buf[:n])
 		switch {
 		case err == nil && len(p) > s.maxFrame():
 			s.refuse(listener, peer, ReasonTooLarge, fmt.Errorf("%w: %d bytes", transport.ErrFrameTooLarge, len(p)))
@@ -281,7 +351,7 @@ func (s *Server) ServePacket(ctx context.Context, pc net.PacketConn) error {
 		case err != nil:
 			s.refuse(listener, peer, ReasonMismatch, err)
 		default:
-			s.deliver(listener, peer, p)
+			s.deliver(proto, listener, peer, p)
 		}
 	}
 }

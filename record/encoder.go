@@ -131,11 +131,17 @@ func appendOptional(enc Encoder, b []byte, s string) []byte {
 
 // AppendEntry appends the whole of e: head, attributes, end.
 func (f *Format) AppendEntry(b []byte, e *Entry) []byte {
+	return f.Enc.End(f.AppendBody(b, e))
+}
+
+// AppendBody appends e's head and attributes, leaving the record open for
+// more pairs and Enc.End.
+func (f *Format) AppendBody(b []byte, e *Entry) []byte {
 	b = f.AppendHead(b, e)
 	for _, a := range e.Attrs {
 		b = AppendAttr(f.Enc, b, a, true, nil, nil)
 	}
-	return f.Enc.End(b)
+	return b
 }
 
 // AppendAttr appends one attribute following slog's rules: the value is

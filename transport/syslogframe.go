@@ -33,14 +33,12 @@ func ParseFraming(s string) (Framing, error) {
 // count: ten digits and a space.
 const OctetReserve = 11
 
-// escapes are what a trailer character becomes inside a message: rsyslog's
-// own escapes for control characters, so that one record stays one frame.
-var escapes = map[byte]string{'\n': "#012", 0: "#000"}
-
 // Frame frames the message b[start:] for f. For OctetCounting, b[start-
 // OctetReserve:start] must be free; the frame then begins inside it. For
-// a trailer, occurrences of the trailer byte in the message are escaped
-// first (scratch holds the copy; it is returned for reuse).
+// a trailer, LF and NUL inside the message become "#012" and "#000",
+// rsyslog's own escapes, whichever the trailer: many receivers end a frame
+// at either, and one record must stay one frame (scratch holds the copy;
+// it is returned for reuse).
 func Frame(f Framing, b []byte, start int, scratch []byte) (frame, scratchOut []byte) {
 	msg := b[start:]
 	switch f {
@@ -49,14 +47,17 @@ func Frame(f Framing, b []byte, start int, scratch []byte) (frame, scratchOut []
 		if f == NUL {
 			t = 0
 		}
-		if bytes.IndexByte(msg, t) < 0 {
+		if bytes.IndexByte(msg, '\n') < 0 && bytes.IndexByte(msg, 0) < 0 {
 			return append(b, t)[start:], scratch
 		}
 		scratch = scratch[:0]
 		for _, c := range msg {
-			if c == t {
-				scratch = append(scratch, escapes[t]...)
-			} else {
+			switch c {
+			case '\n':
+				scratch = append(scratch, "#012"...)
+			case 0:
+				scratch = append(scratch, "#000"...)
+			default:
 				scratch = append(scratch, c)
 			}
 		}

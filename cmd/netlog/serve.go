@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,9 +16,11 @@ import (
 )
 
 type serveFlags struct {
-	tcp, udp, unix, unixgram string
-	format                   string
-	maxFrame                 int
+	tcp, udp, unix, unixgram                    string
+	syslogUDP, syslogTCP, syslogTLS, syslogUnix string
+	tlsCert, tlsKey, tlsClientCA                string
+	format                                      string
+	maxFrame                                    int
 }
 
 func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
@@ -27,6 +31,13 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fs.StringVar(&f.udp, "udp", "127.0.0.1:9021", "UDP `address` for one frame per datagram (Python's DatagramHandler); empty disables")
 	fs.StringVar(&f.unix, "unix", "", "Unix stream socket `path` for length-prefixed frames")
 	fs.StringVar(&f.unixgram, "unixgram", "", "Unix datagram socket `path` for one frame per datagram")
+	fs.StringVar(&f.syslogUDP, "syslog-udp", "", "UDP `address` for syslog messages (RFC 5424, RFC 3164, Python's form); off by default")
+	fs.StringVar(&f.syslogTCP, "syslog-tcp", "", "TCP `address` for syslog messages, octet-counted or LF-framed, detected per frame")
+	fs.StringVar(&f.syslogTLS, "syslog-tls", "", "TCP `address` for syslog over TLS (RFC 5425); needs --tls-cert and --tls-key")
+	fs.StringVar(&f.syslogUnix, "syslog-unix", "", "Unix datagram socket `path` for syslog messages, like /dev/log")
+	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate `file` of the TLS listener")
+	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM private key `file` of the TLS listener")
+	fs.StringVar(&f.tlsClientCA, "tls-client-ca", "", "PEM CA `file`: require client certificates it signed")
 	fs.StringVar(&f.format, "format", "text", "output `format`: text or json (one object per line)")
 	fs.IntVar(&f.maxFrame, "max-frame", receive.DefaultMaxFrame, "largest frame payload accepted, in `bytes`")
 	if err := fs.Parse(args); err != nil {
@@ -39,6 +50,10 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 		return nil, fmt.Errorf("--format %q: want text or json", f.format)
 	case f.maxFrame < 1:
 		return nil, fmt.Errorf("--max-frame %d: want a positive size", f.maxFrame)
+	case f.syslogTLS != "" && (f.tlsCert == "" || f.tlsKey == ""):
+		return nil, fmt.Errorf("--syslog-tls needs --tls-cert and --tls-key")
+	case f.syslogTLS == "" && (f.tlsCert != "" || f.tlsKey != "" || f.tlsClientCA != ""):
+		return nil, fmt.Errorf("--tls-cert, --tls-key and --tls-client-ca go with --syslog-tls")
 	}
 	return f, nil
 }
@@ -116,7 +131,8 @@ func sum(m map[receive.Reason]uint64) (n uint64) {
 // already open so that the caller closes them.
 func open(f *serveFlags, srv *receive.Server) ([]listener, error) {
 	var ls []listener
-	stream := func(network, addr string) error {
+	// label says what a listener takes: "tcp" frames, "syslog+tls" messages.
+	stream := func(label, network, addr string, wrap func(net.Listener) (net.Listener, error), serve func(context.Context, net.Listener) error) error {
 		if addr == "" {
 			return nil
 		}
@@ -127,14 +143,19 @@ func open(f *serveFlags, srv *receive.Server) ([]listener, error) {
 		if err != nil {
 			return err
 		}
+		if wrap != nil {
+			if ln, err = wrap(ln); err != nil {
+				return err
+			}
+		}
 		ls = append(ls, listener{
-			desc:  network + " " + ln.Addr().String(),
-			serve: func(ctx context.Context) error { return srv.ServeStream(ctx, ln) },
+			desc:  label + " " + ln.Addr().String(),
+			serve: func(ctx context.Context) error { return serve(ctx, ln) },
 			close: ln.Close,
 		})
 		return nil
 	}
-	packet := func(network, addr string) error {
+	packet := func(label, network, addr string, serve func(context.Context, net.PacketConn) error) error {
 		if addr == "" {
 			return nil
 		}
@@ -146,8 +167,8 @@ func open(f *serveFlags, srv *receive.Server) ([]listener, error) {
 			return err
 		}
 		ls = append(ls, listener{
-			desc:  network + " " + pc.LocalAddr().String(),
-			serve: func(ctx context.Context) error { return srv.ServePacket(ctx, pc) },
+			desc:  label + " " + pc.LocalAddr().String(),
+			serve: func(ctx context.Context) error { return serve(ctx, pc) },
 			close: func() error {
 				if network == "unixgram" {
 					os.Remove(addr)
@@ -157,15 +178,52 @@ func open(f *serveFlags, srv *receive.Server) ([]listener, error) {
 		})
 		return nil
 	}
+	withTLS := func(ln net.Listener) (net.Listener, error) {
+		cfg, err := serverTLS(f)
+		if err != nil {
+			ln.Close()
+			return nil, err
+		}
+		return tls.NewListener(ln, cfg), nil
+	}
 	for _, err := range []error{
-		stream("tcp", f.tcp), packet("udp", f.udp),
-		stream("unix", f.unix), packet("unixgram", f.unixgram),
+		stream("tcp", "tcp", f.tcp, nil, srv.ServeStream),
+		packet("udp", "udp", f.udp, srv.ServePacket),
+		stream("unix", "unix", f.unix, nil, srv.ServeStream),
+		packet("unixgram", "unixgram", f.unixgram, srv.ServePacket),
+		packet("syslog+udp", "udp", f.syslogUDP, srv.ServeSyslogPacket),
+		stream("syslog+tcp", "tcp", f.syslogTCP, nil, srv.ServeSyslogStream),
+		stream("syslog+tls", "tcp", f.syslogTLS, withTLS, srv.ServeSyslogStream),
+		packet("syslog+unixgram", "unixgram", f.syslogUnix, srv.ServeSyslogPacket),
 	} {
 		if err != nil {
 			return ls, err
 		}
 	}
 	return ls, nil
+}
+
+// serverTLS is the TLS listener's configuration: TLS 1.2 at least, and
+// client certificates required and verified against --tls-client-ca if
+// it is given.
+func serverTLS(f *serveFlags) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(f.tlsCert, f.tlsKey)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
+	}
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if f.tlsClientCA != "" {
+		pem, err := os.ReadFile(f.tlsClientCA)
+		if err != nil {
+			return nil, fmt.Errorf("--tls-client-ca: %w", err)
+		}
+		cfg.ClientCAs = x509.NewCertPool()
+		if !cfg.ClientCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--tls-client-ca %q holds no PEM certificate", f.tlsClientCA)
+		}
+		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	return cfg, nil
 }
 
 // removeStale removes a socket file that no process listens on any more

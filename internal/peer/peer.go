@@ -7,6 +7,7 @@ package peer
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -22,6 +23,11 @@ func Path(t testing.TB, name string) string {
 	p, err := exec.LookPath(name)
 	if err == nil {
 		return p
+	}
+	for _, dir := range []string{"/usr/sbin", "/sbin"} { // daemons, when PATH has no sbin
+		if p, err2 := exec.LookPath(filepath.Join(dir, name)); err2 == nil {
+			return p
+		}
 	}
 	if Required() {
 		t.Fatalf("interop peer %q is missing (%v); the README's test command installs it", name, err)

@@ -24,9 +24,20 @@ type Receiver struct {
 	Reports chan receive.Report
 }
 
-// Start listens on a loopback port or a temporary socket path and serves
-// until the test ends.
+// Start listens on a loopback port or a temporary socket path for netlog
+// frames and serves until the test ends.
 func Start(t testing.TB, network string) *Receiver {
+	t.Helper()
+	return start(t, network, false)
+}
+
+// StartSyslog is Start for syslog messages.
+func StartSyslog(t testing.TB, network string) *Receiver {
+	t.Helper()
+	return start(t, network, true)
+}
+
+func start(t testing.TB, network string, syslog bool) *Receiver {
 	t.Helper()
 	r := &Receiver{Network: network, Entries: make(chan *record.Entry, 1024), Reports: make(chan receive.Report, 1024)}
 	r.Server = &receive.Server{
@@ -46,14 +57,22 @@ func Start(t testing.TB, network string) *Receiver {
 			t.Fatal(err)
 		}
 		r.Addr = ln.Addr().String()
-		go func() { done <- r.Server.ServeStream(ctx, ln) }()
+		serve := r.Server.ServeStream
+		if syslog {
+			serve = r.Server.ServeSyslogStream
+		}
+		go func() { done <- serve(ctx, ln) }()
 	} else {
 		pc, err := net.ListenPacket(network, addr)
 		if err != nil {
 			t.Fatal(err)
 		}
 		r.Addr = pc.LocalAddr().String()
-		go func() { done <- r.Server.ServePacket(ctx, pc); pc.Close() }()
+		serve := r.Server.ServePacket
+		if syslog {
+			serve = r.Server.ServeSyslogPacket
+		}
+		go func() { done <- serve(ctx, pc); pc.Close() }()
 	}
 	t.Cleanup(func() {
 		cancel()
@@ -108,6 +127,27 @@ func value(v slog.Value) any {
 	m := map[string]any{}
 	for _, a := range v.Group() {
 		m[a.Key] = value(a.Value)
+	}
+	return m
+}
+
+// SyslogMap is Map for a syslog message: the parameters of its structured
+// data, their dotted names (g.h.k) nested back into groups.
+func SyslogMap(e *record.Entry) map[string]any {
+	m := Map(e)
+	for _, el := range e.Syslog.SD {
+		for _, p := range el.Params {
+			at, path := m, strings.Split(p.Name, ".")
+			for _, g := range path[:len(path)-1] {
+				sub, ok := at[g].(map[string]any)
+				if !ok {
+					sub = map[string]any{}
+					at[g] = sub
+				}
+				at = sub
+			}
+			at[path[len(path)-1]] = p.Value
+		}
 	}
 	return m
 }
