@@ -302,6 +302,9 @@ func (s *Server) endConn(ctx context.Context, listener, peer string, err error) 
 	case errors.Is(err, transport.ErrTruncated):
 		s.frames.Add(1)
 		s.refuse(listener, peer, ReasonTruncated, err)
+	case errors.Is(err, transport.ErrBadFrame):
+		s.frames.Add(1)
+		s.refuse(listener, peer, ReasonMalformed, err)
 	default:
 		s.refuse(listener, peer, ReasonRead, err)
 	}

@@ -20,6 +20,9 @@ var ErrFrameTooLarge = errors.New("frame too large")
 // ErrTruncated reports a frame that ended before its announced length.
 var ErrTruncated = errors.New("truncated frame")
 
+// ErrBadFrame reports framing that is neither of the forms expected.
+var ErrBadFrame = errors.New("bad framing")
+
 // BeginFrame reserves the length prefix of a frame that starts at len(b).
 func BeginFrame(b []byte) []byte { return append(b, 0, 0, 0, 0) }
 

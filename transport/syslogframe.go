@@ -115,13 +115,13 @@ func (s *SyslogReader) counted(first byte) ([]byte, error) {
 		if c == ' ' {
 			break
 		}
-		if c < '0' || c > '9' || digits == 10 {
-			return nil, fmt.Errorf("bad octet count: byte %q after %d digits", c, digits)
+		if c < '0' || c > '9' {
+			return nil, fmt.Errorf("%w: octet count has byte %q after %d digits", ErrBadFrame, c, digits)
 		}
-		n = n*10 + uint64(c-'0')
-	}
-	if n > uint64(s.max) {
-		return nil, fmt.Errorf("%w: octet count %d is over the limit of %d bytes", ErrFrameTooLarge, n, s.max)
+		// Refused as soon as it passes the limit: no count can overflow.
+		if n = n*10 + uint64(c-'0'); n > uint64(s.max) {
+			return nil, fmt.Errorf("%w: octet count over the limit of %d bytes", ErrFrameTooLarge, s.max)
+		}
 	}
 	if cap(s.buf) < int(n) {
 		s.buf = make([]byte, n)

@@ -30,7 +30,8 @@ type serving struct {
 
 var listening = regexp.MustCompile(`^netlog: listening on (\S+) (\S+)$`)
 
-func startServe(t *testing.T, ctx context.Context, args ...string) *serving {
+// startServe runs netlog serve with args and waits until n listeners are up.
+func startServe(t *testing.T, ctx context.Context, n int, args ...string) *serving {
 	t.Helper()
 	outR, outW := io.Pipe()
 	errR, errW := io.Pipe()
@@ -48,7 +49,7 @@ func startServe(t *testing.T, ctx context.Context, args ...string) *serving {
 			break
 		}
 		s.addrs[m[1]] = m[2]
-		if len(s.addrs) == strings.Count(strings.Join(args, " "), "127.0.0.1:0") {
+		if len(s.addrs) == n {
 			break
 		}
 	}
@@ -85,7 +86,7 @@ func (s *serving) errLine(t *testing.T) string {
 func TestServePython(t *testing.T) {
 	py := peer.Path(t, "python3")
 	ctx, cancel := context.WithCancel(context.Background())
-	s := startServe(t, ctx, "--tcp", "127.0.0.1:0", "--udp", "127.0.0.1:0", "--format", "json")
+	s := startServe(t, ctx, 2, "--tcp", "127.0.0.1:0", "--udp", "127.0.0.1:0", "--format", "json")
 	for _, network := range []string{"tcp", "udp"} {
 		if err := exec.Command(py, "../../receive/testdata/py_sender.py", network, s.addrs[network]).Run(); err != nil {
 			t.Fatalf("py_sender.py %s: %v", network, err)
@@ -119,7 +120,7 @@ func TestServePython(t *testing.T) {
 func TestServeReportsRefusals(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s := startServe(t, ctx, "--tcp", "127.0.0.1:0", "--udp", "", "--max-frame", "1000")
+	s := startServe(t, ctx, 1, "--tcp", "127.0.0.1:0", "--udp", "", "--max-frame", "1000")
 	bad, err := net.Dial("tcp", s.addrs["tcp"])
 	if err != nil {
 		t.Fatal(err)
@@ -154,6 +155,9 @@ func TestServeUsageErrors(t *testing.T) {
 		{[]string{"serve", "--tcp", "", "--udp", ""}, 2, "every listener is disabled"},
 		{[]string{"serve", "--tcp", busy.Addr().String(), "--udp", ""}, 1, "address already in use"},
 		{[]string{"serve", "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"serve", "--syslog-tls", "127.0.0.1:0"}, 2, "--syslog-tls needs --tls-cert and --tls-key"},
+		{[]string{"serve", "--tls-cert", "c.pem"}, 2, "go with --syslog-tls"},
+		{[]string{"serve", "--syslog-tls", "127.0.0.1:0", "--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.pem"}, 1, "--tls-cert/--tls-key"},
 		{[]string{"launch"}, 2, `unknown command "launch"`},
 		{nil, 2, "usage: netlog serve"},
 	} {
@@ -207,5 +211,70 @@ func TestServeSIGTERM(t *testing.T) {
 	}
 	if _, err := os.Stat(sock); !os.IsNotExist(err) {
 		t.Errorf("socket file left behind: %v", err)
+	}
+}
+
+// TestServeSyslogPeers sends with logger(1) and Python's SysLogHandler to
+// netlog serve's syslog listeners and checks every field of the JSON.
+func TestServeSyslogPeers(t *testing.T) {
+	logger, py := peer.Path(t, "logger"), peer.Path(t, "python3")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sock := filepath.Join(t.TempDir(), "log.sock")
+	s := startServe(t, ctx, 3, "--tcp", "", "--udp", "", "--format", "json",
+		"--syslog-udp", "127.0.0.1:0", "--syslog-tcp", "127.0.0.1:0", "--syslog-unix", sock)
+	hostPort := func(label string) []string {
+		h, p, _ := net.SplitHostPort(s.addrs[label])
+		return []string{"-n", h, "-P", p}
+	}
+	udp, tcp := hostPort("syslog+udp"), hostPort("syslog+tcp")
+	for _, c := range []struct {
+		name string
+		cmd  []string
+		want map[string]any
+	}{
+		{"logger rfc5424 udp with structured data", append([]string{logger, "--rfc5424", "-d", "--msgid", "ID47",
+			"--sd-id", "ex@32473", "--sd-param", `k="v ü"`, "-t", "lg-udp", "-p", "local3.err"}, append(udp, "udp 5424 ü")...),
+			map[string]any{"syslog_format": "rfc5424", "msgid": "ID47", "appname": "lg-udp", "name": "lg-udp",
+				"facility": "local3", "severity": "err", "levelname": "ERROR", "msg": "udp 5424 ü"}},
+		{"logger rfc5424 tcp octet-counting", append([]string{logger, "--rfc5424", "-T", "--octet-count", "-t", "lg-tcp", "--id=4321"}, append(tcp, "tcp octet")...),
+			map[string]any{"syslog_format": "rfc5424", "appname": "lg-tcp", "procid": "4321", "process": float64(4321),
+				"facility": "user", "severity": "notice", "msg": "tcp octet"}},
+		{"logger rfc3164 tcp", append([]string{logger, "--rfc3164", "-T", "-t", "lg-3164", "-p", "daemon.warning"}, append(tcp, "tcp lf 3164")...),
+			map[string]any{"syslog_format": "rfc3164", "appname": "lg-3164", "facility": "daemon", "severity": "warning", "msg": "tcp lf 3164"}},
+		{"logger rfc3164 udp", append([]string{logger, "--rfc3164", "-d", "-t", "lg-u3164"}, append(udp, "udp 3164")...),
+			map[string]any{"syslog_format": "rfc3164", "appname": "lg-u3164", "msg": "udp 3164"}},
+		{"python SysLogHandler udp", []string{py, "-c", `import logging, logging.handlers as h, sys
+x = h.SysLogHandler(address=(sys.argv[1], int(sys.argv[2])), facility=h.SysLogHandler.LOG_LOCAL1)
+l = logging.getLogger("p"); l.addHandler(x); l.warning("python udp ü")`, udp[1], udp[3]},
+			map[string]any{"syslog_format": "bare", "facility": "local1", "severity": "warning", "levelno": float64(30), "msg": "python udp ü"}},
+		{"python SysLogHandler unix datagram", []string{py, "-c", `import logging, logging.handlers as h, sys
+x = h.SysLogHandler(address=sys.argv[1]); x.ident = "pyapp: "
+l = logging.getLogger("p"); l.addHandler(x); l.error("python unix")`, sock},
+			map[string]any{"syslog_format": "bare", "facility": "user", "severity": "err", "msg": "pyapp: python unix"}},
+	} {
+		if out, err := exec.Command(c.cmd[0], c.cmd[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", c.name, err, out)
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(s.line(t)), &m); err != nil {
+			t.Fatal(err)
+		}
+		for k, w := range c.want {
+			if m[k] != w {
+				t.Errorf("%s: %s = %#v, want %#v", c.name, k, m[k], w)
+			}
+		}
+		for _, k := range []string{"facility", "severity", "hostname", "appname", "procid", "msgid", "structured_data", "created", "levelno"} {
+			if _, ok := m[k]; !ok && (k != "created" || c.want["syslog_format"] != "bare") {
+				t.Errorf("%s: key %s missing from %v", c.name, k, m)
+			}
+		}
+		if c.want["syslog_format"] == "rfc5424" && c.want["msgid"] == "ID47" {
+			sd, _ := m["structured_data"].(map[string]any)
+			if ex, _ := sd["ex@32473"].(map[string]any); ex["k"] != "v ü" {
+				t.Errorf("%s: structured_data %v", c.name, m["structured_data"])
+			}
+		}
 	}
 }
