@@ -144,4 +144,3 @@ func write(s string) func(net.Conn) error {
 		return err
 	}
 }
-

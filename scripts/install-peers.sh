@@ -4,6 +4,8 @@
 # are present.
 set -euo pipefail
 
+export PATH="$PATH:/usr/sbin:/sbin"
+
 # command → Debian package that provides it
 declare -A peers=(
   [python3]=python3
@@ -19,16 +21,28 @@ missing=("${extra[@]}")
 for cmd in "${!peers[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${peers[$cmd]}")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-peers: all present: ${!peers[*]}"
-  exit 0
-fi
-
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null 2>&1 || { echo "install-peers: need root or sudo to install ${missing[*]}" >&2; exit 1; }
+  command -v sudo >/dev/null 2>&1 || { echo "install-peers: need root or sudo to install peers" >&2; exit 1; }
   sudo=sudo
 fi
-echo "install-peers: installing ${missing[*]}"
-$sudo apt-get update
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-peers: all present: ${!peers[*]}"
+else
+  echo "install-peers: installing ${missing[*]}"
+  $sudo apt-get update
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+# syslog-ng conflicts with rsyslog as Debian's system logger, so it runs
+# from its unpacked packages in a cache directory (internal/peer finds it).
+syslog_ng_dir="${XDG_CACHE_HOME:-$HOME/.cache}/netlog-peers/syslog-ng"
+if ! command -v syslog-ng >/dev/null 2>&1 && [ ! -x "$syslog_ng_dir/usr/sbin/syslog-ng" ]; then
+  echo "install-peers: unpacking syslog-ng into $syslog_ng_dir"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && chmod 777 . && $sudo apt-get download syslog-ng-core libivykis0 libnet1 libwrap0 libpcre3) ||
+    { $sudo apt-get update && (cd "$tmp" && $sudo apt-get download syslog-ng-core libivykis0 libnet1 libwrap0 libpcre3); }
+  mkdir -p "$syslog_ng_dir"
+  for deb in "$tmp"/*.deb; do dpkg -x "$deb" "$syslog_ng_dir"; done
+  rm -rf "$tmp"
+fi

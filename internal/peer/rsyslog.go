@@ -26,7 +26,7 @@ type Rsyslog struct {
 	Out                string // the file the template writes
 	conf, pidFile, bin string
 	cmd                *exec.Cmd
-	lines              int // lines of Out already returned
+	tail
 }
 
 // FreePort returns a loopback port that was free a moment ago.
@@ -58,6 +58,7 @@ func StartRsyslog(t testing.TB, caFile, certFile, keyFile string) *Rsyslog {
 	r := &Rsyslog{Dir: t.TempDir(), bin: bin, UDP: FreePort(t, "udp"), TCP: FreePort(t, "tcp")}
 	r.Unix = filepath.Join(r.Dir, "log.sock")
 	r.Out = filepath.Join(r.Dir, "out.log")
+	r.tail.path = r.Out
 	r.conf = filepath.Join(r.Dir, "rsyslog.conf")
 	r.pidFile = filepath.Join(r.Dir, "rsyslog.pid")
 	port := func(a string) string { _, p, _ := net.SplitHostPort(a); return p }
@@ -92,23 +93,10 @@ func (r *Rsyslog) Start(t testing.TB) {
 	if err := r.cmd.Start(); err != nil {
 		t.Fatalf("rsyslogd: %v", err)
 	}
-	probe := fmt.Sprintf("probe-%d", time.Now().UnixNano())
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := net.Dial("tcp", r.TCP); err == nil {
-			fmt.Fprintf(c, "<14>1 - - probe - - - %s\n", probe)
-			c.Close()
-			for wait := time.Now().Add(2 * time.Second); time.Now().Before(wait); time.Sleep(20 * time.Millisecond) {
-				if all := readLines(r.Out); len(all) > 0 && strings.HasSuffix(all[len(all)-1], probe) {
-					r.lines = len(all)
-					return
-				}
-			}
-		}
-		time.Sleep(50 * time.Millisecond) // polling: rsyslogd has no readiness signal
+	if !r.tail.probe(r.TCP) {
+		conf, _ := os.ReadFile(r.conf)
+		t.Fatalf("rsyslogd did not pass a probe within 20 s; its configuration:\n%s", conf)
 	}
-	conf, _ := os.ReadFile(r.conf)
-	t.Fatalf("rsyslogd did not pass a probe within 20 s; its configuration:\n%s", conf)
 }
 
 // Stop ends rsyslogd with SIGTERM and waits for it.
@@ -121,19 +109,48 @@ func (r *Rsyslog) Stop(t testing.TB) {
 	r.cmd = nil
 }
 
-// Lines waits until the output has n lines more than it had at the last
-// call (0: any), for at most wait, and returns the new lines.
-func (r *Rsyslog) Lines(t testing.TB, n int, wait time.Duration) []string {
+// tail reads the file a daemon writes its messages to.
+type tail struct {
+	path  string
+	lines int // lines already returned
+}
+
+// probe sends an octet-counted probe message over TCP to addr until it
+// appears in the file, for at most 20 s: neither daemon has a readiness
+// signal, so this polls.
+func (f *tail) probe(addr string) bool {
+	probe := fmt.Sprintf("probe-%d", time.Now().UnixNano())
+	msg := "<14>1 - - probe - - - " + probe
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			continue
+		}
+		fmt.Fprintf(c, "%d %s", len(msg), msg)
+		c.Close()
+		for wait := time.Now().Add(2 * time.Second); time.Now().Before(wait); time.Sleep(20 * time.Millisecond) {
+			if all := readLines(f.path); len(all) > 0 && strings.HasSuffix(all[len(all)-1], probe) {
+				f.lines = len(all)
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Lines waits until the file has n lines more than at the last call (0:
+// any), for at most wait, and returns the new lines.
+func (f *tail) Lines(t testing.TB, n int, wait time.Duration) []string {
 	t.Helper()
 	deadline := time.Now().Add(wait)
 	for {
-		all := readLines(r.Out)
-		if len(all)-r.lines >= max(n, 1) || time.Now().After(deadline) {
-			got := all[min(r.lines, len(all)):]
-			r.lines = len(all)
+		all := readLines(f.path)
+		if len(all)-f.lines >= max(n, 1) || time.Now().After(deadline) {
+			got := all[min(f.lines, len(all)):]
+			f.lines = len(all)
 			return got
 		}
-		time.Sleep(20 * time.Millisecond) // polling: omfile gives no signal either
+		time.Sleep(20 * time.Millisecond) // polling: a file gives no signal
 	}
 }
 
