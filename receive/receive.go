@@ -91,7 +91,7 @@ type Server struct {
 type Stats struct {
 	Connections uint64            // stream connections accepted
 	Frames      uint64            // frames read, good or bad
-	Records     uint64            // records handed to the Sink
+	Records     uint64            // records handed to the Sink (those it failed are also in Refused)
 	Unparsed    uint64            // of Records, syslog messages that did not parse, passed on raw
 	Refused     map[Reason]uint64 // refusals by reason
 }
@@ -147,11 +147,11 @@ func (s *Server) deliver(p *protocol, listener, peer string, payload []byte) boo
 		s.refuse(listener, peer, reason, err)
 		return false
 	}
+	s.records.Add(1) // handed over, whatever the Sink makes of it
 	if err := s.Sink.Write(e); err != nil {
 		s.refuse(listener, peer, ReasonSink, err)
 		return false
 	}
-	s.records.Add(1)
 	return true
 }
 

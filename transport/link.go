@@ -43,12 +43,27 @@ type Config struct {
 }
 
 // Link is one connection to a destination, opened lazily, redialed with
-// backoff after a failure, and written one frame at a time. It is safe for
-// concurrent use; writes are serialised.
+// backoff after a failure. It is safe for concurrent use.
+//
+// On a stream, concurrent writes are committed in groups: while one write
+// is in flight, the frames of other callers queue, and the first of them
+// then writes them all with one system call. Every Write still returns
+// only once its own frame has been written, with that write's error; each
+// caller writes at most one group before handing over, so none waits on
+// the others indefinitely. Datagrams go one frame per write.
 type Link struct {
 	cfg Config
 
-	mu       sync.Mutex
+	mu      sync.Mutex
+	cond    sync.Cond // on mu: a group was written, or the writer changed
+	writing bool      // a caller owns the connection and is writing
+	queue   []byte    // frames waiting for the write in flight
+	waiters []*waiter // their callers, in order
+	spareQ  []byte    // the other half of queue's double buffer
+	spareW  []*waiter
+
+	// The connection and its state belong to the caller that is writing
+	// (or to one holding mu while no one is).
 	conn     net.Conn
 	gone     chan struct{} // closed when a stream peer closes conn
 	fd       uintptr       // conn's descriptor, for the peek; 0 if none
@@ -79,8 +94,19 @@ func NewLink(cfg Config) (*Link, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Link{cfg: cfg}, nil
+	l := &Link{cfg: cfg}
+	l.cond.L = &l.mu
+	return l, nil
 }
+
+// waiter is a caller whose frame waits in the queue.
+type waiter struct {
+	done bool // its frame's group was written, with err
+	lead bool // it is to write the queue next
+	err  error
+}
+
+var waiterPool = sync.Pool{New: func() any { return new(waiter) }}
 
 // Write sends frame as one write (one datagram on a datagram Link). If
 // the write fails, the Link redials at once and tries the frame again
@@ -91,7 +117,67 @@ func (l *Link) Write(ctx context.Context, frame []byte) error {
 		return err
 	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
+	if !l.cfg.Stream {
+		defer l.mu.Unlock()
+		return l.send(ctx, frame)
+	}
+	if l.writing {
+		return l.join(ctx, frame) // unlocks
+	}
+	l.writing = true
+	l.mu.Unlock()
+	err := l.send(ctx, frame)
+	l.mu.Lock()
+	l.handOver()
+	l.mu.Unlock()
+	return err
+}
+
+// join queues frame behind the write in flight and waits until a group
+// holding it has been written, writing that group itself if it is first
+// in line. It is called with mu held and unlocks it.
+func (l *Link) join(ctx context.Context, frame []byte) error {
+	w := waiterPool.Get().(*waiter)
+	*w = waiter{}
+	l.queue = append(l.queue, frame...)
+	l.waiters = append(l.waiters, w)
+	for !w.done && !w.lead {
+		l.cond.Wait()
+	}
+	if !w.done {
+		group, ws := l.queue, l.waiters
+		l.queue, l.waiters = l.spareQ[:0], l.spareW[:0]
+		l.mu.Unlock()
+		err := l.send(ctx, group)
+		l.mu.Lock()
+		for _, gw := range ws {
+			gw.done, gw.err = true, err
+		}
+		clear(ws)
+		l.spareQ, l.spareW = group[:0], ws[:0]
+		l.handOver()
+	}
+	err := w.err
+	l.mu.Unlock()
+	waiterPool.Put(w)
+	return err
+}
+
+// handOver makes the first queued caller the writer, or leaves the
+// connection free. mu is held.
+func (l *Link) handOver() {
+	if len(l.waiters) > 0 {
+		l.waiters[0].lead = true
+	} else {
+		l.writing = false
+	}
+	l.cond.Broadcast()
+}
+
+// send writes frame (one frame, or a group of them), redialing first if
+// the peer has gone and retrying once on a new connection if the write
+// fails. Only the writer calls it.
+func (l *Link) send(ctx context.Context, frame []byte) error {
 	now := time.Now()
 	if l.conn != nil && (closed(l.gone) || l.fd != 0 && now.Sub(l.lastUse) >= IdlePeek && peerClosed(l.fd)) {
 		l.drop()
@@ -198,11 +284,14 @@ func (l *Link) Connects() uint64 { return l.connects.Load() }
 // ConnectFailures returns how many connect attempts failed.
 func (l *Link) ConnectFailures() uint64 { return l.connectFailures.Load() }
 
-// Close closes the connection, if any, and returns once its watcher has
-// ended. A later Write reconnects.
+// Close waits for the write in flight, closes the connection, if any, and
+// returns once its watcher has ended. A later Write reconnects.
 func (l *Link) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	for l.writing {
+		l.cond.Wait()
+	}
 	return l.drop()
 }
 
@@ -211,5 +300,8 @@ func (l *Link) Close() error {
 func (l *Link) SetDialer(dial func(ctx context.Context) (net.Conn, error)) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	for l.writing {
+		l.cond.Wait()
+	}
 	l.cfg.Dial = dial
 }

@@ -34,7 +34,9 @@ func socketFD(c net.Conn) (uintptr, bool) {
 // the peer has gone. The caller must keep the connection open meanwhile.
 func peerClosed(fd uintptr) bool {
 	var b byte
-	n, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b)), 1,
+	_, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b)), 1,
 		syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
-	return errno == 0 || (errno != syscall.EAGAIN && errno != syscall.EINTR) || n != 0
+	// EAGAIN: nothing to read, the peer is there. Success (end of stream
+	// or data) or any other error: it is not.
+	return errno != syscall.EAGAIN && errno != syscall.EINTR
 }

@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -255,5 +257,118 @@ func TestCheckAddress(t *testing.T) {
 		if err := CheckAddress("tcp", ok, stream...); err != nil {
 			t.Errorf("%q: %v", ok, err)
 		}
+	}
+}
+
+// countingConn counts the writes that reach the connection.
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+// TestLinkGroupCommit writes from many goroutines at once: every frame
+// arrives once and whole, and the frames share fewer writes than there
+// are frames, because callers that queue behind a write are written as
+// one group.
+func TestLinkGroupCommit(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var writes atomic.Int64
+	var d net.Dialer
+	link, _ := NewLink(Config{
+		Dial: func(ctx context.Context) (net.Conn, error) {
+			c, err := d.DialContext(ctx, "tcp", ln.Addr().String())
+			return countingConn{c, &writes}, err
+		},
+		Stream: true,
+	})
+	const writers, each = 8, 500
+	got := make(chan map[string]int, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		seen := map[string]int{}
+		fr := NewFrameReader(c, 64)
+		for range writers * each {
+			p, err := fr.Next()
+			if err != nil {
+				break
+			}
+			seen[string(p)]++
+		}
+		got <- seen
+	}()
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				if err := link.Write(context.Background(), frame(fmt.Sprintf("w%d-%d", w, i))); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	link.Close()
+	seen := <-got
+	for w := range writers {
+		for i := range each {
+			if n := seen[fmt.Sprintf("w%d-%d", w, i)]; n != 1 {
+				t.Fatalf("frame w%d-%d arrived %d times", w, i, n)
+			}
+		}
+	}
+	if n := writes.Load(); n >= writers*each {
+		t.Errorf("%d writes for %d frames: no group was committed", n, writers*each)
+	} else {
+		t.Logf("%d frames in %d writes", writers*each, n)
+	}
+}
+
+// TestPeerClosed checks the peek both ways: a quiet live peer is there, a
+// peer that closed is not.
+func TestPeerClosed(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd, ok := socketFD(c)
+	if !ok {
+		t.Skip("no peek on this platform")
+	}
+	if peerClosed(fd) {
+		t.Fatal("a live, quiet peer reads as closed")
+	}
+	s.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for !peerClosed(fd) { // the FIN crosses loopback asynchronously
+		if time.Now().After(deadline) {
+			t.Fatal("a closed peer still reads as live after 5 s")
+		}
+		runtime.Gosched()
 	}
 }
