@@ -66,3 +66,21 @@ func ExampleHandler_Stats() {
 	// Output:
 	// handled 1, written 0, failed 1
 }
+
+// Send RFC 5424 with structured data to a syslog collector over TLS,
+// verifying its certificate against a CA of your own.
+func ExampleNewSyslogHandler() {
+	h, err := netlog.NewSyslogHandler("tls", "logs.example.com:6514", &netlog.SyslogOptions{
+		Options:  netlog.Options{Name: "billing"},
+		Facility: "local0",
+		CAFile:   "/etc/ssl/collector-ca.pem",
+	})
+	if err != nil {
+		fmt.Println(err) // the CA file is missing in this example
+		return
+	}
+	defer h.Close()
+	slog.New(h).Error("card declined", "msgid", "PAY1", "order", 1042)
+	// Output:
+	// netlog: syslog handler: CA file: open /etc/ssl/collector-ca.pem: no such file or directory
+}

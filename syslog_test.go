@@ -126,3 +126,20 @@ func TestSyslogNULFraming(t *testing.T) {
 		t.Errorf("msg %q", e.Msg)
 	}
 }
+
+// TestSyslogLocalStreamFallback points "local" at a daemon listening on a
+// Unix stream socket: the handler falls back from datagram to stream, as
+// Python's SysLogHandler does, and ends each message with LF.
+func TestSyslogLocalStreamFallback(t *testing.T) {
+	r := testrecv.StartSyslog(t, "unix")
+	h := syslogHandler(t, "local", r.Addr, &netlog.SyslogOptions{Options: netlog.Options{Name: "svc"}})
+	log := slog.New(h)
+	log.Warn("first", "k", "v")
+	log.Warn("second")
+	for _, want := range []string{"first k=v", "second"} {
+		e := r.Next(t)
+		if e.Msg != want || e.Syslog.Format != "rfc3164" || e.Syslog.AppName != "svc" || e.Syslog.Severity != int(syslog.Warning) {
+			t.Errorf("got %q %+v, want %q from svc at warning", e.Msg, *e.Syslog, want)
+		}
+	}
+}
