@@ -2,7 +2,10 @@
 // logging.handlers: a stream socket handler (TCP and Unix stream sockets)
 // and a datagram handler (UDP and Unix datagram sockets) whose frames
 // Python's logging receivers read, and that netlog's receiver
-// (package receive, command netlog serve) reads from Python and Go senders.
+// (package receive, command netlog serve) reads from Python and Go senders;
+// and a syslog handler (NewSyslogHandler) that speaks RFC 5424, RFC 3164
+// and Python's SysLogHandler form to the local daemon, or over UDP, TCP and
+// verified TLS to rsyslog, syslog-ng or any collector.
 //
 // A record travels as Python's SocketHandler sends it: a 4-byte big-endian
 // length, then a pickle (or, with CodecJSON, a JSON object) of the

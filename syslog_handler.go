@@ -160,38 +160,30 @@ func NewSyslogHandler(network, address string, opts *SyslogOptions) (*SyslogHand
 	if err != nil {
 		return nil, fmt.Errorf("netlog: syslog handler: %w", err)
 	}
-	maxFrame := 0
-	if !stream && opts.RefuseOversize {
-		maxFrame = opts.MaxDatagram
-		if maxFrame == 0 {
-			maxFrame = DefaultSyslogMessage
-		}
+	framing, err := transport.ParseFraming(string(opts.Framing))
+	if err != nil {
+		return nil, fmt.Errorf("netlog: syslog handler: %w", err)
+	}
+	limit, maxFrame := opts.MaxDatagram, 0
+	if limit == 0 {
+		limit = DefaultSyslogMessage
+	}
+	switch {
+	case stream && sc.format == syslog.Python: // its NUL ends a message, as in Python
+	case stream && opts.Framing == "" && network == "unix":
+		sc.framing = LF
+	case stream:
+		sc.framing = framing
+	case opts.RefuseOversize:
+		maxFrame = limit
+	default:
+		sc.truncate = limit
 	}
 	c, err := newCore(&opts.Options, network+" "+address, link, maxFrame)
 	if err != nil {
 		return nil, err
 	}
-	if stream {
-		if sc.framing, err = transport.ParseFraming(string(opts.Framing)); err != nil {
-			return nil, fmt.Errorf("netlog: syslog handler: %w", err)
-		}
-		if opts.Framing == "" && network == "unix" {
-			sc.framing = LF
-		}
-		if sc.format == syslog.Python {
-			sc.framing = ""
-		}
-	} else if !opts.RefuseOversize {
-		sc.truncate = cmp(opts.MaxDatagram, DefaultSyslogMessage)
-	}
 	return &SyslogHandler{c: c, s: sc}, nil
-}
-
-func cmp(v, def int) int {
-	if v == 0 {
-		return def
-	}
-	return v
 }
 
 func newSyslogCore(network string, o *SyslogOptions) (*syslogCore, error) {

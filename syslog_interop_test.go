@@ -167,6 +167,7 @@ func TestSyslogConstructionErrors(t *testing.T) {
 		{"udp", "localhost:514", netlog.SyslogOptions{Facility: "local9"}, `"local9"`},
 		{"udp", "localhost:514", netlog.SyslogOptions{Format: "rfc9999"}, `"rfc9999"`},
 		{"tcp", "localhost:514", netlog.SyslogOptions{Framing: "crlf"}, `"crlf"`},
+		{"udp", "localhost:514", netlog.SyslogOptions{Framing: "crlf"}, `"crlf"`},
 		{"udp", "localhost:514", netlog.SyslogOptions{SDID: "bad id"}, `"bad id"`},
 		{"tls", "localhost:6514", netlog.SyslogOptions{CAFile: "/nonexistent/ca.pem"}, "/nonexistent/ca.pem"},
 		{"sctp", "localhost:514", netlog.SyslogOptions{}, `"sctp"`},
