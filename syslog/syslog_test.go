@@ -1,0 +1,100 @@
+package syslog
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPriorityNames(t *testing.T) {
+	for name, want := range map[string]Facility{
+		"kern": Kern, "user": User, "authpriv": AuthPriv, "ntp": NTP, "security": Security,
+		"console": Console, "solaris-cron": SolarisCron, "local0": Local0, "LOCAL7": Local7, "23": Local7,
+	} {
+		if got, err := ParseFacility(name); err != nil || got != want {
+			t.Errorf("ParseFacility(%q) = %v, %v; want %v", name, got, err, want)
+		}
+	}
+	for name, want := range map[string]Severity{
+		"emerg": Emerg, "panic": Emerg, "critical": Crit, "error": Err, "warn": Warning, "warning": Warning, "7": Debug,
+	} {
+		if got, err := ParseSeverity(name); err != nil || got != want {
+			t.Errorf("ParseSeverity(%q) = %v, %v; want %v", name, got, err, want)
+		}
+	}
+	for _, bad := range []string{"local8", "24", "-1", ""} {
+		if _, err := ParseFacility(bad); err == nil || !strings.Contains(err.Error(), `"`+bad+`"`) {
+			t.Errorf("ParseFacility(%q): %v", bad, err)
+		}
+	}
+	if p := Priority(Local4, Notice); p != 165 {
+		t.Errorf("Priority(local4, notice) = %d, want 165", p)
+	}
+	for l, want := range map[slog.Level]Severity{-8: Debug, -4: Debug, 0: Info, 2: Info, 4: Warning, 8: Err, 12: Crit, 20: Crit} {
+		if got := SeverityOf(l); got != want {
+			t.Errorf("SeverityOf(%d) = %v, want %v", l, got, want)
+		}
+	}
+}
+
+func TestParse(t *testing.T) {
+	for _, c := range []struct {
+		in, format, msg, host, app, procid, msgid string
+		pri                                       int
+		sd                                        string
+	}{
+		{`<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Appl\"ic\]ation"] An application event`,
+			"rfc5424", "An application event", "mymachine.example.com", "evntslog", "", "ID47", 165, `exampleSDID@32473:eventSource=Appl"ic]ation,iut=3`},
+		{"<34>Oct 11 22:14:15 mymachine su[123]: 'su root' failed\n", "rfc3164", "'su root' failed", "mymachine", "su", "123", "", 34, ""},
+		{"<14>myapp: hello world\x00", "bare", "myapp: hello world", "", "", "", "", 14, ""},
+		{"<191>x", "bare", "x", "", "", "", "", 191, ""},
+	} {
+		e, err := Parse([]byte(c.in))
+		if err != nil {
+			t.Errorf("%q: %v", c.in, err)
+			continue
+		}
+		s := e.Syslog
+		var sd []string
+		for _, el := range s.SD {
+			var ps []string
+			for _, p := range el.Params {
+				ps = append(ps, p.Name+"="+p.Value)
+			}
+			sd = append(sd, el.ID+":"+strings.Join(ps, ","))
+		}
+		if s.Format != c.format || e.Msg != c.msg || s.Hostname != c.host || s.AppName != c.app || s.ProcID != c.procid ||
+			s.MsgID != c.msgid || s.Facility<<3|s.Severity != c.pri || strings.Join(sd, ";") != c.sd {
+			t.Errorf("%q: got %q %+v", c.in, e.Msg, *s)
+		}
+	}
+	for _, bad := range []string{"garbage", "<192>too high", "<>", ""} {
+		if _, err := Parse([]byte(bad)); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
+
+func TestAppendHelpers(t *testing.T) {
+	if got := string(AppendSDValue(nil, "a\"b\\c]d\xffe")); got != `a\"b\\c\]d`+"\ufffd"+"e" {
+		t.Errorf("AppendSDValue = %q", got)
+	}
+	h := &Header{Facility: Local0, Severity: Err, Time: time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)}
+	if got := string(AppendRFC5424Header(nil, h)); got != "<131>1 2026-01-02T03:04:05.000006Z - - - - " {
+		t.Errorf("empty fields: %q", got)
+	}
+	h.Time = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	h.AppName, h.ProcID = "my app:x[1]", "9"
+	if got := string(AppendRFC3164Header(nil, h)); got != "<131>Jan  2 03:04:05 myappx1][9]: " {
+		t.Errorf("RFC 3164 header: %q", got)
+	}
+	if err := CheckSDID("ok@1"); err != nil {
+		t.Error(err)
+	}
+	for _, bad := range []string{"", "a b", "x=y", strings.Repeat("x", 33)} {
+		if CheckSDID(bad) == nil {
+			t.Errorf("CheckSDID(%q) accepted", bad)
+		}
+	}
+}
