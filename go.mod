@@ -2,10 +2,17 @@ module github.com/netlog-go/netlog
 
 go 1.25.0
 
-require github.com/kisielk/og-rek v1.3.0
+require (
+	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6
+	github.com/emersion/go-smtp v0.25.1
+	github.com/kisielk/og-rek v1.3.0
+	github.com/leodido/go-syslog/v4 v4.6.0
+	github.com/wneessen/go-mail v0.8.1
+)
 
 require (
 	github.com/aristanetworks/gomap v0.0.0-20230726210543-f4e41046dced // indirect
-	github.com/leodido/go-syslog/v4 v4.6.0 // indirect
+	golang.org/x/crypto v0.54.0 // indirect
 	golang.org/x/exp v0.0.0-20230725093048-515e97ebf090 // indirect
+	golang.org/x/text v0.40.0 // indirect
 )

@@ -198,7 +198,9 @@ func newSyslogCore(network string, o *SyslogOptions) (*syslogCore, error) {
 	if o.Format == "" && network == "local" {
 		sc.format = syslog.RFC3164
 	}
-	sc.value.sd = sc.format == syslog.RFC5424
+	if sc.format == syslog.RFC5424 {
+		sc.value.mode = sdValue
+	}
 	sc.facility = syslog.User
 	if o.Facility != "" {
 		if sc.facility, err = syslog.ParseFacility(o.Facility); err != nil {
@@ -429,48 +431,28 @@ func (h *SyslogHandler) recordMsgID(r slog.Record) (id string, ok bool) {
 func (h *SyslogHandler) appendAttrs(b []byte, s *state, r slog.Record) []byte {
 	b = append(b, h.pre...)
 	for _, a := range s.extras {
-		b = h.appendAttr(b, "", a, nil, nil)
+		b = appendFlat(b, "", a, nil, nil, h)
 	}
 	if e := &s.entry; h.c.addSource && e.Lineno > 0 {
 		b = h.param(b, "", slog.SourceKey, slog.StringValue(e.Pathname+":"+strconv.Itoa(e.Lineno)))
 	}
 	r.Attrs(func(a slog.Attr) bool {
-		b = h.appendAttr(b, h.prefix, a, h.groups, h.c.replace)
+		b = appendFlat(b, h.prefix, a, h.groups, h.c.replace, h)
 		return true
 	})
 	return b
 }
 
-// appendAttr appends a, its group path flattened into a dotted name.
-func (h *SyslogHandler) appendAttr(b []byte, prefix string, a slog.Attr, groups []string, replace record.Replacer) []byte {
-	a.Value = a.Value.Resolve()
-	if replace != nil && a.Value.Kind() != slog.KindGroup {
-		a = replace(groups, a)
-		a.Value = a.Value.Resolve()
-	}
-	switch {
-	case a.Key == "" && a.Value.Kind() == slog.KindAny && a.Value.Any() == nil:
-		return b
-	case a.Value.Kind() == slog.KindGroup:
-		if a.Key != "" {
-			prefix += a.Key + "."
-			groups = append(slices.Clip(groups), a.Key)
-		}
-		for _, ga := range a.Value.Group() {
-			b = h.appendAttr(b, prefix, ga, groups, replace)
-		}
-		return b
-	case prefix == "" && a.Key == h.s.msgIDKey && h.s.format == syslog.RFC5424:
-		return b // it is the MSGID
-	}
-	return h.param(b, prefix, a.Key, a.Value)
+// taken reports whether a top-level attribute is the MSGID.
+func (h *SyslogHandler) taken(key string) bool {
+	return key == h.s.msgIDKey && h.s.format == syslog.RFC5424
 }
 
 // param appends one attribute: ` name="value"` in RFC 5424 structured
 // data (the name held to MaxSDName), ` name=value` in text.
 func (h *SyslogHandler) param(b []byte, prefix, key string, v slog.Value) []byte {
 	b = append(b, ' ')
-	if !h.s.value.sd {
+	if h.s.value.mode != sdValue {
 		b = append(append(b, prefix...), key...)
 		return record.AppendValue(h.s.value, append(b, '='), v)
 	}
@@ -493,11 +475,11 @@ func (h *SyslogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	h2 := *h
 	h2.pre = slices.Clip(h.pre)
 	for _, a := range attrs {
-		if h.prefix == "" && a.Key == h.s.msgIDKey && h.s.format == syslog.RFC5424 {
+		if h.prefix == "" && h.taken(a.Key) {
 			h2.msgID = a.Value.Resolve().String()
 			continue
 		}
-		h2.pre = h.appendAttr(h2.pre, h.prefix, a, h.groups, h.c.replace)
+		h2.pre = appendFlat(h2.pre, h.prefix, a, h.groups, h.c.replace, h)
 	}
 	return &h2
 }
@@ -519,11 +501,18 @@ func (h *SyslogHandler) Stats() Stats { return h.c.stats() }
 // Close closes the connection. Records handled after Close reconnect.
 func (h *SyslogHandler) Close() error { return h.c.link.Close() }
 
-// flatValue writes an attribute's value as text: escaped for an RFC 5424
-// PARAM-VALUE (sd), or quoted when needed in key=value text. Values map as
-// in the other codecs (record.AppendValue): durations in nanoseconds,
-// times in RFC 3339.
-type flatValue struct{ sd bool }
+// flatValue writes an attribute's value as text, in one of three modes.
+// Values map as in the other codecs (record.AppendValue): durations in
+// nanoseconds, times in RFC 3339.
+type flatValue struct{ mode flatMode }
+
+type flatMode int
+
+const (
+	textValue flatMode = iota // key=value text: quoted if it has a space, quote, '=' or control character
+	sdValue                   // an RFC 5424 PARAM-VALUE: '"', '\' and ']' escaped
+	lineValue                 // "name: value" lines: quoted if empty, with a control character, or space at either end
+)
 
 func (flatValue) Begin(b []byte) []byte            { return b }
 func (flatValue) End(b []byte) []byte              { return b }
@@ -543,11 +532,16 @@ func (v flatValue) Decimal(b []byte, n int64, scale int) []byte {
 }
 
 func (v flatValue) String(b []byte, s string) []byte {
-	if v.sd {
+	switch v.mode {
+	case sdValue:
 		return syslog.AppendSDValue(b, s)
+	case lineValue:
+		if s == "" || s[0] == ' ' || s[len(s)-1] == ' ' {
+			return strconv.AppendQuote(b, s)
+		}
 	}
 	for _, r := range s {
-		if r == ' ' || r == '"' || r == '=' || r < 0x20 || r == utf8.RuneError {
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError || v.mode == textValue && (r == ' ' || r == '"' || r == '=') {
 			return strconv.AppendQuote(b, s)
 		}
 	}

@@ -20,9 +20,9 @@ type Backoff struct {
 // DefaultBackoff is the policy a zero Backoff stands for.
 var DefaultBackoff = Backoff{Initial: time.Second, Factor: 2, Max: 30 * time.Second, Jitter: 0.2}
 
-// normalize fills zero fields from DefaultBackoff (all of them, Jitter
+// Normalize fills zero fields from DefaultBackoff (all of them, Jitter
 // included, for the zero Backoff) and checks the result.
-func (b Backoff) normalize() (Backoff, error) {
+func (b Backoff) Normalize() (Backoff, error) {
 	if b == (Backoff{}) {
 		return DefaultBackoff, nil
 	}
@@ -48,8 +48,8 @@ func (b Backoff) normalize() (Backoff, error) {
 	return b, nil
 }
 
-// delay is the wait after the n-th consecutive failure (n ≥ 1).
-func (b Backoff) delay(n int) time.Duration {
+// Delay is the wait after the n-th consecutive failure (n ≥ 1).
+func (b Backoff) Delay(n int) time.Duration {
 	d := float64(b.Initial)
 	for i := 1; i < n && d < float64(b.Max); i++ {
 		d *= b.Factor

@@ -77,7 +77,7 @@ type Link struct {
 
 // NewLink returns a Link that has not connected yet.
 func NewLink(cfg Config) (*Link, error) {
-	b, err := cfg.Backoff.normalize()
+	b, err := cfg.Backoff.Normalize()
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +209,7 @@ func (l *Link) connect(ctx context.Context) error {
 	conn, err := l.cfg.Dial(dctx)
 	if err != nil {
 		l.failures++
-		l.retryAt = now.Add(l.cfg.Backoff.delay(l.failures))
+		l.retryAt = now.Add(l.cfg.Backoff.Delay(l.failures))
 		l.connectFailures.Add(1)
 		return fmt.Errorf("connect: %w", err)
 	}

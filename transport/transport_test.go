@@ -77,27 +77,27 @@ func TestSplitDatagram(t *testing.T) {
 }
 
 func TestBackoffSchedule(t *testing.T) {
-	b, err := Backoff{Initial: time.Second, Factor: 2, Max: 30 * time.Second}.normalize()
+	b, err := Backoff{Initial: time.Second, Factor: 2, Max: 30 * time.Second}.Normalize()
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []time.Duration{1, 2, 4, 8, 16, 30, 30}
 	for i, w := range want {
-		if got := b.delay(i + 1); got != w*time.Second {
+		if got := b.Delay(i + 1); got != w*time.Second {
 			t.Errorf("delay(%d) = %v, want %v", i+1, got, w*time.Second)
 		}
 	}
-	j, _ := DefaultBackoff.normalize()
+	j, _ := DefaultBackoff.Normalize()
 	for n := 1; n < 8; n++ {
-		full := b.delay(n)
+		full := b.Delay(n)
 		for range 100 {
-			if d := j.delay(n); d > full || d < full*8/10 {
+			if d := j.Delay(n); d > full || d < full*8/10 {
 				t.Fatalf("jittered delay(%d) = %v, outside [%v, %v]", n, d, full*8/10, full)
 			}
 		}
 	}
 	for _, bad := range []Backoff{{Initial: -1}, {Factor: 0.5}, {Initial: time.Minute, Max: time.Second}, {Jitter: 1}} {
-		if _, err := bad.normalize(); err == nil {
+		if _, err := bad.Normalize(); err == nil {
 			t.Errorf("%+v: no error", bad)
 		}
 	}

@@ -1,0 +1,45 @@
+package netlog
+
+import (
+	"log/slog"
+	"slices"
+
+	"github.com/netlog-go/netlog/record"
+)
+
+// flatSink writes attributes as flat dotted names: the syslog handler's
+// structured data and text, the SMTP handler's email body.
+type flatSink interface {
+	// param appends one attribute named prefix+key.
+	param(b []byte, prefix, key string, v slog.Value) []byte
+	// taken reports whether a top-level attribute is used elsewhere (the
+	// syslog MSGID) instead of being written.
+	taken(key string) bool
+}
+
+// appendFlat appends a following slog's rules (resolve, ReplaceAttr with
+// the group path, skip empty attributes, inline groups with an empty key),
+// its groups flattened into a dotted prefix.
+func appendFlat(b []byte, prefix string, a slog.Attr, groups []string, replace record.Replacer, s flatSink) []byte {
+	a.Value = a.Value.Resolve()
+	if replace != nil && a.Value.Kind() != slog.KindGroup {
+		a = replace(groups, a)
+		a.Value = a.Value.Resolve()
+	}
+	switch {
+	case a.Key == "" && a.Value.Kind() == slog.KindAny && a.Value.Any() == nil:
+		return b
+	case a.Value.Kind() == slog.KindGroup:
+		if a.Key != "" {
+			prefix += a.Key + "."
+			groups = append(slices.Clip(groups), a.Key)
+		}
+		for _, ga := range a.Value.Group() {
+			b = appendFlat(b, prefix, ga, groups, replace, s)
+		}
+		return b
+	case prefix == "" && s.taken(a.Key):
+		return b
+	}
+	return s.param(b, prefix, a.Key, a.Value)
+}
