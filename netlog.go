@@ -3,9 +3,11 @@
 // and a datagram handler (UDP and Unix datagram sockets) whose frames
 // Python's logging receivers read, and that netlog's receiver
 // (package receive, command netlog serve) reads from Python and Go senders;
-// and a syslog handler (NewSyslogHandler) that speaks RFC 5424, RFC 3164
-// and Python's SysLogHandler form to the local daemon, or over UDP, TCP and
-// verified TLS to rsyslog, syslog-ng or any collector.
+// a syslog handler (NewSyslogHandler) that speaks RFC 5424, RFC 3164 and
+// Python's SysLogHandler form to the local daemon, or over UDP, TCP and
+// verified TLS to rsyslog, syslog-ng or any collector; and an SMTP handler
+// (NewSMTPHandler) that emails alerts with the records that led to them,
+// over verified TLS, without mail storms and without blocking the caller.
 //
 // A record travels as Python's SocketHandler sends it: a 4-byte big-endian
 // length, then a pickle (or, with CodecJSON, a JSON object) of the

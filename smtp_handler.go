@@ -98,7 +98,7 @@ type SMTPStats struct {
 	Mailed    uint64 // records in sent emails
 	Failed    uint64 // records in emails that failed for good
 	Retries   uint64 // sends that failed and will be tried again
-	Discarded uint64 // context records that aged out with no trigger after them
+	Discarded uint64 // context records with no trigger after them: aged out, or left at Close
 	Pending   uint64 // records queued, kept as context, or waiting to be sent
 }
 
@@ -139,7 +139,9 @@ type mailer struct {
 	cancel  context.CancelFunc
 	closed  atomic.Bool
 
-	handled, dropped, emails, mailed, failed, retries, discarded, held atomic.Uint64
+	handled, dropped, emails, mailed, failed, retries, discarded atomic.Uint64
+	held   atomic.Uint64 // records the loop holds: context and the next email
+	unsent atomic.Uint64 // of held, those in the next email
 
 	// loop state
 	limiter  nlmail.Limiter
@@ -320,8 +322,10 @@ func (h *SMTPHandler) Flush(ctx context.Context) error {
 	}
 }
 
+// pendingErr says how many records wait to be sent: queued, or in the
+// next email (context with no trigger is not waiting to be sent).
 func (h *SMTPHandler) pendingErr() error {
-	if n := h.Stats().Pending; n > 0 {
+	if n := uint64(len(h.m.q)) + h.m.unsent.Load(); n > 0 {
 		return fmt.Errorf("netlog: smtp handler: %d records not sent", n)
 	}
 	return nil
@@ -361,6 +365,9 @@ func (m *mailer) loop() {
 			flushes = append(flushes, f)
 		case <-timer.C:
 		case <-m.stop:
+			m.discarded.Add(uint64(len(m.ring))) // context no trigger followed
+			m.ring = m.ring[:0]
+			m.countHeld()
 			return
 		}
 		for drained := false; !drained; { // an alert goes as soon as it may; what waits gathers
@@ -386,11 +393,12 @@ func (m *mailer) loop() {
 
 // countHeld publishes how many records the loop holds, for Stats.
 func (m *mailer) countHeld() {
-	n := len(m.ring)
+	unsent := 0
 	if m.pending != nil {
-		n += m.pending.records
+		unsent = m.pending.records
 	}
-	m.held.Store(uint64(n))
+	m.unsent.Store(uint64(unsent))
+	m.held.Store(uint64(len(m.ring) + unsent))
 }
 
 // take formats a record and files it as context or as an alert.

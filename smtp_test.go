@@ -250,6 +250,16 @@ func TestSMTPStorm(t *testing.T) {
 	if st := h.Stats(); total != 1000 || st.Mailed != 1000 || st.Emails != 11 || len(srv.Received) != 0 {
 		t.Errorf("emails hold %d records; stats %+v", total, st)
 	}
+	log.Info("context that no alert follows")
+	ctx, cancel = context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := h.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := h.Stats()
+	if st.Handled != st.Dropped+st.Mailed+st.Failed+st.Discarded+st.Pending || st.Discarded != 1 || st.Pending != 0 {
+		t.Errorf("the counts do not add up: %+v", st)
+	}
 }
 
 // TestSMTPFailures: a 451 is retried, a 550 is reported and counted, a
