@@ -140,8 +140,9 @@ type mailer struct {
 	closed  atomic.Bool
 
 	handled, dropped, emails, mailed, failed, retries, discarded atomic.Uint64
-	held                                                         atomic.Uint64 // records the loop holds: context and the next email
-	unsent                                                       atomic.Uint64 // of held, those in the next email
+
+	held   atomic.Uint64 // records the loop holds: context and the next email
+	unsent atomic.Uint64 // of held, those in the next email
 
 	// loop state
 	limiter  nlmail.Limiter
