@@ -43,3 +43,37 @@ func appendFlat(b []byte, prefix string, a slog.Attr, groups []string, replace r
 	}
 	return s.param(b, prefix, a.Key, a.Value)
 }
+
+// flatAttrs is what WithAttrs and WithGroup give a handler that writes its
+// attributes flat: those already written, and the groups now open.
+type flatAttrs struct {
+	pre    []byte   // attributes from WithAttrs, written
+	groups []string // groups from WithGroup
+	prefix string   // groups joined by "." with a trailing "."
+}
+
+// withAttrs returns f with attrs written after the earlier ones.
+func (f flatAttrs) withAttrs(attrs []slog.Attr, replace record.Replacer, s flatSink) flatAttrs {
+	f.pre = slices.Clip(f.pre)
+	for _, a := range attrs {
+		f.pre = appendFlat(f.pre, f.prefix, a, f.groups, replace, s)
+	}
+	return f
+}
+
+// withGroup returns f with one more group open.
+func (f flatAttrs) withGroup(name string) flatAttrs {
+	f.groups = append(slices.Clip(f.groups), name)
+	f.prefix += name + "."
+	return f
+}
+
+// appendRecord appends the attributes from WithAttrs, then r's.
+func (f *flatAttrs) appendRecord(b []byte, r slog.Record, replace record.Replacer, s flatSink) []byte {
+	b = append(b, f.pre...)
+	r.Attrs(func(a slog.Attr) bool {
+		b = appendFlat(b, f.prefix, a, f.groups, replace, s)
+		return true
+	})
+	return b
+}

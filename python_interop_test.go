@@ -17,16 +17,12 @@ import (
 	"github.com/netlog-go/netlog/internal/peer"
 )
 
-// pyReceiver runs testdata/py_receiver.py and returns its address and
-// the lines it prints after READY: one record, as JSON, each.
-func pyReceiver(t *testing.T, network string) (string, <-chan string) {
+// startPython runs a Python script that prints "READY ADDRESS" and then
+// one line per event; it returns the address and the lines that follow.
+func startPython(t *testing.T, script string, args ...string) (string, <-chan string) {
 	t.Helper()
 	py := peer.Path(t, "python3")
-	where := "127.0.0.1"
-	if strings.HasPrefix(network, "unix") {
-		where = filepath.Join(t.TempDir(), "py.sock")
-	}
-	cmd := exec.Command(py, "testdata/py_receiver.py", network, where)
+	cmd := exec.Command(py, append([]string{script}, args...)...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -52,9 +48,20 @@ func pyReceiver(t *testing.T, network string) (string, <-chan string) {
 	})
 	ready := nextLine(t, lines)
 	if !strings.HasPrefix(ready, "READY ") {
-		t.Fatalf("py_receiver.py did not start: %q", ready)
+		t.Fatalf("%s did not start: %q", script, ready)
 	}
 	return strings.TrimPrefix(ready, "READY "), lines
+}
+
+// pyReceiver runs the logging cookbook's receiver (testdata/py_receiver.py)
+// and returns its address and the records it prints, as JSON lines.
+func pyReceiver(t *testing.T, network string) (string, <-chan string) {
+	t.Helper()
+	where := "127.0.0.1"
+	if strings.HasPrefix(network, "unix") {
+		where = filepath.Join(t.TempDir(), "py.sock")
+	}
+	return startPython(t, "testdata/py_receiver.py", network, where)
 }
 
 func nextLine(t *testing.T, lines <-chan string) string {

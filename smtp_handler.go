@@ -105,10 +105,8 @@ type SMTPStats struct {
 // SMTPHandler sends alert emails. Handle only enqueues; one goroutine
 // composes and sends. It is safe for concurrent use.
 type SMTPHandler struct {
-	m      *mailer
-	pre    []byte   // attributes from WithAttrs, as body lines
-	groups []string // groups from WithGroup
-	prefix string   // groups joined by "." with a trailing "."
+	m *mailer
+	flatAttrs
 }
 
 type queued struct {
@@ -273,12 +271,7 @@ func (h *SMTPHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if len(attrs) == 0 {
 		return h
 	}
-	h2 := *h
-	h2.pre = slices.Clip(h.pre)
-	for _, a := range attrs {
-		h2.pre = appendFlat(h2.pre, h.prefix, a, h.groups, h.m.c.replace, emailLines{})
-	}
-	return &h2
+	return &SMTPHandler{h.m, h.withAttrs(attrs, h.m.c.replace, emailLines{})}
 }
 
 // WithGroup returns a handler whose later attributes are named "name.key".
@@ -286,10 +279,7 @@ func (h *SMTPHandler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return h
 	}
-	h2 := *h
-	h2.groups = append(slices.Clip(h.groups), name)
-	h2.prefix = h.prefix + name + "."
-	return &h2
+	return &SMTPHandler{h.m, h.withGroup(name)}
 }
 
 // Stats returns the handler's counters.
@@ -525,11 +515,7 @@ func (m *mailer) format(it queued) (string, slog.Level) {
 	for _, a := range extras {
 		b = appendFlat(b, "", a, nil, nil, emailLines{})
 	}
-	b = append(b, it.h.pre...)
-	it.r.Attrs(func(a slog.Attr) bool {
-		b = appendFlat(b, it.h.prefix, a, it.h.groups, m.c.replace, emailLines{})
-		return true
-	})
+	b = it.h.appendRecord(b, it.r, m.c.replace, emailLines{})
 	m.buf = b
 	return string(b), level
 }

@@ -11,7 +11,6 @@ import (
 	"net"
 	"os"
 	"runtime"
-	"slices"
 	"strconv"
 	"syscall"
 	"time"
@@ -95,12 +94,10 @@ type SyslogOptions struct {
 // SyslogHandler sends records as syslog messages. It is safe for
 // concurrent use.
 type SyslogHandler struct {
-	c      *core
-	s      *syslogCore
-	pre    []byte   // attributes from WithAttrs, formatted
-	groups []string // groups from WithGroup
-	prefix string   // groups joined by "." with a trailing "."
-	msgID  string   // MSGID from a WithAttrs attribute
+	c     *core
+	s     *syslogCore
+	msgID string // MSGID from a WithAttrs attribute
+	flatAttrs
 }
 
 type syslogCore struct {
@@ -429,18 +426,13 @@ func (h *SyslogHandler) recordMsgID(r slog.Record) (id string, ok bool) {
 // replacements, the source (with AddSource) and r's attributes: SD params
 // in RFC 5424, key=value text otherwise.
 func (h *SyslogHandler) appendAttrs(b []byte, s *state, r slog.Record) []byte {
-	b = append(b, h.pre...)
 	for _, a := range s.extras {
 		b = appendFlat(b, "", a, nil, nil, h)
 	}
 	if e := &s.entry; h.c.addSource && e.Lineno > 0 {
 		b = h.param(b, "", slog.SourceKey, slog.StringValue(e.Pathname+":"+strconv.Itoa(e.Lineno)))
 	}
-	r.Attrs(func(a slog.Attr) bool {
-		b = appendFlat(b, h.prefix, a, h.groups, h.c.replace, h)
-		return true
-	})
-	return b
+	return h.appendRecord(b, r, h.c.replace, h)
 }
 
 // taken reports whether a top-level attribute is the MSGID.
@@ -473,14 +465,12 @@ func (h *SyslogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 		return h
 	}
 	h2 := *h
-	h2.pre = slices.Clip(h.pre)
 	for _, a := range attrs {
 		if h.prefix == "" && h.taken(a.Key) {
 			h2.msgID = a.Value.Resolve().String()
-			continue
 		}
-		h2.pre = appendFlat(h2.pre, h.prefix, a, h.groups, h.c.replace, h)
 	}
+	h2.flatAttrs = h.withAttrs(attrs, h.c.replace, h)
 	return &h2
 }
 
@@ -490,8 +480,7 @@ func (h *SyslogHandler) WithGroup(name string) slog.Handler {
 		return h
 	}
 	h2 := *h
-	h2.groups = append(slices.Clip(h.groups), name)
-	h2.prefix = h.prefix + name + "."
+	h2.flatAttrs = h.withGroup(name)
 	return &h2
 }
 

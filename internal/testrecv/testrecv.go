@@ -137,17 +137,23 @@ func SyslogMap(e *record.Entry) map[string]any {
 	m := Map(e)
 	for _, el := range e.Syslog.SD {
 		for _, p := range el.Params {
-			at, path := m, strings.Split(p.Name, ".")
-			for _, g := range path[:len(path)-1] {
-				sub, ok := at[g].(map[string]any)
-				if !ok {
-					sub = map[string]any{}
-					at[g] = sub
-				}
-				at = sub
-			}
-			at[path[len(path)-1]] = p.Value
+			SetDotted(m, p.Name, p.Value)
 		}
 	}
 	return m
+}
+
+// SetDotted sets m[a][b][c] = v for the name "a.b.c", making the maps
+// between as needed: flat dotted names back into slog's groups.
+func SetDotted(m map[string]any, name string, v any) {
+	path := strings.Split(name, ".")
+	for _, g := range path[:len(path)-1] {
+		sub, ok := m[g].(map[string]any)
+		if !ok {
+			sub = map[string]any{}
+			m[g] = sub
+		}
+		m = sub
+	}
+	m[path[len(path)-1]] = v
 }

@@ -62,17 +62,18 @@ type Message struct {
 
 // Server is a running server.
 type Server struct {
-	Addr              string
-	Received          chan *Message
-	Sessions, Logouts atomic.Int64
-	cfg               Config
-	datas             atomic.Int64
+	Addr     string
+	Received chan *Message
+	Sessions atomic.Int64
+	logouts  chan struct{} // one per closed session
+	cfg      Config
+	datas    atomic.Int64
 }
 
 // Start serves until the test ends.
 func Start(t testing.TB, cfg Config) *Server {
 	t.Helper()
-	s := &Server{Received: make(chan *Message, 100), cfg: cfg}
+	s := &Server{Received: make(chan *Message, 100), logouts: make(chan struct{}, 1000), cfg: cfg}
 	srv := smtp.NewServer(backend{s})
 	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = cfg.InsecureAuth
@@ -184,8 +185,21 @@ func (ss *session) Data(r io.Reader) error {
 func (ss *session) Reset() { ss.msg = &Message{TLS: ss.msg.TLS, User: ss.msg.User} }
 
 func (ss *session) Logout() error {
-	ss.s.Logouts.Add(1)
+	ss.s.logouts <- struct{}{}
 	return nil
+}
+
+// AwaitLogouts waits until n sessions have ended, failing the test after
+// 10 s: the server sees a client's close a moment after the client.
+func (s *Server) AwaitLogouts(t testing.TB, n int) {
+	t.Helper()
+	for i := range n {
+		select {
+		case <-s.logouts:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d of %d sessions were closed", i, n)
+		}
+	}
 }
 
 // loginServer is the server side of AUTH LOGIN (username, then password).
