@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/netlog-go/netlog/transport"
 )
 
 // The benchmark record: a message and five attributes.
@@ -61,7 +63,13 @@ func BenchmarkEncode(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		h.c.link.SetDialer(func(context.Context) (net.Conn, error) { return newDiscardConn(), nil })
+		h.c.link, err = transport.NewLink(transport.Config{
+			Dial:   func(context.Context) (net.Conn, error) { return newDiscardConn(), nil },
+			Stream: true,
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
 		defer h.Close()
 		r := benchRecord()
 		b.Run(string(codec)+"/encode", func(b *testing.B) {

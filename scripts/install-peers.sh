@@ -26,6 +26,11 @@ if [ "$(id -u)" -ne 0 ]; then
   command -v sudo >/dev/null 2>&1 || { echo "install-peers: need root or sudo to install peers" >&2; exit 1; }
   sudo=sudo
 fi
+# Python's smtpd is gone from 3.12 on; the SMTP interop test then uses aiosmtpd.
+if command -v python3 >/dev/null 2>&1 && ! python3 -W ignore -c 'import smtpd' 2>/dev/null &&
+   ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+  missing+=(python3-aiosmtpd)
+fi
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-peers: all present: ${!peers[*]}"
 else

@@ -294,14 +294,3 @@ func (l *Link) Close() error {
 	}
 	return l.drop()
 }
-
-// SetDialer replaces the Link's dial function; benchmarks use it to write
-// to a connection that costs nothing.
-func (l *Link) SetDialer(dial func(ctx context.Context) (net.Conn, error)) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for l.writing {
-		l.cond.Wait()
-	}
-	l.cfg.Dial = dial
-}
