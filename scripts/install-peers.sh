@@ -41,7 +41,7 @@ fi
 
 # syslog-ng conflicts with rsyslog as Debian's system logger, so it runs
 # from its unpacked packages in a cache directory (internal/peer finds it).
-syslog_ng_dir="${XDG_CACHE_HOME:-$HOME/.cache}/netlog-peers/syslog-ng"
+syslog_ng_dir="${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/netlog-peers/syslog-ng" # as internal/peer looks for it
 if ! command -v syslog-ng >/dev/null 2>&1 && [ ! -x "$syslog_ng_dir/usr/sbin/syslog-ng" ]; then
   echo "install-peers: unpacking syslog-ng into $syslog_ng_dir"
   tmp=$(mktemp -d)

@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 command -v go >/dev/null 2>&1 || { echo "test: Go 1.25 or newer is required (https://go.dev/dl/)" >&2; exit 1; }
+# Go's build cache and the unpacked syslog-ng live under $HOME/.cache.
+[ -n "${HOME:-}" ] || export HOME=/tmp
 bash scripts/install-peers.sh
 
 export NETLOG_REQUIRE_PEERS=1
