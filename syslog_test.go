@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/slogtest"
@@ -141,5 +144,48 @@ func TestSyslogLocalStreamFallback(t *testing.T) {
 		if e.Msg != want || e.Syslog.Format != "rfc3164" || e.Syslog.AppName != "svc" || e.Syslog.Severity != int(syslog.Warning) {
 			t.Errorf("got %q %+v, want %q from svc at warning", e.Msg, *e.Syslog, want)
 		}
+	}
+}
+
+// TestSyslogLocalSocketRecreated restarts a local daemon's datagram
+// socket (removed and created again at the same path, as a restarting
+// rsyslog's imuxsock does): the next record redials and arrives.
+func TestSyslogLocalSocketRecreated(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log.sock")
+	listen := func() net.PacketConn {
+		pc, err := net.ListenPacket("unixgram", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pc
+	}
+	read := func(pc net.PacketConn) string {
+		buf := make([]byte, 4096)
+		pc.SetReadDeadline(time.Now().Add(10 * time.Second))
+		n, _, err := pc.ReadFrom(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(buf[:n])
+	}
+	pc := listen()
+	h := syslogHandler(t, "local", path, nil)
+	log := slog.New(h)
+	log.Info("before")
+	if got := read(pc); !strings.HasSuffix(got, "before") {
+		t.Fatalf("got %q", got)
+	}
+	pc.Close()
+	os.Remove(path)
+	pc = listen()
+	defer pc.Close()
+	if err := h.Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelInfo, "after", 0)); err != nil {
+		t.Fatalf("after the restart: %v", err)
+	}
+	if got := read(pc); !strings.HasSuffix(got, "after") {
+		t.Fatalf("got %q", got)
+	}
+	if st := h.Stats(); st.Connects != 2 || st.Failed != 0 {
+		t.Errorf("stats %+v", st)
 	}
 }
