@@ -105,15 +105,20 @@ var statePool = sync.Pool{New: func() any { return &state{buf: make([]byte, 0, 1
 // maxPooled keeps a rare huge record from pinning its buffer in the pool.
 const maxPooled = 64 << 10
 
+func getState() *state { return statePool.Get().(*state) }
+
+// putState returns s to the pool, unless a huge record grew its buffers.
+func putState(s *state) {
+	if cap(s.buf) <= maxPooled && cap(s.scratch) <= maxPooled {
+		statePool.Put(s)
+	}
+}
+
 // Handle encodes r into one frame and writes it. An error means the record
 // was not delivered; it is also counted in Stats.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
-	s := statePool.Get().(*state)
-	defer func() {
-		if cap(s.buf) <= maxPooled {
-			statePool.Put(s)
-		}
-	}()
+	s := getState()
+	defer putState(s)
 	s.buf = h.encode(s, r)
 	return h.c.send(ctx, s.buf)
 }

@@ -323,12 +323,8 @@ func (h *SyslogHandler) Enabled(_ context.Context, level slog.Level) bool {
 // Handle formats r as one syslog message and writes it. An error means
 // the record was not delivered; it is also counted in Stats.
 func (h *SyslogHandler) Handle(ctx context.Context, r slog.Record) error {
-	s := statePool.Get().(*state)
-	defer func() {
-		if cap(s.buf) <= maxPooled && cap(s.scratch) <= maxPooled {
-			statePool.Put(s)
-		}
-	}()
+	s := getState()
+	defer putState(s)
 	var frame []byte
 	frame, s.buf, s.scratch = h.encode(s, r)
 	return h.c.send(ctx, frame)
