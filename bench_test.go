@@ -70,7 +70,7 @@ func BenchmarkEncode(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		defer h.Close()
+		defer h.Close(context.Background())
 		r := benchRecord()
 		b.Run(string(codec)+"/encode", func(b *testing.B) {
 			s := &state{}
@@ -108,7 +108,7 @@ func handlerFor(b *testing.B, network, addr string) *Handler {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { h.Close() })
+	b.Cleanup(func() { h.Close(context.Background()) })
 	return h
 }
 

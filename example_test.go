@@ -37,7 +37,7 @@ func ExampleNewSocketHandler() {
 	if err != nil {
 		panic(err)
 	}
-	defer h.Close()
+	defer h.Close(context.Background())
 	log := slog.New(h).With("region", "eu")
 	log.Warn("card declined", "order", 1042, slog.Group("card", "brand", "visa"))
 
@@ -60,7 +60,7 @@ func ExampleHandler_Stats() {
 	if err != nil {
 		panic(err)
 	}
-	defer h.Close()
+	defer h.Close(context.Background())
 	slog.New(h).Error("nobody is listening")
 	st := h.Stats()
 	fmt.Printf("handled %d, written %d, failed %d\n", st.Handled, st.Written, st.Failed)
@@ -80,7 +80,7 @@ func ExampleNewSyslogHandler() {
 		fmt.Println(err) // the CA file is missing in this example
 		return
 	}
-	defer h.Close()
+	defer h.Close(context.Background())
 	slog.New(h).Error("card declined", "msgid", "PAY1", "order", 1042)
 	// Output:
 	// netlog: syslog handler: CA file: open /etc/ssl/collector-ca.pem: no such file or directory

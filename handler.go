@@ -2,6 +2,7 @@ package netlog
 
 import (
 	"context"
+	"expvar"
 	"fmt"
 	"log/slog"
 	"os"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/netlog-go/netlog/pickle"
 	"github.com/netlog-go/netlog/record"
+	"github.com/netlog-go/netlog/spool"
+	"github.com/netlog-go/netlog/syslog"
 	"github.com/netlog-go/netlog/transport"
 )
 
@@ -38,7 +41,11 @@ type core struct {
 	static    []byte       // base's identity, and its source when !addSource, encoded once
 	dest      string       // "tcp 127.0.0.1:9020", for errors
 	link      *transport.Link
-	maxFrame  int // 0: no limit
+	maxFrame  int                              // 0: no limit
+	severity  func(slog.Level) syslog.Severity // for the overflow policy
+	spool     *spool.Spool                     // nil: synchronous
+	refusals  map[error]error                  // the spool's errors, wrapped once: dropping must not allocate
+	closed    atomic.Bool
 
 	handled, written, failed, tooLarge, truncated, bytes atomic.Uint64
 }
@@ -82,6 +89,24 @@ func newCore(o *Options, dest string, link *transport.Link, maxFrame int) (*core
 	if !c.addSource {
 		c.static = c.format.AppendSource(c.static, &c.base)
 	}
+	c.severity = syslog.SeverityOf
+	if o.Expvar != "" && expvar.Get(o.Expvar) != nil {
+		return nil, fmt.Errorf("netlog: expvar name %q is already published", o.Expvar)
+	}
+	if o.Async != nil {
+		sp, err := spool.New(link, *o.Async)
+		if err != nil {
+			return nil, fmt.Errorf("netlog: async: %w", err)
+		}
+		c.spool = sp
+		c.refusals = map[error]error{}
+		for _, e := range []error{spool.ErrFull, spool.ErrTimeout, spool.ErrClosed} {
+			c.refusals[e] = fmt.Errorf("netlog: %s: %w", dest, e)
+		}
+	}
+	if o.Expvar != "" {
+		expvar.Publish(o.Expvar, expvar.Func(func() any { return c.stats() }))
+	}
 	return c, nil
 }
 
@@ -114,21 +139,34 @@ func putState(s *state) {
 	}
 }
 
-// Handle encodes r into one frame and writes it. An error means the record
-// was not delivered; it is also counted in Stats.
+// Handle encodes r into one frame and writes it, or, if the handler is
+// asynchronous, queues it. An error means the record was not delivered
+// (or, asynchronously, was dropped); it is also counted in Stats.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	s := getState()
 	defer putState(s)
 	s.buf = h.encode(s, r)
-	return h.c.send(ctx, s.buf)
+	return h.c.send(ctx, s.buf, s.level)
 }
 
-func (c *core) send(ctx context.Context, frame []byte) error {
-	c.handled.Add(1)
+// send writes frame, or queues it when the handler is asynchronous.
+func (c *core) send(ctx context.Context, frame []byte, level slog.Level) error {
 	if c.maxFrame > 0 && len(frame) > c.maxFrame {
+		c.handled.Add(1)
 		c.failed.Add(1)
 		c.tooLarge.Add(1)
 		return fmt.Errorf("netlog: %s: %w: %d bytes, limit %d", c.dest, ErrTooLarge, len(frame), c.maxFrame)
+	}
+	if c.spool != nil { // it counts the record
+		if err := c.spool.Put(ctx, frame, int(c.severity(level))); err != nil {
+			return c.refusals[err]
+		}
+		return nil
+	}
+	c.handled.Add(1)
+	if c.closed.Load() {
+		c.failed.Add(1)
+		return fmt.Errorf("netlog: %s: %w", c.dest, ErrClosed)
 	}
 	if err := c.link.Write(ctx, frame); err != nil {
 		c.failed.Add(1)
@@ -294,12 +332,55 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 func (h *Handler) Stats() Stats { return h.c.stats() }
 
 func (c *core) stats() Stats {
-	return Stats{
+	st := Stats{
 		Handled: c.handled.Load(), Written: c.written.Load(), Failed: c.failed.Load(),
 		TooLarge: c.tooLarge.Load(), Truncated: c.truncated.Load(), Bytes: c.bytes.Load(),
 		Connects: c.link.Connects(), ConnectFailures: c.link.ConnectFailures(),
 	}
+	if c.spool != nil {
+		n := c.spool.Counts()
+		st.Handled += n.Enqueued + n.Refused
+		st.Failed += n.Refused
+		st.Enqueued, st.Written, st.Bytes, st.Dropped = n.Enqueued, n.Written, n.Bytes, n.Dropped
+		st.Pending, st.PendingBytes, st.WriteErrors = n.Pending, n.PendingBytes, n.WriteErrors
+	}
+	return st
 }
 
-// Close closes the connection. Records handled after Close reconnect.
-func (h *Handler) Close() error { return h.c.link.Close() }
+// Flush waits until every record handled before it has been written, or
+// dropped by the overflow policy. If ctx ends first, it returns an error
+// saying how many are still pending; they stay queued. A synchronous
+// handler has nothing pending: its Flush returns nil at once.
+func (h *Handler) Flush(ctx context.Context) error { return h.c.flush(ctx) }
+
+func (c *core) flush(ctx context.Context) error {
+	if c.spool == nil {
+		return nil
+	}
+	if err := c.spool.Flush(ctx); err != nil {
+		return fmt.Errorf("netlog: %s: %w", c.dest, err)
+	}
+	return nil
+}
+
+// Close delivers what is pending until ctx ends, then closes the
+// connection and stops the writer goroutine; no goroutine of the handler
+// outlives it. Its error says how many records were dropped undelivered
+// (they are counted in Stats.Dropped.Closed). Later records are refused
+// with ErrClosed. Handlers derived by WithAttrs and WithGroup share the
+// connection: closing one closes them all.
+func (h *Handler) Close(ctx context.Context) error { return h.c.close(ctx) }
+
+func (c *core) close(ctx context.Context) error {
+	c.closed.Store(true)
+	var err error
+	if c.spool != nil {
+		err = c.spool.Close(ctx)
+	} else {
+		err = c.link.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("netlog: %s: %w", c.dest, err)
+	}
+	return nil
+}

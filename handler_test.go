@@ -24,28 +24,39 @@ func newHandler(t testing.TB, datagram bool, network, addr string, o *netlog.Opt
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { h.Close() })
+	t.Cleanup(func() { h.Close(context.Background()) })
 	return h
 }
 
-// TestSlogtest runs testing/slogtest on every handler and codec, decoding
-// what actually crossed the socket.
+// TestSlogtest runs testing/slogtest on every handler and codec, sync and
+// async, decoding what actually crossed the socket.
 func TestSlogtest(t *testing.T) {
 	for _, c := range []struct {
 		network string
 		codec   netlog.Codec
+		async   bool
 	}{
-		{"tcp", netlog.CodecPickle}, {"tcp", netlog.CodecJSON}, {"unix", netlog.CodecPickle},
-		{"udp", netlog.CodecPickle}, {"udp", netlog.CodecJSON}, {"unixgram", netlog.CodecPickle},
+		{"tcp", netlog.CodecPickle, false}, {"tcp", netlog.CodecJSON, false}, {"unix", netlog.CodecPickle, false},
+		{"udp", netlog.CodecPickle, false}, {"udp", netlog.CodecJSON, false}, {"unixgram", netlog.CodecPickle, false},
+		{"tcp", netlog.CodecPickle, true}, {"unix", netlog.CodecJSON, true}, {"udp", netlog.CodecPickle, true},
 	} {
-		t.Run(c.network+"/"+string(c.codec), func(t *testing.T) {
+		name := c.network + "/" + string(c.codec)
+		var async *netlog.Async
+		if c.async {
+			name, async = name+"/async", &netlog.Async{}
+		}
+		t.Run(name, func(t *testing.T) {
 			r := testrecv.Start(t, c.network)
 			datagram := c.network == "udp" || c.network == "unixgram"
-			h := newHandler(t, datagram, c.network, r.Addr, &netlog.Options{Codec: c.codec})
+			h := newHandler(t, datagram, c.network, r.Addr, &netlog.Options{Codec: c.codec, Async: async})
 			slogtest.Run(t,
 				func(*testing.T) slog.Handler { return h },
 				func(t *testing.T) map[string]any { return testrecv.Map(r.Next(t)) })
-			if st := h.Stats(); st.Failed != 0 || st.Written != st.Handled || st.Connects != 1 {
+			if err := h.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			st := h.Stats()
+			if st.Failed != 0 || st.Written != st.Handled || st.Enqueued != 0 && st.Enqueued != st.Written || st.Connects != 1 {
 				t.Errorf("stats %+v", st)
 			}
 		})

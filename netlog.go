@@ -25,6 +25,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/netlog-go/netlog/spool"
 	"github.com/netlog-go/netlog/transport"
 )
 
@@ -48,6 +49,9 @@ const DefaultMaxDatagram = 65507
 // ErrTooLarge reports a record whose frame is over the datagram limit; it
 // is refused whole, never truncated.
 var ErrTooLarge = errors.New("record too large for one datagram")
+
+// ErrClosed reports a record handled after Close.
+var ErrClosed = spool.ErrClosed
 
 // ErrBackingOff reports a record refused while the handler waits to
 // redial a destination that failed.
@@ -83,17 +87,62 @@ type Options struct {
 	// MaxDatagram is the largest datagram the datagram handler sends,
 	// length prefix included; 0 means DefaultMaxDatagram.
 	MaxDatagram int
+	// Async, if not nil, makes delivery asynchronous: Handle encodes the
+	// record on the caller's goroutine, queues the bytes and returns
+	// without waiting for the network; one writer goroutine per handler
+	// sends what is queued, in order, many records per write on a stream.
+	// While the destination is down, records wait in the queue and go out
+	// after the reconnect. See Async for the bounds and overflow policies.
+	Async *Async
+	// Expvar, if not empty, publishes the handler's Stats in package
+	// expvar under this name (at /debug/vars when expvar's handler is
+	// served). A name already published is an error.
+	Expvar string
 }
 
+// Async configures asynchronous delivery: the queue's bounds (by records
+// and by bytes, default 262,144 records and 64 MiB), the Overflow policy
+// when it is full (default DropLowest), how long Block waits, and the
+// largest write. The zero value is valid.
+type Async = spool.Config
+
+// Overflow is what an asynchronous handler does with a record that does
+// not fit in its queue.
+type Overflow = spool.Overflow
+
+// The overflow policies; each dropped record is counted by reason in
+// Stats.Dropped.
+const (
+	DropLowest = spool.DropLowest // drop the oldest queued record of the lowest severity, if no more severe than the new one; else the new one
+	DropNewest = spool.DropNewest // drop the new record
+	DropOldest = spool.DropOldest // drop the oldest queued records
+	Block      = spool.Block      // wait for room up to Async.BlockTimeout, then drop the new record
+)
+
+// Drops counts records an asynchronous handler dropped, by reason.
+type Drops = spool.Drops
+
 // Stats are a handler's counters since it was made; handlers derived by
-// WithAttrs and WithGroup share them. Handled = Written + Failed.
+// WithAttrs and WithGroup share them. They always add up:
+//
+//	Handled  = Enqueued + Written (sync) + Failed
+//	Enqueued = Written (async) + Dropped.Total() + Pending
+//
+// so that a synchronous handler has Handled = Written + Failed, and an
+// asynchronous one accounts for every record it queued.
 type Stats struct {
-	Handled         uint64 // records given to Handle at an enabled level
-	Written         uint64 // records written to the connection
-	Failed          uint64 // records not delivered; Handle returned an error
-	TooLarge        uint64 // of Failed, records over the datagram limit
-	Truncated       uint64 // of Written, syslog datagrams cut to the limit
-	Bytes           uint64 // bytes written, framing included
-	Connects        uint64 // connections opened
-	ConnectFailures uint64 // connect attempts that failed
+	Handled      uint64 // records given to Handle at an enabled level
+	Enqueued     uint64 // async: records offered to the queue
+	Written      uint64 // records written to the connection
+	Failed       uint64 // records Handle returned an error for and did not queue
+	TooLarge     uint64 // of Failed, records over the datagram limit
+	Dropped      Drops  // async: of Enqueued, records given up, by reason
+	Pending      uint64 // async: records queued or being written now
+	PendingBytes uint64 // their bytes
+	Truncated    uint64 // of Written, syslog datagrams cut to the limit
+	Bytes        uint64 // bytes written, framing included
+	WriteErrors  uint64 // async: writes that failed (their records stay queued)
+	Connects     uint64 // connections opened; all but the first are reconnects
+	// ConnectFailures counts connect attempts that failed.
+	ConnectFailures uint64
 }

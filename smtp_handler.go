@@ -23,9 +23,6 @@ import (
 // is full; it is counted in SMTPStats.Dropped.
 var ErrQueueFull = errors.New("queue full")
 
-// ErrClosed reports a record handled after Close.
-var ErrClosed = errors.New("handler closed")
-
 // Made once: a handler refusing records in a storm must not allocate.
 var (
 	errQueueFull = fmt.Errorf("netlog: smtp handler: %w", ErrQueueFull)

@@ -1,6 +1,7 @@
 package netlog
 
 import (
+	"context"
 	gosyslog "log/syslog"
 	"runtime"
 	"testing"
@@ -49,7 +50,7 @@ func BenchmarkSyslogDelivery(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				defer h.Close()
+				defer h.Close(context.Background())
 				r := benchRecord()
 				benchLoop(b, parallel, func() error { return h.Handle(b.Context(), r) })
 			})

@@ -180,6 +180,7 @@ func NewSyslogHandler(network, address string, opts *SyslogOptions) (*SyslogHand
 	if err != nil {
 		return nil, err
 	}
+	c.severity = sc.severity
 	return &SyslogHandler{c: c, s: sc}, nil
 }
 
@@ -327,7 +328,7 @@ func (h *SyslogHandler) Handle(ctx context.Context, r slog.Record) error {
 	defer putState(s)
 	var frame []byte
 	frame, s.buf, s.scratch = h.encode(s, r)
-	return h.c.send(ctx, frame)
+	return h.c.send(ctx, frame, s.level)
 }
 
 var octetRoom [transport.OctetReserve]byte
@@ -484,7 +485,11 @@ func (h *SyslogHandler) WithGroup(name string) slog.Handler {
 func (h *SyslogHandler) Stats() Stats { return h.c.stats() }
 
 // Close closes the connection. Records handled after Close reconnect.
-func (h *SyslogHandler) Close() error { return h.c.link.Close() }
+func (h *SyslogHandler) Close(ctx context.Context) error { return h.c.close(ctx) }
+
+// Flush waits until every record handled before it has been written or
+// dropped; see Handler.Flush.
+func (h *SyslogHandler) Flush(ctx context.Context) error { return h.c.flush(ctx) }
 
 // flatValue writes an attribute's value as text, in one of three modes.
 // Values map as in the other codecs (record.AppendValue): durations in

@@ -19,7 +19,7 @@ func syslogHandler(t *testing.T, network, addr string, o *netlog.SyslogOptions) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { h.Close() })
+	t.Cleanup(func() { h.Close(context.Background()) })
 	return h
 }
 

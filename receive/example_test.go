@@ -30,7 +30,7 @@ func ExampleServer() {
 	e := <-got
 	fmt.Println(e.Name, e.LevelName, e.Msg, e.Attrs)
 
-	h.Close()
+	h.Close(context.Background())
 	stop()
 	fmt.Println(<-done, srv.Stats().Records)
 	// Output:

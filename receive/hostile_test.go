@@ -1,6 +1,7 @@
 package receive_test
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"log/slog"
@@ -76,7 +77,7 @@ func TestHostileInput(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				defer h.Close()
+				defer h.Close(context.Background())
 				log := slog.New(h)
 				for i := range good {
 					log.Info("good", "seq", i)

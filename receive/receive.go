@@ -34,8 +34,11 @@ import (
 const DefaultMaxFrame = 1 << 20
 
 // DefaultDrain is how long a stopping server keeps reading what its peers
-// have already sent.
-const DefaultDrain = 500 * time.Millisecond
+// have already sent. A netlog handler closes its side as soon as it has
+// seen the server's, so with netlog peers the stop takes only as long as
+// reading what is buffered; a peer that never closes (Python's handlers)
+// holds it for the whole Drain.
+const DefaultDrain = 2 * time.Second
 
 // Sink takes decoded records. Write is called from many goroutines.
 type Sink interface {
@@ -189,9 +192,10 @@ var syslogMessages = &protocol{
 }
 
 // ServeStream accepts connections on ln and reads length-prefixed frames
-// from each until ctx is done. It then stops accepting, gives every
-// connection Drain to deliver what its peer has sent, closes them and
-// returns nil. A *tls.Conn's handshake failure is reported as such.
+// from each until ctx is done. It then stops accepting, closes its half of
+// every connection (a netlog handler answers by closing its own after its
+// last frame), reads each until its peer's close or for at most Drain,
+// closes them and returns nil. A *tls.Conn's handshake failure is reported as such.
 func (s *Server) ServeStream(ctx context.Context, ln net.Listener) error {
 	return s.serveStream(ctx, ln, frames)
 }
@@ -219,7 +223,7 @@ func (s *Server) serveStream(ctx context.Context, ln net.Listener, p *protocol) 
 		mu.Lock()
 		defer mu.Unlock()
 		for c := range conns {
-			c.SetReadDeadline(time.Now().Add(s.drain()))
+			s.wind(c)
 		}
 	})
 	defer stop()
@@ -236,7 +240,7 @@ func (s *Server) serveStream(ctx context.Context, ln net.Listener, p *protocol) 
 		mu.Lock()
 		conns[c] = true
 		if ctx.Err() != nil {
-			c.SetReadDeadline(time.Now().Add(s.drain()))
+			s.wind(c)
 		}
 		mu.Unlock()
 		wg.Add(1)
@@ -248,6 +252,17 @@ func (s *Server) serveStream(ctx context.Context, ln net.Listener, p *protocol) 
 			mu.Unlock()
 		}()
 	}
+}
+
+// wind starts a connection's drain: it closes the server's half, which a
+// netlog handler takes as the signal to stop writing and close its own
+// half after the frames it has sent, and it gives the peer Drain to do so.
+// The server reads up to that close: nothing the handler wrote is lost.
+func (s *Server) wind(c net.Conn) {
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	c.SetReadDeadline(time.Now().Add(s.drain()))
 }
 
 func (s *Server) drain() time.Duration {

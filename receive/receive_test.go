@@ -48,7 +48,7 @@ func TestDrainOnStop(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer h.Close()
+			defer h.Close(context.Background())
 			log := slog.New(h)
 			for i := range n {
 				log.Info("record", "i", i)

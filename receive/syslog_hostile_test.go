@@ -59,7 +59,7 @@ func TestSyslogHostile(t *testing.T) {
 			t.Error(err)
 			return
 		}
-		defer h.Close()
+		defer h.Close(context.Background())
 		for i := range good {
 			slog.New(h).Info("good", "seq", i)
 		}

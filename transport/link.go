@@ -178,17 +178,10 @@ func (l *Link) handOver() {
 // the peer has gone and retrying once on a new connection if the write
 // fails. Only the writer calls it.
 func (l *Link) send(ctx context.Context, frame []byte) error {
-	now := time.Now()
-	if l.conn != nil && (closed(l.gone) || l.fd != 0 && now.Sub(l.lastUse) >= IdlePeek && peerClosed(l.fd)) {
-		l.drop()
+	if err := l.ready(ctx); err != nil {
+		return err
 	}
-	l.lastUse = now
-	if l.conn == nil {
-		if err := l.connect(ctx); err != nil {
-			return err
-		}
-	}
-	err := l.write(ctx, frame)
+	_, err := l.write(ctx, frame)
 	if err == nil {
 		return nil
 	}
@@ -196,7 +189,22 @@ func (l *Link) send(ctx context.Context, frame []byte) error {
 	if rerr := l.connect(ctx); rerr != nil {
 		return fmt.Errorf("write: %w; redial: %w", err, rerr)
 	}
-	return l.write(ctx, frame)
+	_, err = l.write(ctx, frame)
+	return err
+}
+
+// ready makes sure there is a connection to write to: it drops one whose
+// peer has gone and dials if there is none.
+func (l *Link) ready(ctx context.Context) error {
+	now := time.Now()
+	if l.conn != nil && (closed(l.gone) || l.fd != 0 && now.Sub(l.lastUse) >= IdlePeek && peerClosed(l.fd)) {
+		l.drop()
+	}
+	l.lastUse = now
+	if l.conn == nil {
+		return l.connect(ctx)
+	}
+	return nil
 }
 
 func (l *Link) connect(ctx context.Context) error {
@@ -248,8 +256,8 @@ func closed(c chan struct{}) bool {
 
 // write sets a write deadline only when the one in force would leave less
 // than half of WriteTimeout (or the context's deadline is sooner), which
-// saves a timer update on most writes.
-func (l *Link) write(ctx context.Context, frame []byte) error {
+// saves a timer update on most writes. It returns how many bytes went out.
+func (l *Link) write(ctx context.Context, frame []byte) (int, error) {
 	now := time.Now()
 	want := now.Add(l.cfg.WriteTimeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(want) {
@@ -257,12 +265,11 @@ func (l *Link) write(ctx context.Context, frame []byte) error {
 	}
 	if want.Before(l.deadline) || l.deadline.Sub(now) < l.cfg.WriteTimeout/2 {
 		if err := l.conn.SetWriteDeadline(want); err != nil {
-			return err
+			return 0, err
 		}
 		l.deadline = want
 	}
-	_, err := l.conn.Write(frame)
-	return err
+	return l.conn.Write(frame)
 }
 
 // drop closes the connection and waits for its watcher to end.
@@ -276,6 +283,66 @@ func (l *Link) drop() error {
 	}
 	l.conn, l.gone, l.fd = nil, nil, 0
 	return err
+}
+
+// WriteFrames writes whole frames, b[:ends[0]], b[ends[0]:ends[1]], …: a
+// stream in one write, a datagram Link one frame per write. It dials if
+// need be but never retries: it returns how many frames were written
+// whole before an error, and after an error drops the connection, so
+// that the caller (the spool's writer) decides when to try the rest. A
+// cancelled ctx interrupts a blocked write.
+func (l *Link) WriteFrames(ctx context.Context, b []byte, ends []int) (int, error) {
+	l.mu.Lock()
+	for l.writing {
+		l.cond.Wait()
+	}
+	l.writing = true
+	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		l.handOver()
+		l.mu.Unlock()
+	}()
+	if err := l.ready(ctx); err != nil {
+		return 0, err
+	}
+	conn := l.conn
+	stop := context.AfterFunc(ctx, func() { conn.SetWriteDeadline(time.Unix(1, 0)) })
+	defer stop()
+	done, start := 0, 0
+	for done < len(ends) {
+		end := ends[done]
+		if l.cfg.Stream {
+			end = ends[len(ends)-1]
+		}
+		n, err := l.write(ctx, b[start:end])
+		if err != nil {
+			l.drop()
+			return done + whole(ends[done:], start+n), err
+		}
+		for done < len(ends) && ends[done] <= end {
+			done++
+		}
+		start = end
+	}
+	return done, nil
+}
+
+// whole counts the frames of ends that end at or before offset n.
+func whole(ends []int, n int) int {
+	i := 0
+	for i < len(ends) && ends[i] <= n {
+		i++
+	}
+	return i
+}
+
+// RetryAt is when the Link will next try to connect after failed
+// attempts; the zero time if it is not backing off.
+func (l *Link) RetryAt() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.retryAt
 }
 
 // Connects returns how many connections the Link has opened.

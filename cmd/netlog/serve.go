@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/netlog-go/netlog/receive"
 )
@@ -21,6 +22,7 @@ type serveFlags struct {
 	tlsCert, tlsKey, tlsClientCA                string
 	format                                      string
 	maxFrame                                    int
+	drain                                       time.Duration
 }
 
 func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
@@ -40,6 +42,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fs.StringVar(&f.tlsClientCA, "tls-client-ca", "", "PEM CA `file`: require client certificates it signed")
 	fs.StringVar(&f.format, "format", "text", "output `format`: text or json (one object per line)")
 	fs.IntVar(&f.maxFrame, "max-frame", receive.DefaultMaxFrame, "largest frame payload accepted, in `bytes`")
+	fs.DurationVar(&f.drain, "drain", receive.DefaultDrain, "on SIGINT or SIGTERM, how long to keep reading what senders have sent")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -50,6 +53,8 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 		return nil, fmt.Errorf("--format %q: want text or json", f.format)
 	case f.maxFrame < 1:
 		return nil, fmt.Errorf("--max-frame %d: want a positive size", f.maxFrame)
+	case f.drain <= 0:
+		return nil, fmt.Errorf("--drain %v: want a positive duration", f.drain)
 	case f.syslogTLS != "" && (f.tlsCert == "" || f.tlsKey == ""):
 		return nil, fmt.Errorf("--syslog-tls needs --tls-cert and --tls-key")
 	case f.syslogTLS == "" && (f.tlsCert != "" || f.tlsKey != "" || f.tlsClientCA != ""):
@@ -77,6 +82,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	srv := &receive.Server{
 		Sink:     &receive.Printer{W: stdout, JSON: f.format == "json"},
 		MaxFrame: f.maxFrame,
+		Drain:    f.drain,
 		OnRefuse: func(r receive.Report) { fmt.Fprintln(stderr, "netlog:", r) },
 	}
 	ls, err := open(f, srv)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -132,7 +134,7 @@ func TestServeReportsRefusals(t *testing.T) {
 		t.Errorf("report %q does not say what, from whom and how large", l)
 	}
 	h, _ := netlog.NewSocketHandler("tcp", s.addrs["tcp"], &netlog.Options{Name: "good"})
-	defer h.Close()
+	defer h.Close(context.Background())
 	slog.New(h).Info("still here")
 	if l := s.line(t); !strings.HasSuffix(l, "INFO good: still here") {
 		t.Errorf("printed %q", l)
@@ -172,10 +174,7 @@ func TestServeUsageErrors(t *testing.T) {
 // TestServeSIGTERM builds the command, stops it with SIGTERM right after
 // the sender's last write, and checks that every record was printed.
 func TestServeSIGTERM(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "netlog")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildNetlog(t)
 	sock := filepath.Join(t.TempDir(), "serve.sock")
 	cmd := exec.Command(bin, "serve", "--tcp", "", "--udp", "", "--unix", sock)
 	stdout, _ := cmd.StdoutPipe()
@@ -277,4 +276,38 @@ l = logging.getLogger("p"); l.addHandler(x); l.error("python unix")`, sock},
 			}
 		}
 	}
+}
+
+var built struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// buildNetlog builds the command once per test run (without the race
+// detector, so that a receiver under load runs at its real speed) and
+// returns the binary's path.
+func buildNetlog(t *testing.T) string {
+	t.Helper()
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "netlog-bin"); built.err != nil {
+			return
+		}
+		out, err := exec.Command("go", "build", "-o", built.dir, ".").CombinedOutput()
+		if err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	return filepath.Join(built.dir, "netlog")
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
 }

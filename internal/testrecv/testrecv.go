@@ -28,16 +28,22 @@ type Receiver struct {
 // frames and serves until the test ends.
 func Start(t testing.TB, network string) *Receiver {
 	t.Helper()
-	return start(t, network, false)
+	return start(t, network, "", false)
+}
+
+// StartAt is Start on a given address: a collector coming (back) up.
+func StartAt(t testing.TB, network, addr string) *Receiver {
+	t.Helper()
+	return start(t, network, addr, false)
 }
 
 // StartSyslog is Start for syslog messages.
 func StartSyslog(t testing.TB, network string) *Receiver {
 	t.Helper()
-	return start(t, network, true)
+	return start(t, network, "", true)
 }
 
-func start(t testing.TB, network string, syslog bool) *Receiver {
+func start(t testing.TB, network, addr string, syslog bool) *Receiver {
 	t.Helper()
 	r := &Receiver{Network: network, Entries: make(chan *record.Entry, 1024), Reports: make(chan receive.Report, 1024)}
 	r.Server = &receive.Server{
@@ -47,9 +53,12 @@ func start(t testing.TB, network string, syslog bool) *Receiver {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	addr := "127.0.0.1:0"
-	if strings.HasPrefix(network, "unix") {
+	switch {
+	case addr != "":
+	case strings.HasPrefix(network, "unix"):
 		addr = filepath.Join(t.TempDir(), network+".sock")
+	default:
+		addr = "127.0.0.1:0"
 	}
 	if network == "tcp" || network == "unix" {
 		ln, err := net.Listen(network, addr)

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"log/slog"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/netlog-go/netlog"
+)
+
+// TestAsyncSurvivesRestarts streams a million records through an
+// asynchronous socket handler while the netlog serve binary is stopped
+// with SIGTERM and started again three times, after each quarter has
+// arrived: each stop drains its connections, the records sent while it is
+// down wait in the queue, and every record arrives exactly once, in order.
+func TestAsyncSurvivesRestarts(t *testing.T) {
+	const n = 1_000_000
+	bin := buildNetlog(t)
+	var printed atomic.Int64           // records printed by all runs
+	restarts := make(chan struct{}, 3) // another quarter has arrived
+	type run struct {
+		cmd *exec.Cmd
+		out chan []int // the record numbers it printed, when it has exited
+	}
+	start := func(addr string) (run, string) {
+		cmd := exec.Command(bin, "serve", "--tcp", addr, "--udp", "", "--drain", "1m")
+		stdout, _ := cmd.StdoutPipe()
+		stderr, _ := cmd.StderrPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		errs := bufio.NewScanner(stderr)
+		if !errs.Scan() || !listening.MatchString(errs.Text()) {
+			t.Fatalf("netlog serve: %q", errs.Text())
+		}
+		addr = listening.FindStringSubmatch(errs.Text())[2]
+		r := run{cmd, make(chan []int, 1)}
+		go func() {
+			var got []int
+			lines := bufio.NewScanner(stdout)
+			for lines.Scan() {
+				line := lines.Text()
+				i, err := strconv.Atoi(line[strings.LastIndexByte(line, ' ')+1:])
+				if err != nil {
+					t.Errorf("unexpected line %q", line)
+				}
+				got = append(got, i)
+				if p := printed.Add(1); p%(n/4) == 0 && p < n {
+					restarts <- struct{}{}
+				}
+			}
+			for errs.Scan() {
+				if !strings.HasPrefix(errs.Text(), "netlog: stopped") {
+					t.Errorf("netlog serve: %s", errs.Text())
+				}
+			}
+			r.out <- got
+		}()
+		return r, addr
+	}
+	stop := func(r run) []int {
+		if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		got := <-r.out
+		if err := r.cmd.Wait(); err != nil {
+			t.Errorf("netlog serve: %v", err)
+		}
+		return got
+	}
+
+	first, addr := start("127.0.0.1:0")
+	h, err := netlog.NewSocketHandler("tcp", addr, &netlog.Options{
+		Async:   &netlog.Async{MaxRecords: n, MaxBytes: 1 << 30},
+		Backoff: netlog.Backoff{Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outputs := make(chan []int, 4)
+	last := make(chan run, 1)
+	go func() { // the restarts, while records are flowing
+		r := first
+		for range 3 {
+			<-restarts
+			outputs <- stop(r)
+			r, _ = start(addr)
+		}
+		last <- r
+	}()
+	ctx := context.Background()
+	for i := range n {
+		r := slog.NewRecord(time.Now(), slog.LevelInfo, strconv.Itoa(i), 0)
+		if err := h.Handle(ctx, r); err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+	}
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := h.Flush(cctx); err != nil {
+		t.Fatal(err)
+	}
+	st := h.Stats()
+	if err := h.Close(cctx); err != nil {
+		t.Fatal(err)
+	}
+	outputs <- stop(<-last)
+	close(outputs)
+
+	next, dups, k := 0, 0, 0
+	for got := range outputs {
+		k++
+		for _, i := range got {
+			switch {
+			case i == next:
+				next++
+			case i < next:
+				dups++
+			default:
+				t.Fatalf("run %d: record %d arrived where %d was due", k, i, next)
+			}
+		}
+		t.Logf("netlog serve run %d printed %d records", k, len(got))
+	}
+	if next != n || dups != 0 {
+		t.Errorf("%d of %d records arrived in order, %d duplicates", next, n, dups)
+	}
+	if st.Enqueued != n || st.Written != n || st.Dropped.Total() != 0 || st.Connects != 4 {
+		t.Errorf("stats %+v", st)
+	}
+}

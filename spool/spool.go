@@ -1,0 +1,519 @@
+// Package spool delivers frames in the background: a bounded queue that
+// callers add to without waiting for the network, and one writer goroutine
+// that sends what is queued, in order, in as few writes as the transport
+// allows, through a transport.Link.
+//
+// While the destination is down, frames wait in the queue and go out in
+// order once the Link reconnects. When the queue is full, the Overflow
+// policy decides what is given up, and every frame is accounted for:
+// Enqueued = Written + Dropped + Pending, at every instant.
+package spool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/bits"
+	"sync"
+	"time"
+
+	"github.com/netlog-go/netlog/transport"
+)
+
+// Overflow is what Put does when the queue is full.
+type Overflow int
+
+// The overflow policies.
+const (
+	// DropLowest makes room by dropping the oldest queued frame of the
+	// lowest severity, if it is no more severe than the new one; otherwise
+	// the new frame is dropped. Errors outlive debug chatter.
+	DropLowest Overflow = iota
+	// DropNewest drops the new frame.
+	DropNewest
+	// DropOldest drops the oldest queued frames to make room.
+	DropOldest
+	// Block makes the caller wait for room, up to BlockTimeout, and then
+	// drops the new frame.
+	Block
+)
+
+var overflowNames = [...]string{"drop-lowest", "drop-newest", "drop-oldest", "block"}
+
+func (o Overflow) String() string {
+	if o >= 0 && int(o) < len(overflowNames) {
+		return overflowNames[o]
+	}
+	return fmt.Sprintf("Overflow(%d)", int(o))
+}
+
+// ParseOverflow returns the policy named as String names it.
+func ParseOverflow(name string) (Overflow, error) {
+	for i, n := range overflowNames {
+		if n == name {
+			return Overflow(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown overflow policy %q (want drop-lowest, drop-newest, drop-oldest or block)", name)
+}
+
+// Defaults for a zero Config.
+const (
+	DefaultMaxRecords   = 1 << 18
+	DefaultMaxBytes     = 64 << 20
+	DefaultBlockTimeout = time.Second
+	DefaultMaxBatch     = 256 << 10
+)
+
+// Severities are 0 (most severe) to 7, as in syslog.
+const Severities = 8
+
+// Config configures a Spool. The zero value is valid.
+type Config struct {
+	// MaxRecords and MaxBytes bound the frames pending, queued or being
+	// written; defaults DefaultMaxRecords and DefaultMaxBytes. The queue's
+	// memory stays under about twice MaxBytes.
+	MaxRecords, MaxBytes int
+	// Overflow is the policy when a frame does not fit; default DropLowest.
+	Overflow Overflow
+	// BlockTimeout is the longest Put waits under Block; default
+	// DefaultBlockTimeout.
+	BlockTimeout time.Duration
+	// MaxBatch bounds the bytes of one write; default DefaultMaxBatch.
+	MaxBatch int
+	// Backoff paces retries after a write fails on a live connection
+	// (a failed connect is paced by the Link's own backoff).
+	Backoff transport.Backoff
+}
+
+// Errors Put returns; each means the frame was dropped and counted.
+var (
+	ErrFull    = errors.New("queue full, record dropped")
+	ErrTimeout = errors.New("queue full for the whole block timeout, record dropped")
+	ErrClosed  = errors.New("handler closed")
+)
+
+// Drops counts dropped frames by reason.
+type Drops struct {
+	Newest  uint64 // the queue was full (DropNewest, or DropLowest with nothing less severe queued)
+	Oldest  uint64 // dropped to make room under DropOldest
+	Lowest  uint64 // dropped to make room under DropLowest
+	Timeout uint64 // the queue stayed full for BlockTimeout under Block
+	Closed  uint64 // still pending when Close's deadline passed
+}
+
+// Total is the sum of the counts.
+func (d Drops) Total() uint64 { return d.Newest + d.Oldest + d.Lowest + d.Timeout + d.Closed }
+
+// Counts are a Spool's counters. Enqueued = Written + Dropped.Total() +
+// Pending.
+type Counts struct {
+	Enqueued     uint64 // frames given to Put before Close
+	Refused      uint64 // frames given to Put after Close: not enqueued
+	Written      uint64 // frames written whole
+	Bytes        uint64 // their bytes
+	Dropped      Drops
+	Pending      uint64 // frames queued or being written
+	PendingBytes uint64
+	WriteErrors  uint64 // failed writes (each retried later)
+}
+
+// Spool is a queue of frames and the goroutine that writes them. It is
+// safe for concurrent use.
+type Spool struct {
+	cfg  Config
+	link *transport.Link
+
+	mu       sync.Mutex
+	fifos    [Severities]fifo // queued frames by severity; seq orders them
+	nonEmpty uint8            // bit k set: fifos[k] has frames
+	seq      uint64           // the next frame's sequence number
+	inFlight []uint64         // sequence numbers of the batch being written, not yet written
+	flightB  int              // their bytes
+	counts   Counts
+	idle     bool          // the writer waits for wake
+	closing  bool          // Close was called
+	changed  chan struct{} // closed when room is made or frames resolve, if watched
+	watched  bool
+
+	wake  chan struct{} // the writer's doorbell
+	abort context.CancelFunc
+	done  chan struct{} // closed when the writer has returned
+}
+
+// New returns a Spool writing to link and starts its writer.
+func New(link *transport.Link, cfg Config) (*Spool, error) {
+	if cfg.MaxRecords == 0 {
+		cfg.MaxRecords = DefaultMaxRecords
+	}
+	if cfg.MaxBytes == 0 {
+		cfg.MaxBytes = DefaultMaxBytes
+	}
+	if cfg.BlockTimeout == 0 {
+		cfg.BlockTimeout = DefaultBlockTimeout
+	}
+	if cfg.MaxBatch == 0 {
+		cfg.MaxBatch = DefaultMaxBatch
+	}
+	b, err := cfg.Backoff.Normalize()
+	if err != nil {
+		return nil, err
+	}
+	cfg.Backoff = b
+	switch {
+	case cfg.MaxRecords < 0 || cfg.MaxBytes < 0 || cfg.MaxBatch < 0:
+		return nil, fmt.Errorf("negative queue bound (records %d, bytes %d, batch %d)", cfg.MaxRecords, cfg.MaxBytes, cfg.MaxBatch)
+	case cfg.BlockTimeout < 0:
+		return nil, fmt.Errorf("negative block timeout %v", cfg.BlockTimeout)
+	case cfg.Overflow < DropLowest || cfg.Overflow > Block:
+		return nil, fmt.Errorf("unknown overflow policy %v", cfg.Overflow)
+	}
+	ctx, abort := context.WithCancel(context.Background())
+	s := &Spool{cfg: cfg, link: link, wake: make(chan struct{}, 1), abort: abort, done: make(chan struct{})}
+	go s.run(ctx)
+	return s, nil
+}
+
+// Put queues a copy of frame, of severity sev (0 most severe … 7). It
+// does not wait for the network; under Block it may wait for room, up to
+// BlockTimeout or ctx's end. An error means the frame was dropped (ErrFull,
+// ErrTimeout, or ErrClosed while it waited for room) or the Spool was
+// already closed (ErrClosed, counted as Refused).
+func (s *Spool) Put(ctx context.Context, frame []byte, sev int) error {
+	sev = min(max(sev, 0), Severities-1)
+	s.mu.Lock()
+	if s.closing {
+		s.counts.Refused++
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	s.counts.Enqueued++
+	if !s.fits(len(frame)) {
+		if err := s.makeRoom(ctx, len(frame), sev); err != nil {
+			s.mu.Unlock()
+			return err
+		}
+	}
+	s.fifos[sev].push(s.seq, frame)
+	s.seq++
+	s.nonEmpty |= 1 << sev
+	s.counts.Pending++
+	s.counts.PendingBytes += uint64(len(frame))
+	ring := s.idle
+	s.idle = false
+	s.mu.Unlock()
+	if ring {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+func (s *Spool) fits(n int) bool {
+	return s.counts.Pending < uint64(s.cfg.MaxRecords) && s.counts.PendingBytes+uint64(n) <= uint64(s.cfg.MaxBytes)
+}
+
+// makeRoom applies the overflow policy until a frame of n bytes and
+// severity sev fits, or returns the error that drops it. mu is held (and
+// released while blocking).
+func (s *Spool) makeRoom(ctx context.Context, n, sev int) error {
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for !s.fits(n) {
+		switch s.cfg.Overflow {
+		case DropOldest:
+			if s.nonEmpty == 0 {
+				break // only the batch in flight is left: nothing to give up for it
+			}
+			s.dropFrom(s.oldest(), &s.counts.Dropped.Oldest)
+			continue
+		case DropLowest:
+			if k := 7 - bits.LeadingZeros8(s.nonEmpty); s.nonEmpty != 0 && k >= sev {
+				s.dropFrom(k, &s.counts.Dropped.Lowest)
+				continue
+			}
+		case Block:
+			if s.closing {
+				s.counts.Dropped.Closed++
+				return ErrClosed
+			}
+			if n > s.cfg.MaxBytes {
+				break // it would wait for nothing
+			}
+			if timer == nil {
+				timer = time.NewTimer(s.cfg.BlockTimeout)
+			}
+			ch := s.watch()
+			s.mu.Unlock()
+			select {
+			case <-ch:
+				s.mu.Lock()
+				continue
+			case <-timer.C:
+			case <-ctx.Done():
+			}
+			s.mu.Lock()
+			if s.fits(n) {
+				return nil
+			}
+			s.counts.Dropped.Timeout++
+			return ErrTimeout
+		}
+		s.counts.Dropped.Newest++
+		return ErrFull
+	}
+	return nil
+}
+
+// dropFrom drops the oldest frame of fifos[k], counting it in c.
+func (s *Spool) dropFrom(k int, c *uint64) {
+	n := s.fifos[k].drop()
+	if s.fifos[k].empty() {
+		s.nonEmpty &^= 1 << k
+	}
+	*c++
+	s.counts.Pending--
+	s.counts.PendingBytes -= uint64(n)
+	s.notify()
+}
+
+// oldest returns the fifo whose first frame is the oldest queued; at
+// least one fifo has frames.
+func (s *Spool) oldest() int {
+	best, seq := -1, uint64(math.MaxUint64)
+	for m := s.nonEmpty; m != 0; m &= m - 1 {
+		k := bits.TrailingZeros8(m)
+		if f := s.fifos[k].first(); f < seq {
+			best, seq = k, f
+		}
+	}
+	return best
+}
+
+// watch returns a channel closed at the next notify. mu is held.
+func (s *Spool) watch() chan struct{} {
+	if s.changed == nil {
+		s.changed = make(chan struct{})
+	}
+	s.watched = true
+	return s.changed
+}
+
+// notify wakes the watchers: room was made or frames were resolved. mu
+// is held.
+func (s *Spool) notify() {
+	if s.watched {
+		close(s.changed)
+		s.changed, s.watched = nil, false
+	}
+}
+
+// batch is the writer's frames in flight: buf holds them back to back,
+// ending at ends, with sequence numbers seqs.
+type batch struct {
+	buf  []byte
+	ends []int
+	seqs []uint64
+}
+
+// run is the writer: it takes a batch, writes it, and on a failure keeps
+// the frames not written and tries them again after a pause, until Close.
+func (s *Spool) run(ctx context.Context) {
+	defer close(s.done)
+	var bt batch
+	fails := 0
+	for {
+		if len(bt.ends) == 0 && !s.next(ctx, &bt) {
+			return
+		}
+		n, err := s.link.WriteFrames(ctx, bt.buf, bt.ends)
+		s.written(&bt, n)
+		if err == nil {
+			fails = 0
+			continue
+		}
+		fails++
+		s.mu.Lock()
+		s.counts.WriteErrors++
+		s.mu.Unlock()
+		if !s.pause(ctx, fails) {
+			return
+		}
+	}
+}
+
+// next waits for queued frames and moves a batch of them, oldest first,
+// into bt. It returns false when the Spool is closing and nothing is
+// queued, or when ctx ends.
+func (s *Spool) next(ctx context.Context, bt *batch) bool {
+	s.mu.Lock()
+	for s.nonEmpty == 0 {
+		if s.closing {
+			s.mu.Unlock()
+			return false
+		}
+		s.idle = true
+		s.mu.Unlock()
+		select {
+		case <-s.wake:
+		case <-ctx.Done():
+			return false
+		}
+		s.mu.Lock()
+	}
+	bt.buf, bt.ends, bt.seqs = bt.buf[:0], bt.ends[:0], bt.seqs[:0]
+	for full := false; s.nonEmpty != 0 && !full; {
+		k := s.oldest()
+		limit := uint64(math.MaxUint64)
+		for m := s.nonEmpty &^ (1 << k); m != 0; m &= m - 1 {
+			limit = min(limit, s.fifos[bits.TrailingZeros8(m)].first())
+		}
+		full = s.fifos[k].popRun(bt, limit, s.cfg.MaxBatch)
+		if s.fifos[k].empty() {
+			s.nonEmpty &^= 1 << k
+		}
+	}
+	s.inFlight, s.flightB = bt.seqs, len(bt.buf)
+	s.mu.Unlock()
+	return true
+}
+
+// written accounts for the first n frames of bt, written whole, and
+// removes them from it.
+func (s *Spool) written(bt *batch, n int) {
+	if n == 0 {
+		return
+	}
+	size := bt.ends[n-1]
+	s.mu.Lock()
+	s.counts.Written += uint64(n)
+	s.counts.Bytes += uint64(size)
+	s.counts.Pending -= uint64(n)
+	s.counts.PendingBytes -= uint64(size)
+	bt.buf = bt.buf[:copy(bt.buf, bt.buf[size:])]
+	m := copy(bt.ends, bt.ends[n:])
+	for i := range m {
+		bt.ends[i] -= size
+	}
+	bt.ends = bt.ends[:m]
+	bt.seqs = bt.seqs[:copy(bt.seqs, bt.seqs[n:])]
+	s.inFlight, s.flightB = bt.seqs, len(bt.buf)
+	s.notify()
+	s.mu.Unlock()
+}
+
+// pause waits before the next attempt after fails failed writes in a row:
+// until the Link's next connect, or a backoff delay if it is connected. It
+// returns false if ctx ends first.
+func (s *Spool) pause(ctx context.Context, fails int) bool {
+	d := time.Until(s.link.RetryAt())
+	if d <= 0 {
+		d = s.cfg.Backoff.Delay(fails)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// Counts returns the counters.
+func (s *Spool) Counts() Counts {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.counts
+}
+
+// Flush waits until every frame Put before it was called has been written
+// or dropped. If ctx ends first, it returns an error that says how many of
+// them are still pending.
+func (s *Spool) Flush(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	target := s.seq
+	for {
+		n := s.pendingBefore(target)
+		if n == 0 {
+			return nil
+		}
+		ch := s.watch()
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			s.mu.Lock()
+			return fmt.Errorf("%d records not yet delivered: %w", s.pendingBefore(target), ctx.Err())
+		}
+		s.mu.Lock()
+	}
+}
+
+// pendingBefore counts the pending frames with sequence numbers below
+// target. mu is held.
+func (s *Spool) pendingBefore(target uint64) int {
+	n := 0
+	for _, q := range s.inFlight {
+		if q < target {
+			n++
+		}
+	}
+	for m := s.nonEmpty; m != 0; m &= m - 1 {
+		f := &s.fifos[bits.TrailingZeros8(m)]
+		for _, q := range f.seqs[f.head:] {
+			if q >= target {
+				break
+			}
+			n++
+		}
+	}
+	return n
+}
+
+// Close stops taking frames, delivers what is pending until ctx ends,
+// then stops the writer, closes the Link, and returns an error saying how
+// many frames were dropped undelivered (counted as Dropped.Closed). No
+// goroutine of the Spool outlives Close.
+func (s *Spool) Close(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		<-s.done
+		return nil
+	}
+	s.closing, s.idle = true, false
+	s.notify()
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+		s.abort()
+		<-s.done
+	}
+	s.abort()
+	s.mu.Lock()
+	lost := s.counts.Pending
+	s.counts.Dropped.Closed += lost
+	s.counts.Pending, s.counts.PendingBytes = 0, 0
+	s.fifos, s.nonEmpty, s.inFlight = [Severities]fifo{}, 0, nil
+	s.notify()
+	s.mu.Unlock()
+	err := s.link.Close()
+	if lost > 0 {
+		return fmt.Errorf("%d records not delivered: %w", lost, context.Cause(ctx))
+	}
+	return err
+}
