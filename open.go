@@ -1,0 +1,412 @@
+package netlog
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/netlog-go/netlog/spool"
+	"github.com/netlog-go/netlog/syslog"
+)
+
+// Sender is what Open returns, and what every netlog handler is: a
+// slog.Handler whose pending records Flush delivers and Close delivers
+// before it lets go of the connection.
+type Sender interface {
+	slog.Handler
+	Flush(ctx context.Context) error
+	Close(ctx context.Context) error
+}
+
+// Open returns the handler for a destination named by a URL:
+//
+//	tcp://host:port            NewSocketHandler (also tcp4, tcp6)
+//	unix:///path               NewSocketHandler on a Unix stream socket
+//	udp://host:port            NewDatagramHandler (also udp4, udp6)
+//	unixgram:///path           NewDatagramHandler on a Unix datagram socket
+//	syslog:///dev/log          NewSyslogHandler "local" (the path may be left out)
+//	syslog+udp://host:port     NewSyslogHandler over UDP; likewise syslog+tcp,
+//	syslog+tls://host:port     syslog+tls, syslog+unix:///path, syslog+unixgram:///path
+//	smtp://user:pass@host:port NewSMTPHandler with STARTTLS
+//	smtps://user:pass@host:port NewSMTPHandler with implicit TLS
+//
+// Query parameters set options; opts, if not nil, supplies the rest
+// (ReplaceAttr, AddSource, …). Every handler takes level, name, async,
+// buffer, buffer-bytes, overflow, block-timeout, dial-timeout,
+// write-timeout and expvar; the README lists the parameters of each
+// scheme. An unknown scheme or parameter, a bad value, a host where a
+// path belongs or the reverse, is an error that names it.
+func Open(rawURL string, opts *Options) (Sender, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("netlog: URL: %w", redact(err))
+	}
+	o := Options{}
+	if opts != nil {
+		o = *opts
+	}
+	p := &params{v: u.Query(), used: map[string]bool{}}
+	p.common(&o)
+	var s Sender
+	network, _ := strings.CutPrefix(u.Scheme, "syslog+")
+	switch u.Scheme {
+	case "tcp", "tcp4", "tcp6", "udp", "udp4", "udp6", "unix", "unixgram":
+		s, err = openSocket(u, p, o)
+	case "syslog", "syslog+udp", "syslog+tcp", "syslog+tls", "syslog+unix", "syslog+unixgram":
+		if u.Scheme == "syslog" {
+			network = "local"
+		}
+		s, err = openSyslog(u, network, p, o)
+	case "smtp", "smtps":
+		s, err = openSMTP(u, p, o)
+	case "":
+		return nil, fmt.Errorf("netlog: URL %q has no scheme (tcp://, udp://, syslog://, smtp://, …)", u.Redacted())
+	default:
+		return nil, fmt.Errorf("netlog: URL %q: unknown scheme %q", u.Redacted(), u.Scheme)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("netlog: URL %q: %w", u.Redacted(), err)
+	}
+	return s, nil
+}
+
+// redact keeps a password out of url.Parse's error, which quotes the URL
+// as given.
+func redact(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		ue.URL = redactRaw(ue.URL)
+	}
+	return err
+}
+
+// redactRaw masks the password of scheme://user:password@host… in a
+// string that may not parse as a URL.
+func redactRaw(s string) string {
+	_, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return s
+	}
+	start := len(s) - len(rest)
+	if end := strings.IndexAny(rest, "/?#"); end >= 0 {
+		rest = rest[:end]
+	}
+	at := strings.LastIndexByte(rest, '@')
+	colon := strings.IndexByte(rest, ':')
+	if at < 0 || colon < 0 || colon > at {
+		return s
+	}
+	return s[:start+colon+1] + "xxxxx" + s[start+at:]
+}
+
+// address is the URL's host:port, or its path for a Unix socket.
+func address(u *url.URL, unix bool) (string, error) {
+	switch {
+	case u.Opaque != "":
+		return "", fmt.Errorf("%q is not an address: write %s://host:port or %s:///path", u.Opaque, u.Scheme, u.Scheme)
+	case u.User != nil && !strings.HasPrefix(u.Scheme, "smtp"):
+		return "", fmt.Errorf("user %q does not apply to %s", u.User.Username(), u.Scheme)
+	case unix && u.Host != "":
+		return "", fmt.Errorf("host %q: a Unix socket takes a path (%s:///path)", u.Host, u.Scheme)
+	case unix:
+		return u.Path, nil
+	case u.Path != "" && u.Path != "/":
+		return "", fmt.Errorf("path %q does not apply to %s", u.Path, u.Scheme)
+	case u.Host == "":
+		return "", errors.New("missing host:port")
+	}
+	return u.Host, nil
+}
+
+func openSocket(u *url.URL, p *params, o Options) (Sender, error) {
+	addr, err := address(u, strings.HasPrefix(u.Scheme, "unix"))
+	if err != nil {
+		return nil, err
+	}
+	o.Codec = Codec(p.str("codec"))
+	datagram := u.Scheme == "unixgram" || strings.HasPrefix(u.Scheme, "udp")
+	if datagram {
+		o.MaxDatagram = p.int("max-datagram")
+	}
+	if err := p.done(u.Scheme); err != nil {
+		return nil, err
+	}
+	if datagram {
+		return NewDatagramHandler(u.Scheme, addr, &o)
+	}
+	return NewSocketHandler(u.Scheme, addr, &o)
+}
+
+func openSyslog(u *url.URL, network string, p *params, o Options) (Sender, error) {
+	addr, err := address(u, network == "local" || strings.HasPrefix(network, "unix"))
+	if err != nil {
+		return nil, err
+	}
+	so := SyslogOptions{Options: o, Format: syslog.Format(p.str("format")), Facility: p.str("facility"),
+		Hostname: p.str("hostname"), ProcID: p.str("procid"), SDID: p.str("sdid"), MsgIDKey: p.str("msgid-key"),
+		Framing: Framing(p.str("framing")), CAFile: p.str("ca"), BOM: p.bool("bom"),
+		RefuseOversize: p.bool("refuse-oversize")}
+	so.MaxDatagram = p.int("max-message")
+	if p.bool("insecure-skip-verify") {
+		so.TLS = &tls.Config{InsecureSkipVerify: true}
+	}
+	if err := p.done(u.Scheme); err != nil {
+		return nil, err
+	}
+	return NewSyslogHandler(network, addr, &so)
+}
+
+func openSMTP(u *url.URL, p *params, o Options) (Sender, error) {
+	if u.Host == "" {
+		return nil, errors.New("missing mail host")
+	}
+	if u.Path != "" && u.Path != "/" {
+		return nil, fmt.Errorf("path %q does not apply to %s", u.Path, u.Scheme)
+	}
+	if o.Async != nil || o.Expvar != "" {
+		return nil, errors.New("async, buffer and expvar do not apply to smtp: it always sends in the background")
+	}
+	password, env := "", p.str("password-env")
+	if u.User != nil {
+		password, _ = u.User.Password()
+	}
+	so := SMTPOptions{Options: o, From: p.str("from"), Subject: p.str("subject"),
+		PerRecord: p.bool("per-record"), Context: p.int("context"), MaxEmails: p.int("max-emails"),
+		Per: p.duration("per"), Queue: p.int("queue"), InsecureSkipVerify: p.bool("insecure-skip-verify")}
+	for _, to := range p.list("to") {
+		so.To = append(so.To, strings.Split(to, ",")...)
+	}
+	switch {
+	case so.From == "":
+		return nil, errors.New("missing from= (the sender's address)")
+	case len(so.To) == 0:
+		return nil, errors.New("missing to= (one or more recipients, comma-separated or repeated)")
+	}
+	if t := p.level("trigger"); t != nil {
+		so.Trigger = t
+	}
+	so.Security = STARTTLS
+	if u.Scheme == "smtps" {
+		so.Security = ImplicitTLS
+	} else if p.bool("plaintext") {
+		so.Security = Plaintext
+	}
+	ca := p.str("ca")
+	if err := p.done(u.Scheme); err != nil {
+		return nil, err
+	}
+	if u.User != nil {
+		so.Username, so.Password = u.User.Username(), password
+	}
+	if env != "" {
+		pw, ok := os.LookupEnv(env)
+		if !ok {
+			return nil, fmt.Errorf("password-env: environment variable %s is not set", env)
+		}
+		so.Password = pw
+	}
+	if ca != "" {
+		pem, err := os.ReadFile(ca)
+		if err != nil {
+			return nil, fmt.Errorf("ca: %w", err)
+		}
+		so.RootCAs = x509.NewCertPool()
+		if !so.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("ca %q holds no PEM certificate", ca)
+		}
+	}
+	return NewSMTPHandler(u.Host, &so)
+}
+
+// params reads a URL's query, remembering the first bad value and which
+// keys were read, so that the rest can be reported as unknown.
+type params struct {
+	v    url.Values
+	used map[string]bool
+	err  error
+}
+
+// str returns the parameter's value; given twice, it is an error.
+func (p *params) str(key string) string {
+	p.used[key] = true
+	vs := p.v[key]
+	if len(vs) > 1 {
+		p.fail(key, strings.Join(vs, ","), errors.New("given more than once"))
+	}
+	if len(vs) == 0 {
+		return ""
+	}
+	return vs[0]
+}
+
+// list returns every value of a parameter that may repeat.
+func (p *params) list(key string) []string {
+	p.used[key] = true
+	return p.v[key]
+}
+
+func (p *params) fail(key, value string, err error) {
+	if p.err == nil {
+		p.err = fmt.Errorf("parameter %s=%q: %w", key, value, err)
+	}
+}
+
+func (p *params) bool(key string) bool {
+	s := p.str(key)
+	if s == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		p.fail(key, s, errors.New("want true or false"))
+	}
+	return b
+}
+
+func (p *params) int(key string) int {
+	s := p.str(key)
+	if s == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		p.fail(key, s, errors.New("want a whole number, 0 or more"))
+	}
+	return n
+}
+
+func (p *params) duration(key string) time.Duration {
+	s := p.str(key)
+	if s == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		p.fail(key, s, errors.New("want a duration such as 500ms or 2s"))
+	}
+	return d
+}
+
+// size reads a byte count: a whole number with an optional KiB, MiB or
+// GiB (or K, M, G) suffix.
+func (p *params) size(key string) int {
+	s := p.str(key)
+	if s == "" {
+		return 0
+	}
+	num, mult := s, 1
+	for i, suffixes := range [][]string{{"KiB", "K"}, {"MiB", "M"}, {"GiB", "G"}} {
+		for _, suf := range suffixes {
+			if n, ok := strings.CutSuffix(s, suf); ok && num == s {
+				num, mult = n, 1<<(10*(i+1))
+			}
+		}
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		p.fail(key, s, errors.New("want a size such as 65536, 64KiB or 16MiB"))
+	}
+	return n * mult
+}
+
+func (p *params) level(key string) slog.Leveler {
+	s := p.str(key)
+	if s == "" {
+		return nil
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		if n, nerr := strconv.Atoi(s); nerr == nil {
+			return slog.Level(n)
+		}
+		p.fail(key, s, errors.New("want debug, info, warn, error (with an optional +N or -N) or a number"))
+	}
+	return l
+}
+
+// common reads the parameters every scheme takes into o.
+func (p *params) common(o *Options) {
+	if l := p.level("level"); l != nil {
+		o.Level = l
+	}
+	if n := p.str("name"); n != "" {
+		o.Name = n
+	}
+	if d := p.duration("dial-timeout"); d != 0 {
+		o.DialTimeout = d
+	}
+	if d := p.duration("write-timeout"); d != 0 {
+		o.WriteTimeout = d
+	}
+	if e := p.str("expvar"); e != "" {
+		o.Expvar = e
+	}
+	async := p.bool("async")
+	a := spool.Config{MaxRecords: p.int("buffer"), MaxBytes: p.size("buffer-bytes"), BlockTimeout: p.duration("block-timeout")}
+	if s := p.str("overflow"); s != "" {
+		var err error
+		if a.Overflow, err = spool.ParseOverflow(s); err != nil {
+			p.fail("overflow", s, err)
+		}
+	}
+	switch {
+	case async:
+		if o.Async != nil { // the URL's bounds over the caller's
+			a = mergeAsync(*o.Async, a, p.v.Has("overflow"))
+		}
+		o.Async = &a
+	case p.v.Has("async"): // async=false
+		o.Async = nil
+	default:
+		for _, k := range []string{"buffer", "buffer-bytes", "overflow", "block-timeout"} {
+			if p.v.Has(k) {
+				p.fail(k, p.v.Get(k), errors.New("applies only with async=true"))
+			}
+		}
+	}
+}
+
+// mergeAsync lays the URL's settings over base.
+func mergeAsync(base, u spool.Config, overflow bool) spool.Config {
+	if u.MaxRecords != 0 {
+		base.MaxRecords = u.MaxRecords
+	}
+	if u.MaxBytes != 0 {
+		base.MaxBytes = u.MaxBytes
+	}
+	if u.BlockTimeout != 0 {
+		base.BlockTimeout = u.BlockTimeout
+	}
+	if overflow {
+		base.Overflow = u.Overflow
+	}
+	return base
+}
+
+// done returns the first bad value, or else names a parameter the scheme
+// does not take.
+func (p *params) done(scheme string) error {
+	if p.err != nil {
+		return p.err
+	}
+	var keys []string
+	for k := range p.v {
+		if !p.used[k] {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	slices.Sort(keys)
+	return fmt.Errorf("unknown parameter %q for %s", keys[0], scheme)
+}
