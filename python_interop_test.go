@@ -1,12 +1,10 @@
 package netlog_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -17,42 +15,6 @@ import (
 	"github.com/netlog-go/netlog/internal/peer"
 )
 
-// startPython runs a Python script that prints "READY ADDRESS" and then
-// one line per event; it returns the address and the lines that follow.
-func startPython(t *testing.T, script string, args ...string) (string, <-chan string) {
-	t.Helper()
-	py := peer.Path(t, "python3")
-	cmd := exec.Command(py, append([]string{script}, args...)...)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := make(chan string, 64)
-	go func() {
-		sc := bufio.NewScanner(out)
-		sc.Buffer(nil, 16<<20) // a large message is 3 copies of 6 bytes of JSON per "ü"
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		for range lines { // until the reader has seen EOF, before Wait closes the pipe
-		}
-		cmd.Wait()
-	})
-	ready := nextLine(t, lines)
-	if !strings.HasPrefix(ready, "READY ") {
-		t.Fatalf("%s did not start: %q", script, ready)
-	}
-	return strings.TrimPrefix(ready, "READY "), lines
-}
-
 // pyReceiver runs the logging cookbook's receiver (testdata/py_receiver.py)
 // and returns its address and the records it prints, as JSON lines.
 func pyReceiver(t *testing.T, network string) (string, <-chan string) {
@@ -61,26 +23,12 @@ func pyReceiver(t *testing.T, network string) (string, <-chan string) {
 	if strings.HasPrefix(network, "unix") {
 		where = filepath.Join(t.TempDir(), "py.sock")
 	}
-	return startPython(t, "testdata/py_receiver.py", network, where)
-}
-
-func nextLine(t *testing.T, lines <-chan string) string {
-	t.Helper()
-	select {
-	case l, ok := <-lines:
-		if !ok {
-			t.Fatal("py_receiver.py exited")
-		}
-		return l
-	case <-time.After(10 * time.Second):
-		t.Fatal("py_receiver.py printed nothing")
-		return ""
-	}
+	return peer.StartPython(t, "testdata/py_receiver.py", network, where)
 }
 
 func nextPy(t *testing.T, lines <-chan string) map[string]any {
 	t.Helper()
-	l := nextLine(t, lines)
+	l := peer.NextLine(t, lines)
 	var m map[string]any
 	if err := json.Unmarshal([]byte(l), &m); err != nil {
 		t.Fatalf("py_receiver.py printed %q: %v", l, err)

@@ -18,6 +18,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/netlog-go/netlog"
+	"github.com/netlog-go/netlog/internal/peer"
 	"github.com/netlog-go/netlog/internal/testcert"
 	"github.com/netlog-go/netlog/internal/testrecv"
 	"github.com/netlog-go/netlog/internal/testsmtp"
@@ -379,7 +380,7 @@ func bodyMap(t *testing.T, body string) map[string]any {
 // TestSMTPPythonServer sends to Python's own smtpd, and reads the email
 // back with Python's email package.
 func TestSMTPPythonServer(t *testing.T) {
-	addr, lines := startPython(t, "testdata/py_smtpd.py")
+	addr, lines := peer.StartPython(t, "testdata/py_smtpd.py")
 	h := smtpHandler(t, addr, &netlog.SMTPOptions{
 		Security: netlog.Plaintext, Subject: "Störung ✓ in billing", Options: netlog.Options{Name: "billing"}})
 	log := slog.New(h)
@@ -387,7 +388,7 @@ func TestSMTPPythonServer(t *testing.T) {
 	log.Error("payment failed", "order", 1042, "reason", "card declined ü")
 	flush(t, h)
 	var m map[string]any
-	if err := json.Unmarshal([]byte(nextLine(t, lines)), &m); err != nil {
+	if err := json.Unmarshal([]byte(peer.NextLine(t, lines)), &m); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]any{

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -289,8 +290,11 @@ func (l *Link) drop() error {
 // stream in one write, a datagram Link one frame per write. It dials if
 // need be but never retries: it returns how many frames were written
 // whole before an error, and after an error drops the connection, so
-// that the caller (the spool's writer) decides when to try the rest. A
-// cancelled ctx interrupts a blocked write.
+// that the caller (the spool's writer) decides when to try the rest.
+// A stream write that times out after some bytes went through goes on:
+// the peer is slow, not gone, and a new connection would let the rest
+// overtake what the peer has yet to read. A cancelled ctx interrupts a
+// blocked write.
 func (l *Link) WriteFrames(ctx context.Context, b []byte, ends []int) (int, error) {
 	l.mu.Lock()
 	for l.writing {
@@ -316,25 +320,17 @@ func (l *Link) WriteFrames(ctx context.Context, b []byte, ends []int) (int, erro
 			end = ends[len(ends)-1]
 		}
 		n, err := l.write(ctx, b[start:end])
-		if err != nil {
-			l.drop()
-			return done + whole(ends[done:], start+n), err
-		}
-		for done < len(ends) && ends[done] <= end {
+		start += n
+		for done < len(ends) && ends[done] <= start {
 			done++
 		}
-		start = end
+		slow := l.cfg.Stream && n > 0 && errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() == nil
+		if err != nil && !slow {
+			l.drop()
+			return done, err
+		}
 	}
 	return done, nil
-}
-
-// whole counts the frames of ends that end at or before offset n.
-func whole(ends []int, n int) int {
-	i := 0
-	for i < len(ends) && ends[i] <= n {
-		i++
-	}
-	return i
 }
 
 // RetryAt is when the Link will next try to connect after failed

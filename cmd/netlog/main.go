@@ -1,10 +1,15 @@
-// Command netlog receives log records over the network and prints them.
+// Command netlog receives log records over the network and prints them,
+// and sends them.
 //
 //	netlog serve [flags]
+//	netlog send [--to URL] [--level L] [--name N] [--attr k=v ...] [message ...]
 //
-// By default it listens on 127.0.0.1:9020/tcp and 127.0.0.1:9021/udp,
+// serve listens by default on 127.0.0.1:9020/tcp and 127.0.0.1:9021/udp,
 // Python's logging ports, and prints one line per record to standard
-// output. Run "netlog serve -h" for the flags.
+// output. send is logger(1) for every destination netlog.Open names: the
+// message, or with none each line of standard input, as one record; its
+// exit status is 1 if any record was not delivered. Run "netlog serve -h"
+// or "netlog send -h" for the flags.
 package main
 
 import (
@@ -19,17 +24,20 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 const usage = `usage: netlog serve [flags]
+       netlog send [--to URL] [flags] [message ...]
 
 Commands:
-  serve   receive records from Python's SocketHandler/DatagramHandler and
-          netlog's handlers, and print them`
+  serve   receive records from Python's SocketHandler/DatagramHandler,
+          syslog senders and netlog's handlers, and print them
+  send    send the message, or each line of standard input, as a record
+          to the destination URL (default ` + DefaultTo + `)`
 
 // run is the whole command, so that tests can run it in-process.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
 		return 2
@@ -37,6 +45,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], stdout, stderr)
+	case "send":
+		return send(ctx, args[1:], stdin, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return 0

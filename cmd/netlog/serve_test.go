@@ -39,7 +39,7 @@ func startServe(t *testing.T, ctx context.Context, n int, args ...string) *servi
 	errR, errW := io.Pipe()
 	s := &serving{addrs: map[string]string{}, stdout: bufio.NewScanner(outR), stderr: make(chan string, 100), exit: make(chan int, 1)}
 	go func() {
-		s.exit <- run(ctx, append([]string{"serve"}, args...), outW, errW)
+		s.exit <- run(ctx, append([]string{"serve"}, args...), nil, outW, errW)
 		outW.Close()
 		errW.Close()
 	}()
@@ -164,7 +164,7 @@ func TestServeUsageErrors(t *testing.T) {
 		{nil, 2, "usage: netlog serve"},
 	} {
 		var out, errs strings.Builder
-		code := run(context.Background(), c.args, &out, &errs)
+		code := run(context.Background(), c.args, nil, &out, &errs)
 		if code != c.code || !strings.Contains(errs.String(), c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", c.args, code, errs.String(), c.code, c.want)
 		}
