@@ -57,6 +57,15 @@ func (f *fifo) popRun(bt *batch, limit uint64, max int) (full bool) {
 	return full
 }
 
+// takeAll moves every queued frame to the empty batch bt by trading
+// storage with it, so that the writer copies no byte while it holds the
+// spool's lock; bt's old storage becomes the fifo's.
+func (f *fifo) takeAll(bt *batch) {
+	buf, lens, seqs := f.buf[f.start:], f.lens[f.head:], f.seqs[f.head:]
+	f.buf, f.lens, f.seqs, f.start, f.head = bt.buf[:0], bt.lens[:0], bt.seqs[:0], 0, 0
+	bt.buf, bt.lens, bt.seqs = buf, lens, seqs
+}
+
 // reclaim empties the slices when nothing is queued, or slides the queued
 // frames down once the consumed part is the larger.
 func (f *fifo) reclaim() {

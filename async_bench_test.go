@@ -1,0 +1,93 @@
+package netlog_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/netlog-go/netlog"
+)
+
+// BenchmarkAsyncHandleDown measures what an application feels while its
+// collector is down: each Handle of an asynchronous handler, timed one by
+// one, reported as p50/p99/p999 nanoseconds, beside slog.JSONHandler
+// writing to io.Discard. The queue holds every record (the buffered
+// case) or overflows after 4,096 (DropOldest: the outage outlasts it).
+func BenchmarkAsyncHandleDown(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	down := ln.Addr().String()
+	ln.Close()
+	for _, c := range []struct {
+		name string
+		make func() (slog.Handler, func())
+	}{
+		{"slog.JSONHandler-discard", func() (slog.Handler, func()) {
+			return slog.NewJSONHandler(io.Discard, nil), func() {}
+		}},
+		{"netlog-socket-buffered", asyncDown("tcp", down, &netlog.Async{MaxRecords: 1 << 24, MaxBytes: 1 << 32})},
+		{"netlog-socket-overflowing", asyncDown("tcp", down, &netlog.Async{MaxRecords: 4096, Overflow: netlog.DropOldest})},
+		{"netlog-syslog-buffered", asyncDown("syslog", down, &netlog.Async{MaxRecords: 1 << 24, MaxBytes: 1 << 32})},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			h, done := c.make()
+			defer done()
+			r := benchRecord()
+			ctx := context.Background()
+			lat := make([]int64, 0, b.N)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				t0 := time.Now()
+				h.Handle(ctx, r)
+				lat = append(lat, int64(time.Since(t0)))
+			}
+			b.StopTimer()
+			slices.Sort(lat)
+			for _, p := range []struct {
+				unit string
+				q    float64
+			}{{"p50-ns", 0.50}, {"p99-ns", 0.99}, {"p999-ns", 0.999}} {
+				b.ReportMetric(float64(lat[int(p.q*float64(len(lat)-1))]), p.unit)
+			}
+			b.ReportMetric(float64(lat[len(lat)-1]), "max-ns") // a queue that grows copies itself once per doubling
+		})
+	}
+}
+
+// asyncDown makes an asynchronous handler whose destination is down; its
+// Close gives up at once.
+func asyncDown(kind, addr string, a *netlog.Async) func() (slog.Handler, func()) {
+	return func() (slog.Handler, func()) {
+		o := netlog.Options{Async: a, Backoff: netlog.Backoff{Initial: time.Hour, Max: time.Hour}}
+		var h netlog.Sender
+		var err error
+		if kind == "syslog" {
+			h, err = netlog.NewSyslogHandler("tcp", addr, &netlog.SyslogOptions{Options: o})
+		} else {
+			h, err = netlog.NewSocketHandler("tcp", addr, &o)
+		}
+		if err != nil {
+			panic(err)
+		}
+		return h, func() {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			h.Close(ctx)
+		}
+	}
+}
+
+// benchRecord is a message and five attributes.
+func benchRecord() slog.Record {
+	r := slog.NewRecord(time.Now(), slog.LevelInfo, "user logged in", 0)
+	r.AddAttrs(slog.String("user", "alice"), slog.Int("id", 42), slog.Bool("ok", true),
+		slog.Duration("latency", 1500*time.Microsecond), slog.String("path", "/api/v1/login"))
+	return r
+}

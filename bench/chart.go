@@ -1,0 +1,58 @@
+package main
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
+	"os"
+
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/basicfont"
+	"golang.org/x/image/math/fixed"
+)
+
+// drawChart writes a horizontal bar chart of records/s delivered.
+func drawChart(path string, rs []result) error {
+	const (
+		labelW, barW, valueW = 300, 520, 130
+		rowH, top            = 22, 34
+	)
+	img := image.NewRGBA(image.Rect(0, 0, labelW+barW+valueW, top+rowH*len(rs)+10))
+	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
+	text := func(x, y int, s string) {
+		d := font.Drawer{Dst: img, Src: image.Black, Face: basicfont.Face7x13, Dot: fixed.P(x, y)}
+		d.DrawString(s)
+	}
+	text(8, 20, "records/s delivered to a loopback receiver (higher is better)")
+	best := 0.0
+	for _, r := range rs {
+		best = max(best, r.delivered)
+	}
+	for i, r := range rs {
+		y := top + i*rowH
+		text(8, y+15, r.name)
+		colour := color.RGBA{150, 150, 150, 255} // peers
+		switch {
+		case len(r.name) >= 6 && r.name[:6] == "netlog":
+			colour = color.RGBA{38, 110, 200, 255}
+		case len(r.name) >= 4 && r.name[:4] == "bare":
+			colour = color.RGBA{210, 210, 210, 255}
+		}
+		if best > 0 {
+			w := int(float64(barW-10) * r.delivered / best)
+			draw.Draw(img, image.Rect(labelW, y+3, labelW+max(w, 1), y+rowH-3), &image.Uniform{colour}, image.Point{}, draw.Src)
+		}
+		text(labelW+barW, y+15, fmt.Sprintf("%12.0f", r.delivered))
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := png.Encode(f, img); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

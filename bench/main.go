@@ -1,0 +1,200 @@
+// Command bench runs netlog and its peers side by side on this machine:
+// the same records (a message and five attributes), the same number of
+// them, to the same loopback receiver counting what arrives. It prints a
+// markdown table and writes a PNG bar chart.
+//
+//	cd bench && go run . [-n 1000000] [-chart chart.png]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"time"
+)
+
+// A contender sends n records to addr and returns when its API says it
+// is done (an asynchronous handler: once it has flushed and closed).
+type contender struct {
+	name    string
+	network string // "tcp" or "udp"
+	framing framing
+	send    func(addr string, n int) error
+}
+
+// theRecord is the record every Go contender handles: a message and five
+// attributes. It is built once and given to each handler's Handle, so
+// that slog.Logger's own front end (runtime.Callers, time.Now and the
+// conversion of arguments, the same for every slog handler) stays out of
+// the comparison.
+var theRecord = func() slog.Record {
+	r := slog.NewRecord(time.Now(), slog.LevelInfo, "user logged in", 0)
+	r.AddAttrs(slog.String("user", "alice"), slog.Int("id", 42), slog.Bool("ok", true),
+		slog.Duration("latency", 1500*time.Microsecond), slog.String("path", "/api/v1/login"))
+	return r
+}()
+
+// senders is how many goroutines share a contender's records.
+var senders = flag.Int("goroutines", 1, "goroutines sending each contender's records")
+
+// handleN gives theRecord to h n times, from the sending goroutines.
+func handleN(h slog.Handler, n int) error {
+	ctx := context.Background()
+	errs := make(chan error, *senders)
+	for g := range *senders {
+		go func() {
+			share := n / *senders
+			if g == 0 {
+				share += n % *senders
+			}
+			for range share {
+				if err := h.Handle(ctx, theRecord); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	var first error
+	for range *senders {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// result is one contender's run.
+type result struct {
+	name              string
+	sent, delivered   float64 // records/s: by the sender's clock, and until the last arrival
+	received          int64
+	err               error
+	vsSyslog, vsLimit float64
+}
+
+func main() {
+	n := flag.Int("n", 1_000_000, "records per contender")
+	chart := flag.String("chart", "chart.png", "PNG bar chart to write; empty for none")
+	only := flag.String("only", "", "run only the contenders whose name contains this")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.Parse()
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "cpuprofile:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
+
+	var results []result
+	for _, c := range contenders() {
+		if !strings.Contains(c.name, *only) {
+			continue
+		}
+		r := run(c, *n)
+		fmt.Fprintf(os.Stderr, "%-45s %12.0f records/s delivered, %d received %v\n", r.name, r.delivered, r.received, errText(r.err))
+		results = append(results, r)
+	}
+	ratios(results)
+	fmt.Printf("%d records each, %d goroutine(s) calling Handle, %s, %d CPUs, %s\n\n", *n, *senders, runtime.Version(), runtime.NumCPU(), time.Now().Format("2006-01-02"))
+	fmt.Println("| contender | records/s sent | records/s delivered | received | × log/syslog (same transport) | of batched bare writer |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|")
+	for _, r := range results {
+		fmt.Printf("| %s | %.0f | %.0f | %d%s | %s | %.1f%% |\n", r.name, r.sent, r.delivered, r.received, errText(r.err), times(r.vsSyslog), 100*r.vsLimit)
+	}
+	if *chart != "" {
+		if err := drawChart(*chart, results); err != nil {
+			fmt.Fprintln(os.Stderr, "chart:", err)
+		}
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return " (" + err.Error() + ")"
+}
+
+func times(x float64) string {
+	if x == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f×", x)
+}
+
+// run starts a counting receiver, lets c send n records to it, and waits
+// for them to arrive.
+func run(c contender, n int) result {
+	var r *receiver
+	var err error
+	if c.network == "udp" {
+		r, err = listenPacket()
+	} else {
+		r, err = listenStream(c.framing)
+	}
+	if err != nil {
+		return result{name: c.name, err: err}
+	}
+	defer r.close()
+	runtime.GC()
+	start := time.Now()
+	err = c.send(r.addr, n)
+	sent := time.Since(start)
+	r.wait(int64(n), 2*time.Second)
+	got := r.count.Load()
+	delivered := time.Unix(0, r.last.Load()).Sub(start)
+	res := result{name: c.name, sent: float64(n) / sent.Seconds(), received: got, err: err}
+	if got > 0 {
+		res.delivered = float64(got) / delivered.Seconds()
+	}
+	return res
+}
+
+// ratios fills each result's ratio to log/syslog on its transport and to
+// the batched bare writer.
+func ratios(rs []result) {
+	find := func(prefix string) float64 {
+		for _, r := range rs {
+			if strings.HasPrefix(r.name, prefix) {
+				return r.delivered
+			}
+		}
+		return 0
+	}
+	limit := find("bare writer, batched")
+	for i, r := range rs {
+		peer := find("log/syslog TCP")
+		if strings.Contains(r.name, "UDP") {
+			peer = find("log/syslog UDP")
+		}
+		if peer > 0 && !strings.HasPrefix(r.name, "log/syslog") {
+			rs[i].vsSyslog = r.delivered / peer
+		}
+		if limit > 0 {
+			rs[i].vsLimit = r.delivered / limit
+		}
+	}
+}
+
+// python runs bench/py_sender.py: Python's own handlers sending n records.
+func python(kind string) func(addr string, n int) error {
+	return func(addr string, n int) error {
+		host, port, _ := strings.Cut(addr, ":")
+		cmd := exec.CommandContext(context.Background(), "python3", "py_sender.py", kind, host, port, fmt.Sprint(n))
+		cmd.Stderr = os.Stderr
+		return cmd.Run()
+	}
+}
