@@ -1,83 +1,132 @@
 package spool
 
-// fifo holds frames first in, first out, each with the sequence number
-// that orders it among the spool's other fifos. Frames sit back to back in
-// one byte slice; popping advances start, and the space before start is
-// reclaimed by sliding the rest down once it is more than half the slice,
-// so a fifo holds at most about twice its frames' bytes.
-type fifo struct {
-	buf   []byte
-	start int      // buf[start:] are the queued frames
-	lens  []int    // their lengths; lens[head:] are queued
-	seqs  []uint64 // their sequence numbers
-	head  int
+// segSize is the capacity of a segment: a frame larger than it gets a
+// segment of its own.
+const segSize = 256 << 10
+
+// segment holds frames back to back, with their lengths and sequence
+// numbers. Its buffer never grows past its capacity, so that queueing a
+// frame never copies the frames already queued: a caller is not made to
+// wait while a growing queue moves itself.
+type segment struct {
+	buf  []byte
+	lens []int
+	seqs []uint64
 }
 
-func (f *fifo) empty() bool { return f.head == len(f.lens) }
+// segPool keeps a few emptied segments for reuse.
+type segPool struct{ free []*segment }
 
-func (f *fifo) len() int { return len(f.lens) - f.head }
+func (p *segPool) get(n int) *segment {
+	if n <= segSize && len(p.free) > 0 {
+		s := p.free[len(p.free)-1]
+		p.free = p.free[:len(p.free)-1]
+		return s
+	}
+	return &segment{buf: make([]byte, 0, max(n, segSize))}
+}
+
+func (p *segPool) put(s *segment) {
+	if cap(s.buf) == segSize && len(p.free) < 4 {
+		s.buf, s.lens, s.seqs = s.buf[:0], s.lens[:0], s.seqs[:0]
+		p.free = append(p.free, s)
+	}
+}
+
+// fifo holds frames first in, first out, each with the sequence number
+// that orders it among the spool's other fifos, in a list of segments.
+// A fifo holds its frames' bytes and at most one segment's slack.
+type fifo struct {
+	segs  []*segment // oldest first; emptied segments leave at once
+	start int        // segs[0].buf[start:] and segs[0].lens[head:] are queued
+	head  int
+	n     int // frames queued
+}
+
+func (f *fifo) empty() bool { return f.n == 0 }
 
 // first is the sequence number of the oldest frame; f must not be empty.
-func (f *fifo) first() uint64 { return f.seqs[f.head] }
+func (f *fifo) first() uint64 { return f.segs[0].seqs[f.head] }
 
-func (f *fifo) push(seq uint64, frame []byte) {
-	f.buf = append(f.buf, frame...)
-	f.lens = append(f.lens, len(frame))
-	f.seqs = append(f.seqs, seq)
+func (f *fifo) push(p *segPool, seq uint64, frame []byte) {
+	var s *segment
+	if k := len(f.segs); k > 0 && cap(f.segs[k-1].buf)-len(f.segs[k-1].buf) >= len(frame) {
+		s = f.segs[k-1]
+	} else {
+		s = p.get(len(frame))
+		f.segs = append(f.segs, s)
+	}
+	s.buf = append(s.buf, frame...)
+	s.lens = append(s.lens, len(frame))
+	s.seqs = append(s.seqs, seq)
+	f.n++
+}
+
+// advance consumes the oldest frame, of n bytes; a segment it empties
+// goes back to p.
+func (f *fifo) advance(p *segPool, n int) {
+	f.start += n
+	f.head++
+	f.n--
+	if s := f.segs[0]; f.head == len(s.lens) {
+		f.segs[0] = nil
+		f.segs = f.segs[1:]
+		f.start, f.head = 0, 0
+		p.put(s)
+	}
 }
 
 // drop removes the oldest frame and returns its length.
-func (f *fifo) drop() int {
-	n := f.lens[f.head]
-	f.start += n
-	f.head++
-	f.reclaim()
+func (f *fifo) drop(p *segPool) int {
+	n := f.segs[0].lens[f.head]
+	f.advance(p, n)
 	return n
 }
 
-// popRun moves the oldest frames to the end of bt, while their sequence
+// popRun copies the oldest frames to the end of bt, while their sequence
 // numbers stay below limit and the batch within max bytes (its first
 // frame always moves). It reports whether the batch is full.
-func (f *fifo) popRun(bt *batch, limit uint64, max int) (full bool) {
-	from, size := f.start, len(bt.buf)
-	for f.head < len(f.lens) && f.seqs[f.head] < limit {
-		n := f.lens[f.head]
-		if len(bt.ends) > 0 && size+n > max {
-			full = true
-			break
+func (f *fifo) popRun(p *segPool, bt *batch, limit uint64, max int) (full bool) {
+	for !f.empty() && f.first() < limit {
+		s := f.segs[0]
+		n := s.lens[f.head]
+		if len(bt.ends) > 0 && len(bt.buf)+n > max {
+			return true
 		}
-		size += n
-		bt.ends = append(bt.ends, size)
-		bt.seqs = append(bt.seqs, f.seqs[f.head])
-		f.start += n
-		f.head++
+		bt.buf = append(bt.buf, s.buf[f.start:f.start+n]...)
+		bt.ends = append(bt.ends, len(bt.buf))
+		bt.seqs = append(bt.seqs, s.seqs[f.head])
+		f.advance(p, n)
 	}
-	bt.buf = append(bt.buf, f.buf[from:f.start]...)
-	f.reclaim()
-	return full
+	return false
 }
 
-// takeAll moves every queued frame to the empty batch bt by trading
-// storage with it, so that the writer copies no byte while it holds the
-// spool's lock; bt's old storage becomes the fifo's.
-func (f *fifo) takeAll(bt *batch) {
-	buf, lens, seqs := f.buf[f.start:], f.lens[f.head:], f.seqs[f.head:]
-	f.buf, f.lens, f.seqs, f.start, f.head = bt.buf[:0], bt.lens[:0], bt.seqs[:0], 0, 0
-	bt.buf, bt.lens, bt.seqs = buf, lens, seqs
+// takeFirst moves the oldest segment's frames to the empty batch bt
+// without copying them: bt owns the segment until they are written.
+func (f *fifo) takeFirst(bt *batch) {
+	s := f.segs[0]
+	bt.seg = s
+	bt.buf, bt.lens, bt.seqs = s.buf[f.start:], s.lens[f.head:], s.seqs[f.head:]
+	f.n -= len(bt.lens)
+	f.segs[0] = nil
+	f.segs = f.segs[1:]
+	f.start, f.head = 0, 0
 }
 
-// reclaim empties the slices when nothing is queued, or slides the queued
-// frames down once the consumed part is the larger.
-func (f *fifo) reclaim() {
-	switch {
-	case f.empty():
-		f.buf, f.start = f.buf[:0], 0
-		f.lens, f.seqs, f.head = f.lens[:0], f.seqs[:0], 0
-	case f.start > len(f.buf)/2 && f.start >= 4096:
-		f.buf = f.buf[:copy(f.buf, f.buf[f.start:])]
-		f.start = 0
-		n := copy(f.lens, f.lens[f.head:])
-		copy(f.seqs, f.seqs[f.head:])
-		f.lens, f.seqs, f.head = f.lens[:n], f.seqs[:n], 0
+// countBefore counts the queued frames with sequence numbers below target.
+func (f *fifo) countBefore(target uint64) int {
+	n := 0
+	for i, s := range f.segs {
+		seqs := s.seqs
+		if i == 0 {
+			seqs = seqs[f.head:]
+		}
+		for _, q := range seqs {
+			if q >= target {
+				return n
+			}
+			n++
+		}
 	}
+	return n
 }

@@ -72,8 +72,8 @@ const Severities = 8
 // Config configures a Spool. The zero value is valid.
 type Config struct {
 	// MaxRecords and MaxBytes bound the frames pending, queued or being
-	// written; defaults DefaultMaxRecords and DefaultMaxBytes. The queue's
-	// memory stays under about twice MaxBytes.
+	// written; defaults DefaultMaxRecords and DefaultMaxBytes. The queue
+	// takes MaxBytes and at most a 256 KiB segment per severity more.
 	MaxRecords, MaxBytes int
 	// Overflow is the policy when a frame does not fit; default DropLowest.
 	Overflow Overflow
@@ -128,6 +128,7 @@ type Spool struct {
 	mu       sync.Mutex
 	fifos    [Severities]fifo // queued frames by severity; seq orders them
 	nonEmpty uint8            // bit k set: fifos[k] has frames
+	pool     segPool
 	seq      uint64           // the next frame's sequence number
 	inFlight []uint64         // sequence numbers of the batch being written, not yet written
 	flightB  int              // their bytes
@@ -195,7 +196,7 @@ func (s *Spool) Put(ctx context.Context, frame []byte, sev int) error {
 			return err
 		}
 	}
-	s.fifos[sev].push(s.seq, frame)
+	s.fifos[sev].push(&s.pool, s.seq, frame)
 	s.seq++
 	s.nonEmpty |= 1 << sev
 	s.counts.Pending++
@@ -274,7 +275,7 @@ func (s *Spool) makeRoom(ctx context.Context, n, sev int) error {
 
 // dropFrom drops the oldest frame of fifos[k], counting it in c.
 func (s *Spool) dropFrom(k int, c *uint64) {
-	n := s.fifos[k].drop()
+	n := s.fifos[k].drop(&s.pool)
 	if s.fifos[k].empty() {
 		s.nonEmpty &^= 1 << k
 	}
@@ -321,7 +322,9 @@ type batch struct {
 	buf  []byte
 	ends []int
 	seqs []uint64
-	lens []int // storage traded with a fifo by takeAll
+	lens []int    // with takeFirst: the frames' lengths
+	seg  *segment // with takeFirst: where they are, back to the pool once written
+	own  []byte   // the batch's own buffer, for frames merged from several fifos
 }
 
 // After writing less than smallBatch bytes, the writer sleeps for gather
@@ -383,10 +386,12 @@ func (s *Spool) next(ctx context.Context, bt *batch) bool {
 		}
 		s.mu.Lock()
 	}
-	bt.buf, bt.ends, bt.seqs = bt.buf[:0], bt.ends[:0], bt.seqs[:0]
+	bt.ends = bt.ends[:0]
 	if k := bits.TrailingZeros8(s.nonEmpty); s.nonEmpty == 1<<k { // one severity: the usual case
-		s.fifos[k].takeAll(bt)
-		s.nonEmpty = 0
+		s.fifos[k].takeFirst(bt)
+		if s.fifos[k].empty() {
+			s.nonEmpty = 0
+		}
 		s.inFlight, s.flightB = bt.seqs, len(bt.buf)
 		s.mu.Unlock()
 		end := 0
@@ -396,17 +401,19 @@ func (s *Spool) next(ctx context.Context, bt *batch) bool {
 		}
 		return true
 	}
+	bt.buf, bt.seqs = bt.own[:0], nil
 	for full := false; s.nonEmpty != 0 && !full; {
 		k := s.oldest()
 		limit := uint64(math.MaxUint64)
 		for m := s.nonEmpty &^ (1 << k); m != 0; m &= m - 1 {
 			limit = min(limit, s.fifos[bits.TrailingZeros8(m)].first())
 		}
-		full = s.fifos[k].popRun(bt, limit, s.cfg.MaxBatch)
+		full = s.fifos[k].popRun(&s.pool, bt, limit, s.cfg.MaxBatch)
 		if s.fifos[k].empty() {
 			s.nonEmpty &^= 1 << k
 		}
 	}
+	bt.own = bt.buf
 	s.inFlight, s.flightB = bt.seqs, len(bt.buf)
 	s.mu.Unlock()
 	return true
@@ -431,6 +438,10 @@ func (s *Spool) written(bt *batch, n int) {
 	}
 	bt.ends = bt.ends[:m]
 	bt.seqs = bt.seqs[:copy(bt.seqs, bt.seqs[n:])]
+	if len(bt.ends) == 0 && bt.seg != nil {
+		s.pool.put(bt.seg)
+		bt.seg = nil
+	}
 	s.inFlight, s.flightB = bt.seqs, len(bt.buf)
 	s.notify()
 	s.mu.Unlock()
@@ -495,13 +506,7 @@ func (s *Spool) pendingBefore(target uint64) int {
 		}
 	}
 	for m := s.nonEmpty; m != 0; m &= m - 1 {
-		f := &s.fifos[bits.TrailingZeros8(m)]
-		for _, q := range f.seqs[f.head:] {
-			if q >= target {
-				break
-			}
-			n++
-		}
+		n += s.fifos[bits.TrailingZeros8(m)].countBefore(target)
 	}
 	return n
 }
