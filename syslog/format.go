@@ -3,6 +3,7 @@ package syslog
 import (
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -65,7 +66,7 @@ func AppendRFC5424Header(b []byte, h *Header) []byte {
 	if h.Time.IsZero() {
 		b = append(b, '-')
 	} else {
-		b = h.Time.AppendFormat(b, "2006-01-02T15:04:05.000000Z07:00")
+		b = appendTimestamp(b, h.Time)
 	}
 	b = appendField(append(b, ' '), h.Hostname, MaxHostname)
 	b = appendField(append(b, ' '), h.AppName, MaxAppName)
@@ -166,4 +167,33 @@ func AppendRFC3164Header(b []byte, h *Header) []byte {
 		b = append(b, ']')
 	}
 	return append(b, ':', ' ')
+}
+
+// stamp is a formatted timestamp's second, "2006-01-02T15:04:05", and its
+// zone, "Z07:00", for that second in one location.
+type stamp struct {
+	sec        int64
+	loc        *time.Location
+	date, zone []byte
+}
+
+// lastStamp caches the second most records of a busy logger share:
+// formatting a whole timestamp costs more than the rest of the header.
+var lastStamp atomic.Pointer[stamp]
+
+// appendTimestamp appends t as RFC 3339 with microseconds, as
+// t.AppendFormat(b, "2006-01-02T15:04:05.000000Z07:00") does.
+func appendTimestamp(b []byte, t time.Time) []byte {
+	st := lastStamp.Load()
+	if st == nil || st.sec != t.Unix() || st.loc != t.Location() {
+		st = &stamp{sec: t.Unix(), loc: t.Location(),
+			date: t.AppendFormat(nil, "2006-01-02T15:04:05"), zone: t.AppendFormat(nil, "Z07:00")}
+		lastStamp.Store(st)
+	}
+	b = append(append(b, st.date...), '.')
+	us := t.Nanosecond() / 1000
+	for div := 100000; div > 0; div /= 10 {
+		b = append(b, byte('0'+us/div%10))
+	}
+	return append(b, st.zone...)
 }

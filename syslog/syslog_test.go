@@ -98,3 +98,19 @@ func TestAppendHelpers(t *testing.T) {
 		}
 	}
 }
+
+// TestTimestamp: the cached form equals time's own, across seconds, zones
+// and fractions.
+func TestTimestamp(t *testing.T) {
+	east := time.FixedZone("", 5*3600+30*60)
+	base := time.Date(2026, 11, 24, 23, 59, 59, 0, time.UTC)
+	for _, tm := range []time.Time{
+		base, base.Add(999999 * time.Microsecond), base.Add(time.Second + 7*time.Microsecond),
+		base.In(east), base.Add(123456789).In(east), base.Add(1).Local(),
+	} {
+		want := tm.Format("2006-01-02T15:04:05.000000Z07:00")
+		if got := string(appendTimestamp(nil, tm)); got != want {
+			t.Errorf("%v: %q, want %q", tm, got, want)
+		}
+	}
+}
