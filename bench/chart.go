@@ -14,9 +14,9 @@ import (
 )
 
 // drawChart writes a horizontal bar chart of records/s delivered.
-func drawChart(path string, rs []result) error {
+func drawChart(path, caption string, rs []result) error {
 	const (
-		labelW, barW, valueW = 300, 520, 130
+		labelW, barW, valueW = 300, 620, 130
 		rowH, top            = 22, 34
 	)
 	img := image.NewRGBA(image.Rect(0, 0, labelW+barW+valueW, top+rowH*len(rs)+10))
@@ -25,7 +25,7 @@ func drawChart(path string, rs []result) error {
 		d := font.Drawer{Dst: img, Src: image.Black, Face: basicfont.Face7x13, Dot: fixed.P(x, y)}
 		d.DrawString(s)
 	}
-	text(8, 20, "records/s delivered to a loopback receiver (higher is better)")
+	text(8, 20, "records/s delivered to a loopback receiver (higher is better); "+caption)
 	best := 0.0
 	for _, r := range rs {
 		best = max(best, r.delivered)

@@ -108,14 +108,15 @@ func main() {
 		results = append(results, r)
 	}
 	ratios(results)
-	fmt.Printf("%d records each, %d goroutine(s) calling Handle, %s, %d CPUs, %s\n\n", *n, *senders, runtime.Version(), runtime.NumCPU(), time.Now().Format("2006-01-02"))
+	caption := fmt.Sprintf("%d records each, %d goroutine(s) calling Handle, %s, %d CPUs, %s", *n, *senders, runtime.Version(), runtime.NumCPU(), time.Now().Format("2006-01-02"))
+	fmt.Printf("%s\n\n", caption)
 	fmt.Println("| contender | records/s sent | records/s delivered | received | × log/syslog (same transport) | of batched bare writer |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|")
 	for _, r := range results {
 		fmt.Printf("| %s | %.0f | %.0f | %d%s | %s | %.1f%% |\n", r.name, r.sent, r.delivered, r.received, errText(r.err), times(r.vsSyslog), 100*r.vsLimit)
 	}
 	if *chart != "" {
-		if err := drawChart(*chart, results); err != nil {
+		if err := drawChart(*chart, caption, results); err != nil {
 			fmt.Fprintln(os.Stderr, "chart:", err)
 		}
 	}

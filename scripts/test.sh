@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README gives it and CI runs it: installs the
 # interop peers, checks formatting and vet, runs every test with the race
-# detector (a missing peer fails, never skips), and runs each benchmark once
-# so that none rots.
+# detector (a missing peer fails, never skips), and runs each benchmark (and
+# bench/'s side-by-side suite) once so that none rots.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,3 +22,7 @@ go vet ./...
 go test -race -count=1 ./...
 go test -run '^$' -bench . -benchtime 1x ./... >/dev/null
 echo "test: benchmarks ran once each"
+# The side-by-side suite (its own module): builds, and runs every contender
+# on a few records.
+(cd bench && go vet ./... && go run . -n 2000 -chart '' >/dev/null)
+echo "test: bench/ ran every contender"
