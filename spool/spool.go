@@ -129,9 +129,9 @@ type Spool struct {
 	fifos    [Severities]fifo // queued frames by severity; seq orders them
 	nonEmpty uint8            // bit k set: fifos[k] has frames
 	pool     segPool
-	seq      uint64           // the next frame's sequence number
-	inFlight []uint64         // sequence numbers of the batch being written, not yet written
-	flightB  int              // their bytes
+	seq      uint64   // the next frame's sequence number
+	inFlight []uint64 // sequence numbers of the batch being written, not yet written
+	flightB  int      // their bytes
 	counts   Counts
 	idle     bool          // the writer waits for wake
 	closing  bool          // Close was called
