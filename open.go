@@ -3,7 +3,6 @@ package netlog
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/netlog-go/netlog/spool"
 	"github.com/netlog-go/netlog/syslog"
+	"github.com/netlog-go/netlog/transport"
 )
 
 // Sender is what Open returns, and what every netlog handler is: a
@@ -215,13 +215,9 @@ func openSMTP(u *url.URL, p *params, o Options) (Sender, error) {
 		so.Password = pw
 	}
 	if ca != "" {
-		pem, err := os.ReadFile(ca)
-		if err != nil {
+		var err error
+		if so.RootCAs, err = transport.LoadCAs(ca); err != nil {
 			return nil, fmt.Errorf("ca: %w", err)
-		}
-		so.RootCAs = x509.NewCertPool()
-		if !so.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("ca %q holds no PEM certificate", ca)
 		}
 	}
 	return NewSMTPHandler(u.Host, &so)

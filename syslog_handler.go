@@ -3,7 +3,6 @@ package netlog
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -303,13 +302,9 @@ func tlsConfig(address string, o *SyslogOptions) (*tls.Config, error) {
 		cfg.ServerName = host
 	}
 	if o.CAFile != "" {
-		pem, err := os.ReadFile(o.CAFile)
+		pool, err := transport.LoadCAs(o.CAFile)
 		if err != nil {
 			return nil, fmt.Errorf("CA file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("CA file %q holds no PEM certificate", o.CAFile)
 		}
 		cfg.RootCAs = pool
 	}

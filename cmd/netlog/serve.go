@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/netlog-go/netlog/receive"
+	"github.com/netlog-go/netlog/transport"
 )
 
 type serveFlags struct {
@@ -219,13 +219,8 @@ func serverTLS(f *serveFlags) (*tls.Config, error) {
 	}
 	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	if f.tlsClientCA != "" {
-		pem, err := os.ReadFile(f.tlsClientCA)
-		if err != nil {
+		if cfg.ClientCAs, err = transport.LoadCAs(f.tlsClientCA); err != nil {
 			return nil, fmt.Errorf("--tls-client-ca: %w", err)
-		}
-		cfg.ClientCAs = x509.NewCertPool()
-		if !cfg.ClientCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--tls-client-ca %q holds no PEM certificate", f.tlsClientCA)
 		}
 		cfg.ClientAuth = tls.RequireAndVerifyClientCert
 	}
