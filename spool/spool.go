@@ -41,6 +41,7 @@ const (
 
 var overflowNames = [...]string{"drop-lowest", "drop-newest", "drop-oldest", "block"}
 
+// String returns the policy's name, as ParseOverflow and URLs take it.
 func (o Overflow) String() string {
 	if o >= 0 && int(o) < len(overflowNames) {
 		return overflowNames[o]
