@@ -72,9 +72,8 @@ func ExampleHandler_Stats() {
 // verifying its certificate against a CA of your own.
 func ExampleNewSyslogHandler() {
 	h, err := netlog.NewSyslogHandler("tls", "logs.example.com:6514", &netlog.SyslogOptions{
-		Options:  netlog.Options{Name: "billing"},
+		Options:  netlog.Options{Name: "billing", CAFile: "/etc/ssl/collector-ca.pem"},
 		Facility: "local0",
-		CAFile:   "/etc/ssl/collector-ca.pem",
 	})
 	if err != nil {
 		fmt.Println(err) // the CA file is missing in this example

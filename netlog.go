@@ -21,6 +21,7 @@
 package netlog
 
 import (
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"time"
@@ -87,6 +88,16 @@ type Options struct {
 	// MaxDatagram is the largest datagram the datagram handler sends,
 	// length prefix included; 0 means DefaultMaxDatagram.
 	MaxDatagram int
+	// TLS configures the client side of TLS: the "tls" network of the
+	// socket and syslog handlers, and the SMTP handler. The server's
+	// certificate is verified unless TLS.InsecureSkipVerify is set; the
+	// minimum version is TLS 1.2 whatever TLS.MinVersion says; set
+	// TLS.Certificates to authenticate to a server that asks. nil means
+	// the system's roots.
+	TLS *tls.Config
+	// CAFile names a PEM bundle of the CAs that may sign the server's
+	// certificate, in place of TLS.RootCAs.
+	CAFile string
 	// Async, if not nil, makes delivery asynchronous: Handle encodes the
 	// record on the caller's goroutine, queues the bytes and returns
 	// without waiting for the network; one writer goroutine per handler

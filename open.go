@@ -15,7 +15,6 @@ import (
 
 	"github.com/netlog-go/netlog/spool"
 	"github.com/netlog-go/netlog/syslog"
-	"github.com/netlog-go/netlog/transport"
 )
 
 // Sender is what Open returns, and what every netlog handler is: a
@@ -30,6 +29,7 @@ type Sender interface {
 // Open returns the handler for a destination named by a URL:
 //
 //	tcp://host:port            NewSocketHandler (also tcp4, tcp6)
+//	tls://host:port            NewSocketHandler over verified TLS
 //	unix:///path               NewSocketHandler on a Unix stream socket
 //	udp://host:port            NewDatagramHandler (also udp4, udp6)
 //	unixgram:///path           NewDatagramHandler on a Unix datagram socket
@@ -59,7 +59,7 @@ func Open(rawURL string, opts *Options) (Sender, error) {
 	var s Sender
 	network, _ := strings.CutPrefix(u.Scheme, "syslog+")
 	switch u.Scheme {
-	case "tcp", "tcp4", "tcp6", "udp", "udp4", "udp6", "unix", "unixgram":
+	case "tcp", "tcp4", "tcp6", "tls", "udp", "udp4", "udp6", "unix", "unixgram":
 		s, err = openSocket(u, p, o)
 	case "syslog", "syslog+udp", "syslog+tcp", "syslog+tls", "syslog+unix", "syslog+unixgram":
 		if u.Scheme == "syslog" {
@@ -133,6 +133,9 @@ func openSocket(u *url.URL, p *params, o Options) (Sender, error) {
 		return nil, err
 	}
 	o.Codec = Codec(p.str("codec"))
+	if u.Scheme == "tls" {
+		p.tls(&o)
+	}
 	datagram := u.Scheme == "unixgram" || strings.HasPrefix(u.Scheme, "udp")
 	if datagram {
 		o.MaxDatagram = p.int("max-datagram")
@@ -153,11 +156,11 @@ func openSyslog(u *url.URL, network string, p *params, o Options) (Sender, error
 	}
 	so := SyslogOptions{Options: o, Format: syslog.Format(p.str("format")), Facility: p.str("facility"),
 		Hostname: p.str("hostname"), ProcID: p.str("procid"), SDID: p.str("sdid"), MsgIDKey: p.str("msgid-key"),
-		Framing: Framing(p.str("framing")), CAFile: p.str("ca"), BOM: p.bool("bom"),
+		Framing: Framing(p.str("framing")), BOM: p.bool("bom"),
 		RefuseOversize: p.bool("refuse-oversize")}
 	so.MaxDatagram = p.int("max-message")
-	if p.bool("insecure-skip-verify") {
-		so.TLS = &tls.Config{InsecureSkipVerify: true}
+	if network == "tls" {
+		p.tls(&so.Options)
 	}
 	if err := p.done(u.Scheme); err != nil {
 		return nil, err
@@ -181,7 +184,8 @@ func openSMTP(u *url.URL, p *params, o Options) (Sender, error) {
 	}
 	so := SMTPOptions{Options: o, From: p.str("from"), Subject: p.str("subject"),
 		PerRecord: p.bool("per-record"), Context: p.int("context"), MaxEmails: p.int("max-emails"),
-		Per: p.duration("per"), Queue: p.int("queue"), InsecureSkipVerify: p.bool("insecure-skip-verify")}
+		Per: p.duration("per"), Queue: p.int("queue")}
+	p.tls(&so.Options)
 	for _, to := range p.list("to") {
 		so.To = append(so.To, strings.Split(to, ",")...)
 	}
@@ -200,7 +204,6 @@ func openSMTP(u *url.URL, p *params, o Options) (Sender, error) {
 	} else if p.bool("plaintext") {
 		so.Security = Plaintext
 	}
-	ca := p.str("ca")
 	if err := p.done(u.Scheme); err != nil {
 		return nil, err
 	}
@@ -213,12 +216,6 @@ func openSMTP(u *url.URL, p *params, o Options) (Sender, error) {
 			return nil, fmt.Errorf("password-env: environment variable %s is not set", env)
 		}
 		so.Password = pw
-	}
-	if ca != "" {
-		var err error
-		if so.RootCAs, err = transport.LoadCAs(ca); err != nil {
-			return nil, fmt.Errorf("ca: %w", err)
-		}
 	}
 	return NewSMTPHandler(u.Host, &so)
 }
@@ -327,6 +324,14 @@ func (p *params) level(key string) slog.Leveler {
 		p.fail(key, s, errors.New("want debug, info, warn, error (with an optional +N or -N) or a number"))
 	}
 	return l
+}
+
+// tls reads the parameters of a TLS client into o.
+func (p *params) tls(o *Options) {
+	o.CAFile = p.str("ca")
+	if p.bool("insecure-skip-verify") {
+		o.TLS = &tls.Config{InsecureSkipVerify: true}
+	}
 }
 
 // common reads the parameters every scheme takes into o.

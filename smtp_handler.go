@@ -2,8 +2,6 @@ package netlog
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -61,10 +59,6 @@ type SMTPOptions struct {
 	// password). With STARTTLS a server that does not offer it is an
 	// error, not a downgrade.
 	Security SMTPSecurity
-	// RootCAs verifies the server's certificate; nil means the system's.
-	RootCAs *x509.CertPool
-	// InsecureSkipVerify accepts any certificate. Do not.
-	InsecureSkipVerify bool
 	// Trigger is the level at and above which a record sends an email
 	// (default Error); the records below it, down to Level, are kept as
 	// context: the last Context of them (default 100) go in the email
@@ -184,8 +178,8 @@ func NewSMTPHandler(mailhost string, opts *SMTPOptions) (*SMTPHandler, error) {
 
 func newMailer(mailhost string, o *SMTPOptions) (*mailer, error) {
 	switch {
-	case o.Codec != "" || o.WriteTimeout != 0 || o.MaxDatagram != 0:
-		return nil, errors.New("Codec, WriteTimeout and MaxDatagram do not apply")
+	case o.Codec != "" || o.WriteTimeout != 0 || o.MaxDatagram != 0 || o.Async != nil || o.Expvar != "":
+		return nil, errors.New("Codec, WriteTimeout, MaxDatagram, Async and Expvar do not apply (it always sends in the background; see Stats)")
 	case len(o.To) == 0:
 		return nil, errors.New("no recipient (To)")
 	}
@@ -198,7 +192,10 @@ func newMailer(mailhost string, o *SMTPOptions) (*mailer, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc := &tls.Config{RootCAs: o.RootCAs, InsecureSkipVerify: o.InsecureSkipVerify}
+	tc, err := clientTLS(host, &o.Options)
+	if err != nil {
+		return nil, err
+	}
 	cfg := nlmail.Config{Host: host, Port: port, Security: o.Security, Username: o.Username,
 		Password: o.Password, TLS: tc, Timeout: o.DialTimeout}
 	if err := cfg.Check(); err != nil {

@@ -2,6 +2,7 @@ package netlog_test
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
@@ -74,7 +75,8 @@ func TestSMTPDelivery(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			srv := testsmtp.Start(t, testsmtp.Config{Mode: c.mode, Cert: &certs.Server, Mechanisms: []string{c.mech}, Users: users})
 			o := &netlog.SMTPOptions{Options: netlog.Options{Name: "billing", Level: slog.LevelError}, PerRecord: true,
-				Security: netlog.SMTPSecurity(c.security), RootCAs: certs.Pool, Username: c.user}
+				Security: netlog.SMTPSecurity(c.security), Username: c.user}
+			o.TLS = &tls.Config{RootCAs: certs.Pool}
 			if c.user != "" {
 				o.Password = users[c.user]
 			}
@@ -149,7 +151,7 @@ func TestSMTPSecurity(t *testing.T) {
 		srv := testsmtp.Start(t, testsmtp.Config{Mode: testsmtp.ImplicitTLS, Cert: &certs.Server, Listener: ln})
 		failed := make(chan error, 1)
 		h := smtpHandler(t, srv.Addr, &netlog.SMTPOptions{PerRecord: true, Security: netlog.ImplicitTLS,
-			RootCAs: certs.Pool, OnError: func(err error) { failed <- err }})
+			OnError: func(err error) { failed <- err }, Options: netlog.Options{TLS: &tls.Config{RootCAs: certs.Pool}}})
 		slog.New(h).Error("to the wrong host")
 		select {
 		case err := <-failed:

@@ -2,16 +2,19 @@ package netlog
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
+	"slices"
 
 	"github.com/netlog-go/netlog/transport"
 )
 
 // NewSocketHandler returns the handler Python calls SocketHandler: it sends
 // each record as one length-prefixed frame over a stream connection.
-// network is "tcp", "tcp4", "tcp6" or "unix"; address is "host:port" or a
-// socket path. Nothing is dialed until the first record, so a receiver that
+// network is "tcp", "tcp4", "tcp6", "unix" or "tls" (TCP with TLS, verified
+// as Options.TLS and Options.CAFile say; Python's SocketHandler has none);
+// address is "host:port" or a socket path. Nothing is dialed until the first record, so a receiver that
 // is not up yet is not an error; a malformed address, an unknown network or
 // codec, or a bad Backoff are.
 func NewSocketHandler(network, address string, opts *Options) (*Handler, error) {
@@ -34,7 +37,7 @@ func newHandler(network, address string, opts *Options, stream bool) (*Handler, 
 	networks := []string{"udp", "udp4", "udp6", "unixgram"}
 	maxFrame := 0
 	if stream {
-		networks = []string{"tcp", "tcp4", "tcp6", "unix"}
+		networks = []string{"tcp", "tcp4", "tcp6", "unix", "tls"}
 	} else {
 		maxFrame = opts.MaxDatagram
 		if maxFrame == 0 {
@@ -44,14 +47,12 @@ func newHandler(network, address string, opts *Options, stream bool) (*Handler, 
 			return nil, fmt.Errorf("netlog: MaxDatagram %d is too small for any frame", maxFrame)
 		}
 	}
-	if err := transport.CheckAddress(network, address, networks...); err != nil {
+	dial, err := dialer(network, address, opts, networks...)
+	if err != nil {
 		return nil, fmt.Errorf("netlog: %w", err)
 	}
-	var d net.Dialer
 	link, err := transport.NewLink(transport.Config{
-		Dial: func(ctx context.Context) (net.Conn, error) {
-			return d.DialContext(ctx, network, address)
-		},
+		Dial:         dial,
 		DialTimeout:  opts.DialTimeout,
 		WriteTimeout: opts.WriteTimeout,
 		Backoff:      opts.Backoff,
@@ -65,4 +66,31 @@ func newHandler(network, address string, opts *Options, stream bool) (*Handler, 
 		return nil, err
 	}
 	return &Handler{c: c}, nil
+}
+
+// dialer checks network and address and returns how to connect: over TLS,
+// verified, for the "tls" network, which TLS options must go with.
+func dialer(network, address string, o *Options, networks ...string) (func(context.Context) (net.Conn, error), error) {
+	var d net.Dialer
+	if !slices.Contains(networks, network) {
+		return nil, transport.CheckAddress(network, address, networks...) // names the networks
+	}
+	if network != "tls" {
+		if o.TLS != nil || o.CAFile != "" {
+			return nil, fmt.Errorf("TLS and CAFile apply only to the tls network, not %q", network)
+		}
+		if err := transport.CheckAddress(network, address, networks...); err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context) (net.Conn, error) { return d.DialContext(ctx, network, address) }, nil
+	}
+	if err := transport.CheckAddress("tcp", address, "tcp"); err != nil {
+		return nil, err
+	}
+	cfg, err := clientTLS(address, o)
+	if err != nil {
+		return nil, err
+	}
+	td := &tls.Dialer{NetDialer: &d, Config: cfg}
+	return func(ctx context.Context) (net.Conn, error) { return td.DialContext(ctx, "tcp", address) }, nil
 }

@@ -2,7 +2,6 @@ package netlog
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -81,13 +80,6 @@ type SyslogOptions struct {
 	// RefuseOversize refuses a datagram message over MaxDatagram with
 	// ErrTooLarge instead of truncating it at a UTF-8 boundary.
 	RefuseOversize bool
-	// TLS configures the "tls" network. The server's certificate is
-	// verified unless TLS.InsecureSkipVerify is set; the minimum version
-	// is TLS 1.2 whatever TLS.MinVersion says. nil means the system roots.
-	TLS *tls.Config
-	// CAFile names a PEM bundle of the CAs that may sign the server's
-	// certificate, in place of TLS.RootCAs.
-	CAFile string
 }
 
 // SyslogHandler sends records as syslog messages. It is safe for
@@ -234,30 +226,22 @@ func newSyslogCore(network string, o *SyslogOptions) (*syslogCore, error) {
 // syslogDialer returns how to connect to network/address and whether the
 // connection is a stream.
 func syslogDialer(network, address string, o *SyslogOptions) (func(context.Context) (net.Conn, error), bool, error) {
-	var d net.Dialer
-	switch network {
-	case "local":
+	if network == "local" {
 		if err := transport.CheckAddress("unixgram", address, "unixgram"); err != nil {
 			return nil, false, err
 		}
+		if o.TLS != nil || o.CAFile != "" {
+			return nil, false, errors.New(`TLS and CAFile apply only to the tls network, not "local"`)
+		}
+		var d net.Dialer
 		return func(ctx context.Context) (net.Conn, error) { return dialLocal(ctx, &d, address) }, false, nil
-	case "tls":
-		if err := transport.CheckAddress("tcp", address, "tcp"); err != nil {
-			return nil, false, err
-		}
-		cfg, err := tlsConfig(address, o)
-		if err != nil {
-			return nil, false, err
-		}
-		td := &tls.Dialer{NetDialer: &d, Config: cfg}
-		return func(ctx context.Context) (net.Conn, error) { return td.DialContext(ctx, "tcp", address) }, true, nil
 	}
-	err := transport.CheckAddress(network, address, "unixgram", "unix", "udp", "udp4", "udp6", "tcp", "tcp4", "tcp6")
+	dial, err := dialer(network, address, &o.Options, "local", "unixgram", "unix", "udp", "udp4", "udp6", "tcp", "tcp4", "tcp6", "tls")
 	if err != nil {
-		return nil, false, fmt.Errorf("%w (or local, tls)", err)
+		return nil, false, err
 	}
-	stream := network == "unix" || network[:3] == "tcp"
-	return func(ctx context.Context) (net.Conn, error) { return d.DialContext(ctx, network, address) }, stream, nil
+	stream := network == "unix" || network == "tls" || network[:3] == "tcp"
+	return dial, stream, nil
 }
 
 // dialLocal connects to a local daemon's datagram socket, or, if the
@@ -289,26 +273,6 @@ func (t *terminated) Write(p []byte) (int, error) {
 	t.buf = append(append(t.buf[:0], p...), '\n')
 	n, err := t.Conn.Write(t.buf)
 	return min(n, len(p)), err
-}
-
-func tlsConfig(address string, o *SyslogOptions) (*tls.Config, error) {
-	cfg := &tls.Config{}
-	if o.TLS != nil {
-		cfg = o.TLS.Clone()
-	}
-	cfg.MinVersion = max(cfg.MinVersion, tls.VersionTLS12)
-	if cfg.ServerName == "" {
-		host, _, _ := net.SplitHostPort(address)
-		cfg.ServerName = host
-	}
-	if o.CAFile != "" {
-		pool, err := transport.LoadCAs(o.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("CA file: %w", err)
-		}
-		cfg.RootCAs = pool
-	}
-	return cfg, nil
 }
 
 // Enabled reports whether level is at or above the handler's Level.

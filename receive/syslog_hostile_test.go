@@ -53,7 +53,7 @@ func TestSyslogHostile(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		h, err := netlog.NewSyslogHandler("tls", secure, &netlog.SyslogOptions{
-			TLS: &tls.Config{RootCAs: certs.Pool, Certificates: []tls.Certificate{certs.Client}},
+			Options: netlog.Options{TLS: &tls.Config{RootCAs: certs.Pool, Certificates: []tls.Certificate{certs.Client}}},
 		})
 		if err != nil {
 			t.Error(err)

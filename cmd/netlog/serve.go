@@ -17,7 +17,7 @@ import (
 )
 
 type serveFlags struct {
-	tcp, udp, unix, unixgram                    string
+	tcp, udp, unix, unixgram, tls               string
 	syslogUDP, syslogTCP, syslogTLS, syslogUnix string
 	tlsCert, tlsKey, tlsClientCA                string
 	format                                      string
@@ -31,14 +31,15 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.tcp, "tcp", "127.0.0.1:9020", "TCP `address` for length-prefixed frames (Python's SocketHandler); empty disables")
 	fs.StringVar(&f.udp, "udp", "127.0.0.1:9021", "UDP `address` for one frame per datagram (Python's DatagramHandler); empty disables")
+	fs.StringVar(&f.tls, "tls", "", "TCP `address` for length-prefixed frames over TLS (netlog's socket handler, network tls); needs --tls-cert and --tls-key")
 	fs.StringVar(&f.unix, "unix", "", "Unix stream socket `path` for length-prefixed frames")
 	fs.StringVar(&f.unixgram, "unixgram", "", "Unix datagram socket `path` for one frame per datagram")
 	fs.StringVar(&f.syslogUDP, "syslog-udp", "", "UDP `address` for syslog messages (RFC 5424, RFC 3164, Python's form); off by default")
 	fs.StringVar(&f.syslogTCP, "syslog-tcp", "", "TCP `address` for syslog messages, octet-counted or LF-framed, detected per frame")
 	fs.StringVar(&f.syslogTLS, "syslog-tls", "", "TCP `address` for syslog over TLS (RFC 5425); needs --tls-cert and --tls-key")
 	fs.StringVar(&f.syslogUnix, "syslog-unix", "", "Unix datagram socket `path` for syslog messages, like /dev/log")
-	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate `file` of the TLS listener")
-	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM private key `file` of the TLS listener")
+	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate `file` of the TLS listeners")
+	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM private key `file` of the TLS listeners")
 	fs.StringVar(&f.tlsClientCA, "tls-client-ca", "", "PEM CA `file`: require client certificates it signed")
 	fs.StringVar(&f.format, "format", "text", "output `format`: text or json (one object per line)")
 	fs.IntVar(&f.maxFrame, "max-frame", receive.DefaultMaxFrame, "largest frame payload accepted, in `bytes`")
@@ -55,10 +56,10 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 		return nil, fmt.Errorf("--max-frame %d: want a positive size", f.maxFrame)
 	case f.drain <= 0:
 		return nil, fmt.Errorf("--drain %v: want a positive duration", f.drain)
-	case f.syslogTLS != "" && (f.tlsCert == "" || f.tlsKey == ""):
-		return nil, fmt.Errorf("--syslog-tls needs --tls-cert and --tls-key")
-	case f.syslogTLS == "" && (f.tlsCert != "" || f.tlsKey != "" || f.tlsClientCA != ""):
-		return nil, fmt.Errorf("--tls-cert, --tls-key and --tls-client-ca go with --syslog-tls")
+	case (f.tls != "" || f.syslogTLS != "") && (f.tlsCert == "" || f.tlsKey == ""):
+		return nil, fmt.Errorf("--tls and --syslog-tls need --tls-cert and --tls-key")
+	case f.tls == "" && f.syslogTLS == "" && (f.tlsCert != "" || f.tlsKey != "" || f.tlsClientCA != ""):
+		return nil, fmt.Errorf("--tls-cert, --tls-key and --tls-client-ca go with --tls or --syslog-tls")
 	}
 	return f, nil
 }
@@ -194,6 +195,7 @@ func open(f *serveFlags, srv *receive.Server) ([]listener, error) {
 	}
 	for _, err := range []error{
 		stream("tcp", "tcp", f.tcp, nil, srv.ServeStream),
+		stream("tls", "tcp", f.tls, withTLS, srv.ServeStream),
 		packet("udp", "udp", f.udp, srv.ServePacket),
 		stream("unix", "unix", f.unix, nil, srv.ServeStream),
 		packet("unixgram", "unixgram", f.unixgram, srv.ServePacket),

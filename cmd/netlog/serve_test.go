@@ -3,11 +3,13 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/netlog-go/netlog"
 	"github.com/netlog-go/netlog/internal/peer"
+	"github.com/netlog-go/netlog/internal/testcert"
 )
 
 // serving is a netlog serve running in-process.
@@ -157,8 +160,9 @@ func TestServeUsageErrors(t *testing.T) {
 		{[]string{"serve", "--tcp", "", "--udp", ""}, 2, "every listener is disabled"},
 		{[]string{"serve", "--tcp", busy.Addr().String(), "--udp", ""}, 1, "address already in use"},
 		{[]string{"serve", "extra"}, 2, `unexpected argument "extra"`},
-		{[]string{"serve", "--syslog-tls", "127.0.0.1:0"}, 2, "--syslog-tls needs --tls-cert and --tls-key"},
-		{[]string{"serve", "--tls-cert", "c.pem"}, 2, "go with --syslog-tls"},
+		{[]string{"serve", "--syslog-tls", "127.0.0.1:0"}, 2, "need --tls-cert and --tls-key"},
+		{[]string{"serve", "--tls", "127.0.0.1:0", "--tls-cert", "c.pem"}, 2, "need --tls-cert and --tls-key"},
+		{[]string{"serve", "--tls-cert", "c.pem"}, 2, "go with --tls or --syslog-tls"},
 		{[]string{"serve", "--syslog-tls", "127.0.0.1:0", "--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.pem"}, 1, "--tls-cert/--tls-key"},
 		{[]string{"launch"}, 2, `unknown command "launch"`},
 		{nil, 2, "usage: netlog serve"},
@@ -310,4 +314,47 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(built.dir)
 	}
 	os.Exit(code)
+}
+
+// TestServeTLS: netlog's socket handler over verified, mutually
+// authenticated TLS into netlog serve --tls; a client without a
+// certificate is refused and reported, and a handler that cannot verify
+// the server sends nothing.
+func TestServeTLS(t *testing.T) {
+	certs := testcert.New(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := startServe(t, ctx, 1, "--tcp", "", "--udp", "", "--tls", "127.0.0.1:0",
+		"--tls-cert", certs.CertFile, "--tls-key", certs.KeyFile, "--tls-client-ca", certs.CAFile)
+	addr := s.addrs["tls"]
+	h, err := netlog.Open("tls://"+addr+"?name=secure&ca="+url.QueryEscape(certs.CAFile),
+		&netlog.Options{TLS: &tls.Config{Certificates: []tls.Certificate{certs.Client}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slog.New(h).Warn("over tls", "k", 1)
+	if l := s.line(t); !strings.HasSuffix(l, " WARNING secure: over tls k=1") {
+		t.Errorf("printed %q", l)
+	}
+	h.Close(context.Background())
+
+	anon, err := netlog.NewSocketHandler("tls", addr, &netlog.Options{CAFile: certs.CAFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer anon.Close(context.Background())
+	slog.New(anon).Info("no certificate")
+	if l := s.errLine(t); !strings.Contains(l, "refused handshake frame from 127.0.0.1:") {
+		t.Errorf("stderr %q", l)
+	}
+
+	unverified, err := netlog.NewSocketHandler("tls", addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unverified.Close(context.Background())
+	if err := unverified.Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelInfo, "x", 0)); err == nil ||
+		!strings.Contains(err.Error(), "certificate") {
+		t.Errorf("a server the handler cannot verify: %v", err)
+	}
 }
