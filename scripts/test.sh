@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README gives it and CI runs it: installs the
 # interop peers, checks formatting and vet, runs every test with the race
-# detector (a missing peer fails, never skips), and runs each benchmark (and
-# bench/'s side-by-side suite) once so that none rots.
+# detector (a missing peer fails, never skips), fuzzes each parser for a
+# while, and runs each benchmark (and bench/'s side-by-side suite) once so
+# that none rots.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +23,14 @@ go vet ./...
 go test -race -count=1 ./...
 go test -run '^$' -bench . -benchtime 1x ./... >/dev/null
 echo "test: benchmarks ran once each"
+# Each fuzz target, briefly: its seed corpus (testdata/fuzz) and then new
+# inputs. NETLOG_FUZZTIME sets how long each runs.
+for target in pickle:FuzzDecode transport:FuzzFrameReader transport:FuzzSyslogReader \
+  syslog:FuzzParse mail:FuzzHeaderText .:FuzzOpen; do
+  pkg=${target%%:*} name=${target#*:}
+  out=$(go test -run '^$' -fuzz "^$name\$" -fuzztime "${NETLOG_FUZZTIME:-10s}" "./$pkg" 2>&1) || { echo "$out" >&2; exit 1; }
+  echo "test: $name: $(echo "$out" | grep -o 'execs: [0-9]*' | tail -1)"
+done
 # The side-by-side suite (its own module): builds, and runs every contender
 # on a few records.
 (cd bench && go vet ./... && go run . -n 2000 -chart '' >/dev/null)

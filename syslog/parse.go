@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	gosyslog "github.com/leodido/go-syslog/v4"
@@ -77,7 +78,7 @@ func fromBase(b *gosyslog.Base, format string) *record.Entry {
 		if p == nil {
 			return ""
 		}
-		return *p
+		return text(*p)
 	}
 	if b.Facility != nil {
 		s.Facility = int(*b.Facility)
@@ -99,6 +100,10 @@ func fromBase(b *gosyslog.Base, format string) *record.Entry {
 	return e
 }
 
+// text is s with each invalid UTF-8 sequence replaced by U+FFFD: a
+// message may hold any bytes (RFC 5424's MSG-ANY), an Entry holds text.
+func text(s string) string { return strings.ToValidUTF8(s, "\ufffd") }
+
 func sd(m *map[string]map[string]string) []record.SDElement {
 	if m == nil {
 		return nil
@@ -107,7 +112,7 @@ func sd(m *map[string]map[string]string) []record.SDElement {
 	for id, params := range *m {
 		el := record.SDElement{ID: id}
 		for k, v := range params {
-			el.Params = append(el.Params, record.SDParam{Name: k, Value: v})
+			el.Params = append(el.Params, record.SDParam{Name: k, Value: text(v)})
 		}
 		sort.Slice(el.Params, func(i, j int) bool { return el.Params[i].Name < el.Params[j].Name })
 		out = append(out, el)
