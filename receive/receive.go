@@ -85,7 +85,21 @@ type Server struct {
 	Drain    time.Duration // 0 means DefaultDrain
 	// OnRefuse is told of every refusal; nil writes the report to stderr.
 	OnRefuse func(Report)
+	// MaxConns bounds the stream connections served at once, on all
+	// listeners (default DefaultMaxConns); MaxConnsPerPeer those from one
+	// IP address (default DefaultMaxConnsPerPeer). A connection over
+	// either is closed at once and refused as ReasonBusy. With MaxFrame,
+	// they bound the memory: each connection holds at most MaxFrame and a
+	// 64 KiB read buffer.
+	MaxConns, MaxConnsPerPeer int
+	// IdleTimeout closes a connection on which no frame starts for that
+	// long (default DefaultIdleTimeout; counted, not reported: a netlog
+	// handler reconnects when it next writes). FrameTimeout bounds the
+	// arrival of one frame once its first byte is in (default
+	// DefaultFrameTimeout); a slower one is refused as ReasonSlow.
+	IdleTimeout, FrameTimeout time.Duration
 
+	lim                                    limits
 	connections, frames, records, unparsed atomic.Uint64
 	refused                                sync.Map // Reason → *atomic.Uint64
 }
@@ -97,6 +111,9 @@ type Stats struct {
 	Records     uint64            // records handed to the Sink (those it failed are also in Refused)
 	Unparsed    uint64            // of Records, syslog messages that did not parse, passed on raw
 	Refused     map[Reason]uint64 // refusals by reason
+	IdleClosed  uint64            // connections closed after IdleTimeout without a frame
+	Active      int64             // stream connections being served now
+	Listeners   map[string]ListenerStats
 }
 
 // Stats returns the server's counters.
@@ -104,7 +121,13 @@ func (s *Server) Stats() Stats {
 	st := Stats{
 		Connections: s.connections.Load(), Frames: s.frames.Load(),
 		Records: s.records.Load(), Unparsed: s.unparsed.Load(), Refused: map[Reason]uint64{},
+		IdleClosed: s.lim.idleClosed.Load(), Active: s.lim.active.Load(), Listeners: map[string]ListenerStats{},
 	}
+	s.lim.mu.Lock()
+	for name, l := range s.lim.listeners {
+		st.Listeners[name] = ListenerStats{Accepted: uint64(l.accepted.Load()), Active: l.active.Load()}
+	}
+	s.lim.mu.Unlock()
 	s.refused.Range(func(k, v any) bool {
 		st.Refused[k.(Reason)] = v.(*atomic.Uint64).Load()
 		return true
@@ -215,6 +238,7 @@ func (s *Server) ServeSyslogPacket(ctx context.Context, pc net.PacketConn) error
 
 func (s *Server) serveStream(ctx context.Context, ln net.Listener, p *protocol) error {
 	listener := name(ln.Addr())
+	ls := s.listener(listener)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	conns := map[net.Conn]bool{}
@@ -237,6 +261,10 @@ func (s *Server) serveStream(ctx context.Context, ln net.Listener, p *protocol) 
 			return fmt.Errorf("receive: accept on %s: %w", listener, err)
 		}
 		s.connections.Add(1)
+		release, ok := s.admit(listener, ls, c)
+		if !ok {
+			continue
+		}
 		mu.Lock()
 		conns[c] = true
 		if ctx.Err() != nil {
@@ -246,6 +274,7 @@ func (s *Server) serveStream(ctx context.Context, ln net.Listener, p *protocol) 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer release()
 			s.serveConn(ctx, p, listener, c)
 			mu.Lock()
 			delete(conns, c)
@@ -262,7 +291,8 @@ func (s *Server) wind(c net.Conn) {
 	if cw, ok := c.(interface{ CloseWrite() error }); ok {
 		cw.CloseWrite()
 	}
-	c.SetReadDeadline(time.Now().Add(s.drain()))
+	s.lim.stopAt.CompareAndSwap(0, time.Now().Add(s.drain()).UnixNano())
+	c.SetReadDeadline(time.Unix(0, s.lim.stopAt.Load()))
 }
 
 func (s *Server) drain() time.Duration {
@@ -277,10 +307,7 @@ const HandshakeTimeout = 10 * time.Second
 
 func (s *Server) serveConn(ctx context.Context, p *protocol, listener string, c net.Conn) {
 	defer c.Close()
-	peer := c.RemoteAddr().String()
-	if peer == "" || peer == "@" {
-		peer = "unix peer"
-	}
+	peer := peerName(c)
 	if tc, ok := c.(*tls.Conn); ok {
 		hctx, cancel := context.WithTimeout(ctx, HandshakeTimeout)
 		err := tc.HandshakeContext(hctx)
@@ -290,9 +317,17 @@ func (s *Server) serveConn(ctx context.Context, p *protocol, listener string, c 
 			return
 		}
 	}
-	fr := p.reader(c, s.maxFrame())
+	br := bufio.NewReaderSize(c, 64<<10)
+	fr := p.reader(br, s.maxFrame()) // uses br: it is large enough
 	for {
-		payload, err := fr.Next()
+		err := s.awaitFrame(c, br)
+		if err == errIdle {
+			return
+		}
+		var payload []byte
+		if err == nil {
+			payload, err = fr.Next()
+		}
 		if err != nil {
 			s.endConn(ctx, listener, peer, err)
 			return
@@ -311,6 +346,9 @@ func (s *Server) endConn(ctx context.Context, listener, peer string, err error) 
 	switch {
 	case err == io.EOF:
 	case ctx.Err() != nil && errors.As(err, &ne) && ne.Timeout():
+	case errors.As(err, &ne) && ne.Timeout():
+		s.frames.Add(1)
+		s.refuse(listener, peer, ReasonSlow, fmt.Errorf("a frame took over %v to arrive", orDefault(s.FrameTimeout, DefaultFrameTimeout)))
 	case errors.Is(err, transport.ErrFrameTooLarge):
 		s.frames.Add(1)
 		s.refuse(listener, peer, ReasonTooLarge, err)

@@ -21,8 +21,9 @@ type serveFlags struct {
 	syslogUDP, syslogTCP, syslogTLS, syslogUnix string
 	tlsCert, tlsKey, tlsClientCA                string
 	format                                      string
-	maxFrame                                    int
-	drain                                       time.Duration
+	maxFrame, maxConns, maxConnsPerPeer         int
+	drain, idleTimeout, frameTimeout            time.Duration
+	metrics                                     string
 }
 
 func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
@@ -43,6 +44,11 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fs.StringVar(&f.tlsClientCA, "tls-client-ca", "", "PEM CA `file`: require client certificates it signed")
 	fs.StringVar(&f.format, "format", "text", "output `format`: text or json (one object per line)")
 	fs.IntVar(&f.maxFrame, "max-frame", receive.DefaultMaxFrame, "largest frame payload accepted, in `bytes`")
+	fs.IntVar(&f.maxConns, "max-conns", receive.DefaultMaxConns, "most stream `connections` served at once; more are refused as busy")
+	fs.IntVar(&f.maxConnsPerPeer, "max-conns-per-peer", receive.DefaultMaxConnsPerPeer, "most stream `connections` from one IP address")
+	fs.DurationVar(&f.idleTimeout, "idle-timeout", receive.DefaultIdleTimeout, "close a connection on which no frame starts for this long")
+	fs.DurationVar(&f.frameTimeout, "frame-timeout", receive.DefaultFrameTimeout, "refuse a frame that takes longer than this to arrive (a trickling peer)")
+	fs.StringVar(&f.metrics, "metrics", "", "serve Prometheus metrics at http://`address`/metrics; off by default")
 	fs.DurationVar(&f.drain, "drain", receive.DefaultDrain, "on SIGINT or SIGTERM, how long to keep reading what senders have sent")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -54,8 +60,10 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 		return nil, fmt.Errorf("--format %q: want text or json", f.format)
 	case f.maxFrame < 1:
 		return nil, fmt.Errorf("--max-frame %d: want a positive size", f.maxFrame)
-	case f.drain <= 0:
-		return nil, fmt.Errorf("--drain %v: want a positive duration", f.drain)
+	case f.maxConns < 1 || f.maxConnsPerPeer < 1:
+		return nil, fmt.Errorf("--max-conns %d, --max-conns-per-peer %d: want positive numbers", f.maxConns, f.maxConnsPerPeer)
+	case f.drain <= 0 || f.idleTimeout <= 0 || f.frameTimeout <= 0:
+		return nil, fmt.Errorf("--drain %v, --idle-timeout %v, --frame-timeout %v: want positive durations", f.drain, f.idleTimeout, f.frameTimeout)
 	case (f.tls != "" || f.syslogTLS != "") && (f.tlsCert == "" || f.tlsKey == ""):
 		return nil, fmt.Errorf("--tls and --syslog-tls need --tls-cert and --tls-key")
 	case f.tls == "" && f.syslogTLS == "" && (f.tlsCert != "" || f.tlsKey != "" || f.tlsClientCA != ""):
@@ -84,6 +92,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Sink:     &receive.Printer{W: stdout, JSON: f.format == "json"},
 		MaxFrame: f.maxFrame,
 		Drain:    f.drain,
+		MaxConns: f.maxConns, MaxConnsPerPeer: f.maxConnsPerPeer,
+		IdleTimeout: f.idleTimeout, FrameTimeout: f.frameTimeout,
 		OnRefuse: func(r receive.Report) { fmt.Fprintln(stderr, "netlog:", r) },
 	}
 	ls, err := open(f, srv)
@@ -207,6 +217,13 @@ func open(f *serveFlags, srv *receive.Server) ([]listener, error) {
 		if err != nil {
 			return ls, err
 		}
+	}
+	if f.metrics != "" && len(ls) > 0 {
+		m, err := metrics(f.metrics, srv)
+		if err != nil {
+			return ls, err
+		}
+		ls = append(ls, m)
 	}
 	return ls, nil
 }

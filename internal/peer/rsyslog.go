@@ -1,7 +1,6 @@
 package peer
 
 import (
-	"bufio"
 	"fmt"
 	"net"
 	"os"
@@ -154,17 +153,13 @@ func (f *tail) Lines(t testing.TB, n int, wait time.Duration) []string {
 	}
 }
 
+// readLines returns the file's complete lines: a daemon may be in the
+// middle of writing the last one.
 func readLines(path string) []string {
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil
 	}
-	defer f.Close()
-	var lines []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-	}
-	return lines
+	lines := strings.Split(string(b), "\n")
+	return lines[:len(lines)-1] // after the last LF: nothing, or a line not yet whole
 }
