@@ -12,6 +12,7 @@ declare -A peers=(
   [rsyslogd]=rsyslog
   [logger]=bsdutils
   [openssl]=openssl
+  [ip]=iproute2
 )
 # rsyslog's TLS driver is a module, not a command.
 extra=()

@@ -5,6 +5,7 @@
 package peer
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,9 +30,16 @@ func Path(t testing.TB, name string) string {
 			return p
 		}
 	}
-	if Required() {
-		t.Fatalf("interop peer %q is missing (%v); the README's test command installs it", name, err)
-	}
-	t.Skipf("interop peer %q is not installed: %v", name, err)
+	Unavailable(t, fmt.Sprintf("interop peer %q is missing (%v); the README's test command installs it", name, err))
 	return ""
+}
+
+// Unavailable ends a test that cannot get what it needs, saying why: it
+// fails when peers are required, skips otherwise.
+func Unavailable(t testing.TB, why string) {
+	t.Helper()
+	if Required() {
+		t.Fatal(why)
+	}
+	t.Skip(why)
 }
