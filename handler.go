@@ -40,7 +40,7 @@ type core struct {
 	base      record.Entry // the fields every record shares: identity, unknown source
 	static    []byte       // base's identity, and its source when !addSource, encoded once
 	dest      string       // "tcp 127.0.0.1:9020", for errors
-	link      *transport.Link
+	link      transport.Sender
 	maxFrame  int                              // 0: no limit
 	severity  func(slog.Level) syslog.Severity // for the overflow policy
 	spool     *spool.Spool                     // nil: synchronous
@@ -59,7 +59,7 @@ var (
 	programName = filepath.Base(os.Args[0])
 )
 
-func newCore(o *Options, dest string, link *transport.Link, maxFrame int) (*core, error) {
+func newCore(o *Options, dest string, link transport.Sender, maxFrame int) (*core, error) {
 	if o == nil {
 		o = &Options{}
 	}

@@ -35,7 +35,7 @@ type Sender interface {
 //	unixgram:///path           NewDatagramHandler on a Unix datagram socket
 //	syslog:///dev/log          NewSyslogHandler "local" (the path may be left out)
 //	syslog+udp://host:port     NewSyslogHandler over UDP; likewise syslog+tcp,
-//	syslog+tls://host:port     syslog+tls, syslog+unix:///path, syslog+unixgram:///path
+//	syslog+tls://host:port     syslog+tls, syslog+relp, syslog+unix:///path, syslog+unixgram:///path
 //	smtp://user:pass@host:port NewSMTPHandler with STARTTLS
 //	smtps://user:pass@host:port NewSMTPHandler with implicit TLS
 //
@@ -61,7 +61,7 @@ func Open(rawURL string, opts *Options) (Sender, error) {
 	switch u.Scheme {
 	case "tcp", "tcp4", "tcp6", "tls", "udp", "udp4", "udp6", "unix", "unixgram":
 		s, err = openSocket(u, p, o)
-	case "syslog", "syslog+udp", "syslog+tcp", "syslog+tls", "syslog+unix", "syslog+unixgram":
+	case "syslog", "syslog+udp", "syslog+tcp", "syslog+tls", "syslog+relp", "syslog+unix", "syslog+unixgram":
 		if u.Scheme == "syslog" {
 			network = "local"
 		}
@@ -159,6 +159,9 @@ func openSyslog(u *url.URL, network string, p *params, o Options) (Sender, error
 		Framing: Framing(p.str("framing")), BOM: p.bool("bom"),
 		RefuseOversize: p.bool("refuse-oversize")}
 	so.MaxDatagram = p.int("max-message")
+	if network == "relp" {
+		so.RELPWindow = p.int("window")
+	}
 	if network == "tls" {
 		p.tls(&so.Options)
 	}

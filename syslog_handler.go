@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/netlog-go/netlog/record"
+	"github.com/netlog-go/netlog/relp"
 	"github.com/netlog-go/netlog/syslog"
 	"github.com/netlog-go/netlog/transport"
 )
@@ -80,6 +81,9 @@ type SyslogOptions struct {
 	// RefuseOversize refuses a datagram message over MaxDatagram with
 	// ErrTooLarge instead of truncating it at a UTF-8 boundary.
 	RefuseOversize bool
+	// RELPWindow is how many messages the "relp" network sends before it
+	// awaits their acknowledgments; 0 means relp.DefaultWindow.
+	RELPWindow int
 }
 
 // SyslogHandler sends records as syslog messages. It is safe for
@@ -120,8 +124,11 @@ func defaultLocalSyslog() string {
 // message. network is "local" (the system's daemon: a Unix datagram socket
 // at address, default /dev/log, falling back to a Unix stream socket as
 // Python does), "unixgram", "unix", "udp", "udp4", "udp6", "tcp", "tcp4",
-// "tcp6" or "tls" (TCP with TLS, RFC 5425). Nothing is dialed until the
-// first record. A bad address, facility, format, framing, SD-ID, CA file
+// "tcp6", "tls" (TCP with TLS, RFC 5425) or "relp" (rsyslog's RELP over
+// TCP: each message counts as written only once the receiver has
+// acknowledged it, and is sent again after a reconnect until it is; use
+// it with Async so that callers do not wait for acknowledgments). Nothing
+// is dialed until the first record. A bad address, facility, format, framing, SD-ID, CA file
 // or Backoff is an error that names it.
 func NewSyslogHandler(network, address string, opts *SyslogOptions) (*SyslogHandler, error) {
 	if opts == nil {
@@ -141,10 +148,16 @@ func NewSyslogHandler(network, address string, opts *SyslogOptions) (*SyslogHand
 	if err != nil {
 		return nil, fmt.Errorf("netlog: syslog handler: %w", err)
 	}
-	link, err := transport.NewLink(transport.Config{
-		Dial: dial, DialTimeout: opts.DialTimeout, WriteTimeout: opts.WriteTimeout,
-		Backoff: opts.Backoff, Stream: stream,
-	})
+	cfg := transport.Config{Dial: dial, DialTimeout: opts.DialTimeout, WriteTimeout: opts.WriteTimeout,
+		Backoff: opts.Backoff, Stream: stream}
+	var link transport.Sender
+	if network == "relp" {
+		if err = cfg.Normalize(); err == nil {
+			link = relp.NewClient(cfg.Dialer(), cfg.WriteTimeout, opts.RELPWindow)
+		}
+	} else {
+		link, err = transport.NewLink(cfg)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("netlog: syslog handler: %w", err)
 	}
@@ -157,6 +170,7 @@ func NewSyslogHandler(network, address string, opts *SyslogOptions) (*SyslogHand
 		limit = DefaultSyslogMessage
 	}
 	switch {
+	case network == "relp": // RELP frames each message itself
 	case stream && sc.format == syslog.Python: // its NUL ends a message, as in Python
 	case stream && opts.Framing == "" && network == "unix":
 		sc.framing = LF
@@ -236,7 +250,11 @@ func syslogDialer(network, address string, o *SyslogOptions) (func(context.Conte
 		var d net.Dialer
 		return func(ctx context.Context) (net.Conn, error) { return dialLocal(ctx, &d, address) }, false, nil
 	}
-	dial, err := dialer(network, address, &o.Options, "local", "unixgram", "unix", "udp", "udp4", "udp6", "tcp", "tcp4", "tcp6", "tls")
+	if network == "relp" { // RELP over TCP
+		dial, err := dialer("tcp", address, &o.Options, "tcp")
+		return dial, true, err
+	}
+	dial, err := dialer(network, address, &o.Options, "local", "unixgram", "unix", "udp", "udp4", "udp6", "tcp", "tcp4", "tcp6", "tls", "relp")
 	if err != nil {
 		return nil, false, err
 	}

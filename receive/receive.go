@@ -183,8 +183,11 @@ func (s *Server) deliver(p *protocol, listener, peer string, payload []byte) boo
 
 func name(a net.Addr) string { return a.Network() + " " + a.String() }
 
-// protocol is what differs between netlog frames and syslog messages.
+// protocol is what differs between netlog frames, syslog messages and
+// RELP sessions.
 type protocol struct {
+	// session, if set, serves a whole connection (RELP answers each frame).
+	session func(s *Server, ctx context.Context, c net.Conn, br *bufio.Reader, listener, peer string)
 	reader func(r io.Reader, max int) interface{ Next() ([]byte, error) }
 	split  func(datagram []byte) ([]byte, error) // a datagram's payload
 	decode func(s *Server, payload []byte) (*record.Entry, error)
@@ -318,6 +321,10 @@ func (s *Server) serveConn(ctx context.Context, p *protocol, listener string, c 
 		}
 	}
 	br := bufio.NewReaderSize(c, 64<<10)
+	if p.session != nil {
+		p.session(s, ctx, c, br, listener, peer)
+		return
+	}
 	fr := p.reader(br, s.maxFrame()) // uses br: it is large enough
 	for {
 		err := s.awaitFrame(c, br)

@@ -14,9 +14,10 @@ declare -A peers=(
   [openssl]=openssl
   [ip]=iproute2
 )
-# rsyslog's TLS driver is a module, not a command.
+# rsyslog's TLS driver and RELP modules are modules, not commands.
 extra=()
-[ -e /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so ] || ls /usr/lib/*/rsyslog/lmnsd_gtls.so >/dev/null 2>&1 || extra+=(rsyslog-gnutls)
+ls /usr/lib/*/rsyslog/lmnsd_gtls.so >/dev/null 2>&1 || extra+=(rsyslog-gnutls)
+ls /usr/lib/*/rsyslog/imrelp.so >/dev/null 2>&1 || extra+=(rsyslog-relp)
 
 missing=("${extra[@]}")
 for cmd in "${!peers[@]}"; do

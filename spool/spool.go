@@ -124,7 +124,7 @@ type Counts struct {
 // safe for concurrent use.
 type Spool struct {
 	cfg  Config
-	link *transport.Link
+	link transport.Sender
 
 	mu       sync.Mutex
 	fifos    [Severities]fifo // queued frames by severity; seq orders them
@@ -145,7 +145,7 @@ type Spool struct {
 }
 
 // New returns a Spool writing to link and starts its writer.
-func New(link *transport.Link, cfg Config) (*Spool, error) {
+func New(link transport.Sender, cfg Config) (*Spool, error) {
 	if cfg.MaxRecords == 0 {
 		cfg.MaxRecords = DefaultMaxRecords
 	}

@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -43,6 +42,23 @@ type Config struct {
 	Now func() time.Time
 }
 
+// Sender is what a handler writes through: a Link, or a RELP client
+// that also waits for the peer's acknowledgments.
+type Sender interface {
+	// Write delivers one frame; an error means it was not delivered.
+	Write(ctx context.Context, frame []byte) error
+	// WriteFrames delivers whole frames, b[:ends[0]], b[ends[0]:ends[1]],
+	// …, and returns how many were delivered, in order, before an error.
+	WriteFrames(ctx context.Context, b []byte, ends []int) (int, error)
+	// RetryAt is when the next connect may be tried after failures.
+	RetryAt() time.Time
+	// Close closes the connection.
+	Close() error
+	// Connects and ConnectFailures count connect attempts.
+	Connects() uint64
+	ConnectFailures() uint64
+}
+
 // Link is one connection to a destination, opened lazily, redialed with
 // backoff after a failure. It is safe for concurrent use.
 //
@@ -69,18 +85,26 @@ type Link struct {
 	gone     chan struct{} // closed when a stream peer closes conn
 	fd       uintptr       // conn's descriptor, for the peek; 0 if none
 	lastUse  time.Time     // of conn, by the last write
-	failures int           // consecutive failed connects
-	retryAt  time.Time     // no connect attempt before this
 	deadline time.Time     // write deadline currently set on conn
 
-	connects, connectFailures atomic.Uint64
+	dialer *Dialer
 }
 
 // NewLink returns a Link that has not connected yet.
 func NewLink(cfg Config) (*Link, error) {
+	if err := cfg.Normalize(); err != nil {
+		return nil, err
+	}
+	l := &Link{cfg: cfg, dialer: cfg.Dialer()}
+	l.cond.L = &l.mu
+	return l, nil
+}
+
+// Normalize fills in cfg's defaults and checks it.
+func (cfg *Config) Normalize() error {
 	b, err := cfg.Backoff.Normalize()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	cfg.Backoff = b
 	if cfg.DialTimeout == 0 {
@@ -90,14 +114,17 @@ func NewLink(cfg Config) (*Link, error) {
 		cfg.WriteTimeout = 5 * time.Second
 	}
 	if cfg.DialTimeout < 0 || cfg.WriteTimeout < 0 {
-		return nil, fmt.Errorf("negative timeout (dial %v, write %v)", cfg.DialTimeout, cfg.WriteTimeout)
+		return fmt.Errorf("negative timeout (dial %v, write %v)", cfg.DialTimeout, cfg.WriteTimeout)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	l := &Link{cfg: cfg}
-	l.cond.L = &l.mu
-	return l, nil
+	return nil
+}
+
+// Dialer returns a Dialer for a normalized cfg.
+func (cfg *Config) Dialer() *Dialer {
+	return &Dialer{Dial: cfg.Dial, Timeout: cfg.DialTimeout, Backoff: cfg.Backoff, Now: cfg.Now}
 }
 
 // waiter is a caller whose frame waits in the queue.
@@ -209,27 +236,17 @@ func (l *Link) ready(ctx context.Context) error {
 }
 
 func (l *Link) connect(ctx context.Context) error {
-	now := l.cfg.Now()
-	if now.Before(l.retryAt) {
-		return fmt.Errorf("%w until %s (%d failed attempts)", ErrBackingOff, l.retryAt.Format(time.RFC3339Nano), l.failures)
-	}
-	dctx, cancel := context.WithTimeout(ctx, l.cfg.DialTimeout)
-	defer cancel()
-	conn, err := l.cfg.Dial(dctx)
+	conn, err := l.dialer.Connect(ctx)
 	if err != nil {
-		l.failures++
-		l.retryAt = now.Add(l.cfg.Backoff.Delay(l.failures))
-		l.connectFailures.Add(1)
-		return fmt.Errorf("connect: %w", err)
+		return err
 	}
-	l.conn, l.failures, l.retryAt, l.deadline = conn, 0, time.Time{}, time.Time{}
+	l.conn, l.deadline = conn, time.Time{}
 	l.gone, l.fd = nil, 0
 	if l.cfg.Stream {
 		l.gone = make(chan struct{})
 		go watch(conn, l.gone)
 		l.fd, _ = socketFD(conn)
 	}
-	l.connects.Add(1)
 	return nil
 }
 
@@ -335,17 +352,13 @@ func (l *Link) WriteFrames(ctx context.Context, b []byte, ends []int) (int, erro
 
 // RetryAt is when the Link will next try to connect after failed
 // attempts; the zero time if it is not backing off.
-func (l *Link) RetryAt() time.Time {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.retryAt
-}
+func (l *Link) RetryAt() time.Time { return l.dialer.RetryAt() }
 
 // Connects returns how many connections the Link has opened.
-func (l *Link) Connects() uint64 { return l.connects.Load() }
+func (l *Link) Connects() uint64 { return l.dialer.Connects() }
 
 // ConnectFailures returns how many connect attempts failed.
-func (l *Link) ConnectFailures() uint64 { return l.connectFailures.Load() }
+func (l *Link) ConnectFailures() uint64 { return l.dialer.ConnectFailures() }
 
 // Close waits for the write in flight, closes the connection, if any, and
 // returns once its watcher has ended. A later Write reconnects.

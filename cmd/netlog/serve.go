@@ -19,6 +19,7 @@ import (
 type serveFlags struct {
 	tcp, udp, unix, unixgram, tls               string
 	syslogUDP, syslogTCP, syslogTLS, syslogUnix string
+	relp                                        string
 	tlsCert, tlsKey, tlsClientCA                string
 	format                                      string
 	maxFrame, maxConns, maxConnsPerPeer         int
@@ -38,6 +39,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fs.StringVar(&f.syslogUDP, "syslog-udp", "", "UDP `address` for syslog messages (RFC 5424, RFC 3164, Python's form); off by default")
 	fs.StringVar(&f.syslogTCP, "syslog-tcp", "", "TCP `address` for syslog messages, octet-counted or LF-framed, detected per frame")
 	fs.StringVar(&f.syslogTLS, "syslog-tls", "", "TCP `address` for syslog over TLS (RFC 5425); needs --tls-cert and --tls-key")
+	fs.StringVar(&f.relp, "relp", "", "TCP `address` for RELP (rsyslog's omrelp, netlog's relp network): each message acknowledged once printed")
 	fs.StringVar(&f.syslogUnix, "syslog-unix", "", "Unix datagram socket `path` for syslog messages, like /dev/log")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate `file` of the TLS listeners")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM private key `file` of the TLS listeners")
@@ -213,6 +215,7 @@ func open(f *serveFlags, srv *receive.Server) ([]listener, error) {
 		stream("syslog+tcp", "tcp", f.syslogTCP, nil, srv.ServeSyslogStream),
 		stream("syslog+tls", "tcp", f.syslogTLS, withTLS, srv.ServeSyslogStream),
 		packet("syslog+unixgram", "unixgram", f.syslogUnix, srv.ServeSyslogPacket),
+		stream("relp", "tcp", f.relp, nil, srv.ServeRELP),
 	} {
 		if err != nil {
 			return ls, err

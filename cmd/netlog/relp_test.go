@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"log/slog"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/netlog-go/netlog"
+)
+
+var recNo = regexp.MustCompile(`rec(\d+)\.`)
+
+// TestRELPSurvivesSIGKILL streams 200,000 records from the syslog handler
+// over RELP (async) while netlog serve --relp is killed with SIGKILL and
+// started again three times, after each quarter has arrived. Every record
+// is in the union of the four outputs; the duplicates (records a killed
+// server printed but could not acknowledge) are counted.
+func TestRELPSurvivesSIGKILL(t *testing.T) {
+	const n = 200_000
+	bin := buildNetlog(t)
+	var printed atomic.Int64
+	kills := make(chan struct{}, 3)
+	type run struct {
+		cmd *exec.Cmd
+		out chan []int
+	}
+	start := func(addr string) (run, string) {
+		cmd := exec.Command(bin, "serve", "--tcp", "", "--udp", "", "--relp", addr)
+		stdout, _ := cmd.StdoutPipe()
+		stderr, _ := cmd.StderrPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		errs := bufio.NewScanner(stderr)
+		if !errs.Scan() || !listening.MatchString(errs.Text()) {
+			t.Fatalf("netlog serve: %q", errs.Text())
+		}
+		addr = listening.FindStringSubmatch(errs.Text())[2]
+		go func() {
+			for errs.Scan() {
+			}
+		}()
+		r := run{cmd, make(chan []int, 1)}
+		go func() {
+			var got []int
+			lines := bufio.NewScanner(stdout)
+			for lines.Scan() {
+				m := recNo.FindStringSubmatch(lines.Text())
+				if m == nil {
+					t.Errorf("unexpected line %q", lines.Text())
+					continue
+				}
+				i, _ := strconv.Atoi(m[1])
+				got = append(got, i)
+				if p := printed.Add(1); p%(n/4) == 0 && p < n {
+					kills <- struct{}{}
+				}
+			}
+			r.out <- got
+		}()
+		return r, addr
+	}
+
+	first, addr := start("127.0.0.1:0")
+	h, err := netlog.NewSyslogHandler("relp", addr, &netlog.SyslogOptions{Options: netlog.Options{
+		Async:   &netlog.Async{MaxRecords: n, MaxBytes: 1 << 30},
+		Backoff: netlog.Backoff{Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outputs := make(chan []int, 4)
+	last := make(chan run, 1)
+	go func() {
+		r := first
+		for range 3 {
+			<-kills
+			r.cmd.Process.Kill() // SIGKILL: no drain, no goodbye
+			outputs <- <-r.out   // all it printed, before Wait closes the pipe
+			r.cmd.Wait()
+			r, _ = start(addr)
+		}
+		last <- r
+	}()
+	log := slog.New(h)
+	for i := range n {
+		log.Info(fmt.Sprintf("rec%d.", i))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := h.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := h.Stats()
+	if err := h.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := <-last
+	r.cmd.Process.Kill()
+	outputs <- <-r.out
+	r.cmd.Wait()
+	close(outputs)
+
+	seen := make([]int, n)
+	runs := 0
+	for got := range outputs {
+		runs++
+		for _, i := range got {
+			seen[i]++
+		}
+		t.Logf("run %d printed %d records", runs, len(got))
+	}
+	missing, dups := 0, 0
+	for _, c := range seen {
+		if c == 0 {
+			missing++
+		}
+		dups += max(c-1, 0)
+	}
+	t.Logf("over RELP with 3 SIGKILLs: %d records missing, %d duplicated; stats %+v", missing, dups, st)
+	if missing != 0 {
+		t.Errorf("%d of %d records missing", missing, n)
+	}
+	if st.Written != n || st.Dropped.Total() != 0 || st.Connects < 4 {
+		t.Errorf("stats %+v", st)
+	}
+}

@@ -1,0 +1,180 @@
+// Package relp speaks RELP, rsyslog's Reliable Event Logging Protocol:
+// syslog messages over TCP, each acknowledged by the receiver once it has
+// taken it, so that a sender keeps what a crashed receiver never confirmed
+// and sends it again.
+//
+// A frame is "TXNR SP COMMAND SP DATALEN [SP DATA] LF": a transaction
+// number (1 to 999,999,999, then 1 again), a command ("open", "syslog",
+// "close", "rsp", "serverclose"), the length of the data, and the data.
+// The receiver answers each command with "TXNR rsp LEN CODE SP TEXT".
+package relp
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// MaxTxnr is the largest transaction number; the next one is 1.
+const MaxTxnr = 999_999_999
+
+// Frame is one RELP frame.
+type Frame struct {
+	Txnr    int
+	Command string
+	Data    []byte
+}
+
+// Append appends a frame to b.
+func Append(b []byte, txnr int, command string, data []byte) []byte {
+	b = strconv.AppendInt(b, int64(txnr), 10)
+	b = append(append(append(b, ' '), command...), ' ')
+	b = strconv.AppendInt(b, int64(len(data)), 10)
+	if len(data) > 0 {
+		b = append(append(b, ' '), data...)
+	}
+	return append(b, '\n')
+}
+
+// ErrFrame reports a malformed frame; ErrTooLarge one whose data is over
+// the Reader's limit.
+var (
+	ErrFrame    = errors.New("malformed RELP frame")
+	ErrTooLarge = errors.New("RELP frame too large")
+)
+
+// Reader reads frames whose data is at most max bytes.
+type Reader struct {
+	r   *bufio.Reader
+	max int
+	buf []byte
+}
+
+// NewReader reads frames from r.
+func NewReader(r io.Reader, max int) *Reader {
+	return &Reader{r: bufio.NewReaderSize(r, 64<<10), max: max}
+}
+
+// Buffered says how many bytes are read and not yet returned.
+func (r *Reader) Buffered() int { return r.r.Buffered() }
+
+// Next returns the next frame; its Data is valid until the following
+// call. io.EOF at a clean end; an error wrapping ErrFrame for a frame that
+// breaks the grammar or is over the limit (nothing past the limit is read).
+func (r *Reader) Next() (Frame, error) {
+	var f Frame
+	txnr, err := r.field(9)
+	if err != nil {
+		return f, err
+	}
+	if f.Txnr, err = number(txnr, 0, MaxTxnr); err != nil {
+		return f, fmt.Errorf("%w: transaction number %q", ErrFrame, txnr)
+	}
+	cmd, err := r.field(32)
+	if err != nil {
+		return f, unexpected(err)
+	}
+	for _, c := range cmd {
+		if c < 'a' || c > 'z' {
+			return f, fmt.Errorf("%w: command %q", ErrFrame, cmd)
+		}
+	}
+	f.Command = string(cmd)
+	n, last, err := r.length()
+	if err != nil {
+		return f, err
+	}
+	if n > r.max {
+		return f, fmt.Errorf("%w: %d bytes of data, over the limit of %d", ErrTooLarge, n, r.max)
+	}
+	if n > 0 {
+		if last != ' ' {
+			return f, fmt.Errorf("%w: no space before the data", ErrFrame)
+		}
+		if cap(r.buf) < n+1 {
+			r.buf = make([]byte, n+1)
+		}
+		f.Data = r.buf[:n+1]
+		if _, err := io.ReadFull(r.r, f.Data); err != nil {
+			return f, unexpected(err)
+		}
+		last, f.Data = f.Data[n], f.Data[:n]
+	}
+	if last != '\n' {
+		return f, fmt.Errorf("%w: no LF after the data", ErrFrame)
+	}
+	return f, nil
+}
+
+// field reads up to a space: at most max bytes, at least one.
+func (r *Reader) field(max int) ([]byte, error) {
+	var b []byte
+	for {
+		c, err := r.r.ReadByte()
+		switch {
+		case err != nil && len(b) > 0:
+			return nil, unexpected(err)
+		case err != nil:
+			return nil, err
+		case c == ' ' && len(b) > 0:
+			return b, nil
+		case c == ' ' || len(b) == max:
+			return nil, fmt.Errorf("%w: field %q", ErrFrame, append(b, c))
+		}
+		b = append(b, c)
+	}
+}
+
+// length reads DATALEN and the byte after it (a space or the LF).
+func (r *Reader) length() (int, byte, error) {
+	var digits []byte
+	for {
+		c, err := r.r.ReadByte()
+		if err != nil {
+			return 0, 0, unexpected(err)
+		}
+		if c == ' ' || c == '\n' {
+			n, err := number(digits, 0, 999_999_999)
+			if err != nil {
+				return 0, 0, fmt.Errorf("%w: data length %q", ErrFrame, digits)
+			}
+			return n, c, nil
+		}
+		if len(digits) == 9 {
+			return 0, 0, fmt.Errorf("%w: data length %q…", ErrFrame, digits)
+		}
+		digits = append(digits, c)
+	}
+}
+
+func number(b []byte, lo, hi int) (int, error) {
+	if len(b) == 0 || len(b) > 1 && b[0] == '0' {
+		return 0, ErrFrame
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, ErrFrame
+		}
+		n = n*10 + int(c-'0')
+	}
+	if n < lo || n > hi {
+		return 0, ErrFrame
+	}
+	return n, nil
+}
+
+func unexpected(err error) error {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return fmt.Errorf("%w: the stream ended inside a frame", ErrFrame)
+	}
+	return err
+}
+
+// Offers is what a netlog client offers in its "open" command.
+const Offers = "relp_version=0\nrelp_software=netlog,1,https://github.com/netlog-go/netlog\ncommands=syslog"
+
+// OK is the data of a positive response.
+const OK = "200 OK"

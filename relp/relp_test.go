@@ -1,0 +1,68 @@
+package relp
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+)
+
+func TestFrames(t *testing.T) {
+	var b []byte
+	b = Append(b, 1, "open", []byte(Offers))
+	b = Append(b, 2, "syslog", []byte("<13>1 - - - - - hi\nthere"))
+	b = Append(b, 3, "close", nil)
+	r := NewReader(bytes.NewReader(b), 1024)
+	for _, want := range []Frame{{1, "open", []byte(Offers)}, {2, "syslog", []byte("<13>1 - - - - - hi\nthere")}, {3, "close", nil}} {
+		f, err := r.Next()
+		if err != nil || f.Txnr != want.Txnr || f.Command != want.Command || !bytes.Equal(f.Data, want.Data) {
+			t.Fatalf("got %d %q %q, %v; want %d %q %q", f.Txnr, f.Command, f.Data, err, want.Txnr, want.Command, want.Data)
+		}
+	}
+	if _, err := r.Next(); err != io.EOF {
+		t.Errorf("at the end: %v", err)
+	}
+}
+
+func TestBadFrames(t *testing.T) {
+	for in, want := range map[string]error{
+		"1 syslog 99999 x":    ErrTooLarge,
+		"x syslog 1 a\n":      ErrFrame,
+		"01 syslog 1 a\n":     ErrFrame,
+		"1 SYSLOG 1 a\n":      ErrFrame,
+		"1 syslog 2 a\n":      ErrFrame, // ends inside the data
+		"1 syslog 1 ab\n":     ErrFrame, // no LF after the data
+		"1 syslog 1a\n":       ErrFrame,
+		"1 close 0 \n":        ErrFrame,
+		"1234567890 open 0\n": ErrFrame,
+		"1 syslog":            ErrFrame,
+	} {
+		if _, err := NewReader(bytes.NewReader([]byte(in)), 1024).Next(); !errors.Is(err, want) {
+			t.Errorf("%q: %v, want %v", in, err, want)
+		}
+	}
+}
+
+// FuzzReader: any byte stream reads as frames within the limit, ending in
+// io.EOF or a frame error, never a panic; what reads writes back the same.
+func FuzzReader(f *testing.F) {
+	f.Add([]byte("1 open 85 relp_version=0\nrelp_software=librelp,1.2.3\ncommands=syslog\n2 syslog 5 hello\n3 close 0\n"))
+	f.Add([]byte("1 rsp 6 200 OK\n0 serverclose 0\n"))
+	f.Add([]byte("1 syslog 999999999 x"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		r := NewReader(bytes.NewReader(in), 256)
+		for {
+			fr, err := r.Next()
+			if err != nil {
+				if err != io.EOF && !errors.Is(err, ErrFrame) && !errors.Is(err, ErrTooLarge) {
+					t.Fatalf("unexpected error %v", err)
+				}
+				return
+			}
+			again, err := NewReader(bytes.NewReader(Append(nil, fr.Txnr, fr.Command, fr.Data)), 256).Next()
+			if err != nil || again.Txnr != fr.Txnr || again.Command != fr.Command || !bytes.Equal(again.Data, fr.Data) {
+				t.Fatalf("%+v does not survive writing: %+v, %v", fr, again, err)
+			}
+		}
+	})
+}
