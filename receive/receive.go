@@ -188,9 +188,9 @@ func name(a net.Addr) string { return a.Network() + " " + a.String() }
 type protocol struct {
 	// session, if set, serves a whole connection (RELP answers each frame).
 	session func(s *Server, ctx context.Context, c net.Conn, br *bufio.Reader, listener, peer string)
-	reader func(r io.Reader, max int) interface{ Next() ([]byte, error) }
-	split  func(datagram []byte) ([]byte, error) // a datagram's payload
-	decode func(s *Server, payload []byte) (*record.Entry, error)
+	reader  func(r io.Reader, max int) interface{ Next() ([]byte, error) }
+	split   func(datagram []byte) ([]byte, error) // a datagram's payload
+	decode  func(s *Server, payload []byte) (*record.Entry, error)
 }
 
 var frames = &protocol{
