@@ -26,7 +26,7 @@ echo "test: benchmarks ran once each"
 # Each fuzz target, briefly: its seed corpus (testdata/fuzz) and then new
 # inputs. NETLOG_FUZZTIME sets how long each runs.
 for target in pickle:FuzzDecode transport:FuzzFrameReader transport:FuzzSyslogReader \
-  syslog:FuzzParse mail:FuzzHeaderText .:FuzzOpen; do
+  syslog:FuzzParse relp:FuzzReader mail:FuzzHeaderText .:FuzzOpen; do
   pkg=${target%%:*} name=${target#*:}
   out=$(go test -run '^$' -fuzz "^$name\$" -fuzztime "${NETLOG_FUZZTIME:-10s}" "./$pkg" 2>&1) || { echo "$out" >&2; exit 1; }
   echo "test: $name: $(echo "$out" | grep -o 'execs: [0-9]*' | tail -1)"

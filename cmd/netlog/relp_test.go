@@ -3,16 +3,20 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
 	"os/exec"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/netlog-go/netlog"
+	"github.com/netlog-go/netlog/internal/peer"
 )
 
 var recNo = regexp.MustCompile(`rec(\d+)\.`)
@@ -131,5 +135,36 @@ func TestRELPSurvivesSIGKILL(t *testing.T) {
 	}
 	if st.Written != n || st.Dropped.Total() != 0 || st.Connects < 4 {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestRsyslogOmrelp: rsyslog forwards over RELP (omrelp) to netlog serve
+// --relp; what logger sends to rsyslog comes out of netlog serve.
+func TestRsyslogOmrelp(t *testing.T) {
+	logger := peer.Path(t, "logger")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := startServe(t, ctx, 1, "--tcp", "", "--udp", "", "--relp", "127.0.0.1:0", "--format", "json")
+	host, port, _ := net.SplitHostPort(s.addrs["relp"])
+	r := peer.StartRsyslog(t, "", "", "", `module(load="omrelp")`,
+		fmt.Sprintf(`action(type="omrelp" target=%q port=%q template="RSYSLOG_SyslogProtocol23Format")`, host, port))
+	_, tcpPort, _ := net.SplitHostPort(r.TCP)
+	if out, err := exec.Command(logger, "-n", "127.0.0.1", "-P", tcpPort, "-T", "--octet-count", "--rfc5424",
+		"--msgid", "ID9", "-t", "relayed", "-p", "local3.err", "through rsyslog").CombinedOutput(); err != nil {
+		t.Fatalf("logger: %v: %s", err, out)
+	}
+	for {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(s.line(t)), &m); err != nil {
+			t.Fatal(err)
+		}
+		if m["appname"] == "probe" { // rsyslog's own readiness probes pass through too
+			continue
+		}
+		if m["appname"] != "relayed" || m["msgid"] != "ID9" || m["facility"] != "local3" || m["severity"] != "err" ||
+			!strings.Contains(m["msg"].(string), "through rsyslog") {
+			t.Errorf("netlog serve printed %v", m)
+		}
+		break
 	}
 }

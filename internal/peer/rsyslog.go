@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,12 +20,12 @@ const Template = `%pri%|%timestamp:::date-rfc3339%|%hostname%|%app-name%|%procid
 // Rsyslog is an rsyslogd run by a test, in the foreground, with its own
 // configuration, on loopback ports and a temporary Unix socket.
 type Rsyslog struct {
-	Dir                string
-	UDP, TCP, TLS      string // host:port of each input
-	Unix               string // imuxsock socket path
-	Out                string // the file the template writes
-	conf, pidFile, bin string
-	cmd                *exec.Cmd
+	Dir                 string
+	UDP, TCP, TLS, RELP string // host:port of each input
+	Unix                string // imuxsock socket path
+	Out                 string // the file the template writes
+	conf, pidFile, bin  string
+	cmd                 *exec.Cmd
 	tail
 }
 
@@ -49,12 +50,15 @@ func FreePort(t testing.TB, network string) string {
 
 // StartRsyslog starts rsyslogd with UDP, TCP (octet counting and LF),
 // TLS (if certFile is not empty: anonymous clients, the server proving
-// itself with certFile/keyFile) and Unix socket inputs, and waits until a
-// probe message has passed through it.
-func StartRsyslog(t testing.TB, caFile, certFile, keyFile string) *Rsyslog {
+// itself with certFile/keyFile), RELP and Unix socket inputs, and waits
+// until a probe message has passed through it. Its main queue is direct:
+// an input hands each message to the file action before it returns, so
+// imrelp acknowledges only what is in the file. extra is appended to the
+// configuration (more actions, say).
+func StartRsyslog(t testing.TB, caFile, certFile, keyFile string, extra ...string) *Rsyslog {
 	t.Helper()
 	bin := Path(t, "rsyslogd")
-	r := &Rsyslog{Dir: t.TempDir(), bin: bin, UDP: FreePort(t, "udp"), TCP: FreePort(t, "tcp")}
+	r := &Rsyslog{Dir: t.TempDir(), bin: bin, UDP: FreePort(t, "udp"), TCP: FreePort(t, "tcp"), RELP: FreePort(t, "tcp")}
 	r.Unix = filepath.Join(r.Dir, "log.sock")
 	r.Out = filepath.Join(r.Dir, "out.log")
 	r.tail.path = r.Out
@@ -66,7 +70,8 @@ func StartRsyslog(t testing.TB, caFile, certFile, keyFile string) *Rsyslog {
 	if certFile != "" {
 		fmt.Fprintf(&conf, " defaultNetstreamDriverCAFile=%q defaultNetstreamDriverCertFile=%q defaultNetstreamDriverKeyFile=%q", caFile, certFile, keyFile)
 	}
-	conf.WriteString(")\n")
+	conf.WriteString(")\nmain_queue(queue.type=\"Direct\")\n")
+	fmt.Fprintf(&conf, "module(load=\"imrelp\")\ninput(type=\"imrelp\" address=\"127.0.0.1\" port=%q)\n", port(r.RELP))
 	fmt.Fprintf(&conf, "module(load=\"imuxsock\" SysSock.Use=\"off\")\ninput(type=\"imuxsock\" Socket=%q)\n", r.Unix)
 	fmt.Fprintf(&conf, "module(load=\"imudp\")\ninput(type=\"imudp\" address=\"127.0.0.1\" port=%q)\n", port(r.UDP))
 	fmt.Fprintf(&conf, "module(load=\"imtcp\" maxSessions=\"100\")\ninput(type=\"imtcp\" address=\"127.0.0.1\" port=%q)\n", port(r.TCP))
@@ -76,6 +81,9 @@ func StartRsyslog(t testing.TB, caFile, certFile, keyFile string) *Rsyslog {
 	}
 	fmt.Fprintf(&conf, "template(name=\"fields\" type=\"string\" string=\"%s\")\n", Template) // Template has no quote
 	fmt.Fprintf(&conf, "action(type=\"omfile\" file=%q template=\"fields\" flushInterval=\"0\" asyncWriting=\"off\")\n", r.Out)
+	for _, e := range extra {
+		conf.WriteString(e + "\n")
+	}
 	if err := os.WriteFile(r.conf, []byte(conf.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -108,6 +116,16 @@ func (r *Rsyslog) Stop(t testing.TB) {
 	r.cmd = nil
 }
 
+// Kill ends rsyslogd with SIGKILL, as a crash would, and waits for it.
+func (r *Rsyslog) Kill(t testing.TB) {
+	r.cmd.Process.Kill()
+	r.cmd.Wait()
+	r.cmd = nil
+}
+
+// All returns every whole line the daemon has written so far.
+func (f *tail) All() []string { return readLines(f.path) }
+
 // tail reads the file a daemon writes its messages to.
 type tail struct {
 	path  string
@@ -128,7 +146,8 @@ func (f *tail) probe(addr string) bool {
 		fmt.Fprintf(c, "%d %s", len(msg), msg)
 		c.Close()
 		for wait := time.Now().Add(2 * time.Second); time.Now().Before(wait); time.Sleep(20 * time.Millisecond) {
-			if all := readLines(f.path); len(all) > 0 && strings.HasSuffix(all[len(all)-1], probe) {
+			all := readLines(f.path)
+			if slices.ContainsFunc(all, func(l string) bool { return strings.HasSuffix(l, probe) }) {
 				f.lines = len(all)
 				return true
 			}
