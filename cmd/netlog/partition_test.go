@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -169,5 +170,59 @@ func TestPartition(t *testing.T) {
 	}
 	if worst > time.Second {
 		t.Errorf("the sender stopped reading its input for %v: its caller blocked", worst)
+	}
+}
+
+// TestLateDNS: the collector's name does not resolve when netlog send
+// starts (the sender's namespace has its own /etc/hosts, without it) and
+// resolves later. The records wait in the queue, and all arrive once the
+// name resolves.
+func TestLateDNS(t *testing.T) {
+	n := newNetns(t)
+	bin := buildNetlog(t)
+	hosts := filepath.Join("/etc/netns", n.a, "hosts") // ip netns exec mounts it over /etc/hosts
+	if err := os.MkdirAll(filepath.Dir(hosts), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(hosts, []byte("127.0.0.1 localhost\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(filepath.Dir(hosts)) })
+
+	serve := exec.Command("ip", "netns", "exec", n.b, bin, "serve", "--tcp", "10.231.0.2:9020", "--udp", "")
+	out, _ := serve.StdoutPipe()
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { serve.Process.Kill(); serve.Wait() }()
+	const records = 100
+	var in strings.Builder
+	for i := range records {
+		fmt.Fprintf(&in, "late %d\n", i)
+	}
+	send := exec.Command("ip", "netns", "exec", n.a, bin, "send", "--to",
+		"tcp://collector.netlog.test:9020?async=true", "--timeout", "30s")
+	send.Stdin = strings.NewReader(in.String())
+	var summary strings.Builder
+	send.Stderr = &summary
+	if err := send.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(out)
+	time.Sleep(time.Second) // the name fails to resolve for a while
+	if err := os.WriteFile(hosts, []byte("127.0.0.1 localhost\n10.231.0.2 collector.netlog.test\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	resolved := time.Now()
+	for i := range records {
+		if !lines.Scan() || !strings.HasSuffix(lines.Text(), fmt.Sprintf(" late %d", i)) {
+			t.Fatalf("record %d: %q", i, lines.Text())
+		}
+		if i == 0 {
+			t.Logf("first record %v after the name resolves", time.Since(resolved).Round(time.Millisecond))
+		}
+	}
+	if err := send.Wait(); err != nil {
+		t.Fatalf("netlog send: %v: %s", err, summary.String())
 	}
 }
