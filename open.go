@@ -61,7 +61,7 @@ func Open(rawURL string, opts *Options) (Sender, error) {
 	switch u.Scheme {
 	case "tcp", "tcp4", "tcp6", "tls", "udp", "udp4", "udp6", "unix", "unixgram":
 		s, err = openSocket(u, p, o)
-	case "syslog", "syslog+udp", "syslog+tcp", "syslog+tls", "syslog+relp", "syslog+unix", "syslog+unixgram":
+	case "syslog", "syslog+udp", "syslog+tcp", "syslog+tls", "syslog+relp", "syslog+relp+tls", "syslog+unix", "syslog+unixgram":
 		if u.Scheme == "syslog" {
 			network = "local"
 		}
@@ -159,10 +159,10 @@ func openSyslog(u *url.URL, network string, p *params, o Options) (Sender, error
 		Framing: Framing(p.str("framing")), BOM: p.bool("bom"),
 		RefuseOversize: p.bool("refuse-oversize")}
 	so.MaxDatagram = p.int("max-message")
-	if network == "relp" {
+	if strings.HasPrefix(network, "relp") {
 		so.RELPWindow = p.int("window")
 	}
-	if network == "tls" {
+	if strings.HasSuffix(network, "tls") {
 		p.tls(&so.Options)
 	}
 	if err := p.done(u.Scheme); err != nil {

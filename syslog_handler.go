@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -124,10 +125,11 @@ func defaultLocalSyslog() string {
 // message. network is "local" (the system's daemon: a Unix datagram socket
 // at address, default /dev/log, falling back to a Unix stream socket as
 // Python does), "unixgram", "unix", "udp", "udp4", "udp6", "tcp", "tcp4",
-// "tcp6", "tls" (TCP with TLS, RFC 5425) or "relp" (rsyslog's RELP over
+// "tcp6", "tls" (TCP with TLS, RFC 5425), "relp" (rsyslog's RELP over
 // TCP: each message counts as written only once the receiver has
 // acknowledged it, and is sent again after a reconnect until it is; use
-// it with Async so that callers do not wait for acknowledgments). Nothing
+// it with Async so that callers do not wait for acknowledgments) or
+// "relp+tls" (RELP over TLS, verified as for "tls"). Nothing
 // is dialed until the first record. A bad address, facility, format, framing, SD-ID, CA file
 // or Backoff is an error that names it.
 func NewSyslogHandler(network, address string, opts *SyslogOptions) (*SyslogHandler, error) {
@@ -151,7 +153,7 @@ func NewSyslogHandler(network, address string, opts *SyslogOptions) (*SyslogHand
 	cfg := transport.Config{Dial: dial, DialTimeout: opts.DialTimeout, WriteTimeout: opts.WriteTimeout,
 		Backoff: opts.Backoff, Stream: stream}
 	var link transport.Sender
-	if network == "relp" {
+	if strings.HasPrefix(network, "relp") {
 		if err = cfg.Normalize(); err == nil {
 			link = relp.NewClient(cfg.Dialer(), cfg.WriteTimeout, opts.RELPWindow)
 		}
@@ -170,7 +172,7 @@ func NewSyslogHandler(network, address string, opts *SyslogOptions) (*SyslogHand
 		limit = DefaultSyslogMessage
 	}
 	switch {
-	case network == "relp": // RELP frames each message itself
+	case strings.HasPrefix(network, "relp"): // RELP frames each message itself
 	case stream && sc.format == syslog.Python: // its NUL ends a message, as in Python
 	case stream && opts.Framing == "" && network == "unix":
 		sc.framing = LF
@@ -250,11 +252,15 @@ func syslogDialer(network, address string, o *SyslogOptions) (func(context.Conte
 		var d net.Dialer
 		return func(ctx context.Context) (net.Conn, error) { return dialLocal(ctx, &d, address) }, false, nil
 	}
-	if network == "relp" { // RELP over TCP
+	switch network {
+	case "relp":
 		dial, err := dialer("tcp", address, &o.Options, "tcp")
 		return dial, true, err
+	case "relp+tls":
+		dial, err := dialer("tls", address, &o.Options, "tls")
+		return dial, true, err
 	}
-	dial, err := dialer(network, address, &o.Options, "local", "unixgram", "unix", "udp", "udp4", "udp6", "tcp", "tcp4", "tcp6", "tls", "relp")
+	dial, err := dialer(network, address, &o.Options, "local", "unixgram", "unix", "udp", "udp4", "udp6", "tcp", "tcp4", "tcp6", "tls", "relp", "relp+tls")
 	if err != nil {
 		return nil, false, err
 	}

@@ -3,10 +3,12 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/netlog-go/netlog"
 	"github.com/netlog-go/netlog/internal/peer"
+	"github.com/netlog-go/netlog/internal/testcert"
 )
 
 var recNo = regexp.MustCompile(`rec(\d+)\.`)
@@ -166,5 +169,29 @@ func TestRsyslogOmrelp(t *testing.T) {
 			t.Errorf("netlog serve printed %v", m)
 		}
 		break
+	}
+}
+
+// TestRELPOverTLS: the syslog handler over RELP and verified, mutually
+// authenticated TLS into netlog serve --relp-tls.
+func TestRELPOverTLS(t *testing.T) {
+	certs := testcert.New(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := startServe(t, ctx, 1, "--tcp", "", "--udp", "", "--relp-tls", "127.0.0.1:0",
+		"--tls-cert", certs.CertFile, "--tls-key", certs.KeyFile, "--tls-client-ca", certs.CAFile)
+	h, err := netlog.Open("syslog+relp+tls://"+s.addrs["relp+tls"]+"?name=secure&window=8&ca="+url.QueryEscape(certs.CAFile),
+		&netlog.Options{TLS: &tls.Config{Certificates: []tls.Certificate{certs.Client}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	handled := make(chan error, 1) // synchronous: Handle returns once netlog serve has printed and acknowledged
+	go func() { handled <- h.Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelWarn, "acknowledged rec1.", 0)) }()
+	if l := s.line(t); !strings.Contains(l, "WARNING secure: acknowledged rec1.") {
+		t.Errorf("printed %q", l)
+	}
+	if err := <-handled; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -19,7 +19,7 @@ import (
 type serveFlags struct {
 	tcp, udp, unix, unixgram, tls               string
 	syslogUDP, syslogTCP, syslogTLS, syslogUnix string
-	relp                                        string
+	relp, relpTLS                               string
 	tlsCert, tlsKey, tlsClientCA                string
 	format                                      string
 	maxFrame, maxConns, maxConnsPerPeer         int
@@ -40,6 +40,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fs.StringVar(&f.syslogTCP, "syslog-tcp", "", "TCP `address` for syslog messages, octet-counted or LF-framed, detected per frame")
 	fs.StringVar(&f.syslogTLS, "syslog-tls", "", "TCP `address` for syslog over TLS (RFC 5425); needs --tls-cert and --tls-key")
 	fs.StringVar(&f.relp, "relp", "", "TCP `address` for RELP (rsyslog's omrelp, netlog's relp network): each message acknowledged once printed")
+	fs.StringVar(&f.relpTLS, "relp-tls", "", "TCP `address` for RELP over TLS; needs --tls-cert and --tls-key")
 	fs.StringVar(&f.syslogUnix, "syslog-unix", "", "Unix datagram socket `path` for syslog messages, like /dev/log")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate `file` of the TLS listeners")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM private key `file` of the TLS listeners")
@@ -66,10 +67,10 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 		return nil, fmt.Errorf("--max-conns %d, --max-conns-per-peer %d: want positive numbers", f.maxConns, f.maxConnsPerPeer)
 	case f.drain <= 0 || f.idleTimeout <= 0 || f.frameTimeout <= 0:
 		return nil, fmt.Errorf("--drain %v, --idle-timeout %v, --frame-timeout %v: want positive durations", f.drain, f.idleTimeout, f.frameTimeout)
-	case (f.tls != "" || f.syslogTLS != "") && (f.tlsCert == "" || f.tlsKey == ""):
-		return nil, fmt.Errorf("--tls and --syslog-tls need --tls-cert and --tls-key")
-	case f.tls == "" && f.syslogTLS == "" && (f.tlsCert != "" || f.tlsKey != "" || f.tlsClientCA != ""):
-		return nil, fmt.Errorf("--tls-cert, --tls-key and --tls-client-ca go with --tls or --syslog-tls")
+	case (f.tls != "" || f.syslogTLS != "" || f.relpTLS != "") && (f.tlsCert == "" || f.tlsKey == ""):
+		return nil, fmt.Errorf("--tls, --syslog-tls and --relp-tls need --tls-cert and --tls-key")
+	case f.tls == "" && f.syslogTLS == "" && f.relpTLS == "" && (f.tlsCert != "" || f.tlsKey != "" || f.tlsClientCA != ""):
+		return nil, fmt.Errorf("--tls-cert, --tls-key and --tls-client-ca go with --tls, --syslog-tls or --relp-tls")
 	}
 	return f, nil
 }
@@ -216,6 +217,7 @@ func open(f *serveFlags, srv *receive.Server) ([]listener, error) {
 		stream("syslog+tls", "tcp", f.syslogTLS, withTLS, srv.ServeSyslogStream),
 		packet("syslog+unixgram", "unixgram", f.syslogUnix, srv.ServeSyslogPacket),
 		stream("relp", "tcp", f.relp, nil, srv.ServeRELP),
+		stream("relp+tls", "tcp", f.relpTLS, withTLS, srv.ServeRELP),
 	} {
 		if err != nil {
 			return ls, err

@@ -162,7 +162,7 @@ func TestServeUsageErrors(t *testing.T) {
 		{[]string{"serve", "extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"serve", "--syslog-tls", "127.0.0.1:0"}, 2, "need --tls-cert and --tls-key"},
 		{[]string{"serve", "--tls", "127.0.0.1:0", "--tls-cert", "c.pem"}, 2, "need --tls-cert and --tls-key"},
-		{[]string{"serve", "--tls-cert", "c.pem"}, 2, "go with --tls or --syslog-tls"},
+		{[]string{"serve", "--tls-cert", "c.pem"}, 2, "go with --tls, --syslog-tls or --relp-tls"},
 		{[]string{"serve", "--syslog-tls", "127.0.0.1:0", "--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.pem"}, 1, "--tls-cert/--tls-key"},
 		{[]string{"launch"}, 2, `unknown command "launch"`},
 		{nil, 2, "usage: netlog serve"},
