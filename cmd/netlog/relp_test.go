@@ -187,7 +187,9 @@ func TestRELPOverTLS(t *testing.T) {
 	}
 	defer h.Close(context.Background())
 	handled := make(chan error, 1) // synchronous: Handle returns once netlog serve has printed and acknowledged
-	go func() { handled <- h.Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelWarn, "acknowledged rec1.", 0)) }()
+	go func() {
+		handled <- h.Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelWarn, "acknowledged rec1.", 0))
+	}()
 	if l := s.line(t); !strings.Contains(l, "WARNING secure: acknowledged rec1.") {
 		t.Errorf("printed %q", l)
 	}
