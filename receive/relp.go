@@ -3,7 +3,6 @@ package receive
 import (
 	"bufio"
 	"context"
-	"errors"
 	"net"
 
 	"github.com/netlog-go/netlog/relp"
@@ -41,16 +40,7 @@ func (s *Server) serveRELP(ctx context.Context, c net.Conn, br *bufio.Reader, li
 		}
 		if err != nil {
 			w.Flush()
-			switch {
-			case errors.Is(err, relp.ErrTooLarge):
-				s.frames.Add(1)
-				s.refuse(listener, peer, ReasonTooLarge, err)
-			case errors.Is(err, relp.ErrFrame):
-				s.frames.Add(1)
-				s.refuse(listener, peer, ReasonMalformed, err)
-			default:
-				s.endConn(ctx, listener, peer, err)
-			}
+			s.endConn(ctx, listener, peer, err)
 			return
 		}
 		s.frames.Add(1)

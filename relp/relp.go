@@ -11,10 +11,11 @@ package relp
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
+
+	"github.com/netlog-go/netlog/transport"
 )
 
 // MaxTxnr is the largest transaction number; the next one is 1.
@@ -39,10 +40,11 @@ func Append(b []byte, txnr int, command string, data []byte) []byte {
 }
 
 // ErrFrame reports a malformed frame; ErrTooLarge one whose data is over
-// the Reader's limit.
+// the Reader's limit. They wrap transport's ErrBadFrame and
+// ErrFrameTooLarge, so a receiver classifies them as it does other frames.
 var (
-	ErrFrame    = errors.New("malformed RELP frame")
-	ErrTooLarge = errors.New("RELP frame too large")
+	ErrFrame    = fmt.Errorf("RELP: %w", transport.ErrBadFrame)
+	ErrTooLarge = fmt.Errorf("RELP: %w", transport.ErrFrameTooLarge)
 )
 
 // Reader reads frames whose data is at most max bytes.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -10,8 +9,6 @@ import (
 	"net"
 	"net/url"
 	"os/exec"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -21,8 +18,6 @@ import (
 	"github.com/netlog-go/netlog/internal/peer"
 	"github.com/netlog-go/netlog/internal/testcert"
 )
-
-var recNo = regexp.MustCompile(`rec(\d+)\.`)
 
 // TestRELPSurvivesSIGKILL streams 200,000 records from the syslog handler
 // over RELP (async) while netlog serve --relp is killed with SIGKILL and
@@ -34,46 +29,8 @@ func TestRELPSurvivesSIGKILL(t *testing.T) {
 	bin := buildNetlog(t)
 	var printed atomic.Int64
 	kills := make(chan struct{}, 3)
-	type run struct {
-		cmd *exec.Cmd
-		out chan []int
-	}
-	start := func(addr string) (run, string) {
-		cmd := exec.Command(bin, "serve", "--tcp", "", "--udp", "", "--relp", addr)
-		stdout, _ := cmd.StdoutPipe()
-		stderr, _ := cmd.StderrPipe()
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		errs := bufio.NewScanner(stderr)
-		if !errs.Scan() || !listening.MatchString(errs.Text()) {
-			t.Fatalf("netlog serve: %q", errs.Text())
-		}
-		addr = listening.FindStringSubmatch(errs.Text())[2]
-		go func() {
-			for errs.Scan() {
-			}
-		}()
-		r := run{cmd, make(chan []int, 1)}
-		go func() {
-			var got []int
-			lines := bufio.NewScanner(stdout)
-			for lines.Scan() {
-				m := recNo.FindStringSubmatch(lines.Text())
-				if m == nil {
-					t.Errorf("unexpected line %q", lines.Text())
-					continue
-				}
-				i, _ := strconv.Atoi(m[1])
-				got = append(got, i)
-				if p := printed.Add(1); p%(n/4) == 0 && p < n {
-					kills <- struct{}{}
-				}
-			}
-			r.out <- got
-		}()
-		return r, addr
+	start := func(addr string) (counted, string) {
+		return startCounted(t, bin, n, &printed, kills, "--tcp", "", "--udp", "", "--relp", addr)
 	}
 
 	first, addr := start("127.0.0.1:0")
@@ -85,7 +42,7 @@ func TestRELPSurvivesSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	outputs := make(chan []int, 4)
-	last := make(chan run, 1)
+	last := make(chan counted, 1)
 	go func() {
 		r := first
 		for range 3 {

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
+	"fmt"
 	"log/slog"
-	"os/exec"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -25,48 +22,10 @@ func TestAsyncSurvivesRestarts(t *testing.T) {
 	bin := buildNetlog(t)
 	var printed atomic.Int64           // records printed by all runs
 	restarts := make(chan struct{}, 3) // another quarter has arrived
-	type run struct {
-		cmd *exec.Cmd
-		out chan []int // the record numbers it printed, when it has exited
+	start := func(addr string) (counted, string) {
+		return startCounted(t, bin, n, &printed, restarts, "--tcp", addr, "--udp", "", "--drain", "1m")
 	}
-	start := func(addr string) (run, string) {
-		cmd := exec.Command(bin, "serve", "--tcp", addr, "--udp", "", "--drain", "1m")
-		stdout, _ := cmd.StdoutPipe()
-		stderr, _ := cmd.StderrPipe()
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		errs := bufio.NewScanner(stderr)
-		if !errs.Scan() || !listening.MatchString(errs.Text()) {
-			t.Fatalf("netlog serve: %q", errs.Text())
-		}
-		addr = listening.FindStringSubmatch(errs.Text())[2]
-		r := run{cmd, make(chan []int, 1)}
-		go func() {
-			var got []int
-			lines := bufio.NewScanner(stdout)
-			for lines.Scan() {
-				line := lines.Text()
-				i, err := strconv.Atoi(line[strings.LastIndexByte(line, ' ')+1:])
-				if err != nil {
-					t.Errorf("unexpected line %q", line)
-				}
-				got = append(got, i)
-				if p := printed.Add(1); p%(n/4) == 0 && p < n {
-					restarts <- struct{}{}
-				}
-			}
-			for errs.Scan() {
-				if !strings.HasPrefix(errs.Text(), "netlog: stopped") {
-					t.Errorf("netlog serve: %s", errs.Text())
-				}
-			}
-			r.out <- got
-		}()
-		return r, addr
-	}
-	stop := func(r run) []int {
+	stop := func(r counted) []int {
 		if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +45,7 @@ func TestAsyncSurvivesRestarts(t *testing.T) {
 		t.Fatal(err)
 	}
 	outputs := make(chan []int, 4)
-	last := make(chan run, 1)
+	last := make(chan counted, 1)
 	go func() { // the restarts, while records are flowing
 		r := first
 		for range 3 {
@@ -98,7 +57,7 @@ func TestAsyncSurvivesRestarts(t *testing.T) {
 	}()
 	ctx := context.Background()
 	for i := range n {
-		r := slog.NewRecord(time.Now(), slog.LevelInfo, strconv.Itoa(i), 0)
+		r := slog.NewRecord(time.Now(), slog.LevelInfo, fmt.Sprintf("rec%d.", i), 0)
 		if err := h.Handle(ctx, r); err != nil {
 			t.Fatalf("record %d: %v", i, err)
 		}

@@ -14,8 +14,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -357,4 +359,58 @@ func TestServeTLS(t *testing.T) {
 		!strings.Contains(err.Error(), "certificate") {
 		t.Errorf("a server the handler cannot verify: %v", err)
 	}
+}
+
+// counted is a netlog serve binary whose printed records are counted.
+type counted struct {
+	cmd *exec.Cmd
+	out chan []int // the record numbers it printed, once its output has ended
+}
+
+// recordNo finds the number of a record logged as "recN.".
+var recordNo = regexp.MustCompile(`rec(\d+)\.`)
+
+// startCounted runs bin serve with args and returns it with the address
+// of its listener. It collects the record numbers each printed line holds;
+// across runs, printed counts them, and each time another quarter of n has
+// been printed, quarter receives. A line on stderr other than the closing
+// summary fails the test.
+func startCounted(t *testing.T, bin string, n int, printed *atomic.Int64, quarter chan<- struct{}, args ...string) (counted, string) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
+	stdout, _ := cmd.StdoutPipe()
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	errs := bufio.NewScanner(stderr)
+	if !errs.Scan() || !listening.MatchString(errs.Text()) {
+		t.Fatalf("netlog serve: %q", errs.Text())
+	}
+	addr := listening.FindStringSubmatch(errs.Text())[2]
+	c := counted{cmd, make(chan []int, 1)}
+	go func() {
+		var got []int
+		lines := bufio.NewScanner(stdout)
+		for lines.Scan() {
+			m := recordNo.FindStringSubmatch(lines.Text())
+			if m == nil {
+				t.Errorf("unexpected line %q", lines.Text())
+				continue
+			}
+			i, _ := strconv.Atoi(m[1])
+			got = append(got, i)
+			if p := printed.Add(1); p%int64(n/4) == 0 && p < int64(n) {
+				quarter <- struct{}{}
+			}
+		}
+		for errs.Scan() {
+			if !strings.HasPrefix(errs.Text(), "netlog: stopped") {
+				t.Errorf("netlog serve: %s", errs.Text())
+			}
+		}
+		c.out <- got
+	}()
+	return c, addr
 }
