@@ -192,7 +192,12 @@ func (s *Spool) Put(ctx context.Context, frame []byte, sev int) error {
 	}
 	s.counts.Enqueued++
 	if !s.fits(len(frame)) {
-		if err := s.makeRoom(ctx, len(frame), sev); err != nil {
+		err := s.makeRoom(ctx, len(frame), sev)
+		if err == nil && s.closing { // closed while it waited for room
+			s.counts.Dropped.Closed++
+			err = ErrClosed
+		}
+		if err != nil {
 			s.mu.Unlock()
 			return err
 		}
