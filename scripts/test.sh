@@ -24,11 +24,21 @@ go test -race -count=1 ./...
 go test -run '^$' -bench . -benchtime 1x ./... >/dev/null
 echo "test: benchmarks ran once each"
 # Each fuzz target, briefly: its seed corpus (testdata/fuzz) and then new
-# inputs. NETLOG_FUZZTIME sets how long each runs.
+# inputs. NETLOG_FUZZTIME sets how long each runs. Go before 1.27 may end a
+# clean run with a bare "context deadline exceeded" (its coordinator races
+# the -fuzztime deadline: go.dev/issue/75804); a real finding always writes
+# its input to testdata/fuzz, so only that, or any other failure, fails.
 for target in pickle:FuzzDecode transport:FuzzFrameReader transport:FuzzSyslogReader \
   syslog:FuzzParse relp:FuzzReader mail:FuzzHeaderText .:FuzzOpen; do
   pkg=${target%%:*} name=${target#*:}
-  out=$(go test -run '^$' -fuzz "^$name\$" -fuzztime "${NETLOG_FUZZTIME:-10s}" "./$pkg" 2>&1) || { echo "$out" >&2; exit 1; }
+  if ! out=$(go test -run '^$' -fuzz "^$name\$" -fuzztime "${NETLOG_FUZZTIME:-10s}" "./$pkg" 2>&1); then
+    if echo "$out" | grep -q 'context deadline exceeded' && ! echo "$out" | grep -q 'Failing input written'; then
+      echo "test: $name: the deadline race of Go's fuzz coordinator, no finding (go.dev/issue/75804)"
+    else
+      echo "$out" >&2
+      exit 1
+    fi
+  fi
   echo "test: $name: $(echo "$out" | grep -o 'execs: [0-9]*' | tail -1)"
 done
 # The side-by-side suite (its own module): builds, and runs every contender
