@@ -467,7 +467,8 @@ func (h *SyslogHandler) WithGroup(name string) slog.Handler {
 // Stats returns the handler's counters.
 func (h *SyslogHandler) Stats() Stats { return h.c.stats() }
 
-// Close closes the connection. Records handled after Close reconnect.
+// Close delivers what is pending until ctx ends, then closes the
+// connection; see Handler.Close.
 func (h *SyslogHandler) Close(ctx context.Context) error { return h.c.close(ctx) }
 
 // Flush waits until every record handled before it has been written or
