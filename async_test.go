@@ -59,6 +59,27 @@ func unusedAddr(t *testing.T) string {
 	return addr
 }
 
+// silentCollector is a loopback address whose listener accepts
+// connections, holds them open and never reads or answers.
+func silentCollector(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open until the listener closes
+		}
+	}()
+	return ln.Addr().String()
+}
+
 // TestAsyncWhileDown: with the collector down, Handle returns at once,
 // records wait, the counters add up at every step, and the records go out
 // when the collector comes up.

@@ -144,12 +144,7 @@ func Decode(payload []byte) (*record.Entry, error) {
 	return pickle.Decode(payload)
 }
 
-func (s *Server) maxFrame() int {
-	if s.MaxFrame > 0 {
-		return s.MaxFrame
-	}
-	return DefaultMaxFrame
-}
+func (s *Server) maxFrame() int { return orDefault(s.MaxFrame, DefaultMaxFrame) }
 
 func (s *Server) refuse(listener, peer string, reason Reason, err error) {
 	c, _ := s.refused.LoadOrStore(reason, new(atomic.Uint64))
@@ -298,12 +293,7 @@ func (s *Server) wind(c net.Conn) {
 	c.SetReadDeadline(time.Unix(0, s.lim.stopAt.Load()))
 }
 
-func (s *Server) drain() time.Duration {
-	if s.Drain > 0 {
-		return s.Drain
-	}
-	return DefaultDrain
-}
+func (s *Server) drain() time.Duration { return orDefault(s.Drain, DefaultDrain) }
 
 // HandshakeTimeout bounds a TLS client's handshake.
 const HandshakeTimeout = 10 * time.Second
