@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netlog-go/netlog/transport"
+	"github.com/netlog-go/netlog/internal/transport"
 )
 
 // The benchmark record: a message and five attributes.

@@ -14,11 +14,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/netlog-go/netlog/pickle"
+	"github.com/netlog-go/netlog/internal/pickle"
 	"github.com/netlog-go/netlog/record"
-	"github.com/netlog-go/netlog/spool"
-	"github.com/netlog-go/netlog/syslog"
-	"github.com/netlog-go/netlog/transport"
+	"github.com/netlog-go/netlog/internal/spool"
+	"github.com/netlog-go/netlog/internal/syslog"
+	"github.com/netlog-go/netlog/internal/transport"
 )
 
 // Handler is a slog.Handler that sends each record as one frame over a

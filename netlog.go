@@ -26,8 +26,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/netlog-go/netlog/spool"
-	"github.com/netlog-go/netlog/transport"
+	"github.com/netlog-go/netlog/internal/spool"
+	"github.com/netlog-go/netlog/internal/transport"
 )
 
 // Codec names the payload format of a frame.

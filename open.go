@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/netlog-go/netlog/spool"
-	"github.com/netlog-go/netlog/syslog"
+	"github.com/netlog-go/netlog/internal/spool"
+	"github.com/netlog-go/netlog/internal/syslog"
 )
 
 // Sender is what Open returns, and what every netlog handler is: a

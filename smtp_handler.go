@@ -12,9 +12,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	nlmail "github.com/netlog-go/netlog/mail"
+	nlmail "github.com/netlog-go/netlog/internal/mail"
 	"github.com/netlog-go/netlog/record"
-	"github.com/netlog-go/netlog/transport"
+	"github.com/netlog-go/netlog/internal/transport"
 )
 
 // ErrQueueFull reports a record refused because the SMTP handler's queue

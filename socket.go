@@ -7,7 +7,7 @@ import (
 	"net"
 	"slices"
 
-	"github.com/netlog-go/netlog/transport"
+	"github.com/netlog-go/netlog/internal/transport"
 )
 
 // NewSocketHandler returns the handler Python calls SocketHandler: it sends

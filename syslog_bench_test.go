@@ -6,7 +6,7 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/netlog-go/netlog/syslog"
+	"github.com/netlog-go/netlog/internal/syslog"
 )
 
 // BenchmarkSyslogFormat measures each syslog format alone (record →

@@ -16,9 +16,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/netlog-go/netlog/record"
-	"github.com/netlog-go/netlog/relp"
-	"github.com/netlog-go/netlog/syslog"
-	"github.com/netlog-go/netlog/transport"
+	"github.com/netlog-go/netlog/internal/relp"
+	"github.com/netlog-go/netlog/internal/syslog"
+	"github.com/netlog-go/netlog/internal/transport"
 )
 
 // Framing is how syslog messages are delimited on a stream.

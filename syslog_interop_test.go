@@ -10,7 +10,7 @@ import (
 	"github.com/netlog-go/netlog"
 	"github.com/netlog-go/netlog/internal/peer"
 	"github.com/netlog-go/netlog/internal/testcert"
-	"github.com/netlog-go/netlog/syslog"
+	"github.com/netlog-go/netlog/internal/syslog"
 )
 
 func syslogHandler(t *testing.T, network, addr string, o *netlog.SyslogOptions) *netlog.SyslogHandler {

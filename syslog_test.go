@@ -15,7 +15,7 @@ import (
 
 	"github.com/netlog-go/netlog"
 	"github.com/netlog-go/netlog/internal/testrecv"
-	"github.com/netlog-go/netlog/syslog"
+	"github.com/netlog-go/netlog/internal/syslog"
 )
 
 // TestSyslogSlogtest runs testing/slogtest on the RFC 5424 handler,

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"net"
 
-	"github.com/netlog-go/netlog/transport"
+	"github.com/netlog-go/netlog/internal/transport"
 )
 
 // clientTLS is the TLS configuration for a connection to address (host:port

@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/netlog-go/netlog/record"
-	"github.com/netlog-go/netlog/syslog"
+	"github.com/netlog-go/netlog/internal/syslog"
 )
 
 // Printer is a Sink that writes one line per record to W, each with a single

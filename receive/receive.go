@@ -24,10 +24,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/netlog-go/netlog/pickle"
+	"github.com/netlog-go/netlog/internal/pickle"
 	"github.com/netlog-go/netlog/record"
-	"github.com/netlog-go/netlog/syslog"
-	"github.com/netlog-go/netlog/transport"
+	"github.com/netlog-go/netlog/internal/syslog"
+	"github.com/netlog-go/netlog/internal/transport"
 )
 
 // DefaultMaxFrame is the default limit on a frame's payload: 1 MiB.

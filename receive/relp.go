@@ -5,7 +5,7 @@ import (
 	"context"
 	"net"
 
-	"github.com/netlog-go/netlog/relp"
+	"github.com/netlog-go/netlog/internal/relp"
 )
 
 // ServeRELP is ServeStream for RELP (rsyslog's omrelp, netlog's syslog

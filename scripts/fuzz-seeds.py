@@ -22,14 +22,14 @@ def quote(b):
 
 def write(target, name, data):
     pkg, fuzz = target.split("/")
-    d = os.path.join(pkg, "testdata", "fuzz", fuzz)
+    d = os.path.join("internal", pkg, "testdata", "fuzz", fuzz)
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, name), "w") as f:
         f.write("go test fuzz v1\n[]byte(%s)\n" % quote(data))
 
 
 def pickles(kind, *args):
-    out = subprocess.run([sys.executable, "pickle/testdata/pickles.py", kind, *args],
+    out = subprocess.run([sys.executable, "internal/pickle/testdata/pickles.py", kind, *args],
                          check=True, capture_output=True, text=True).stdout
     return [bytes.fromhex(line) for line in out.split()]
 

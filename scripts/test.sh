@@ -28,8 +28,8 @@ echo "test: benchmarks ran once each"
 # clean run with a bare "context deadline exceeded" (its coordinator races
 # the -fuzztime deadline: go.dev/issue/75804); a real finding always writes
 # its input to testdata/fuzz, so only that, or any other failure, fails.
-for target in pickle:FuzzDecode transport:FuzzFrameReader transport:FuzzSyslogReader \
-  syslog:FuzzParse relp:FuzzReader mail:FuzzHeaderText .:FuzzOpen; do
+for target in internal/pickle:FuzzDecode internal/transport:FuzzFrameReader internal/transport:FuzzSyslogReader \
+  internal/syslog:FuzzParse internal/relp:FuzzReader internal/mail:FuzzHeaderText .:FuzzOpen; do
   pkg=${target%%:*} name=${target#*:}
   if ! out=$(go test -run '^$' -fuzz "^$name\$" -fuzztime "${NETLOG_FUZZTIME:-10s}" "./$pkg" 2>&1); then
     if echo "$out" | grep -q 'context deadline exceeded' && ! echo "$out" | grep -q 'Failing input written'; then

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/netlog-go/netlog/receive"
-	"github.com/netlog-go/netlog/transport"
+	"github.com/netlog-go/netlog/internal/transport"
 )
 
 type serveFlags struct {

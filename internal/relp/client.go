@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/netlog-go/netlog/transport"
+	"github.com/netlog-go/netlog/internal/transport"
 )
 
 // DefaultWindow is how many messages a Client sends before it waits for

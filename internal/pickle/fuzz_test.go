@@ -3,7 +3,7 @@ package pickle_test
 import (
 	"testing"
 
-	"github.com/netlog-go/netlog/pickle"
+	"github.com/netlog-go/netlog/internal/pickle"
 )
 
 // FuzzDecode: no input makes the decoder panic, run code or allocate

@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/netlog-go/netlog/transport"
+	"github.com/netlog-go/netlog/internal/transport"
 )
 
 // Overflow is what Put does when the queue is full.

@@ -20,7 +20,7 @@ import (
 	ogorek "github.com/kisielk/og-rek"
 
 	"github.com/netlog-go/netlog/internal/peer"
-	"github.com/netlog-go/netlog/pickle"
+	"github.com/netlog-go/netlog/internal/pickle"
 	"github.com/netlog-go/netlog/record"
 )
 

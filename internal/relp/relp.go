@@ -15,7 +15,7 @@ import (
 	"io"
 	"strconv"
 
-	"github.com/netlog-go/netlog/transport"
+	"github.com/netlog-go/netlog/internal/transport"
 )
 
 // MaxTxnr is the largest transaction number; the next one is 1.
