@@ -15,10 +15,10 @@ import (
 	"time"
 
 	"github.com/netlog-go/netlog/internal/pickle"
-	"github.com/netlog-go/netlog/record"
 	"github.com/netlog-go/netlog/internal/spool"
 	"github.com/netlog-go/netlog/internal/syslog"
 	"github.com/netlog-go/netlog/internal/transport"
+	"github.com/netlog-go/netlog/record"
 )
 
 // Handler is a slog.Handler that sends each record as one frame over a

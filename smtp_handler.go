@@ -13,8 +13,8 @@ import (
 	"time"
 
 	nlmail "github.com/netlog-go/netlog/internal/mail"
-	"github.com/netlog-go/netlog/record"
 	"github.com/netlog-go/netlog/internal/transport"
+	"github.com/netlog-go/netlog/record"
 )
 
 // ErrQueueFull reports a record refused because the SMTP handler's queue

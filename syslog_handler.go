@@ -15,10 +15,10 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/netlog-go/netlog/record"
 	"github.com/netlog-go/netlog/internal/relp"
 	"github.com/netlog-go/netlog/internal/syslog"
 	"github.com/netlog-go/netlog/internal/transport"
+	"github.com/netlog-go/netlog/record"
 )
 
 // Framing is how syslog messages are delimited on a stream.

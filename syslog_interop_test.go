@@ -9,8 +9,8 @@ import (
 
 	"github.com/netlog-go/netlog"
 	"github.com/netlog-go/netlog/internal/peer"
-	"github.com/netlog-go/netlog/internal/testcert"
 	"github.com/netlog-go/netlog/internal/syslog"
+	"github.com/netlog-go/netlog/internal/testcert"
 )
 
 func syslogHandler(t *testing.T, network, addr string, o *netlog.SyslogOptions) *netlog.SyslogHandler {

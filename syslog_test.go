@@ -14,8 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/netlog-go/netlog"
-	"github.com/netlog-go/netlog/internal/testrecv"
 	"github.com/netlog-go/netlog/internal/syslog"
+	"github.com/netlog-go/netlog/internal/testrecv"
 )
 
 // TestSyslogSlogtest runs testing/slogtest on the RFC 5424 handler,

@@ -9,8 +9,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/netlog-go/netlog/record"
 	"github.com/netlog-go/netlog/internal/syslog"
+	"github.com/netlog-go/netlog/record"
 )
 
 // Printer is a Sink that writes one line per record to W, each with a single

@@ -25,9 +25,9 @@ import (
 	"time"
 
 	"github.com/netlog-go/netlog/internal/pickle"
-	"github.com/netlog-go/netlog/record"
 	"github.com/netlog-go/netlog/internal/syslog"
 	"github.com/netlog-go/netlog/internal/transport"
+	"github.com/netlog-go/netlog/record"
 )
 
 // DefaultMaxFrame is the default limit on a frame's payload: 1 MiB.

@@ -12,8 +12,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/netlog-go/netlog/receive"
 	"github.com/netlog-go/netlog/internal/transport"
+	"github.com/netlog-go/netlog/receive"
 )
 
 type serveFlags struct {
