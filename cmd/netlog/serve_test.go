@@ -330,7 +330,7 @@ func TestServeTLS(t *testing.T) {
 		"--tls-cert", certs.CertFile, "--tls-key", certs.KeyFile, "--tls-client-ca", certs.CAFile)
 	addr := s.addrs["tls"]
 	h, err := netlog.Open("tls://"+addr+"?name=secure&ca="+url.QueryEscape(certs.CAFile),
-		&netlog.Options{TLS: &tls.Config{Certificates: []tls.Certificate{certs.Client}}})
+		&netlog.Options{TLS: &tls.Config{Certificates: []tls.Certificate{certs.Client}}, DialTimeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +340,8 @@ func TestServeTLS(t *testing.T) {
 	}
 	h.Close(context.Background())
 
-	anon, err := netlog.NewSocketHandler("tls", addr, &netlog.Options{CAFile: certs.CAFile})
+	// A handshake on a busy machine can outlast the default 1 s dial timeout.
+	anon, err := netlog.NewSocketHandler("tls", addr, &netlog.Options{CAFile: certs.CAFile, DialTimeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -350,7 +351,7 @@ func TestServeTLS(t *testing.T) {
 		t.Errorf("stderr %q", l)
 	}
 
-	unverified, err := netlog.NewSocketHandler("tls", addr, nil)
+	unverified, err := netlog.NewSocketHandler("tls", addr, &netlog.Options{DialTimeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
