@@ -127,3 +127,18 @@ func TestSendToRsyslog(t *testing.T) {
 		}
 	}
 }
+
+// TestVersion: netlog version names the module and the Go it was built
+// with, and succeeds.
+func TestVersion(t *testing.T) {
+	var out strings.Builder
+	for _, arg := range []string{"version", "--version"} {
+		out.Reset()
+		if code := run(context.Background(), []string{arg}, nil, &out, nil); code != 0 {
+			t.Errorf("%s: exit %d", arg, code)
+		}
+		if v := out.String(); !strings.HasPrefix(v, "netlog ") || !strings.Contains(v, " go1.") {
+			t.Errorf("%s printed %q", arg, v)
+		}
+	}
+}
