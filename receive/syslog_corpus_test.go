@@ -188,4 +188,3 @@ func relpCall(t *testing.T, c net.Conn, rr *relp.Reader, txnr int, cmd string, d
 		t.Fatalf("RELP %s: answer %+v, %v", cmd, f, err)
 	}
 }
-
