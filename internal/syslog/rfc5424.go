@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -172,7 +172,8 @@ func (r *parser5424) timestamp() (time.Time, error) {
 	}
 	start := r.pos
 	var v [6]int
-	for i, sep := range "--T::" + "\x00" {
+	const seps = "--T::"
+	for i := range v {
 		var ok bool
 		n := 2
 		if i == 0 {
@@ -181,10 +182,11 @@ func (r *parser5424) timestamp() (time.Time, error) {
 		if v[i], ok = r.digits(n); !ok {
 			return time.Time{}, r.errorf("TIMESTAMP: want %d digits", n)
 		}
-		if sep != 0 {
-			if err := r.expect(string(sep)); err != nil {
-				return time.Time{}, fmt.Errorf("TIMESTAMP: %w", err)
+		if i < len(seps) {
+			if r.pos == len(r.in) || r.in[r.pos] != seps[i] {
+				return time.Time{}, r.errorf("TIMESTAMP: want %q", seps[i])
 			}
+			r.pos++
 		}
 	}
 	ns := 0
@@ -238,19 +240,20 @@ func (r *parser5424) offset() (*time.Location, error) {
 	return zone(sign * (h*3600 + m*60)), nil
 }
 
-// zones caches a Location per UTC offset (at most 2,879 of them), so that
-// a timestamp costs no allocation.
-var zones sync.Map // int → *time.Location
+// zones caches a Location per UTC offset in minutes (-23:59 to +23:59),
+// so that a timestamp costs no allocation.
+var zones [2*24*60 - 1]atomic.Pointer[time.Location]
 
 func zone(offset int) *time.Location {
 	if offset == 0 {
 		return time.UTC
 	}
-	if l, ok := zones.Load(offset); ok {
-		return l.(*time.Location)
+	z := &zones[offset/60+24*60-1]
+	if l := z.Load(); l != nil {
+		return l
 	}
-	l, _ := zones.LoadOrStore(offset, time.FixedZone("", offset))
-	return l.(*time.Location)
+	z.CompareAndSwap(nil, time.FixedZone("", offset))
+	return z.Load()
 }
 
 // structuredData reads NILVALUE (nil) or one or more SD-ELEMENTs, and
