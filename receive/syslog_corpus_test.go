@@ -71,23 +71,29 @@ func startCorpusServer(t *testing.T) *corpusServer {
 	return cs
 }
 
-// printed waits for the next printed line and returns its msg and syslog_format.
-func (cs *corpusServer) printed(t *testing.T) (msg, format string) {
+// printedLine is what the tests read of a printed JSON line.
+type printedLine struct {
+	Msg      string `json:"msg"`
+	Format   string `json:"syslog_format"`
+	Hostname string `json:"hostname"`
+	AppName  string `json:"appname"`
+	ProcID   string `json:"procid"`
+	MsgID    string `json:"msgid"`
+}
+
+// printed waits for the next printed line and decodes it.
+func (cs *corpusServer) printed(t *testing.T) printedLine {
 	t.Helper()
+	var p printedLine
 	select {
 	case l := <-cs.lines:
-		var m struct {
-			Msg    string `json:"msg"`
-			Format string `json:"syslog_format"`
-		}
-		if err := json.Unmarshal(l, &m); err != nil {
+		if err := json.Unmarshal(l, &p); err != nil {
 			t.Fatalf("printed %q: %v", l, err)
 		}
-		return m.Msg, m.Format
 	case <-time.After(30 * time.Second):
 		t.Fatal("no line printed within 30 s")
-		return "", ""
 	}
+	return p
 }
 
 // TestSyslogMalformedCorpus sends each message of the malformed corpus
@@ -148,9 +154,10 @@ func TestSyslogMalformedCorpus(t *testing.T) {
 			if s.acked != nil {
 				s.acked(i)
 			}
-			msg, format := cs.printed(t)
+			p := cs.printed(t)
+			msg, format := p.Msg, p.Format
 			counted := cs.srv.Stats().Unparsed - before
-			whole := strings.ToValidUTF8(strings.TrimRight(c.Message, "\x00\r\n"), "\ufffd")
+			whole := syslogtest.Text(strings.TrimRight(c.Message, "\x00\r\n"))
 			switch {
 			case !strings.Contains(msg, c.Text):
 				lost++

@@ -27,7 +27,7 @@ func TestMalformedCorpus(t *testing.T) {
 		if format != c.Format || !strings.Contains(e.Msg, c.Text) {
 			t.Errorf("%s: %q\n\tread as %s (%v), msg %q; want %s keeping %q", c.Source, c.Message, format, err, e.Msg, c.Format, c.Text)
 		}
-		if format == "raw" && e.Msg != text(strings.TrimRight(c.Message, "\x00\r\n")) {
+		if format == "raw" && e.Msg != syslogtest.Text(strings.TrimRight(c.Message, "\x00\r\n")) {
 			t.Errorf("%s: raw msg %q is not the whole message", c.Source, e.Msg)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/netlog-go/netlog/internal/syslog/syslogtest"
 	"github.com/netlog-go/netlog/record"
 )
 
@@ -27,7 +28,7 @@ func FuzzParse(f *testing.F) {
 		trimmed := bytes.TrimRight(p, "\x00\r\n")
 		if err != nil {
 			e = Raw(p)
-			if e.Syslog.Format != "raw" || e.Msg != strings.ToValidUTF8(string(trimmed), "\ufffd") {
+			if e.Syslog.Format != "raw" || e.Msg != syslogtest.Text(string(trimmed)) {
 				t.Fatalf("raw entry %q for %q", e.Msg, p)
 			}
 		} else if !accounted(e, trimmed) {
@@ -57,7 +58,7 @@ func accounted(e *record.Entry, p []byte) bool {
 			return false
 		}
 	}
-	rest := strings.ToValidUTF8(string(p), "\ufffd")
+	rest := syslogtest.Text(string(p))
 	if s.Format == "rfc5424" {
 		return strings.HasSuffix(rest, e.Msg) && (e.Msg != "" || strings.HasSuffix(rest, "]") || strings.HasSuffix(rest, "-") ||
 			strings.HasSuffix(rest, " ") || strings.HasSuffix(rest, " \ufeff")) || strings.HasSuffix(rest, "\ufeff"+e.Msg)

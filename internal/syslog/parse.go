@@ -55,7 +55,7 @@ func Parse(p []byte) (*record.Entry, error) {
 
 // Raw is the Entry for a message Parse refused: Syslog.Format "raw", Msg
 // the whole message (trailing NULs, CRs and LFs dropped, invalid UTF-8
-// replaced by U+FFFD), and the facility, severity and level of its PRI if
+// bytes replaced by U+FFFD), and the facility, severity and level of its PRI if
 // it starts with a readable one (else zero, level NOTSET).
 func Raw(p []byte) *record.Entry {
 	p = bytes.TrimRight(p, "\x00\n\r")

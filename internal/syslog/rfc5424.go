@@ -370,11 +370,22 @@ func unescapeSD(v string) string {
 	return string(b)
 }
 
-// text is s with each invalid UTF-8 sequence replaced by U+FFFD: a
-// message may hold any bytes (RFC 5424's MSG-ANY), an Entry holds text.
+// text is s with each byte that is not part of valid UTF-8 replaced by
+// U+FFFD (as a UTF-8 decoder reads it): a message may hold any bytes (RFC
+// 5424's MSG-ANY), an Entry holds text.
 func text(s string) string {
 	if utf8.ValidString(s) {
 		return s
 	}
-	return strings.ToValidUTF8(s, "\ufffd")
+	b := make([]byte, 0, len(s)+8)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b = append(b, "\ufffd"...)
+		} else {
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	return string(b)
 }

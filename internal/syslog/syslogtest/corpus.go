@@ -44,3 +44,7 @@ func Corpus(t testing.TB, path string) []Case {
 	}
 	return cs
 }
+
+// Text is s as the receiver must print it: each byte that is not part of
+// valid UTF-8 read as U+FFFD.
+func Text(s string) string { return string([]rune(s)) }
