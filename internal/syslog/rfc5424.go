@@ -84,7 +84,6 @@ func parse5424(p []byte) (*record.Entry, error) {
 // finish sets the fields an Entry derives from its syslog fields.
 func finish(e *record.Entry) {
 	e.Name = e.Syslog.AppName
-	e.Process = 0
 	if pid, ok := atoi(e.Syslog.ProcID); ok {
 		e.Process = pid
 	}
@@ -302,8 +301,8 @@ func (r *parser5424) structuredData() ([]record.SDElement, error) {
 	return sd, nil
 }
 
-// countSD estimates the elements and parameters ahead (an upper bound for
-// well-formed data), so that one allocation holds each.
+// countSD estimates the elements and parameters ahead (exactly, unless a
+// value holds "] "), so that one allocation usually holds each.
 func (r *parser5424) countSD() (elems, params int) {
 	rest := r.in[r.pos:]
 	if end := strings.Index(rest, "] "); end >= 0 {
