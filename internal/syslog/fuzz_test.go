@@ -14,8 +14,8 @@ import (
 // accounts for the text: every byte after the header is in Msg (a BOM
 // before an RFC 5424 MSG dropped, invalid UTF-8 replaced), and every field
 // is valid UTF-8. What is refused becomes a Raw entry whose Msg is the
-// whole message. The seed corpus (testdata/fuzz/FuzzParse) holds what
-// logger(1) and Python's SysLogHandler send.
+// whole message. The seeds are the two corpora in testdata and
+// testdata/fuzz/FuzzParse: what logger(1) and Python's SysLogHandler send.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(`<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Application"] An application event`))
 	f.Add([]byte("<13>Nov 24 07:15:48 vm app: old style"))
@@ -23,6 +23,11 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("<999>1 - - - - - -"))
 	f.Add([]byte(`<14>1 2026-12-01T02:43:05.1234567+05:30 h a p m [a b="\]\"\\x" c="]"][b] ` + "\ufeffmsg"))
 	f.Add([]byte("<14>Dec  1 02:43:05 host app[12]: x\ny"))
+	for _, file := range []string{"testdata/malformed.txt", "testdata/rfc5424.txt"} {
+		for _, c := range syslogtest.Corpus(f, file) {
+			f.Add([]byte(c.Message))
+		}
+	}
 	f.Fuzz(func(t *testing.T, p []byte) {
 		e, err := Parse(p)
 		trimmed := bytes.TrimRight(p, "\x00\r\n")
