@@ -107,7 +107,7 @@ func atoi(s string) (int, bool) {
 }
 
 func (r *parser5424) errorf(format string, args ...any) error {
-	return fmt.Errorf("at byte %d: %s", r.pos, fmt.Sprintf(format, args...))
+	return fmt.Errorf("at offset %d: %s", r.pos, fmt.Sprintf(format, args...))
 }
 
 func (r *parser5424) expect(s string) error {
