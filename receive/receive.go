@@ -19,7 +19,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -203,10 +202,10 @@ var syslogMessages = &protocol{
 	split: func(d []byte) ([]byte, error) { return d, nil },
 	decode: func(s *Server, p []byte) (*record.Entry, error) {
 		e, err := syslog.Parse(p)
-		if err != nil { // printed raw and counted, never dropped
+		if err != nil { // passed on whole and counted, never emptied or dropped
 			s.unparsed.Add(1)
-			e = &record.Entry{Msg: strings.ToValidUTF8(string(p), "\ufffd"), Created: time.Now(),
-				LevelName: record.LevelName(0), Syslog: &record.Syslog{Format: "raw"}}
+			e = syslog.Raw(p)
+			e.Created = time.Now()
 		}
 		return e, nil
 	},

@@ -1,30 +1,49 @@
 package syslog
 
 import (
+	"bytes"
+	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/netlog-go/netlog/internal/syslog/syslogtest"
+	"github.com/netlog-go/netlog/record"
 )
 
-// FuzzParse: any message parses or is refused, never a panic, and what
-// parses has valid UTF-8 text. The seed corpus (testdata/fuzz/FuzzParse)
-// holds what logger(1) and Python's SysLogHandler send.
+// FuzzParse: any message parses or is refused, never a panic. What parses
+// accounts for the text: every byte after the header is in Msg (a BOM
+// before an RFC 5424 MSG dropped, invalid UTF-8 replaced), and every field
+// is valid UTF-8. What is refused becomes a Raw entry whose Msg is the
+// whole message. The seeds are the two corpora in testdata and
+// testdata/fuzz/FuzzParse: what logger(1) and Python's SysLogHandler send.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(`<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Application"] An application event`))
 	f.Add([]byte("<13>Nov 24 07:15:48 vm app: old style"))
 	f.Add([]byte("<14>python form\x00"))
 	f.Add([]byte("<999>1 - - - - - -"))
+	f.Add([]byte(`<14>1 2026-12-01T02:43:05.1234567+05:30 h a p m [a b="\]\"\\x" c="]"][b] ` + "\ufeffmsg"))
+	f.Add([]byte("<14>Dec  1 02:43:05 host app[12]: x\ny"))
+	for _, file := range []string{"testdata/malformed.txt", "testdata/rfc5424.txt"} {
+		for _, c := range syslogtest.Corpus(f, file) {
+			f.Add([]byte(c.Message))
+		}
+	}
 	f.Fuzz(func(t *testing.T, p []byte) {
 		e, err := Parse(p)
+		trimmed := bytes.TrimRight(p, "\x00\r\n")
 		if err != nil {
-			return
-		}
-		if e.Syslog == nil {
-			t.Fatal("a parsed message without syslog fields")
+			e = Raw(p)
+			if e.Syslog.Format != "raw" || e.Msg != syslogtest.Text(string(trimmed)) {
+				t.Fatalf("raw entry %q for %q", e.Msg, p)
+			}
+		} else if !accounted(e, trimmed) {
+			t.Fatalf("%s reading of %q loses text: msg %q, fields %+v", e.Syslog.Format, p, e.Msg, *e.Syslog)
 		}
 		texts := []string{e.Msg, e.Name, e.Syslog.Hostname, e.Syslog.AppName, e.Syslog.ProcID, e.Syslog.MsgID}
 		for _, el := range e.Syslog.SD {
+			texts = append(texts, el.ID)
 			for _, p := range el.Params {
-				texts = append(texts, p.Value)
+				texts = append(texts, p.Name, p.Value)
 			}
 		}
 		for _, s := range texts {
@@ -33,4 +52,23 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// accounted reports whether e's Msg is the end of the message p, after the
+// header fields (each of which p holds), as Parse promises.
+func accounted(e *record.Entry, p []byte) bool {
+	s := e.Syslog
+	for _, f := range []string{s.Hostname, s.AppName, s.ProcID, s.MsgID} {
+		if !bytes.Contains(p, []byte(f)) {
+			return false
+		}
+	}
+	rest := syslogtest.Text(string(p))
+	if s.Format == "rfc5424" {
+		return strings.HasSuffix(rest, e.Msg) && (e.Msg != "" || strings.HasSuffix(rest, "]") || strings.HasSuffix(rest, "-") ||
+			strings.HasSuffix(rest, " ") || strings.HasSuffix(rest, " \ufeff")) || strings.HasSuffix(rest, "\ufeff"+e.Msg)
+	}
+	_, n, _ := splitPRI(p)
+	head, ok := strings.CutSuffix(rest, e.Msg)
+	return ok && (s.Format != "bare" || len(head) == n)
 }

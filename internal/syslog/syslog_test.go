@@ -1,6 +1,7 @@
 package syslog
 
 import (
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -112,5 +113,28 @@ func TestTimestamp(t *testing.T) {
 		if got := string(appendTimestamp(nil, tm)); got != want {
 			t.Errorf("%v: %q, want %q", tm, got, want)
 		}
+	}
+}
+
+// TestRefusedSaysWhy: a refused message's error wraps ErrUnparsed and names
+// what is wrong; Raw keeps the PRI's facility and severity.
+func TestRefusedSaysWhy(t *testing.T) {
+	for in, want := range map[string]string{
+		"<13>1 2026-12-01T02:43:05Z h " + strings.Repeat("a", 49) + " - - - x": "APP-NAME is 49 characters, over 48",
+		"<13>1 2026-12-01T02:43:05 h a - - - x":                                "no time zone",
+		`<13>1 - h a - - [id a= "b"] x`:                                        `SD-PARAM a: at offset 21: want "=\""`,
+		"<13>Dec  1 02:43:05 h ap\x01p: x":                                     "as RFC 3164",
+		"no PRI":                                                               "no <PRI>",
+	} {
+		_, err := Parse([]byte(in))
+		if !errors.Is(err, ErrUnparsed) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want ErrUnparsed saying %q", in, err, want)
+		}
+	}
+	if e := Raw([]byte("<13>1 bad\n")); e.Msg != "<13>1 bad" || e.Syslog.Facility != 1 || e.Syslog.Severity != 5 || e.LevelNo != 25 {
+		t.Errorf("Raw: %+v %+v", e, e.Syslog)
+	}
+	if e := Raw([]byte("no PRI")); e.Syslog.Facility != 0 || e.LevelNo != 0 || e.LevelName != "NOTSET" {
+		t.Errorf("Raw without PRI: %+v", e)
 	}
 }
