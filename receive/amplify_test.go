@@ -1,4 +1,4 @@
-package receive_test
+package receive
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netlog-go/netlog/receive"
+	"github.com/netlog-go/netlog/internal/transport"
 	"github.com/netlog-go/netlog/record"
 )
 
@@ -33,8 +33,13 @@ func (w *countingWriter) written() int {
 	return w.n
 }
 
-func unicodeOp(s string) []byte {
-	return append(binary.LittleEndian.AppendUint32([]byte{'X'}, uint32(len(s))), s...)
+func unicodeOp(s string) []byte { return appendUnicode(nil, s) }
+
+// framed returns p behind its length prefix.
+func framed(p []byte) []byte {
+	b := append(transport.BeginFrame(nil), p...)
+	transport.EndFrame(b, 0)
+	return b
 }
 
 // memoFrame is a record dict whose "msg" is value (an opcode and its
@@ -68,15 +73,16 @@ func bigLong(n int) []byte {
 // a good record on another connection still arrives.
 func TestAmplifiedFramesRefused(t *testing.T) {
 	out := &countingWriter{}
-	printer := &receive.Printer{W: out}
+	printer := &Printer{W: out}
 	got := make(chan string, 16)
-	reports := make(chan receive.Report, 16)
-	srv := &receive.Server{
-		Sink: receive.SinkFunc(func(e *record.Entry) error {
+	reports := make(chan Report, 16)
+	srv := &Server{
+		Sink: SinkFunc(func(e *record.Entry) error {
+			err := printer.Write(e)
 			got <- e.Msg
-			return printer.Write(e)
+			return err
 		}),
-		OnRefuse: func(r receive.Report) { reports <- r },
+		OnRefuse: func(r Report) { reports <- r },
 		Drain:    100 * time.Millisecond,
 	}
 	addr := map[string]string{}
@@ -103,7 +109,7 @@ func TestAmplifiedFramesRefused(t *testing.T) {
 		{"memo string", "tcp", memoFrame(unicodeOp(strings.Repeat("A", 10000)), 700)},
 		{"memo big integer", "tcp", memoFrame(bigLong(2048), 13600)},
 		{"82 KB memo string", "tcp", memoFrame(unicodeOp(strings.Repeat("A", 40000)), 3600)},
-		{"1 MiB of DUPs", "tcp", dupFrame(receive.DefaultMaxFrame)},
+		{"1 MiB of DUPs", "tcp", dupFrame(DefaultMaxFrame)},
 		{"57 KB datagram", "udp", memoFrame(unicodeOp(strings.Repeat("A", 30000)), 2400)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -113,13 +119,13 @@ func TestAmplifiedFramesRefused(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer conn.Close()
-			if _, err := conn.Write(frame(c.payload)); err != nil {
+			if _, err := conn.Write(framed(c.payload)); err != nil {
 				t.Fatal(err)
 			}
 			select {
 			case r := <-reports:
-				if r.Reason != receive.ReasonAmplified || r.Peer != conn.LocalAddr().String() {
-					t.Errorf("%d-byte frame: %v, want refused as %s from %s", len(c.payload), r, receive.ReasonAmplified, conn.LocalAddr())
+				if r.Reason != ReasonAmplified || r.Peer != conn.LocalAddr().String() {
+					t.Errorf("%d-byte frame: %v, want refused as %s from %s", len(c.payload), r, ReasonAmplified, conn.LocalAddr())
 				}
 			case m := <-got:
 				t.Fatalf("%d-byte frame delivered (msg of %d bytes), %d bytes printed", len(c.payload), len(m), out.written()-before)
@@ -135,7 +141,7 @@ func TestAmplifiedFramesRefused(t *testing.T) {
 			}
 			defer good.Close()
 			want := fmt.Sprintf("good %d", i)
-			if _, err := good.Write(frame(append(append([]byte("\x80\x02}("), unicodeOp("msg")...), append(unicodeOp(want), 'u', '.')...))); err != nil {
+			if _, err := good.Write(framed(append(append([]byte("\x80\x02}("), unicodeOp("msg")...), append(unicodeOp(want), 'u', '.')...))); err != nil {
 				t.Fatal(err)
 			}
 			select {
@@ -150,7 +156,7 @@ func TestAmplifiedFramesRefused(t *testing.T) {
 			}
 		})
 	}
-	if n := srv.Stats().Refused[receive.ReasonAmplified]; n != 5 {
+	if n := srv.Stats().Refused[ReasonAmplified]; n != 5 {
 		t.Errorf("%d frames counted as amplified, want 5", n)
 	}
 }
