@@ -140,8 +140,31 @@ func Value(v any) slog.Value {
 }
 
 // converter makes the text of each big integer once, however many times a
-// pickle's memo references it.
-type converter struct{ bigs map[*big.Int]string }
+// pickle's memo references it. The last one is kept outside the map, so
+// that a record with one big integer costs no map.
+type converter struct {
+	last     *big.Int
+	lastText string
+	texts    map[*big.Int]string
+}
+
+func (c *converter) bigText(x *big.Int) string {
+	if x == c.last {
+		return c.lastText
+	}
+	s, ok := c.texts[x]
+	if !ok {
+		s = x.String()
+	}
+	if c.last != nil {
+		if c.texts == nil {
+			c.texts = map[*big.Int]string{}
+		}
+		c.texts[c.last] = c.lastText
+	}
+	c.last, c.lastText = x, s
+	return s
+}
 
 func (c *converter) value(v any) slog.Value {
 	switch x := v.(type) {
@@ -154,15 +177,7 @@ func (c *converter) value(v any) slog.Value {
 	case bool:
 		return slog.BoolValue(x)
 	case *big.Int:
-		s, ok := c.bigs[x]
-		if !ok {
-			if c.bigs == nil {
-				c.bigs = map[*big.Int]string{}
-			}
-			s = x.String()
-			c.bigs[x] = s
-		}
-		return slog.StringValue(s)
+		return slog.StringValue(c.bigText(x))
 	case []KV:
 		attrs := make([]slog.Attr, len(x))
 		for i, kv := range x {
