@@ -82,6 +82,10 @@ type machine struct {
 
 var errTruncated = errors.New("truncated pickle")
 
+// emptyTuple is pushed for every EMPTY_TUPLE: a tuple never changes, so
+// one boxed value serves all, and a payload of them allocates nothing.
+var emptyTuple any = []any{}
+
 func (m *machine) run() (any, error) {
 	for m.pos < len(m.in) {
 		op := m.in[m.pos]
@@ -133,7 +137,7 @@ func (m *machine) step(op byte) error {
 	case opEmptyList:
 		m.push(&list{})
 	case opEmptyTuple:
-		m.push([]any{})
+		m.push(emptyTuple)
 	case opEmptySet:
 		m.push(&list{})
 	case opTuple1, opTuple2, opTuple3:
