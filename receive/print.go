@@ -13,23 +13,38 @@ import (
 	"github.com/netlog-go/netlog/record"
 )
 
-// Printer is a Sink that writes one line per record to W, each with a single
-// Write. The text form is
+// Printer is a Sink that writes each record to W with a single Write.
+//
+// The text form is one record line, then one continuation line per line
+// break of the message, exc_text and stack_info, each starting with a TAB:
 //
 //	TIME LEVELNAME NAME: MSG key=value group.key=value source=FILE:LINE
+//	<TAB>more of MSG, then EXC_TEXT and STACK_INFO
 //
-// with TIME in RFC 3339 (microseconds, UTC; "-" if unknown), values quoted
-// when they hold spaces, quotes, '=' or control characters, and exc_text and
-// stack_info following on their own lines, each indented by a tab. A
-// syslog message adds, before the source, facility=, severity=, hostname=,
+// TIME is RFC 3339 with microseconds in UTC, or "-" if unknown. A syslog
+// message adds, before the source, facility=, severity=, hostname=,
 // procid=, msgid= (those that are set), each structured data parameter as
 // SD-ID.NAME=VALUE, and syslog=raw for a message that did not parse.
 //
-// The JSON form is the record's JSON wire form (record.JSON): the
-// LogRecord fields and the attributes, groups as nested objects; a syslog
-// message adds "syslog_format", "facility" and "severity" (names),
-// "hostname", "appname", "procid", "msgid" and "structured_data" (an
-// object of SD-ID → object of PARAM-NAME → value).
+// Nothing a sender writes can start a line or reach a terminal as a
+// control: in every field, the C0 controls (TAB, CR, NUL, ESC…), DEL, the
+// C1 controls (U+0080–U+009F), the line and paragraph separators
+// (U+2028, U+2029), the bidirectional overrides (U+202A–U+202E,
+// U+2066–U+2069) and each byte of invalid UTF-8 are escaped as Go does
+// (\t, \r, \x00, \x1b, \u009b, \xff). A line feed is escaped (\n) in
+// LEVELNAME, NAME, keys, SD-IDs and SD names; in MSG, exc_text and
+// stack_info it becomes a line feed and a TAB, a continuation line. Values
+// (attributes, syslog fields, SD values, source) are written bare when
+// they hold only printable characters other than space, '"' and '=', else
+// quoted as Go strings (strconv.Quote), which escapes all of the above.
+// So every line that does not start with a TAB is the first line of one
+// record.
+//
+// The JSON form is the record's JSON wire form (record.JSON), one object
+// per line: the LogRecord fields and the attributes, groups as nested
+// objects; a syslog message adds "syslog_format", "facility" and
+// "severity" (names), "hostname", "appname", "procid", "msgid" and
+// "structured_data" (an object of SD-ID → object of PARAM-NAME → value).
 type Printer struct {
 	W    io.Writer
 	JSON bool
@@ -37,6 +52,10 @@ type Printer struct {
 	mu  sync.Mutex
 	buf []byte
 }
+
+// maxKeptBuffer is the largest buffer a Printer keeps for the next record:
+// one large record does not hold its memory for good.
+const maxKeptBuffer = 64 << 10
 
 // Write prints e.
 func (p *Printer) Write(e *record.Entry) error {
@@ -52,6 +71,9 @@ func (p *Printer) Write(e *record.Entry) error {
 		p.buf = appendText(p.buf[:0], e)
 	}
 	_, err := p.W.Write(p.buf)
+	if cap(p.buf) > maxKeptBuffer {
+		p.buf = nil
+	}
 	return err
 }
 
@@ -61,12 +83,9 @@ func appendText(b []byte, e *record.Entry) []byte {
 	} else {
 		b = e.Created.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z07:00")
 	}
-	b = append(b, ' ')
-	b = append(b, e.LevelName...)
-	b = append(b, ' ')
-	b = append(b, e.Name...)
-	b = append(b, ": "...)
-	b = appendIndented(b, e.Msg)
+	b = appendEscaped(append(b, ' '), e.LevelName, false)
+	b = appendEscaped(append(b, ' '), e.Name, false)
+	b = appendEscaped(append(b, ": "...), e.Msg, true)
 	for _, a := range e.Attrs {
 		b = appendTextAttr(b, "", a)
 	}
@@ -81,21 +100,62 @@ func appendText(b []byte, e *record.Entry) []byte {
 		if block == "" {
 			continue
 		}
-		b = appendIndented(append(b, "\n\t"...), block)
+		b = appendEscaped(append(b, "\n\t"...), block, true)
 	}
 	return append(b, '\n')
 }
 
-// appendIndented appends s with a tab after each newline, so that a
-// multi-line message or traceback stays visibly one record.
-func appendIndented(b []byte, s string) []byte {
-	for _, r := range s {
-		b = utf8.AppendRune(b, r)
-		if r == '\n' {
-			b = append(b, '\t')
+// appendEscaped appends s with the escapes of Printer's doc comment. With
+// lines, a line feed is kept and followed by a TAB (a continuation line),
+// so that a multi-line message or traceback stays readable and visibly one
+// record.
+func appendEscaped(b []byte, s string, lines bool) []byte {
+	for i := 0; i < len(s); {
+		if c := s[i]; c >= 0x20 && c < 0x7f {
+			b = append(b, c)
+			i++
+			continue
 		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '\n' && lines:
+			b = append(b, '\n', '\t')
+		case r == utf8.RuneError && size == 1:
+			b = append(b, `\x`...)
+			b = append(b, hexDigits[s[i]>>4], hexDigits[s[i]&0xf])
+		case unsafeRune(r):
+			b = appendRuneEscape(b, r)
+		default:
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
 	}
 	return b
+}
+
+// unsafeRune reports whether r must not reach the output as it is: a
+// control, a line or paragraph separator, or a bidirectional override.
+func unsafeRune(r rune) bool {
+	return r < 0x20 || (r >= 0x7f && r <= 0x9f) || r == 0x2028 || r == 0x2029 ||
+		(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendRuneEscape appends the Go escape of an unsafe rune.
+func appendRuneEscape(b []byte, r rune) []byte {
+	switch r {
+	case '\n':
+		return append(b, `\n`...)
+	case '\r':
+		return append(b, `\r`...)
+	case '\t':
+		return append(b, `\t`...)
+	}
+	if r < 0x80 {
+		return append(b, '\\', 'x', hexDigits[r>>4], hexDigits[r&0xf])
+	}
+	return append(b, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
 }
 
 func appendTextAttr(b []byte, prefix string, a slog.Attr) []byte {
@@ -105,9 +165,8 @@ func appendTextAttr(b []byte, prefix string, a slog.Attr) []byte {
 		}
 		return b
 	}
-	b = append(b, ' ')
-	b = append(b, prefix...)
-	b = append(b, a.Key...)
+	b = appendEscaped(append(b, ' '), prefix, false)
+	b = appendEscaped(b, a.Key, false)
 	b = append(b, '=')
 	if a.Value.Kind() == slog.KindTime {
 		return a.Value.Time().AppendFormat(b, time.RFC3339Nano)
@@ -115,14 +174,18 @@ func appendTextAttr(b []byte, prefix string, a slog.Attr) []byte {
 	return appendTextValue(b, a.Value.String())
 }
 
+// appendTextValue writes s bare if it holds only printable characters
+// other than space, '"' and '=', else as a quoted Go string.
 func appendTextValue(b []byte, s string) []byte {
-	for _, r := range s {
-		if r == ' ' || r == '"' || r == '=' || !unicode.IsPrint(r) {
-			return strconv.AppendQuote(b, s)
-		}
-	}
 	if s == "" {
 		return append(b, `""`...)
+	}
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == ' ' || r == '"' || r == '=' || !unicode.IsPrint(r) || unsafeRune(r) || (r == utf8.RuneError && size == 1) {
+			return strconv.AppendQuote(b, s)
+		}
+		i += size
 	}
 	return append(b, s...)
 }
@@ -141,7 +204,8 @@ func appendSyslogText(b []byte, s *record.Syslog) []byte {
 	}
 	for _, el := range s.SD {
 		for _, p := range el.Params {
-			b = append(append(append(append(b, ' '), el.ID...), '.'), p.Name...)
+			b = appendEscaped(append(b, ' '), el.ID, false)
+			b = appendEscaped(append(b, '.'), p.Name, false)
 			b = appendTextValue(append(b, '='), p.Value)
 		}
 	}

@@ -72,6 +72,7 @@ const (
 	ReasonMismatch  Reason = "mismatched"  // datagram length disagrees with its prefix
 	ReasonUnsafe    Reason = "unsafe"      // pickle asks to import, call or build
 	ReasonMalformed Reason = "malformed"   // payload does not decode to a record
+	ReasonAmplified Reason = "amplified"   // payload decodes to more than its budget (record.Budget)
 	ReasonRead      Reason = "unreadable"  // read error on the connection
 	ReasonHandshake Reason = "handshake"   // TLS handshake failed
 	ReasonSink      Reason = "undelivered" // the Sink returned an error
@@ -161,8 +162,11 @@ func (s *Server) deliver(p *protocol, listener, peer string, payload []byte) boo
 	e, err := p.decode(s, payload)
 	if err != nil {
 		reason := ReasonMalformed
-		if errors.Is(err, pickle.ErrRefused) {
+		switch {
+		case errors.Is(err, pickle.ErrRefused):
 			reason = ReasonUnsafe
+		case errors.Is(err, record.ErrAmplified):
+			reason = ReasonAmplified
 		}
 		s.refuse(listener, peer, reason, err)
 		return false

@@ -26,12 +26,16 @@ const maxIntBytes = 1 << 11
 // Python's SocketHandler) into an Entry. It accepts protocols 0 to 5 and
 // only data opcodes; opcodes that import, call or build (GLOBAL,
 // STACK_GLOBAL, REDUCE, BUILD, INST, OBJ, NEWOBJ, NEWOBJ_EX, EXT*, PERSID,
-// buffers) are refused with an error wrapping ErrRefused. Time and memory
-// are linear in len(p) — at most about 64 bytes of allocation per payload
-// byte: every length is checked against the bytes left, nesting is bounded
-// by record.MaxDepth, and the decoded value may have no more than one node
-// per two payload bytes (the smallest a value's opcode takes), so shared
-// references cannot multiply it.
+// buffers) are refused with an error wrapping ErrRefused.
+//
+// Time and memory are linear in len(p): every length is checked against
+// the bytes left, nesting is bounded by record.MaxDepth, and the value the
+// machine built — whose memo lets one string, integer or container be
+// referenced many times — is turned into plain data under the payload's
+// record.Budget, each reference charged at the full size of what it
+// references, every time. The first byte over the budget stops the
+// decoding with an error wrapping record.ErrAmplified; so does a value of
+// more nodes than one per two payload bytes.
 func Decode(p []byte) (*record.Entry, error) {
 	v, err := Unpickle(p)
 	if err != nil {
@@ -53,8 +57,11 @@ func Unpickle(p []byte) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pickle: at byte %d: %w", m.pos, err)
 	}
-	budget := len(p)/2 + 64
-	return plain(v, 0, &budget)
+	f := flattener{nodes: len(p)/2 + 64, budget: record.NewBudget(len(p))}
+	if v, err = f.plain(v, 0, 0); err != nil {
+		return nil, fmt.Errorf("pickle: %w", err)
+	}
+	return v, nil
 }
 
 // While it runs, the machine holds dicts and lists by pointer, because
@@ -74,6 +81,10 @@ type machine struct {
 }
 
 var errTruncated = errors.New("truncated pickle")
+
+// emptyTuple is pushed for every EMPTY_TUPLE: a tuple never changes, so
+// one boxed value serves all, and a payload of them allocates nothing.
+var emptyTuple any = []any{}
 
 func (m *machine) run() (any, error) {
 	for m.pos < len(m.in) {
@@ -126,7 +137,7 @@ func (m *machine) step(op byte) error {
 	case opEmptyList:
 		m.push(&list{})
 	case opEmptyTuple:
-		m.push([]any{})
+		m.push(emptyTuple)
 	case opEmptySet:
 		m.push(&list{})
 	case opTuple1, opTuple2, opTuple3:
@@ -561,52 +572,75 @@ func unescapeRepr(s []byte) string {
 	return sb.String()
 }
 
-// plain turns the machine's values into the plain data of Unpickle. It
-// stops past record.MaxDepth (which also ends a self-referencing cycle) and
-// when the nodes produced exceed the budget.
-func plain(v any, depth int, budget *int) (any, error) {
-	if *budget--; *budget < 0 {
-		return nil, errors.New("pickle: decoded value is larger than its payload")
+// flattener turns the machine's values into the plain data of Unpickle,
+// charging each value to the budget every time it is reached, before
+// building it. It stops past record.MaxDepth (which also ends a
+// self-referencing cycle).
+type flattener struct {
+	nodes  int
+	budget record.Budget
+}
+
+func (f *flattener) plain(v any, depth, prefix int) (any, error) {
+	if f.nodes--; f.nodes < 0 {
+		return nil, fmt.Errorf("%w: more values than its payload holds", record.ErrAmplified)
 	}
 	if depth > record.MaxDepth {
-		return nil, fmt.Errorf("pickle: nesting deeper than %d", record.MaxDepth)
+		return nil, fmt.Errorf("nesting deeper than %d", record.MaxDepth)
 	}
 	var items []any
 	switch x := v.(type) {
 	case *dict:
-		return plainDict(x, depth, budget)
+		return f.dict(x, depth, prefix)
 	case *list:
 		items = x.items
 	case []any:
 		items = x
 	default:
-		return v, nil
+		return v, f.budget.Charge(record.Cost(v))
+	}
+	if err := f.budget.Charge(2 + 2*len(items)); err != nil {
+		return nil, err
 	}
 	out := make([]any, len(items))
 	for i, item := range items {
 		var err error
-		if out[i], err = plain(item, depth+1, budget); err != nil {
+		if out[i], err = f.plain(item, depth+1, 0); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-// plainDict keeps Python's dict semantics: a repeated key keeps its first
-// place and takes its last value.
-func plainDict(d *dict, depth int, budget *int) ([]record.KV, error) {
+// dict keeps Python's dict semantics: a repeated key keeps its first
+// place and takes its last value. Each value that is not a group is also
+// charged the length of the group path above it (prefix), which the text
+// form repeats.
+func (f *flattener) dict(d *dict, depth, prefix int) ([]record.KV, error) {
+	if err := f.budget.Charge(2 + 2*len(d.kvs)); err != nil {
+		return nil, err
+	}
 	out := make([]record.KV, 0, len(d.kvs))
 	index := make(map[string]int, len(d.kvs))
 	for _, kv := range d.kvs {
-		k, err := plain(kv.k, depth+1, budget)
-		if err != nil {
-			return nil, err
-		}
-		v, err := plain(kv.v, depth+1, budget)
+		k, err := f.plain(kv.k, depth+1, 0)
 		if err != nil {
 			return nil, err
 		}
 		key := keyString(k)
+		if _, ok := k.(string); !ok {
+			err = f.budget.Charge(len(key)) // its text, besides its value
+		}
+		var v any
+		if err == nil {
+			v, err = f.plain(kv.v, depth+1, prefix+len(key)+1)
+		}
+		if err == nil {
+			err = f.budget.Charge(record.PathCost(v, prefix))
+		}
+		if err != nil {
+			return nil, err
+		}
 		if i, ok := index[key]; ok {
 			out[i].Value = v
 			continue

@@ -236,7 +236,7 @@ func TestBounds(t *testing.T) {
 		"LONG text over limit":   {"L" + strings.Repeat("9", 100000) + "L\n.", "over the limit"},
 		"nesting":                {nested, "nesting deeper"},
 		"self reference":         {"]q\x00h\x00a.", "nesting deeper"},
-		"memo multiplication":    {memoBomb, "larger than its payload"},
+		"memo multiplication":    {memoBomb, "expands beyond its budget"},
 		"GET unknown":            {"h\x05.", "memo key 5 not found"},
 		"STOP on empty stack":    {".", "unbalanced"},
 		"no STOP":                {"}", "truncated"},

@@ -1,0 +1,103 @@
+package receive
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/netlog-go/netlog/record"
+)
+
+// pythonPickles reads the pickles Python makes of a LogRecord, from the
+// decoder's seed corpus (made by scripts/fuzz-seeds.py).
+func pythonPickles(f *testing.F) [][]byte {
+	files, err := filepath.Glob("../internal/pickle/testdata/fuzz/FuzzDecode/python-*")
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no Python pickles in the decoder's corpus: %v", err)
+	}
+	var out [][]byte
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		_, line, _ := strings.Cut(strings.TrimSpace(string(data)), "\n")
+		s, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(line, "[]byte("), ")"))
+		if err != nil {
+			f.Fatalf("%s: %v", name, err)
+		}
+		out = append(out, []byte(s))
+	}
+	return out
+}
+
+// FuzzReceivePath runs bytes from the wire through the server's path for
+// netlog frames — the length-prefix de-framer (and, the whole input as one
+// datagram, the datagram splitter), the payload decoder (pickle or JSON)
+// and the Printer in both forms — as serveConn and servePacket do. No
+// input makes it panic; each record's output is bounded by its payload's
+// budget; the text form has exactly one record line per record, every
+// other line a TAB continuation, and no raw control; the JSON form one
+// valid object per line.
+func FuzzReceivePath(f *testing.F) {
+	seeds := [][]byte{
+		memoFrame(unicodeOp(strings.Repeat("A", 1000)), 100),
+		memoFrame(bigLong(2048), 10),
+		dupFrame(8192),
+		[]byte(`{"name":"app","msg":"m\n2026-01-01T00:00:00.000000Z x: y","levelno":20,"g":{"k\u001b":[1,2.5,null,"\u009b"]}}`),
+		[]byte(`{"msg":"x","n":123456789012345678901234567890}`),
+	}
+	for _, c := range forgeAttempts {
+		if !c.syslog {
+			seeds = append(seeds, c.payload)
+		}
+	}
+	seeds = append(seeds, pythonPickles(f)...)
+	for _, s := range seeds {
+		f.Add(framed(s))
+		f.Add(append(framed(s), framed(s)...))
+	}
+	f.Fuzz(func(t *testing.T, wire []byte) {
+		var payloads [][]byte
+		fr := frames.reader(bytes.NewReader(wire), DefaultMaxFrame)
+		for {
+			p, err := fr.Next()
+			if err != nil {
+				break
+			}
+			payloads = append(payloads, bytes.Clone(p))
+		}
+		if p, err := frames.split(wire); err == nil {
+			payloads = append(payloads, p)
+		}
+		for _, p := range payloads {
+			e, err := frames.decode(nil, p)
+			if err != nil {
+				if e != nil {
+					t.Fatalf("an error (%v) and a record", err)
+				}
+				continue
+			}
+			budget := record.NewBudget(len(p))
+			for _, asJSON := range []bool{false, true} {
+				var out bytes.Buffer
+				if err := (&Printer{W: &out, JSON: asJSON}).Write(e); err != nil {
+					t.Fatal(err)
+				}
+				// Escaping writes at most 6 bytes per byte counted (a control
+				// as \u00XX in JSON); the fields every record has, 2 KiB.
+				if limit := 6*budget.Limit() + 2048; out.Len() > limit {
+					t.Fatalf("%d bytes printed for a %d-byte payload (budget %d)", out.Len(), len(p), budget.Limit())
+				}
+				if asJSON {
+					checkJSON(t, out.Bytes(), 1)
+				} else {
+					checkText(t, out.Bytes(), 1)
+				}
+			}
+		}
+	})
+}
