@@ -7,25 +7,31 @@ import (
 	"image/draw"
 	"image/png"
 	"os"
+	"strings"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
 )
 
-// drawChart writes a horizontal bar chart of records/s delivered.
-func drawChart(path, caption string, rs []result) error {
+// drawChart writes a horizontal bar chart of records/s delivered, under
+// title and caption.
+func drawChart(path, title, caption string, rs []result) error {
 	const (
-		labelW, barW, valueW = 300, 620, 130
-		rowH, top            = 22, 34
+		barW, valueW = 620, 130
+		rowH, top    = 22, 34
 	)
+	labelW := 300
+	for _, r := range rs {
+		labelW = max(labelW, 7*len(r.name)+16) // 7 px a character
+	}
 	img := image.NewRGBA(image.Rect(0, 0, labelW+barW+valueW, top+rowH*len(rs)+10))
 	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
 	text := func(x, y int, s string) {
 		d := font.Drawer{Dst: img, Src: image.Black, Face: basicfont.Face7x13, Dot: fixed.P(x, y)}
 		d.DrawString(s)
 	}
-	text(8, 20, "records/s delivered to a loopback receiver (higher is better); "+caption)
+	text(8, 20, title+caption)
 	best := 0.0
 	for _, r := range rs {
 		best = max(best, r.delivered)
@@ -35,9 +41,9 @@ func drawChart(path, caption string, rs []result) error {
 		text(8, y+15, r.name)
 		colour := color.RGBA{150, 150, 150, 255} // peers
 		switch {
-		case len(r.name) >= 6 && r.name[:6] == "netlog":
+		case strings.Contains(r.name, "netlog"): // a contender, or a receiver row
 			colour = color.RGBA{38, 110, 200, 255}
-		case len(r.name) >= 4 && r.name[:4] == "bare":
+		case strings.HasPrefix(r.name, "bare"):
 			colour = color.RGBA{210, 210, 210, 255}
 		}
 		if best > 0 {

@@ -4,6 +4,12 @@
 // markdown table and writes a PNG bar chart.
 //
 //	cd bench && go run . [-n 1000000] [-chart chart.png]
+//
+// With -receivers it measures receivers instead (docs/benchmarks-receiver.md):
+// the same generated input into netlog serve, rsyslog, syslog-ng and
+// Python's logging-cookbook receiver, each writing a file.
+//
+//	cd bench && go run . -receivers [-n 1000000] [-conns 1,8,64] [-udp-rates 50000,200000] [-chart receivers.png]
 package main
 
 import (
@@ -85,7 +91,18 @@ func main() {
 	chart := flag.String("chart", "chart.png", "PNG bar chart to write; empty for none")
 	only := flag.String("only", "", "run only the contenders whose name contains this")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	recv := flag.Bool("receivers", false, "run the receiver suite instead: the same input into netlog serve, rsyslog, syslog-ng and Python's cookbook receiver")
 	flag.Parse()
+	if *recv {
+		if *chart == "chart.png" {
+			*chart = "receivers.png"
+		}
+		if err := receivers(*n, *only, *chart); err != nil {
+			fmt.Fprintln(os.Stderr, "receivers:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *profile != "" {
 		f, err := os.Create(*profile)
 		if err == nil {
@@ -116,7 +133,7 @@ func main() {
 		fmt.Printf("| %s | %.0f | %.0f | %d%s | %s | %.1f%% |\n", r.name, r.sent, r.delivered, r.received, errText(r.err), times(r.vsSyslog), 100*r.vsLimit)
 	}
 	if *chart != "" {
-		if err := drawChart(*chart, caption, results); err != nil {
+		if err := drawChart(*chart, "records/s delivered to a loopback receiver (higher is better); ", caption, results); err != nil {
 			fmt.Fprintln(os.Stderr, "chart:", err)
 		}
 	}

@@ -1,0 +1,414 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+var (
+	connsFlag = flag.String("conns", "1,8,64", "-receivers: TCP connections of each TCP row, comma-separated")
+	ratesFlag = flag.String("udp-rates", "50000,200000", "-receivers: offered UDP rates, datagrams/s, comma-separated")
+	idleFlag  = flag.Duration("idle", 20*time.Second, "-receivers: end a TCP row once no record has arrived for this long (UDP rows: a tenth of it)")
+	keepFlag  = flag.String("keep", "", "-receivers: keep each row's directory (configuration, output, what the receiver printed) under this directory")
+)
+
+// row is one receiver's run on one input.
+type row struct {
+	receiver      string
+	input         kind
+	conns, rate   int     // rate: UDP rows' offered datagrams/s
+	offered       float64 // UDP rows: the rate the sender achieved
+	sent          int
+	received      int64
+	perSec        float64 // records/s, first byte sent → last record in the file
+	cpuPerRecord  float64 // µs of the receiver's user+system time per record
+	peakRSS       int64   // KiB, VmHWM
+	incomplete    bool    // a TCP row that stopped short (records lost)
+	finding       error   // what a peer did to the senders (reset a connection, say)
+	err           error   // the row could not run as it should
+	receiverStdio string  // what the receiver printed, when the row failed or found something
+}
+
+func (r row) name() string {
+	in := r.input.String()
+	if r.input == udp {
+		in += fmt.Sprintf(" %dk/s", r.rate/1000)
+	} else {
+		in += fmt.Sprintf(" x%d", r.conns)
+	}
+	return in + " -> " + r.receiver // ASCII: the chart's font has no other
+}
+
+// receivers runs every receiver on every input it takes and prints the
+// table; the chart goes to chartPath unless it is empty.
+func receivers(n int, only, chartPath string) error {
+	conns, err := ints(*connsFlag)
+	if err != nil {
+		return fmt.Errorf("-conns: %w", err)
+	}
+	rates, err := ints(*ratesFlag)
+	if err != nil {
+		return fmt.Errorf("-udp-rates: %w", err)
+	}
+	tmp, err := os.MkdirTemp(*keepFlag, "netlog-bench-")
+	if err != nil {
+		return err
+	}
+	if *keepFlag == "" {
+		defer os.RemoveAll(tmp)
+	}
+	bin, err := buildNetlog(tmp)
+	if err != nil {
+		return err
+	}
+	in, err := generate(n)
+	if err != nil {
+		return err
+	}
+	rows, err := runRows(contestants(bin), in, tmp, n, only, conns, rates)
+	if err != nil {
+		return err
+	}
+	caption := fmt.Sprintf("%d records per row, %s, %d CPUs, %s", n, runtime.Version(), runtime.NumCPU(), time.Now().UTC().Format("2006-01-02"))
+	printRows(os.Stdout, caption, rows)
+	if chartPath != "" {
+		bars := make([]result, len(rows))
+		for i, r := range rows {
+			bars[i] = result{name: r.name(), delivered: r.perSec}
+		}
+		if err := drawChart(chartPath, "records/s into a file (higher is better); ", caption, bars); err != nil {
+			return fmt.Errorf("chart: %w", err)
+		}
+	}
+	for _, r := range rows {
+		if r.err != nil {
+			return fmt.Errorf("%s: %w", r.name(), r.err)
+		}
+	}
+	return nil
+}
+
+// runRows runs every input, at each of its loads, into every receiver
+// that takes it, one directory under tmp each, and reports each row on
+// stderr as it ends.
+func runRows(cs []contestant, in *inputs, tmp string, n int, only string, conns, rates []int) ([]row, error) {
+	var rows []row
+	for _, k := range []kind{octetTCP, lfTCP, udp, pickleTCP, relpTCP} {
+		loads := conns
+		if k == udp {
+			loads = rates
+		}
+		for _, load := range loads {
+			for _, c := range cs {
+				r := row{receiver: c.name, input: k, conns: load, sent: n}
+				if k == udp {
+					r.conns, r.rate = 1, load
+				}
+				if !supports(c, k) || !strings.Contains(r.name(), only) {
+					continue
+				}
+				dir, err := os.MkdirTemp(tmp, "row-")
+				if err != nil {
+					return rows, err
+				}
+				measure(&r, c, dir, in)
+				if *keepFlag == "" {
+					os.RemoveAll(dir)
+				}
+				fmt.Fprintf(os.Stderr, "%-55s %9.0f records/s %6.1f µs/record %7d KiB lost %d%s\n",
+					r.name(), r.perSec, r.cpuPerRecord, r.peakRSS, int64(r.sent)-r.received, r.remark())
+				if r.receiverStdio != "" {
+					fmt.Fprintf(os.Stderr, "  the receiver printed:\n%s\n", r.receiverStdio)
+				}
+				rows = append(rows, r)
+			}
+		}
+	}
+	return rows, nil
+}
+
+// remark is what the lost column adds: an error, or that a TCP row
+// stopped short.
+func (r row) remark() string {
+	switch {
+	case r.err != nil:
+		return errText(r.err)
+	case r.finding != nil:
+		return errText(r.finding)
+	case r.incomplete:
+		return fmt.Sprintf(" (none for %v)", *idleFlag)
+	}
+	return ""
+}
+
+func printRows(w io.Writer, caption string, rows []row) {
+	fmt.Fprintf(w, "%s\n\n", caption)
+	fmt.Fprintln(w, "| input | conns / offered | receiver | records/s | CPU µs per record | peak RSS MiB | lost |")
+	fmt.Fprintln(w, "|---|---:|---|---:|---:|---:|---:|")
+	for _, r := range rows {
+		load := strconv.Itoa(r.conns)
+		if r.input == udp {
+			load = fmt.Sprintf("%.0f/s", r.offered)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %.0f | %.1f | %.1f | %d%s |\n", r.input, load, r.receiver,
+			r.perSec, r.cpuPerRecord, float64(r.peakRSS)/1024, int64(r.sent)-r.received, r.remark())
+	}
+}
+
+// measure starts c for r's input, waits until a probe record is in its
+// file, sends the row's records and waits for them to be in the file too.
+func measure(r *row, c contestant, dir string, in *inputs) {
+	d, err := c.start(dir, r.input)
+	if err != nil {
+		r.err = err
+		return
+	}
+	defer d.stop()
+	fail := func(err error) { r.err, r.receiverStdio = err, d.stdioTail() }
+	lines := &lineCounter{path: d.out}
+	defer lines.close()
+	if err := ready(d, r.input, in, lines); err != nil {
+		fail(err)
+		return
+	}
+	base := lines.n
+	cpu0, err := cpuTicks(d.cmd.Process.Pid)
+	if err != nil {
+		fail(err)
+		return
+	}
+	sent := make(chan error, 1)
+	start := time.Now()
+	var senders sync.WaitGroup
+	senders.Go(func() { sent <- send(r, d.addr, in) })
+	last, err := awaitRecords(lines, base, int64(r.sent), r.input, sent)
+	senders.Wait() // the last records may be in the file before the senders return
+	r.received = lines.n - base
+	// Losing datagrams is what a UDP row measures, and a peer losing
+	// records over TCP, or resetting a sender's connection, is a finding;
+	// netlog serve doing either is a failure.
+	r.incomplete = r.input != udp && r.received < int64(r.sent)
+	if r.receiver != "netlog serve" {
+		r.finding, err = err, nil
+		if r.finding != nil || r.incomplete {
+			r.receiverStdio = d.stdioTail()
+		}
+	} else if r.incomplete {
+		err = errors.Join(err, fmt.Errorf("%d of %d records over TCP after %v without one", r.received, r.sent, *idleFlag))
+	}
+	if r.received > 0 {
+		r.perSec = float64(r.received) / last.Sub(start).Seconds()
+	}
+	cpu1, cerr := cpuTicks(d.cmd.Process.Pid)
+	r.peakRSS, _ = peakRSS(d.cmd.Process.Pid)
+	if r.received > 0 && cerr == nil {
+		r.cpuPerRecord = float64(cpu1-cpu0) * 1e6 / clockTicks / float64(r.received)
+	}
+	if err == nil {
+		err = cerr
+	}
+	if err != nil {
+		fail(err)
+	}
+}
+
+// send sends r's records to addr; a UDP row notes the rate it achieved.
+func send(r *row, addr string, in *inputs) error {
+	switch r.input {
+	case octetTCP:
+		return sendStream(addr, &in.octet, r.sent, r.conns)
+	case lfTCP:
+		return sendStream(addr, &in.lf, r.sent, r.conns)
+	case pickleTCP:
+		return sendStream(addr, &in.pickles, r.sent, r.conns)
+	case relpTCP:
+		return sendRELP(addr, &in.msgs, r.sent, r.conns)
+	}
+	var err error
+	r.offered, err = sendUDP(addr, &in.msgs, r.sent, r.rate)
+	return err
+}
+
+// ready probes the daemon until one record has reached its file (20 s at
+// most: no receiver has a readiness signal). A UDP probe may be lost, so
+// it is sent again every 100 ms; once one is through, ready waits for the
+// file to stay the same for half a second, so that no late probe counts
+// as a record of the row.
+func ready(d *daemon, k kind, in *inputs, lines *lineCounter) error {
+	deadline := time.Now().Add(20 * time.Second)
+	var probed, lastProbe time.Time
+	for time.Now().Before(deadline) {
+		if probed.IsZero() || k == udp && time.Since(lastProbe) > 100*time.Millisecond {
+			if probe(k, d.addr, in) == nil {
+				probed = time.Now()
+			}
+			lastProbe = time.Now()
+		}
+		if _, err := lines.update(); err != nil {
+			return err
+		}
+		if lines.n > 0 {
+			return settle(lines)
+		}
+		time.Sleep(20 * time.Millisecond) // polling a file: it gives no signal
+	}
+	return fmt.Errorf("no probe record in %s within 20 s (a probe was sent: %v)", d.out, !probed.IsZero())
+}
+
+// settle returns once the file has not grown for half a second.
+func settle(lines *lineCounter) error {
+	for quiet := time.Now(); time.Since(quiet) < 500*time.Millisecond; time.Sleep(20 * time.Millisecond) {
+		grew, err := lines.update()
+		if err != nil {
+			return err
+		}
+		if grew {
+			quiet = time.Now()
+		}
+	}
+	return nil
+}
+
+// awaitRecords polls the file until want records more than base are in
+// it, or, once the senders are done, until none has come for the idle
+// time (records lost). It returns when the last record was seen and the
+// senders' error.
+func awaitRecords(lines *lineCounter, base, want int64, k kind, sent <-chan error) (time.Time, error) {
+	idle := *idleFlag
+	if k == udp {
+		idle /= 10
+	}
+	var sendErr error
+	var done bool
+	last := time.Now() // the last record seen
+	quiet := last      // since when nothing has come or been sent
+	for {
+		grew, err := lines.update()
+		if err != nil {
+			return last, err
+		}
+		now := time.Now()
+		if grew {
+			last, quiet = now, now
+		}
+		if lines.n-base >= want {
+			return last, sendErr
+		}
+		if !done {
+			select {
+			case sendErr = <-sent:
+				done, quiet = true, now
+			default:
+			}
+		}
+		if done && now.Sub(quiet) > idle {
+			return last, sendErr
+		}
+		time.Sleep(2 * time.Millisecond) // polling a file: it gives no signal
+	}
+}
+
+// lineCounter counts the complete lines of a file as it grows.
+type lineCounter struct {
+	path string
+	f    *os.File
+	off  int64
+	n    int64
+	buf  []byte
+}
+
+// update counts the lines added since the last call.
+func (c *lineCounter) update() (grew bool, err error) {
+	if c.f == nil {
+		if c.f, err = os.Open(c.path); err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return false, nil // not written yet
+			}
+			return false, err
+		}
+		c.buf = make([]byte, 1<<20)
+	}
+	for {
+		m, err := c.f.ReadAt(c.buf, c.off)
+		if m > 0 {
+			// Count complete lines only: a writer may be mid-line.
+			end := bytes.LastIndexByte(c.buf[:m], '\n') + 1
+			if end == 0 {
+				return grew, nil
+			}
+			k := int64(bytes.Count(c.buf[:end], []byte{'\n'}))
+			c.n += k
+			c.off += int64(end)
+			grew = grew || k > 0
+		}
+		if err == io.EOF || m < len(c.buf) {
+			return grew, nil
+		}
+		if err != nil {
+			return grew, err
+		}
+	}
+}
+
+func (c *lineCounter) close() {
+	if c.f != nil {
+		c.f.Close()
+	}
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's times: 100 on Linux.
+const clockTicks = 100
+
+// cpuTicks is the process's user+system time (all threads), in ticks.
+func cpuTicks(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command name, which is in parentheses and may hold spaces.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+	}
+	return utime + stime, nil
+}
+
+// peakRSS is the process's VmHWM, in KiB.
+func peakRSS(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("/proc/%d/status: no VmHWM", pid)
+}
+
+func ints(s string) ([]int, error) {
+	var out []int
+	for f := range strings.SplitSeq(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || v < 1 {
+			return nil, fmt.Errorf("%q: want positive numbers", s)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
