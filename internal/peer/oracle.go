@@ -84,6 +84,7 @@ action(type="omfile" file=%q template="oracle" flushInterval="0" asyncWriting="o
 		t.Fatal(err)
 	}
 	o.cmd = exec.Command(bin, "-n", "-f", o.conf, "-i", filepath.Join(dir, "pid"))
+	o.cmd.Env = append(os.Environ(), "TZ=UTC") // legacy timestamps carry no zone
 	o.cmd.Stdout, o.cmd.Stderr = os.Stderr, os.Stderr
 	if err := o.cmd.Start(); err != nil {
 		t.Fatalf("rsyslogd: %v", err)
@@ -272,6 +273,7 @@ log { source(s_in); destination(d_fwd); };
 			t.Fatal(err)
 		}
 		r.cmd = exec.Command(Path(t, "rsyslogd"), "-n", "-f", path, "-i", filepath.Join(dir, "pid"))
+		r.cmd.Env = append(os.Environ(), "TZ=UTC")
 	}
 	r.cmd.Stdout, r.cmd.Stderr = os.Stderr, os.Stderr
 	if err := r.cmd.Start(); err != nil {
@@ -331,9 +333,10 @@ func syslogNGCommand(t testing.TB, dir, conf string) *exec.Cmd {
 	}
 	cmd := exec.Command(bin, "-F", "-f", confFile, "-R", filepath.Join(dir, "persist"),
 		"-p", filepath.Join(dir, "pid"), "-c", filepath.Join(dir, "ctl"))
+	cmd.Env = append(os.Environ(), "TZ=UTC")
 	if root != "" {
 		cmd.Args = append(cmd.Args, "--module-path="+filepath.Join(root, "usr/lib/syslog-ng/3.38"))
-		cmd.Env = append(os.Environ(), "LD_LIBRARY_PATH="+strings.Join([]string{
+		cmd.Env = append(cmd.Env, "LD_LIBRARY_PATH="+strings.Join([]string{
 			filepath.Join(root, "usr/lib/x86_64-linux-gnu"), filepath.Join(root, "lib/x86_64-linux-gnu"),
 			filepath.Join(root, "usr/lib/syslog-ng")}, ":"))
 	}
