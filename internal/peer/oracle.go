@@ -229,7 +229,8 @@ func (k RelayKind) Network() string {
 }
 
 // Relay is a running relay: what reaches its UDP or TCP input goes to the
-// destination given to StartRelay. Probe messages (text "probe-…") that
+// destination given to StartRelay. Its parser settings are the daemon's
+// defaults (rsyslog forwards a control character as "#012" and the like). Probe messages (text "probe-…") that
 // StartRelay uses to see it ready are written to a local file and not
 // forwarded.
 type Relay struct {
@@ -307,8 +308,7 @@ func rsyslogRelayConf(kind RelayKind, dir string, r *Relay, host, dport string) 
 		fwd = fmt.Sprintf(`module(load="omrelp")
 action(type="omrelp" target=%q port=%q)`, host, dport)
 	}
-	return fmt.Sprintf(`global(workDirectory=%q maxMessageSize="64k" net.enableDNS="off"
-  parser.escapeControlCharactersOnReceive="off")
+	return fmt.Sprintf(`global(workDirectory=%q maxMessageSize="64k" net.enableDNS="off")
 main_queue(queue.type="Direct")
 module(load="imudp")
 input(type="imudp" address="127.0.0.1" port=%q)
