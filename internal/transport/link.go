@@ -42,6 +42,24 @@ type Config struct {
 	Now func() time.Time
 }
 
+// ErrRefused is wrapped by a Sender's error when the destination received
+// the frame after the delivered ones and answered that it will not take
+// it (RELP's error codes); the frames after it were not delivered either.
+var ErrRefused = errors.New("the destination refused the frame")
+
+// Refusal is the error of a WriteFrames whose next frame (the one after
+// the count it returned) the destination refused. After frames that
+// followed it were delivered all the same; the connection stays usable.
+type Refusal struct {
+	After int
+	Err   error // wraps ErrRefused
+}
+
+func (r *Refusal) Error() string { return r.Err.Error() }
+
+// Unwrap returns Err.
+func (r *Refusal) Unwrap() error { return r.Err }
+
 // Sender is what a handler writes through: a Link, or a RELP client
 // that also waits for the peer's acknowledgments.
 type Sender interface {
