@@ -1,6 +1,20 @@
 package main
 
-import "fmt"
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/netlog-go/netlog"
+	"github.com/netlog-go/netlog/receive"
+	"github.com/netlog-go/netlog/record"
+)
 
 // arrivals checks a sequence of record numbers against the n sent, 0 to
 // n-1: each should arrive once, none after a later one.
@@ -10,6 +24,7 @@ type arrivals struct {
 	displaced int // arrived after a higher number
 	worst     int // the largest such distance
 	strange   int // numbers never sent
+	distinct  int // records arrived at least once
 }
 
 func newArrivals(n int) *arrivals { return &arrivals{seen: make([]int, n), max: -1} }
@@ -21,6 +36,9 @@ func (a *arrivals) add(i int) {
 		return
 	}
 	a.seen[i]++
+	if a.seen[i] == 1 {
+		a.distinct++
+	}
 	if a.seen[i] > 1 {
 		return // a duplicate: counted as such, not as displaced
 	}
@@ -58,4 +76,81 @@ func (a *arrivals) String() string {
 func (a *arrivals) ok(dupsOK bool) bool {
 	missing, dups, _ := a.counts()
 	return missing == 0 && a.displaced == 0 && a.strange == 0 && (dupsOK || dups == 0)
+}
+
+// TestSyncStallKeepsOrder: a sync socket handler writes 80,000 records
+// to a receiver whose output stops for 3 s after the 20,000th, long enough
+// for the handler's writes to time out (the socket buffers fill), and then
+// resumes. The caller retries a record Handle returned an error for.
+// Every record arrives, once, and none after a newer one: the handler
+// does not open a second connection beside the one the receiver has yet
+// to read.
+func TestSyncStallKeepsOrder(t *testing.T) {
+	const n, stallAt, writeTimeout = 80_000, 20_000, 300 * time.Millisecond
+	var mu sync.Mutex
+	a := newArrivals(n)
+	var count atomic.Int64
+	srv := &receive.Server{Sink: receive.SinkFunc(func(e *record.Entry) error {
+		if count.Add(1) == stallAt {
+			time.Sleep(10 * writeTimeout) // the stall under test
+		}
+		m := recordNo.FindStringSubmatch(e.Msg)
+		i := -1
+		if m != nil {
+			i, _ = strconv.Atoi(m[1])
+		}
+		mu.Lock()
+		a.add(i)
+		mu.Unlock()
+		return nil
+	}), OnRefuse: func(r receive.Report) { t.Logf("%v", r) }}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.ServeStream(ctx, ln) }()
+	defer func() { cancel(); <-served }()
+
+	h, err := netlog.NewSocketHandler("tcp", ln.Addr().String(), &netlog.Options{
+		WriteTimeout: writeTimeout,
+		Backoff:      netlog.Backoff{Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failures, slowest := 0, time.Duration(0)
+	for i := range n {
+		for {
+			t0 := time.Now()
+			err := h.Handle(ctx, slog.NewRecord(time.Now(), slog.LevelInfo, fmt.Sprintf("rec%d.", i), 0))
+			slowest = max(slowest, time.Since(t0))
+			if err == nil {
+				break
+			}
+			if failures++; failures > 10_000 {
+				t.Fatalf("record %d: %v (%d failures)", i, err, failures)
+			}
+		}
+	}
+	if failures == 0 && slowest < writeTimeout {
+		t.Fatalf("no write waited out the write timeout (slowest %v): the stall was not felt", slowest)
+	}
+	if err := h.Close(context.Background()); err != nil {
+		t.Error(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for done := false; !done && time.Now().Before(deadline); {
+		mu.Lock()
+		done = a.distinct == n
+		mu.Unlock()
+		time.Sleep(10 * time.Millisecond) // polling a condition, with a generous deadline
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("%d Handle errors retried, slowest Handle %v; %v; stats %+v", failures, slowest, a, h.Stats())
+	if !a.ok(false) {
+		t.Errorf("%v", a)
+	}
 }

@@ -384,6 +384,9 @@ func (s *Spool) run(ctx context.Context) {
 		s.mu.Lock()
 		s.counts.WriteErrors++
 		s.mu.Unlock()
+		if errors.Is(err, transport.ErrStalled) {
+			continue // the write waited out the timeout; the peer is there
+		}
 		if rf := (*transport.Refusal)(nil); errors.As(err, &rf) && len(bt.ends) > rf.After {
 			s.delivered(&bt, 1, rf.After) // delivered after the refused one
 			if refusals++; refusals > s.cfg.Retries {
