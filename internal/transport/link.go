@@ -334,11 +334,18 @@ func (l *Link) giveUp(ctx context.Context) {
 }
 
 // ready makes sure there is a connection to write to: it drops one whose
-// peer has gone and dials if there is none.
+// peer has gone and dials if there is none. A peer that closed in order
+// reads what it was sent (netlog serve drains); one that reset the
+// connection lost what it had not acknowledged, which goes again first on
+// the next connection.
 func (l *Link) ready(ctx context.Context) error {
 	now := time.Now()
 	if l.conn != nil && (closed(l.gone) || l.fd != 0 && now.Sub(l.lastUse) >= IdlePeek && peerClosed(l.fd)) {
-		l.drop()
+		if l.confirmable && resetByPeer(l.conn) {
+			l.giveUp(ctx)
+		} else {
+			l.drop()
+		}
 	}
 	l.lastUse = now
 	if l.conn == nil {

@@ -39,6 +39,17 @@ func stalled(c net.Conn) bool {
 	return alive
 }
 
+// resetByPeer says that c's peer reset it: what it had not acknowledged
+// is lost on it. (A peer that closed in order may still read the rest.)
+func resetByPeer(c net.Conn) bool {
+	reset := false
+	control(c, func(fd int) {
+		ti, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
+		reset = err == nil && ti.State == unix.BPF_TCP_CLOSE
+	})
+	return reset
+}
+
 // control calls f with c's descriptor, which is valid only during the call.
 func control(c net.Conn, f func(fd int)) {
 	tc, ok := c.(*net.TCPConn)

@@ -13,3 +13,5 @@ func canConfirm(net.Conn) bool { return false }
 func unacked(net.Conn) (int, bool) { return 0, false }
 
 func stalled(net.Conn) bool { return false }
+
+func resetByPeer(net.Conn) bool { return false }
