@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -78,15 +79,15 @@ func (a *arrivals) ok(dupsOK bool) bool {
 	return missing == 0 && a.displaced == 0 && a.strange == 0 && (dupsOK || dups == 0)
 }
 
-// TestSyncStallKeepsOrder: a sync socket handler writes 80,000 records
-// to a receiver whose output stops for 3 s after the 20,000th, long enough
+// TestSyncStallKeepsOrder: a sync socket handler writes 40,000 records
+// to a receiver whose output stops for 3 s after the 10,000th, long enough
 // for the handler's writes to time out (the socket buffers fill), and then
 // resumes. The caller retries a record Handle returned an error for.
 // Every record arrives, once, and none after a newer one: the handler
 // does not open a second connection beside the one the receiver has yet
 // to read.
 func TestSyncStallKeepsOrder(t *testing.T) {
-	const n, stallAt, writeTimeout = 80_000, 20_000, 300 * time.Millisecond
+	const n, stallAt, writeTimeout = 40_000, 10_000, 300 * time.Millisecond
 	var mu sync.Mutex
 	a := newArrivals(n)
 	var count atomic.Int64
@@ -104,7 +105,13 @@ func TestSyncStallKeepsOrder(t *testing.T) {
 		mu.Unlock()
 		return nil
 	}), OnRefuse: func(r receive.Report) { t.Logf("%v", r) }}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// A small receive buffer, fixed before the connection exists: the
+	// sender's buffer alone (up to 4 MiB) then holds what the stall backs up.
+	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
+		rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 64<<10) })
+		return nil
+	}}
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
