@@ -337,6 +337,9 @@ func (c *core) stats() Stats {
 		TooLarge: c.tooLarge.Load(), Truncated: c.truncated.Load(), Bytes: c.bytes.Load(),
 		Connects: c.link.Connects(), ConnectFailures: c.link.ConnectFailures(),
 	}
+	if r, ok := c.link.(interface{ Resent() uint64 }); ok {
+		st.Resent = r.Resent()
+	}
 	if c.spool != nil {
 		n := c.spool.Counts()
 		st.Handled += n.Enqueued + n.Refused

@@ -153,7 +153,11 @@ type Stats struct {
 	Truncated    uint64 // of Written, syslog datagrams cut to the limit
 	Bytes        uint64 // bytes written, framing included
 	WriteErrors  uint64 // async: writes that failed (their records stay queued)
-	Connects     uint64 // connections opened; all but the first are reconnects
+	// Resent counts records written again on a new connection because the
+	// peer had not acknowledged them when the old one was given up (TCP on
+	// Linux); the receiver may have got some of them twice.
+	Resent   uint64
+	Connects uint64 // connections opened; all but the first are reconnects
 	// ConnectFailures counts connect attempts that failed.
 	ConnectFailures uint64
 }

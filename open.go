@@ -161,6 +161,7 @@ func openSyslog(u *url.URL, network string, p *params, o Options) (Sender, error
 	so.MaxDatagram = p.int("max-message")
 	if strings.HasPrefix(network, "relp") {
 		so.RELPWindow = p.int("window")
+		relpRetries(p, &so.Options)
 	}
 	if strings.HasSuffix(network, "tls") {
 		p.tls(&so.Options)
@@ -169,6 +170,25 @@ func openSyslog(u *url.URL, network string, p *params, o Options) (Sender, error
 		return nil, err
 	}
 	return NewSyslogHandler(network, addr, &so)
+}
+
+// relpRetries applies relp-retries, how often a message the RELP server
+// refused is sent again before it is given up (0: never).
+func relpRetries(p *params, o *Options) {
+	if !p.v.Has("relp-retries") {
+		return
+	}
+	r := p.int("relp-retries")
+	if o.Async == nil {
+		p.fail("relp-retries", p.v.Get("relp-retries"), errors.New("applies only with async=true"))
+		return
+	}
+	a := *o.Async
+	a.Retries = r
+	if r == 0 {
+		a.Retries = -1 // spool.Config's zero means its default
+	}
+	o.Async = &a
 }
 
 func openSMTP(u *url.URL, p *params, o Options) (Sender, error) {

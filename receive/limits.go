@@ -28,7 +28,7 @@ const (
 // limits is what the Server tracks to enforce its connection limits.
 type limits struct {
 	active     atomic.Int64
-	stopAt     atomic.Int64 // UnixNano of the drain's end, once stopping
+	stopAt     atomic.Int64 // UnixNano of the drain's cap, once stopping
 	idleClosed atomic.Uint64
 	mu         sync.Mutex
 	perPeer    map[string]int           // active connections by IP
@@ -117,12 +117,18 @@ func peerName(c net.Conn) string {
 	return peer
 }
 
-// deadline is now+d, or the drain's end if the server is stopping and
-// that comes first.
+// deadline is now+d or, if the server is stopping, the earlier of that
+// and the drain's end: Drain from now (so that each frame read extends
+// it: a peer still sending is read to its end), at most the drain's cap.
 func (s *Server) deadline(d time.Duration) time.Time {
-	t := time.Now().Add(d)
-	if stop := s.lim.stopAt.Load(); stop != 0 && time.Unix(0, stop).Before(t) {
-		return time.Unix(0, stop)
+	now := time.Now()
+	t := now.Add(d)
+	if stop := s.lim.stopAt.Load(); stop != 0 {
+		for _, end := range []time.Time{now.Add(s.drain()), time.Unix(0, stop)} {
+			if end.Before(t) {
+				t = end
+			}
+		}
 	}
 	return t
 }

@@ -32,12 +32,18 @@ import (
 // DefaultMaxFrame is the default limit on a frame's payload: 1 MiB.
 const DefaultMaxFrame = 1 << 20
 
-// DefaultDrain is how long a stopping server keeps reading what its peers
-// have already sent. A netlog handler closes its side as soon as it has
-// seen the server's, so with netlog peers the stop takes only as long as
-// reading what is buffered; a peer that never closes (Python's handlers)
-// holds it for the whole Drain.
+// DefaultDrain is how long a stopping server waits for more from a peer
+// that has sent nothing for that long; each frame that arrives extends
+// the wait, up to DrainCap. A netlog handler closes its side as soon as
+// it has seen the server's, so with netlog peers the stop takes only as
+// long as reading what they sent; a peer that never closes (Python's
+// handlers) holds it for Drain after its last frame, or DrainCap if it
+// keeps sending.
 const DefaultDrain = 2 * time.Second
+
+// DrainCap bounds a stop: no connection is read for longer than the
+// larger of DrainCap and ten times Drain after the stop began.
+const DrainCap = 10 * time.Second
 
 // Sink takes decoded records. Write is called from many goroutines.
 type Sink interface {
@@ -82,7 +88,7 @@ const (
 type Server struct {
 	Sink     Sink
 	MaxFrame int           // payload limit; 0 means DefaultMaxFrame
-	Drain    time.Duration // 0 means DefaultDrain
+	Drain    time.Duration // 0 means DefaultDrain; see DrainCap
 	// OnRefuse is told of every refusal; nil writes the report to stderr.
 	OnRefuse func(Report)
 	// MaxConns bounds the stream connections served at once, on all
@@ -286,14 +292,17 @@ func (s *Server) serveStream(ctx context.Context, ln net.Listener, p *protocol) 
 
 // wind starts a connection's drain: it closes the server's half, which a
 // netlog handler takes as the signal to stop writing and close its own
-// half after the frames it has sent, and it gives the peer Drain to do so.
-// The server reads up to that close: nothing the handler wrote is lost.
+// half after the frames it has sent, and it gives the peer Drain to do so,
+// extended by every frame that arrives (see deadline) up to the cap. The
+// server reads up to that close: nothing the handler wrote is lost. If the
+// cap cuts a frame, the server's close resets the connection, and the
+// handler sends again what it had not seen acknowledged.
 func (s *Server) wind(c net.Conn) {
 	if cw, ok := c.(interface{ CloseWrite() error }); ok {
 		cw.CloseWrite()
 	}
-	s.lim.stopAt.CompareAndSwap(0, time.Now().Add(s.drain()).UnixNano())
-	c.SetReadDeadline(time.Unix(0, s.lim.stopAt.Load()))
+	s.lim.stopAt.CompareAndSwap(0, time.Now().Add(max(DrainCap, 10*s.drain())).UnixNano())
+	c.SetReadDeadline(s.deadline(s.drain()))
 }
 
 func (s *Server) drain() time.Duration { return orDefault(s.Drain, DefaultDrain) }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/netlog-go/netlog"
 	"github.com/netlog-go/netlog/internal/peer"
+	"github.com/netlog-go/netlog/internal/relp"
 	"github.com/netlog-go/netlog/internal/testcert"
 )
 
@@ -152,5 +154,100 @@ func TestRELPOverTLS(t *testing.T) {
 	}
 	if err := <-handled; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRELPPoisonMessage: a RELP server that answers 500 to one message
+// of 1,000 (a poison message) and 200 to the rest. The async handler
+// sends it again Retries times, then gives it up, counted in
+// Dropped.Refused; the other 999 arrive once each, in order.
+func TestRELPPoisonMessage(t *testing.T) {
+	const n, poison, retries = 1000, 321, 3
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan int, 2*n)
+	var refusals atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go serveRELPRefusing(c, fmt.Sprintf("rec%d.", poison), got, &refusals)
+		}
+	}()
+	s, err := netlog.Open(fmt.Sprintf("syslog+relp://%s?async=true&window=16&relp-retries=%d", ln.Addr(), retries),
+		&netlog.Options{Backoff: netlog.Backoff{Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond},
+			Async: &netlog.Async{Backoff: netlog.Backoff{Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.(*netlog.SyslogHandler)
+	log := slog.New(h)
+	for i := range n {
+		log.Info(fmt.Sprintf("rec%d.", i))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	flushed := h.Flush(ctx)
+	st := h.Stats()
+	if err := h.Close(ctx); err != nil {
+		t.Error(err)
+	}
+	if flushed != nil {
+		t.Fatalf("flush: %v; stats %+v", flushed, st)
+	}
+	a := newArrivals(n)
+	for len(got) > 0 {
+		a.add(<-got)
+	}
+	a.seen[poison]++ // refused by design: must not count as missing
+	if !a.ok(false) || a.seen[poison] != 1 {
+		t.Errorf("%v; the poison message arrived %d times", a, a.seen[poison]-1)
+	}
+	if st.Enqueued != n || st.Written != n-1 || st.Dropped.Refused != 1 || st.Dropped.Total() != 1 || st.Pending != 0 {
+		t.Errorf("stats %+v", st)
+	}
+	if r := refusals.Load(); r != retries+1 {
+		t.Errorf("the poison message was refused %d times, want %d", r, retries+1)
+	}
+}
+
+// serveRELPRefusing answers a RELP session, refusing with 500 every
+// message that contains poison and sending the record number of every
+// other one to got.
+func serveRELPRefusing(c net.Conn, poison string, got chan<- int, refusals *atomic.Int64) {
+	defer c.Close()
+	rd := relp.NewReader(c, 1<<20)
+	var out []byte
+	for {
+		f, err := rd.Next()
+		if err != nil {
+			return
+		}
+		answer := relp.OK
+		switch {
+		case f.Command == "open":
+			answer = relp.OK + "\n" + relp.Offers
+		case f.Command == "close":
+			answer = ""
+		case strings.Contains(string(f.Data), poison):
+			answer = "500 poison"
+			refusals.Add(1)
+		default:
+			m := recordNo.FindSubmatch(f.Data)
+			if m == nil {
+				return
+			}
+			i, _ := strconv.Atoi(string(m[1]))
+			got <- i
+		}
+		out = relp.Append(out[:0], f.Txnr, "rsp", []byte(answer))
+		if _, err := c.Write(out); err != nil {
+			return
+		}
 	}
 }

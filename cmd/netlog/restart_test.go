@@ -16,14 +16,17 @@ import (
 // asynchronous socket handler while the netlog serve binary is stopped
 // with SIGTERM and started again three times, after each quarter has
 // arrived: each stop drains its connections, the records sent while it is
-// down wait in the queue, and every record arrives exactly once, in order.
+// down wait in the queue, and every record arrives, none after a newer
+// one. The drain window is short (20 ms), far below a busy machine's
+// scheduling delays: the server reads on while frames keep arriving, and
+// what it cut off the handler sends again (duplicates are counted).
 func TestAsyncSurvivesRestarts(t *testing.T) {
 	const n = 1_000_000
 	bin := buildNetlog(t)
 	var printed atomic.Int64           // records printed by all runs
 	restarts := make(chan struct{}, 3) // another quarter has arrived
 	start := func(addr string) (counted, string) {
-		return startCounted(t, bin, n, &printed, restarts, "--tcp", addr, "--udp", "", "--drain", "1m")
+		return startCounted(t, bin, n, &printed, restarts, "--tcp", addr, "--udp", "", "--drain", "20ms")
 	}
 	stop := func(r counted) []int {
 		if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -62,10 +65,10 @@ func TestAsyncSurvivesRestarts(t *testing.T) {
 			t.Fatalf("record %d: %v", i, err)
 		}
 	}
-	cctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Minute) // generous: a busy machine
 	defer cancel()
 	if err := h.Flush(cctx); err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v; %d printed; stats %+v", err, printed.Load(), h.Stats())
 	}
 	st := h.Stats()
 	if err := h.Close(cctx); err != nil {
@@ -74,25 +77,19 @@ func TestAsyncSurvivesRestarts(t *testing.T) {
 	outputs <- stop(<-last)
 	close(outputs)
 
-	next, dups, k := 0, 0, 0
+	a, k := newArrivals(n), 0
 	for got := range outputs {
 		k++
 		for _, i := range got {
-			switch {
-			case i == next:
-				next++
-			case i < next:
-				dups++
-			default:
-				t.Fatalf("run %d: record %d arrived where %d was due", k, i, next)
-			}
+			a.add(i)
 		}
 		t.Logf("netlog serve run %d printed %d records", k, len(got))
 	}
-	if next != n || dups != 0 {
-		t.Errorf("%d of %d records arrived in order, %d duplicates", next, n, dups)
+	t.Logf("%v; stats %+v", a, st)
+	if !a.ok(true) {
+		t.Errorf("%v", a)
 	}
-	if st.Enqueued != n || st.Written != n || st.Dropped.Total() != 0 || st.Connects != 4 {
+	if st.Enqueued != n || st.Written != n || st.Dropped.Total() != 0 || st.Connects < 4 {
 		t.Errorf("stats %+v", st)
 	}
 }

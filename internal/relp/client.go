@@ -44,8 +44,10 @@ func NewClient(dialer *transport.Dialer, writeTimeout time.Duration, window int)
 	return &Client{dialer: dialer, writeTimeout: writeTimeout, window: window}
 }
 
-// ErrRefused reports a message the server answered with an error code.
-var ErrRefused = errors.New("the RELP server refused the message")
+// ErrRefused reports a message the server answered with an error code;
+// it wraps transport.ErrRefused, which the spool counts and retries a
+// bounded number of times before it gives the message up.
+var ErrRefused = fmt.Errorf("RELP: %w", transport.ErrRefused)
 
 // Write delivers one message.
 func (c *Client) Write(ctx context.Context, msg []byte) error {
@@ -76,6 +78,9 @@ func (c *Client) WriteFrames(ctx context.Context, b []byte, ends []int) (int, er
 		}
 		acked, err := c.exchange(ctx, first, n)
 		done += acked
+		if rf := (*transport.Refusal)(nil); errors.As(err, &rf) {
+			return done, err // the session is in step: keep it
+		}
 		if err != nil {
 			c.drop()
 			return done, err
@@ -85,7 +90,9 @@ func (c *Client) WriteFrames(ctx context.Context, b []byte, ends []int) (int, er
 }
 
 // exchange writes c.buf, holding n commands numbered from first, and reads
-// their responses; it returns how many were acknowledged, in order.
+// their responses; it returns how many were acknowledged, in order, and
+// after a refusal, a *transport.Refusal counting those acknowledged after
+// the refused one (up to a second refusal).
 func (c *Client) exchange(ctx context.Context, first, n int) (int, error) {
 	deadline := time.Now().Add(c.writeTimeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
@@ -97,20 +104,33 @@ func (c *Client) exchange(ctx context.Context, first, n int) (int, error) {
 	if _, err := c.conn.Write(c.buf); err != nil {
 		return 0, err
 	}
-	for acked := 0; acked < n; acked++ {
+	var refusal *transport.Refusal // of the first message refused
+	acked, counting := 0, true
+	for i := range n {
 		f, err := c.rd.Next()
 		if err != nil {
 			return acked, err
 		}
-		want := (first+acked-1)%MaxTxnr + 1
+		want := (first+i-1)%MaxTxnr + 1
 		switch {
 		case f.Command == "serverclose":
 			return acked, errors.New("the RELP server closed the session")
 		case f.Command != "rsp" || f.Txnr != want:
 			return acked, fmt.Errorf("%w: %d %s where the response to %d was due", ErrFrame, f.Txnr, f.Command, want)
 		case !bytes.HasPrefix(f.Data, []byte("200")):
-			return acked, fmt.Errorf("%w: %q", ErrRefused, f.Data)
+			if refusal == nil {
+				refusal = &transport.Refusal{Err: fmt.Errorf("%w: %q", ErrRefused, f.Data)}
+			} else {
+				counting = false // from a second refusal on, all is sent again
+			}
+		case refusal == nil:
+			acked++
+		case counting:
+			refusal.After++
 		}
+	}
+	if refusal != nil {
+		return acked, refusal
 	}
 	return n, nil
 }

@@ -65,6 +65,7 @@ const (
 	DefaultMaxBytes     = 64 << 20
 	DefaultBlockTimeout = time.Second
 	DefaultMaxBatch     = 256 << 10
+	DefaultRetries      = 3
 )
 
 // Severities are 0 (most severe) to 7, as in syslog.
@@ -86,6 +87,12 @@ type Config struct {
 	// Backoff paces retries after a write fails on a live connection
 	// (a failed connect is paced by the Link's own backoff).
 	Backoff transport.Backoff
+	// Retries is how many times a frame the destination refused (an
+	// error wrapping transport.ErrRefused, such as a RELP error code) is
+	// sent again before it is given up and counted in Dropped.Refused, so
+	// that one poison message cannot hold back the frames after it;
+	// default DefaultRetries, negative for none.
+	Retries int
 }
 
 // Errors Put returns; each means the frame was dropped and counted.
@@ -102,10 +109,13 @@ type Drops struct {
 	Lowest  uint64 // dropped to make room under DropLowest
 	Timeout uint64 // the queue stayed full for BlockTimeout under Block
 	Closed  uint64 // still pending when Close's deadline passed
+	Refused uint64 // refused by the destination Retries+1 times
 }
 
 // Total is the sum of the counts.
-func (d Drops) Total() uint64 { return d.Newest + d.Oldest + d.Lowest + d.Timeout + d.Closed }
+func (d Drops) Total() uint64 {
+	return d.Newest + d.Oldest + d.Lowest + d.Timeout + d.Closed + d.Refused
+}
 
 // Counts are a Spool's counters. Enqueued = Written + Dropped.Total() +
 // Pending.
@@ -158,6 +168,10 @@ func New(link transport.Sender, cfg Config) (*Spool, error) {
 	if cfg.MaxBatch == 0 {
 		cfg.MaxBatch = DefaultMaxBatch
 	}
+	if cfg.Retries == 0 {
+		cfg.Retries = DefaultRetries
+	}
+	cfg.Retries = max(cfg.Retries, 0)
 	b, err := cfg.Backoff.Normalize()
 	if err != nil {
 		return nil, err
@@ -348,14 +362,17 @@ const (
 func (s *Spool) run(ctx context.Context) {
 	defer close(s.done)
 	var bt batch
-	fails := 0
+	fails, refusals := 0, 0 // refusals: of bt's first frame
 	for {
 		if len(bt.ends) == 0 && !s.next(ctx, &bt) {
 			return
 		}
 		small := len(bt.buf) < smallBatch
 		n, err := s.link.WriteFrames(ctx, bt.buf, bt.ends)
-		s.written(&bt, n)
+		s.written(&bt, n, false)
+		if n > 0 {
+			refusals = 0
+		}
 		if err == nil {
 			fails = 0
 			if small {
@@ -367,6 +384,17 @@ func (s *Spool) run(ctx context.Context) {
 		s.mu.Lock()
 		s.counts.WriteErrors++
 		s.mu.Unlock()
+		if errors.Is(err, transport.ErrStalled) {
+			continue // the write waited out the timeout; the peer is there
+		}
+		if rf := (*transport.Refusal)(nil); errors.As(err, &rf) && len(bt.ends) > rf.After {
+			s.delivered(&bt, 1, rf.After) // delivered after the refused one
+			if refusals++; refusals > s.cfg.Retries {
+				s.written(&bt, 1, true) // given up: the frames after it flow
+				refusals, fails = 0, 0
+				continue
+			}
+		}
 		if !s.pause(ctx, fails) {
 			return
 		}
@@ -425,16 +453,21 @@ func (s *Spool) next(ctx context.Context, bt *batch) bool {
 	return true
 }
 
-// written accounts for the first n frames of bt, written whole, and
-// removes them from it.
-func (s *Spool) written(bt *batch, n int) {
+// written accounts for the first n frames of bt, written whole (or, if
+// refused, given up after the destination refused them), and removes
+// them from it.
+func (s *Spool) written(bt *batch, n int, refused bool) {
 	if n == 0 {
 		return
 	}
 	size := bt.ends[n-1]
 	s.mu.Lock()
-	s.counts.Written += uint64(n)
-	s.counts.Bytes += uint64(size)
+	if refused {
+		s.counts.Dropped.Refused += uint64(n)
+	} else {
+		s.counts.Written += uint64(n)
+		s.counts.Bytes += uint64(size)
+	}
 	s.counts.Pending -= uint64(n)
 	s.counts.PendingBytes -= uint64(size)
 	bt.buf = bt.buf[:copy(bt.buf, bt.buf[size:])]
@@ -448,6 +481,31 @@ func (s *Spool) written(bt *batch, n int) {
 		s.pool.put(bt.seg)
 		bt.seg = nil
 	}
+	s.inFlight, s.flightB = bt.seqs, len(bt.buf)
+	s.notify()
+	s.mu.Unlock()
+}
+
+// delivered accounts for n frames of bt from its frame i on, written
+// whole, and removes them from it: frames the destination took after it
+// refused frame i-1.
+func (s *Spool) delivered(bt *batch, i, n int) {
+	if n == 0 {
+		return
+	}
+	from, to := bt.ends[i-1], bt.ends[i+n-1]
+	s.mu.Lock()
+	s.counts.Written += uint64(n)
+	s.counts.Bytes += uint64(to - from)
+	s.counts.Pending -= uint64(n)
+	s.counts.PendingBytes -= uint64(to - from)
+	bt.buf = bt.buf[:from+copy(bt.buf[from:], bt.buf[to:])]
+	m := i + copy(bt.ends[i:], bt.ends[i+n:])
+	for k := i; k < m; k++ {
+		bt.ends[k] -= to - from
+	}
+	bt.ends = bt.ends[:m]
+	bt.seqs = bt.seqs[:i+copy(bt.seqs[i:], bt.seqs[i+n:])]
 	s.inFlight, s.flightB = bt.seqs, len(bt.buf)
 	s.notify()
 	s.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,6 +18,13 @@ const IdlePeek = time.Millisecond
 // ErrBackingOff is returned while a Link waits before its next connect
 // attempt; the error also says until when.
 var ErrBackingOff = errors.New("not connected, waiting to redial")
+
+// ErrStalled is wrapped by the error of a write that timed out on a peer
+// that is alive but not reading (plain TCP on Linux): the frame was not
+// written, or (WriteFrames) only its start was, and the Link keeps the
+// connection, so that nothing is delivered out of order when the peer
+// reads again.
+var ErrStalled = errors.New("the peer is not reading")
 
 // Config describes a Link.
 type Config struct {
@@ -41,6 +49,24 @@ type Config struct {
 	// Now is the clock for the backoff schedule; nil means time.Now.
 	Now func() time.Time
 }
+
+// ErrRefused is wrapped by a Sender's error when the destination received
+// the frame after the delivered ones and answered that it will not take
+// it (RELP's error codes); the frames after it were not delivered either.
+var ErrRefused = errors.New("the destination refused the frame")
+
+// Refusal is the error of a WriteFrames whose next frame (the one after
+// the count it returned) the destination refused. After frames that
+// followed it were delivered all the same; the connection stays usable.
+type Refusal struct {
+	After int
+	Err   error // wraps ErrRefused
+}
+
+func (r *Refusal) Error() string { return r.Err.Error() }
+
+// Unwrap returns Err.
+func (r *Refusal) Unwrap() error { return r.Err }
 
 // Sender is what a handler writes through: a Link, or a RELP client
 // that also waits for the peer's acknowledgments.
@@ -86,6 +112,17 @@ type Link struct {
 	fd       uintptr       // conn's descriptor, for the peek; 0 if none
 	lastUse  time.Time     // of conn, by the last write
 	deadline time.Time     // write deadline currently set on conn
+
+	// On plain TCP under Linux (confirmable), the Link keeps the frames
+	// written to conn that its peer may not have acknowledged. When it
+	// gives conn up, it resets it, so that the kernel discards what is
+	// unsent instead of delivering it late beside newer frames, and sends
+	// the frames not wholly acknowledged first on the next connection.
+	confirmable bool
+	kept        unconfirmed // written to conn
+	resend      unconfirmed // to send first on the next connection
+	partial     int         // bytes of WriteFrames' next frame already on conn
+	resent      atomic.Uint64
 
 	dialer *Dialer
 }
@@ -204,29 +241,111 @@ func (l *Link) handOver() {
 
 // send writes frame (one frame, or a group of them), redialing first if
 // the peer has gone and retrying once on a new connection if the write
-// fails. Only the writer calls it.
+// fails. A peer that is alive but not reading keeps its connection: a
+// frame none of which went out fails with ErrStalled, and the rest of one
+// that went out in part waits for the peer to read. Only the writer calls
+// it.
 func (l *Link) send(ctx context.Context, frame []byte) error {
 	if err := l.ready(ctx); err != nil {
 		return err
 	}
-	_, err := l.write(ctx, frame)
-	if err == nil {
-		return nil
+	ends := []int{len(frame)}
+	skip := 0
+	for {
+		_, n, err := l.writeFrames(ctx, frame, ends, skip)
+		switch {
+		case err == nil:
+			return nil
+		case !l.stalledOn(ctx, err):
+			l.giveUp(ctx)
+			if rerr := l.connect(ctx); rerr != nil {
+				return fmt.Errorf("write: %w; redial: %w", err, rerr)
+			}
+			_, _, err = l.writeFrames(ctx, frame, ends, 0)
+			return err
+		case n == 0:
+			return fmt.Errorf("%w: %w", ErrStalled, err)
+		}
+		skip = n
+	}
+}
+
+// writeFrames writes the frames of b, ending at ends, from byte skip of
+// the first on: on a stream in one write, on datagrams one per frame. It
+// returns how many frames went out whole and how many bytes of b are out.
+// A stream write that times out after some bytes went through goes on:
+// the peer is slow, not gone.
+func (l *Link) writeFrames(ctx context.Context, b []byte, ends []int, skip int) (done, start int, err error) {
+	start = skip
+	for done < len(ends) {
+		end := ends[done]
+		if l.cfg.Stream {
+			end = ends[len(ends)-1]
+		}
+		n, err := l.write(ctx, b[start:end])
+		start += n
+		l.kept.sent += n
+		for ; done < len(ends) && ends[done] <= start; done++ {
+			if l.confirmable {
+				l.kept.add(b[frameStart(ends, done):ends[done]])
+			}
+		}
+		slow := l.cfg.Stream && n > 0 && errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() == nil
+		if err != nil && !slow {
+			return done, start, err
+		}
+	}
+	if l.confirmable && l.kept.due() { // forget what the peer has confirmed
+		if q, ok := unacked(l.conn); ok {
+			l.kept.confirm(l.kept.sent - q)
+		}
+		l.kept.trimmed()
+	}
+	return done, start, nil
+}
+
+func frameStart(ends []int, i int) int {
+	if i == 0 {
+		return 0
+	}
+	return ends[i-1]
+}
+
+// stalledOn says that err, from a write, is a timeout on a peer that is
+// alive but not reading.
+func (l *Link) stalledOn(ctx context.Context, err error) bool {
+	return l.confirmable && ctx.Err() == nil && errors.Is(err, os.ErrDeadlineExceeded) && stalled(l.conn)
+}
+
+// giveUp drops the connection after a failed write. On a confirmable one
+// (unless ctx ended: the handler is closing, and the kernel may still
+// deliver what it holds) it keeps the frames the peer has not wholly
+// acknowledged for the next connection, and resets this one, so that
+// none of its unsent bytes arrive after them.
+func (l *Link) giveUp(ctx context.Context) {
+	if l.confirmable && ctx.Err() == nil {
+		if q, ok := unacked(l.conn); ok {
+			l.kept.confirm(l.kept.sent - q)
+			l.kept, l.resend = l.resend, l.kept
+			l.conn.(*net.TCPConn).SetLinger(0)
+		}
 	}
 	l.drop()
-	if rerr := l.connect(ctx); rerr != nil {
-		return fmt.Errorf("write: %w; redial: %w", err, rerr)
-	}
-	_, err = l.write(ctx, frame)
-	return err
 }
 
 // ready makes sure there is a connection to write to: it drops one whose
-// peer has gone and dials if there is none.
+// peer has gone and dials if there is none. A peer that closed in order
+// reads what it was sent (netlog serve drains); one that reset the
+// connection lost what it had not acknowledged, which goes again first on
+// the next connection.
 func (l *Link) ready(ctx context.Context) error {
 	now := time.Now()
 	if l.conn != nil && (closed(l.gone) || l.fd != 0 && now.Sub(l.lastUse) >= IdlePeek && peerClosed(l.fd)) {
-		l.drop()
+		if l.confirmable && resetByPeer(l.conn) {
+			l.giveUp(ctx)
+		} else {
+			l.drop()
+		}
 	}
 	l.lastUse = now
 	if l.conn == nil {
@@ -242,11 +361,30 @@ func (l *Link) connect(ctx context.Context) error {
 	}
 	l.conn, l.deadline = conn, time.Time{}
 	l.gone, l.fd = nil, 0
+	l.confirmable = l.cfg.Stream && canConfirm(conn)
 	if l.cfg.Stream {
 		l.gone = make(chan struct{})
 		go watch(conn, l.gone)
 		l.fd, _ = socketFD(conn)
 	}
+	return l.sendAgain(ctx)
+}
+
+// sendAgain writes the frames kept from the last connection first on the
+// new one. If that fails, they stay kept, all of them, for the next.
+func (l *Link) sendAgain(ctx context.Context) error {
+	if len(l.resend.ends) == 0 {
+		return nil
+	}
+	if _, err := l.write(ctx, l.resend.buf); err != nil {
+		l.conn.(*net.TCPConn).SetLinger(0)
+		l.drop()
+		return fmt.Errorf("sending %d unconfirmed frames again: %w", len(l.resend.ends), err)
+	}
+	l.resent.Add(uint64(len(l.resend.ends)))
+	l.kept, l.resend = l.resend, l.kept
+	l.kept.sent = len(l.kept.buf)
+	l.resend.reset()
 	return nil
 }
 
@@ -300,6 +438,8 @@ func (l *Link) drop() error {
 		<-l.gone
 	}
 	l.conn, l.gone, l.fd = nil, nil, 0
+	l.kept.reset()
+	l.partial = 0
 	return err
 }
 
@@ -310,7 +450,10 @@ func (l *Link) drop() error {
 // that the caller (the spool's writer) decides when to try the rest.
 // A stream write that times out after some bytes went through goes on:
 // the peer is slow, not gone, and a new connection would let the rest
-// overtake what the peer has yet to read. A cancelled ctx interrupts a
+// overtake what the peer has yet to read. One that times out on a peer
+// alive but not reading returns ErrStalled and keeps the connection; the
+// caller must then pass the same frames again, and the part of the first
+// already written is not written twice. A cancelled ctx interrupts a
 // blocked write.
 func (l *Link) WriteFrames(ctx context.Context, b []byte, ends []int) (int, error) {
 	l.mu.Lock()
@@ -330,24 +473,17 @@ func (l *Link) WriteFrames(ctx context.Context, b []byte, ends []int) (int, erro
 	conn := l.conn
 	stop := context.AfterFunc(ctx, func() { conn.SetWriteDeadline(time.Unix(1, 0)) })
 	defer stop()
-	done, start := 0, 0
-	for done < len(ends) {
-		end := ends[done]
-		if l.cfg.Stream {
-			end = ends[len(ends)-1]
-		}
-		n, err := l.write(ctx, b[start:end])
-		start += n
-		for done < len(ends) && ends[done] <= start {
-			done++
-		}
-		slow := l.cfg.Stream && n > 0 && errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() == nil
-		if err != nil && !slow {
-			l.drop()
-			return done, err
-		}
+	done, n, err := l.writeFrames(ctx, b, ends, l.partial)
+	l.partial = 0
+	switch {
+	case err == nil:
+	case l.stalledOn(ctx, err):
+		l.partial = n - frameStart(ends, done)
+		err = fmt.Errorf("%w: %w", ErrStalled, err)
+	default:
+		l.giveUp(ctx)
 	}
-	return done, nil
+	return done, err
 }
 
 // RetryAt is when the Link will next try to connect after failed
@@ -360,13 +496,25 @@ func (l *Link) Connects() uint64 { return l.dialer.Connects() }
 // ConnectFailures returns how many connect attempts failed.
 func (l *Link) ConnectFailures() uint64 { return l.dialer.ConnectFailures() }
 
+// Resent counts the frames sent again on a new connection because the
+// peer of the old one had not acknowledged them when it was given up;
+// some of them may have arrived twice.
+func (l *Link) Resent() uint64 { return l.resent.Load() }
+
 // Close waits for the write in flight, closes the connection, if any, and
-// returns once its watcher has ended. A later Write reconnects.
+// returns once its watcher has ended. A later Write reconnects. Frames
+// kept to be sent again on the next connection are lost; the error says
+// how many.
 func (l *Link) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for l.writing {
 		l.cond.Wait()
 	}
-	return l.drop()
+	err := l.drop()
+	if n := len(l.resend.ends); n > 0 {
+		l.resend.reset()
+		return fmt.Errorf("%d frames written to a failed connection were not sent again", n)
+	}
+	return err
 }
