@@ -227,8 +227,10 @@ var errIdle = errors.New("idle")
 // awaitFrame waits for the first byte of the next frame for up to
 // IdleTimeout, then gives the whole frame FrameTimeout to arrive: a peer
 // that trickles a byte at a time cannot hold a connection for long. The
-// first frame must be complete by cn.first (HandshakeTimeout after the
-// accept): a peer that connects and sends nothing is closed, and counted.
+// first frame must start by cn.first (HandshakeTimeout after the accept):
+// a peer that connects and sends nothing is closed, and counted. (Its
+// end is not bounded by HandshakeTimeout: a server busy with other frames
+// may take long to read one that its peer has sent whole.)
 func (s *Server) awaitFrame(cn *conn) error {
 	if cn.br.Buffered() == 0 {
 		cn.SetReadDeadline(cn.cap(s.deadline(orDefault(s.IdleTimeout, DefaultIdleTimeout))))
@@ -244,7 +246,8 @@ func (s *Server) awaitFrame(cn *conn) error {
 			return err
 		}
 	}
-	cn.SetReadDeadline(cn.cap(s.deadline(orDefault(s.FrameTimeout, DefaultFrameTimeout))))
+	cn.first = time.Time{}
+	cn.SetReadDeadline(s.deadline(orDefault(s.FrameTimeout, DefaultFrameTimeout)))
 	return nil
 }
 
@@ -254,7 +257,7 @@ type conn struct {
 	ctx            context.Context
 	listener, peer string
 	br             *bufio.Reader
-	first          time.Time // the first frame must be in by then; zero after it
+	first          time.Time // the first frame must start by then; zero after
 	mem            *connMemory
 }
 

@@ -32,24 +32,23 @@ func (s *Server) maxMemory() int64 { return orDefault(s.MaxMemory, DefaultMaxMem
 
 // charge takes n bytes of the budget for cn, waiting while they do not
 // fit: reading stops, and the peer's data waits in the kernel, instead of
-// memory growing. More than the whole budget is refused as too large. The
-// wait ends with a timeout error after FrameTimeout, or at the drain's end
-// if the server stops meanwhile.
+// memory growing. The wait is not the peer's doing and has no timeout of
+// its own (what holds the memory is bounded by FrameTimeout and the
+// Sink), but if the server stops meanwhile it ends at the drain's end
+// with a timeout error. More than the whole budget is refused as too large.
 func (s *Server) charge(cn *conn, n int64) error {
 	if limit := s.maxMemory(); n > limit {
 		return fmt.Errorf("%w: it needs %d bytes, over the memory budget of %d", transport.ErrFrameTooLarge, n, limit)
 	}
-	frameTimeout := orDefault(s.FrameTimeout, DefaultFrameTimeout)
-	var timer *time.Timer
-	stopping := cn.ctx.Done()
+	var timeout <-chan time.Time
+	stopping, waited := cn.ctx.Done(), false
 	for {
 		s.mem.mu.Lock()
 		if s.mem.used.Load()+n <= s.maxMemory() {
 			s.mem.used.Add(n)
 			s.mem.mu.Unlock()
-			if timer != nil { // it waited: the frame's time starts now
-				timer.Stop()
-				cn.SetReadDeadline(cn.cap(s.deadline(frameTimeout)))
+			if waited { // the frame's time starts now
+				cn.SetReadDeadline(s.deadline(orDefault(s.FrameTimeout, DefaultFrameTimeout)))
 			}
 			return nil
 		}
@@ -58,17 +57,19 @@ func (s *Server) charge(cn *conn, n int64) error {
 		}
 		freed := s.mem.freed
 		s.mem.mu.Unlock()
-		if timer == nil {
+		if !waited {
+			waited = true
 			s.mem.waits.Add(1)
-			timer = time.NewTimer(time.Until(cn.cap(s.deadline(frameTimeout))))
 		}
 		select {
 		case <-freed:
 		case <-stopping:
 			stopping = nil
-			timer.Reset(min(time.Until(cn.cap(s.deadline(frameTimeout))), s.drain()))
-		case <-timer.C:
-			return fmt.Errorf("no memory for %d bytes within the deadline: %w", n, os.ErrDeadlineExceeded)
+			t := time.NewTimer(s.drain())
+			defer t.Stop()
+			timeout = t.C
+		case <-timeout:
+			return fmt.Errorf("no memory for %d bytes before the drain's end: %w", n, os.ErrDeadlineExceeded)
 		}
 	}
 }

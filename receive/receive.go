@@ -92,12 +92,12 @@ type Server struct {
 	// (default MaxConns/64, at least 1); one over it is reset at once and
 	// refused as ReasonBusy.
 	MaxConns, MaxConnsPerPeer int
-	// HandshakeTimeout closes a connection that has not completed its
+	// HandshakeTimeout closes a connection that has not started its
 	// first frame (TLS handshake included) that long after it was
-	// accepted (default DefaultHandshakeTimeout): one that sent nothing
-	// is counted in Stats.SilentClosed, one that sent part of a frame is
-	// refused as ReasonSlow. IdleTimeout closes a connection on which no
-	// frame starts for that long (default DefaultIdleTimeout; counted,
+	// accepted (default DefaultHandshakeTimeout), and counts it in
+	// Stats.SilentClosed; from its first byte, a frame has FrameTimeout.
+	// IdleTimeout closes a connection on which no frame starts for that
+	// long (default DefaultIdleTimeout; counted,
 	// not reported: a netlog handler reconnects when it next writes).
 	// FrameTimeout bounds the arrival of one frame once its first byte is
 	// in (default DefaultFrameTimeout); a slower one is refused as
@@ -384,7 +384,6 @@ func (s *Server) serveConn(ctx context.Context, p *protocol, listener string, c 
 			s.endConn(cn, err)
 			return
 		}
-		cn.first = time.Time{}
 		s.frames.Add(1)
 		ok := s.deliver(p, listener, cn.peer, payload)
 		cn.mem.delivered(fr)
@@ -404,11 +403,7 @@ func (s *Server) endConn(cn *conn, err error) {
 	case cn.ctx.Err() != nil && errors.As(err, &ne) && ne.Timeout():
 	case errors.As(err, &ne) && ne.Timeout():
 		s.frames.Add(1)
-		limit := fmt.Sprintf("the frame timeout of %v", orDefault(s.FrameTimeout, DefaultFrameTimeout))
-		if !cn.first.IsZero() {
-			limit = fmt.Sprintf("%v of the handshake timeout of %v", limit, s.handshakeTimeout())
-		}
-		s.refuse(listener, peer, ReasonSlow, fmt.Errorf("a frame did not arrive within %s: %w", limit, err))
+		s.refuse(listener, peer, ReasonSlow, fmt.Errorf("a frame took over %v to arrive: %w", orDefault(s.FrameTimeout, DefaultFrameTimeout), err))
 	case errors.Is(err, transport.ErrFrameTooLarge):
 		s.frames.Add(1)
 		s.refuse(listener, peer, ReasonTooLarge, err)

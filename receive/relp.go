@@ -55,7 +55,6 @@ func (s *Server) serveRELP(cn *conn) {
 			s.endConn(cn, err)
 			return
 		}
-		cn.first = time.Time{}
 		s.frames.Add(1)
 		switch f.Command {
 		case "open":

@@ -55,7 +55,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fs.IntVar(&f.maxConns, "max-conns", receive.DefaultMaxConns, "most stream `connections` served at once; more are refused as busy")
 	fs.IntVar(&f.maxConnsPerPeer, "max-conns-per-peer", 0, "most stream `connections` from one IP address; 0 means --max-conns/64")
 	f.maxMemory = defaultMaxMemory
-	fs.Var(&f.maxMemory, "max-memory", "memory `size` the process may use (like 256MiB): half for the buffers of frames in flight, whose reading waits when they are spent")
+	fs.Var(&f.maxMemory, "max-memory", "memory `size` the process may use (like 256MiB): half for the buffers of connections and frames in flight, whose reading waits when they are spent")
 	fs.DurationVar(&f.handshakeTimeout, "handshake-timeout", receive.DefaultHandshakeTimeout, "close a connection that has not completed its first frame (TLS handshake included) this long after connecting")
 	fs.DurationVar(&f.idleTimeout, "idle-timeout", receive.DefaultIdleTimeout, "close a connection on which no frame starts for this long")
 	fs.DurationVar(&f.frameTimeout, "frame-timeout", receive.DefaultFrameTimeout, "refuse a frame that takes longer than this to arrive (a trickling peer)")
@@ -107,13 +107,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Drain:    f.drain,
 		MaxConns: f.maxConns, MaxConnsPerPeer: f.maxConnsPerPeer,
 		IdleTimeout: f.idleTimeout, FrameTimeout: f.frameTimeout, HandshakeTimeout: f.handshakeTimeout,
-		// The other half is for the runtime: garbage not yet collected,
-		// stacks, the output's buffers.
+		// The other half is for the rest: garbage not yet collected (the
+		// runtime's memory limit is 3/4 of --max-memory, so that it
+		// collects before then), stacks, the output's buffers, the binary.
 		MaxMemory:     int64(f.maxMemory) / 2,
 		OnRefuse:      func(r receive.Report) { fmt.Fprintln(stderr, "netlog:", r) },
 		OnAcceptError: func(err error) { fmt.Fprintln(stderr, "netlog:", err) },
 	}
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(f.maxMemory)))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(f.maxMemory) / 4 * 3))
 	ls, err := open(f, srv)
 	if err != nil {
 		for _, l := range ls {
