@@ -97,8 +97,8 @@ type Server struct {
 	// accepted (default DefaultHandshakeTimeout), and counts it in
 	// Stats.SilentClosed; from its first byte, a frame has FrameTimeout.
 	// IdleTimeout closes a connection on which no frame starts for that
-	// long (default DefaultIdleTimeout; counted,
-	// not reported: a netlog handler reconnects when it next writes).
+	// long (default DefaultIdleTimeout; counted, not reported: a netlog
+	// handler reconnects when it next writes).
 	// FrameTimeout bounds the arrival of one frame once its first byte is
 	// in (default DefaultFrameTimeout); a slower one is refused as
 	// ReasonSlow. It is also how long a RELP peer may leave its
@@ -205,9 +205,11 @@ func (s *Server) deliver(p *protocol, listener, peer string, payload []byte) boo
 
 func name(a net.Addr) string { return a.Network() + " " + a.String() }
 
-// frameReader reads a stream's frames into a buffer from an Allocator.
+// frameReader is what a protocol's reader is: it reads a stream's frames
+// into a buffer from an Allocator (transport.Buffer).
 type frameReader interface {
 	Next() ([]byte, error)
+	Use(transport.Allocator)
 	Cap() int // of the buffer held
 	Release() // gives the buffer back
 }
@@ -215,28 +217,25 @@ type frameReader interface {
 // protocol is what differs between netlog frames, syslog messages and
 // RELP sessions.
 type protocol struct {
-	// session, if set, serves a whole connection (RELP answers each frame).
+	// session, if set, serves a whole connection (RELP answers each
+	// frame); else reader returns a frameReader.
 	session func(s *Server, cn *conn)
-	reader  func(r io.Reader, max int, a transport.Allocator) frameReader
+	reader  func(r io.Reader, max int) interface{ Next() ([]byte, error) }
 	split   func(datagram []byte) ([]byte, error) // a datagram's payload
 	decode  func(s *Server, payload []byte) (*record.Entry, error)
 }
 
 var frames = &protocol{
-	reader: func(r io.Reader, max int, a transport.Allocator) frameReader {
-		fr := transport.NewFrameReader(bufio.NewReaderSize(r, readBuffer), max)
-		fr.A = a
-		return fr
+	reader: func(r io.Reader, max int) interface{ Next() ([]byte, error) } {
+		return transport.NewFrameReader(bufio.NewReaderSize(r, 64<<10), max)
 	},
 	split:  transport.SplitDatagram,
 	decode: func(_ *Server, p []byte) (*record.Entry, error) { return Decode(p) },
 }
 
 var syslogMessages = &protocol{
-	reader: func(r io.Reader, max int, a transport.Allocator) frameReader {
-		sr := transport.NewSyslogReader(r, max)
-		sr.A = a
-		return sr
+	reader: func(r io.Reader, max int) interface{ Next() ([]byte, error) } {
+		return transport.NewSyslogReader(r, max)
 	},
 	split: func(d []byte) ([]byte, error) { return d, nil },
 	decode: func(s *Server, p []byte) (*record.Entry, error) {
@@ -369,7 +368,8 @@ func (s *Server) serveConn(ctx context.Context, p *protocol, listener string, c 
 		p.session(s, cn)
 		return
 	}
-	fr := p.reader(cn.br, s.maxFrame(), cn.mem) // uses br: it is large enough
+	fr := p.reader(cn.br, s.maxFrame()).(frameReader) // uses br: it is large enough
+	fr.Use(cn.mem)
 	defer fr.Release()
 	for {
 		err := s.awaitFrame(cn)

@@ -59,6 +59,12 @@ func (b *Buffer) Grow(p []byte, c byte, limit int) ([]byte, error) {
 	return append(p, c), nil
 }
 
+// Use makes the buffer come from a from now on.
+func (b *Buffer) Use(a Allocator) {
+	b.Release()
+	b.A = a
+}
+
 // Cap is the capacity of the buffer held.
 func (b *Buffer) Cap() int { return cap(b.buf) }
 
