@@ -44,8 +44,12 @@ func TestSilentFlood(t *testing.T) {
 		got = append(got, e.Msg)
 		return nil
 	})
-	srv.OnRefuse = func(receive.Report) {}
-	ln, err := net.Listen("tcp", "127.0.0.200:0")
+	srv.OnRefuse = func(r receive.Report) {
+		if strings.HasPrefix(r.Peer, "127.0.0.1:") {
+			t.Errorf("the good sender: %v", r)
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,9 +58,11 @@ func TestSilentFlood(t *testing.T) {
 	go func() { done <- srv.ServeStream(ctx, ln) }()
 	defer func() { cancel(); <-done }()
 
+	// The silent connections come from 127.0.0.2 to 127.0.0.33; Python's,
+	// from 127.0.0.1 (Linux's source address for all of 127/8).
 	const silent, addrs = 2048, 32
 	for i := range silent {
-		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(1+i%addrs))}}
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+i%addrs))}}
 		if c, err := d.Dial("tcp", ln.Addr().String()); err == nil { // those over the limit are reset
 			defer c.Close()
 		}

@@ -2,9 +2,11 @@ package receive
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"sync"
@@ -232,9 +234,9 @@ var errIdle = errors.New("idle")
 // end is not bounded by HandshakeTimeout: a server busy with other frames
 // may take long to read one that its peer has sent whole.)
 func (s *Server) awaitFrame(cn *conn) error {
-	if cn.br.Buffered() == 0 {
+	if cn.br == nil || cn.br.Buffered() == 0 {
 		cn.SetReadDeadline(cn.cap(s.deadline(orDefault(s.IdleTimeout, DefaultIdleTimeout))))
-		if _, err := cn.br.Peek(1); err != nil {
+		if err := s.peek(cn); err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) && s.lim.stopAt.Load() == 0 {
 				if cn.first.IsZero() {
 					s.lim.idleClosed.Add(1)
@@ -248,6 +250,26 @@ func (s *Server) awaitFrame(cn *conn) error {
 	}
 	cn.first = time.Time{}
 	cn.SetReadDeadline(s.deadline(orDefault(s.FrameTimeout, DefaultFrameTimeout)))
+	return nil
+}
+
+// peek waits for a byte to read. The connection's read buffer is taken,
+// and charged to MaxMemory, only once its first byte is in: a silent
+// connection holds none.
+func (s *Server) peek(cn *conn) error {
+	if cn.br != nil {
+		_, err := cn.br.Peek(1)
+		return err
+	}
+	var b [1]byte
+	if n, err := cn.Conn.Read(b[:]); n == 0 {
+		return err
+	}
+	if err := s.charge(cn, readBuffer); err != nil {
+		return err
+	}
+	cn.mem.held = readBuffer
+	cn.br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(b[:]), cn.Conn), readBuffer)
 	return nil
 }
 

@@ -105,8 +105,9 @@ type Server struct {
 	// acknowledgments unread.
 	HandshakeTimeout, IdleTimeout, FrameTimeout time.Duration
 	// MaxMemory is the budget of the buffers of all stream connections
-	// (default DefaultMaxMemory): each connection's 64 KiB read buffer,
-	// and twice each frame being read and decoded. When it is spent,
+	// (default DefaultMaxMemory): each connection's 64 KiB read buffer
+	// (from its first byte on), and twice each frame being read and
+	// decoded. When it is spent,
 	// reading waits (the peers' data waits in the kernel) instead of
 	// memory growing; a frame that needs more than all of it is refused as
 	// ReasonTooLarge.
@@ -358,12 +359,12 @@ func (s *Server) serveConn(ctx context.Context, p *protocol, listener string, c 
 			return
 		}
 	}
-	if err := s.charge(cn, readBuffer); err != nil {
-		s.endConn(cn, err)
+	if err := s.awaitFrame(cn); err != nil { // the first byte, and with it the read buffer
+		if err != errIdle {
+			s.endConn(cn, err)
+		}
 		return
 	}
-	cn.mem.held = readBuffer
-	cn.br = bufio.NewReaderSize(c, readBuffer)
 	if p.session != nil {
 		p.session(s, cn)
 		return
