@@ -92,20 +92,39 @@ type Server struct {
 	// OnRefuse is told of every refusal; nil writes the report to stderr.
 	OnRefuse func(Report)
 	// MaxConns bounds the stream connections served at once, on all
-	// listeners (default DefaultMaxConns); MaxConnsPerPeer those from one
-	// IP address (default DefaultMaxConnsPerPeer). A connection over
-	// either is closed at once and refused as ReasonBusy. With MaxFrame,
-	// they bound the memory: each connection holds at most MaxFrame and a
-	// 64 KiB read buffer.
+	// listeners (default DefaultMaxConns): at the limit, the listeners
+	// stop accepting and new connections wait in the kernel's backlog
+	// until one ends. MaxConnsPerPeer bounds those from one IP address
+	// (default MaxConns/64, at least 1); one over it is reset at once and
+	// refused as ReasonBusy.
 	MaxConns, MaxConnsPerPeer int
+	// HandshakeTimeout closes a connection that has not started its
+	// first frame (TLS handshake included) that long after it was
+	// accepted (default DefaultHandshakeTimeout), and counts it in
+	// Stats.SilentClosed; from its first byte, a frame has FrameTimeout.
 	// IdleTimeout closes a connection on which no frame starts for that
 	// long (default DefaultIdleTimeout; counted, not reported: a netlog
-	// handler reconnects when it next writes). FrameTimeout bounds the
-	// arrival of one frame once its first byte is in (default
-	// DefaultFrameTimeout); a slower one is refused as ReasonSlow.
-	IdleTimeout, FrameTimeout time.Duration
+	// handler reconnects when it next writes).
+	// FrameTimeout bounds the arrival of one frame once its first byte is
+	// in (default DefaultFrameTimeout); a slower one is refused as
+	// ReasonSlow. It is also how long a RELP peer may leave its
+	// acknowledgments unread.
+	HandshakeTimeout, IdleTimeout, FrameTimeout time.Duration
+	// MaxMemory is the budget of the buffers of all stream connections
+	// (default DefaultMaxMemory): each connection's 64 KiB read buffer
+	// (from its first byte on), and twice each frame being read and
+	// decoded. When it is spent,
+	// reading waits (the peers' data waits in the kernel) instead of
+	// memory growing; a frame that needs more than all of it is refused as
+	// ReasonTooLarge.
+	MaxMemory int64
+	// OnAcceptError is told of failed accepts (out of descriptors, …),
+	// at most once a second per listener; the listener retries after a
+	// backoff. nil writes to stderr.
+	OnAcceptError func(error)
 
 	lim                                    limits
+	mem                                    memory
 	connections, frames, records, unparsed atomic.Uint64
 	refused                                sync.Map // Reason → *atomic.Uint64
 }
@@ -118,8 +137,14 @@ type Stats struct {
 	Unparsed    uint64            // of Records, syslog messages that did not parse, passed on raw
 	Refused     map[Reason]uint64 // refusals by reason
 	IdleClosed  uint64            // connections closed after IdleTimeout without a frame
-	Active      int64             // stream connections being served now
-	Listeners   map[string]ListenerStats
+	// SilentClosed counts connections closed after HandshakeTimeout
+	// without having sent a byte.
+	SilentClosed uint64
+	AcceptErrors uint64 // failed accepts, retried
+	Active       int64  // stream connections being served now
+	MemoryUsed   int64  // bytes of MaxMemory charged now
+	MemoryWaits  uint64 // times a connection waited for memory
+	Listeners    map[string]ListenerStats
 }
 
 // Stats returns the server's counters.
@@ -127,11 +152,14 @@ func (s *Server) Stats() Stats {
 	st := Stats{
 		Connections: s.connections.Load(), Frames: s.frames.Load(),
 		Records: s.records.Load(), Unparsed: s.unparsed.Load(), Refused: map[Reason]uint64{},
-		IdleClosed: s.lim.idleClosed.Load(), Active: s.lim.active.Load(), Listeners: map[string]ListenerStats{},
+		IdleClosed: s.lim.idleClosed.Load(), SilentClosed: s.lim.silentClosed.Load(),
+		AcceptErrors: s.lim.acceptErrors.Load(), Active: s.lim.active.Load(),
+		MemoryUsed: s.mem.used.Load(), MemoryWaits: uint64(s.mem.waits.Load()),
+		Listeners: map[string]ListenerStats{},
 	}
 	s.lim.mu.Lock()
 	for name, l := range s.lim.listeners {
-		st.Listeners[name] = ListenerStats{Accepted: uint64(l.accepted.Load()), Active: l.active.Load()}
+		st.Listeners[name] = ListenerStats{Accepted: uint64(l.accepted.Load()), Active: l.active.Load(), AcceptErrors: l.acceptErrors.Load()}
 	}
 	s.lim.mu.Unlock()
 	s.refused.Range(func(k, v any) bool {
@@ -187,11 +215,21 @@ func (s *Server) deliver(p *protocol, listener, peer string, payload []byte) boo
 
 func name(a net.Addr) string { return a.Network() + " " + a.String() }
 
+// frameReader is what a protocol's reader is: it reads a stream's frames
+// into a buffer from an Allocator (transport.Buffer).
+type frameReader interface {
+	Next() ([]byte, error)
+	Use(transport.Allocator)
+	Cap() int // of the buffer held
+	Release() // gives the buffer back
+}
+
 // protocol is what differs between netlog frames, syslog messages and
 // RELP sessions.
 type protocol struct {
-	// session, if set, serves a whole connection (RELP answers each frame).
-	session func(s *Server, ctx context.Context, c net.Conn, br *bufio.Reader, listener, peer string)
+	// session, if set, serves a whole connection (RELP answers each
+	// frame); else reader returns a frameReader.
+	session func(s *Server, cn *conn)
 	reader  func(r io.Reader, max int) interface{ Next() ([]byte, error) }
 	split   func(datagram []byte) ([]byte, error) // a datagram's payload
 	decode  func(s *Server, payload []byte) (*record.Entry, error)
@@ -258,15 +296,27 @@ func (s *Server) serveStream(ctx context.Context, ln net.Listener, p *protocol) 
 		}
 	})
 	defer stop()
-	for {
+	for failures := 0; ; {
+		if !s.slot(ctx) { // at MaxConns: new connections wait in the backlog
+			wg.Wait()
+			return nil
+		}
 		c, err := ln.Accept()
 		if err != nil {
+			s.freeSlot()
+			if ctx.Err() == nil && s.acceptFailed(listener, ls, err) {
+				failures++
+				if sleep(ctx, acceptBackoff.Delay(failures)) {
+					continue
+				}
+			}
 			wg.Wait()
 			if ctx.Err() != nil {
 				return nil
 			}
 			return fmt.Errorf("receive: accept on %s: %w", listener, err)
 		}
+		failures = 0
 		s.connections.Add(1)
 		release, ok := s.admit(listener, ls, c)
 		if !ok {
@@ -307,29 +357,35 @@ func (s *Server) wind(c net.Conn) {
 
 func (s *Server) drain() time.Duration { return orDefault(s.Drain, DefaultDrain) }
 
-// HandshakeTimeout bounds a TLS client's handshake.
-const HandshakeTimeout = 10 * time.Second
-
 func (s *Server) serveConn(ctx context.Context, p *protocol, listener string, c net.Conn) {
 	defer c.Close()
-	peer := peerName(c)
+	cn := &conn{Conn: c, ctx: ctx, listener: listener, peer: peerName(c), first: time.Now().Add(s.handshakeTimeout())}
+	cn.mem = &connMemory{cn: cn, s: s}
+	defer cn.mem.close()
 	if tc, ok := c.(*tls.Conn); ok {
-		hctx, cancel := context.WithTimeout(ctx, HandshakeTimeout)
+		hctx, cancel := context.WithDeadline(ctx, cn.first)
 		err := tc.HandshakeContext(hctx)
 		cancel()
 		if err != nil {
-			s.refuse(listener, peer, ReasonHandshake, err)
+			s.refuse(listener, cn.peer, ReasonHandshake, err)
 			return
 		}
 	}
-	br := bufio.NewReaderSize(c, 64<<10)
-	if p.session != nil {
-		p.session(s, ctx, c, br, listener, peer)
+	if err := s.awaitFrame(cn); err != nil { // the first byte, and with it the read buffer
+		if err != errIdle {
+			s.endConn(cn, err)
+		}
 		return
 	}
-	fr := p.reader(br, s.maxFrame()) // uses br: it is large enough
+	if p.session != nil {
+		p.session(s, cn)
+		return
+	}
+	fr := p.reader(cn.br, s.maxFrame()).(frameReader) // uses br: it is large enough
+	fr.Use(cn.mem)
+	defer fr.Release()
 	for {
-		err := s.awaitFrame(c, br)
+		err := s.awaitFrame(cn)
 		if err == errIdle {
 			return
 		}
@@ -338,11 +394,13 @@ func (s *Server) serveConn(ctx context.Context, p *protocol, listener string, c 
 			payload, err = fr.Next()
 		}
 		if err != nil {
-			s.endConn(ctx, listener, peer, err)
+			s.endConn(cn, err)
 			return
 		}
 		s.frames.Add(1)
-		if !s.deliver(p, listener, peer, payload) {
+		ok := s.deliver(p, listener, cn.peer, payload)
+		cn.mem.delivered(fr)
+		if !ok {
 			return
 		}
 	}
@@ -350,14 +408,15 @@ func (s *Server) serveConn(ctx context.Context, p *protocol, listener string, c 
 
 // endConn reports why a connection ended, unless it ended cleanly or the
 // server is stopping and its drain time ran out.
-func (s *Server) endConn(ctx context.Context, listener, peer string, err error) {
+func (s *Server) endConn(cn *conn, err error) {
 	var ne net.Error
+	listener, peer := cn.listener, cn.peer
 	switch {
 	case err == io.EOF:
-	case ctx.Err() != nil && errors.As(err, &ne) && ne.Timeout():
+	case cn.ctx.Err() != nil && errors.As(err, &ne) && ne.Timeout():
 	case errors.As(err, &ne) && ne.Timeout():
 		s.frames.Add(1)
-		s.refuse(listener, peer, ReasonSlow, fmt.Errorf("a frame took over %v to arrive", orDefault(s.FrameTimeout, DefaultFrameTimeout)))
+		s.refuse(listener, peer, ReasonSlow, fmt.Errorf("a frame took over %v to arrive: %w", orDefault(s.FrameTimeout, DefaultFrameTimeout), err))
 	case errors.Is(err, transport.ErrFrameTooLarge):
 		s.frames.Add(1)
 		s.refuse(listener, peer, ReasonTooLarge, err)
@@ -378,7 +437,8 @@ func (s *Server) endConn(ctx context.Context, listener, peer string, err error) 
 const PacketBuffer = 4 << 20
 
 // ServePacket reads one frame per datagram from pc until ctx is done, then
-// delivers what is already queued for up to Drain and returns nil.
+// delivers what is already queued, for up to Drain, and returns nil: at
+// once if nothing is.
 func (s *Server) ServePacket(ctx context.Context, pc net.PacketConn) error {
 	return s.servePacket(ctx, pc, frames)
 }
@@ -388,17 +448,29 @@ func (s *Server) servePacket(ctx context.Context, pc net.PacketConn, proto *prot
 	if b, ok := pc.(interface{ SetReadBuffer(int) error }); ok {
 		b.SetReadBuffer(PacketBuffer) // best effort: a smaller buffer still works
 	}
-	stop := context.AfterFunc(ctx, func() { pc.SetReadDeadline(time.Now().Add(s.drain())) })
+	// On stop, wake the reader: it then delivers what is queued already,
+	// for up to Drain, and returns as soon as nothing is.
+	stop := context.AfterFunc(ctx, func() { pc.SetReadDeadline(time.Now()) })
 	defer stop()
 	// One byte more than the largest frame allowed shows a datagram that was
 	// cut short by the buffer as a prefix mismatch.
 	buf := make([]byte, transport.PrefixLen+min(s.maxFrame(), 1<<16)+1)
+	var drainEnd time.Time
 	for {
+		if ctx.Err() != nil {
+			if drainEnd.IsZero() {
+				drainEnd = time.Now().Add(s.drain())
+			}
+			if !queued(pc) || time.Now().After(drainEnd) {
+				return nil
+			}
+			pc.SetReadDeadline(drainEnd)
+		}
 		n, addr, err := pc.ReadFrom(buf)
 		if err != nil {
 			var ne net.Error
 			if ctx.Err() != nil && errors.As(err, &ne) && ne.Timeout() {
-				return nil
+				continue // what is queued is read next; the waking deadline may come late
 			}
 			return fmt.Errorf("receive: read on %s: %w", listener, err)
 		}

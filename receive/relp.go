@@ -3,7 +3,9 @@ package receive
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net"
+	"time"
 
 	"github.com/netlog-go/netlog/internal/relp"
 )
@@ -20,17 +22,27 @@ func (s *Server) ServeRELP(ctx context.Context, ln net.Listener) error {
 // relpSessions is the RELP protocol: syslog messages, in sessions.
 var relpSessions = &protocol{session: (*Server).serveRELP}
 
-// serveRELP runs one RELP session on c, reading through br.
-func (s *Server) serveRELP(ctx context.Context, c net.Conn, br *bufio.Reader, listener, peer string) {
-	rd := relp.NewReader(br, s.maxFrame()) // uses br: it is large enough
-	w := bufio.NewWriter(c)
+// serveRELP runs one RELP session on cn. Writing the answers may take
+// up to FrameTimeout: a peer that leaves them unread longer is refused as
+// ReasonSlow, and its connection closed.
+func (s *Server) serveRELP(cn *conn) {
+	rd := relp.NewReader(cn.br, s.maxFrame()) // uses br: it is large enough
+	rd.A = cn.mem
+	defer rd.Release()
+	w := &deadlineWriter{cn: cn, timeout: orDefault(s.FrameTimeout, DefaultFrameTimeout)}
+	bw := bufio.NewWriter(w)
 	var out []byte
 	respond := func(txnr int, text string) {
 		out = relp.Append(out[:0], txnr, "rsp", []byte(text))
-		w.Write(out)
+		bw.Write(out)
 	}
+	defer func() {
+		if w.err != nil && cn.ctx.Err() == nil {
+			s.refuse(cn.listener, cn.peer, ReasonSlow, fmt.Errorf("writing acknowledgments: %w", w.err))
+		}
+	}()
 	for {
-		err := s.awaitFrame(c, br)
+		err := s.awaitFrame(cn)
 		if err == errIdle {
 			return
 		}
@@ -39,8 +51,8 @@ func (s *Server) serveRELP(ctx context.Context, c net.Conn, br *bufio.Reader, li
 			f, err = rd.Next()
 		}
 		if err != nil {
-			w.Flush()
-			s.endConn(ctx, listener, peer, err)
+			bw.Flush()
+			s.endConn(cn, err)
 			return
 		}
 		s.frames.Add(1)
@@ -48,22 +60,40 @@ func (s *Server) serveRELP(ctx context.Context, c net.Conn, br *bufio.Reader, li
 		case "open":
 			respond(f.Txnr, relp.OK+"\n"+relp.Offers)
 		case "syslog":
-			if s.deliver(syslogMessages, listener, peer, f.Data) {
+			if s.deliver(syslogMessages, cn.listener, cn.peer, f.Data) {
 				respond(f.Txnr, relp.OK)
 			} else {
 				respond(f.Txnr, "500 not delivered")
 			}
 		case "close":
 			respond(f.Txnr, "")
-			w.Flush()
+			bw.Flush()
 			return
 		default:
 			respond(f.Txnr, "500 unknown command")
 		}
-		if rd.Buffered() == 0 { // answer in batches while more commands wait
-			if err := w.Flush(); err != nil {
+		cn.mem.delivered(rd)
+		if rd.Buffered() == 0 || w.err != nil { // answer in batches while more commands wait
+			if err := bw.Flush(); err != nil {
 				return
 			}
 		}
 	}
+}
+
+// deadlineWriter writes to a connection within a timeout per write, and
+// keeps the first error.
+type deadlineWriter struct {
+	cn      *conn
+	timeout time.Duration
+	err     error
+}
+
+func (w *deadlineWriter) Write(p []byte) (int, error) {
+	w.cn.SetWriteDeadline(time.Now().Add(w.timeout))
+	n, err := w.cn.Write(p)
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	return n, err
 }

@@ -17,6 +17,7 @@ import (
 
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/netlog-go/netlog"
 )
@@ -33,8 +34,11 @@ const rssBound = 128 << 20
 // refusal by reason.
 func TestServeUnderHostileLoad(t *testing.T) {
 	bin := buildNetlog(t)
+	// The silent connections stay open for the whole test (--idle-timeout,
+	// --handshake-timeout), 63 from each address (--max-conns-per-peer):
+	// what is under test is the server's limit, which they nearly fill.
 	cmd := exec.Command(bin, "serve", "--udp", "", "--tcp", "127.0.0.1:0", "--metrics", "127.0.0.1:0",
-		"--idle-timeout", "1m", "--frame-timeout", "5s")
+		"--idle-timeout", "5m", "--handshake-timeout", "5m", "--frame-timeout", "5s", "--max-conns-per-peer", "64")
 	stdout, _ := cmd.StdoutPipe()
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
@@ -55,14 +59,17 @@ func TestServeUnderHostileLoad(t *testing.T) {
 		}
 		close(reports)
 	}()
-	printed := make(chan int, 1)
+	const good = 10000
+	printed, allGood := make(chan int, 1), make(chan struct{})
 	go func() {
 		n, lines := 0, bufio.NewScanner(stdout)
 		for lines.Scan() {
 			if !strings.HasSuffix(lines.Text(), fmt.Sprintf(" good %d", n)) {
 				t.Errorf("record %d printed as %q", n, lines.Text())
 			}
-			n++
+			if n++; n == good {
+				close(allGood)
+			}
 		}
 		printed <- n
 	}()
@@ -99,14 +106,31 @@ func TestServeUnderHostileLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const good = 10000
 	log := slog.New(h)
 	for i := range good {
 		log.Info(fmt.Sprint("good ", i))
 	}
 	h.Close(context.Background())
 
-	metrics := scrape(t, "http://"+addrs["metrics"]+"/metrics")
+	// The server reads at its own pace (at its connection limit, what is
+	// sent waits in the kernel): wait for the good records, then for every
+	// garbage sender's refusal to be counted.
+	select {
+	case <-allGood:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the good records were not all printed within 2 minutes")
+	}
+	var metrics map[string]float64
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		metrics = scrape(t, "http://"+addrs["metrics"]+"/metrics")
+		n := 0.0
+		for _, r := range []string{"oversized", "unsafe", "malformed", "truncated"} {
+			n += metrics[`netlog_receive_refused_total{reason="`+r+`"}`]
+		}
+		if n >= hostile/2 || time.Now().After(deadline) {
+			break
+		}
+	}
 	rss := peakRSS(t, cmd.Process.Pid)
 	t.Logf("peak RSS with %d hostile connections open: %.1f MiB; metrics: %v", hostile, float64(rss)/(1<<20), metrics)
 	if rss > rssBound {
@@ -128,6 +152,11 @@ func TestServeUnderHostileLoad(t *testing.T) {
 	for _, r := range refusals {
 		if m := regexp.MustCompile(`^netlog: refused (\S+) frame from 127\.0\.1\.\d+:\d+ on tcp `).FindStringSubmatch(r); m != nil {
 			byReason[m[1]]++
+		}
+	}
+	for key := range metrics { // a reason counted but never reported is compared too
+		if reason, ok := strings.CutPrefix(key, `netlog_receive_refused_total{reason="`); ok {
+			byReason[strings.TrimSuffix(reason, `"}`)] += 0
 		}
 	}
 	for reason, n := range byReason {

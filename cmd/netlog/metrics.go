@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,10 +27,14 @@ var (
 	descIdle     = prometheus.NewDesc("netlog_receive_idle_closed_total", "Connections closed after the idle timeout.", nil, nil)
 	descAccepted = prometheus.NewDesc("netlog_receive_connections_total", "Stream connections accepted, by listener.", []string{"listener"}, nil)
 	descActive   = prometheus.NewDesc("netlog_receive_connections_active", "Stream connections being served, by listener.", []string{"listener"}, nil)
+	descAcceptEr = prometheus.NewDesc("netlog_receive_accept_errors_total", "Failed accepts (out of descriptors, …), retried, by listener.", []string{"listener"}, nil)
+	descSilent   = prometheus.NewDesc("netlog_receive_silent_closed_total", "Connections closed after the handshake timeout without a byte sent.", nil, nil)
+	descMemUsed  = prometheus.NewDesc("netlog_receive_memory_used_bytes", "Bytes of the memory budget charged to connections' buffers.", nil, nil)
+	descMemWaits = prometheus.NewDesc("netlog_receive_memory_waits_total", "Times a connection's reading waited for the memory budget.", nil, nil)
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descFrames, descRecords, descUnparsed, descRefused, descIdle, descAccepted, descActive} {
+	for _, d := range []*prometheus.Desc{descFrames, descRecords, descUnparsed, descRefused, descIdle, descAccepted, descActive, descAcceptEr, descSilent, descMemUsed, descMemWaits} {
 		ch <- d
 	}
 }
@@ -43,14 +48,26 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descRecords, st.Records)
 	counter(descUnparsed, st.Unparsed)
 	counter(descIdle, st.IdleClosed)
+	counter(descSilent, st.SilentClosed)
+	counter(descMemWaits, st.MemoryWaits)
+	ch <- prometheus.MustNewConstMetric(descMemUsed, prometheus.GaugeValue, float64(st.MemoryUsed))
 	for reason, n := range st.Refused {
 		counter(descRefused, n, string(reason))
 	}
 	for name, l := range st.Listeners {
 		counter(descAccepted, l.Accepted, name)
+		counter(descAcceptEr, l.AcceptErrors, name)
 		ch <- prometheus.MustNewConstMetric(descActive, prometheus.GaugeValue, float64(l.Active), name)
 	}
 }
+
+// metricsMaxConns is how many connections --metrics serves at once; more
+// are closed as soon as accepted. Each is closed after metricsTimeout
+// without a request, or when a request or its answer takes longer.
+const (
+	metricsMaxConns = 64
+	metricsTimeout  = 10 * time.Second
+)
 
 // metrics is the listener of --metrics: the Prometheus text format at
 // /metrics, over HTTP.
@@ -63,7 +80,9 @@ func metrics(addr string, srv *receive.Server) (listener, error) {
 	if err != nil {
 		return listener{}, fmt.Errorf("--metrics: %w", err)
 	}
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	ln = &capped{Listener: ln, slots: make(chan struct{}, metricsMaxConns)}
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: metricsTimeout, ReadTimeout: metricsTimeout,
+		WriteTimeout: metricsTimeout, IdleTimeout: metricsTimeout, MaxHeaderBytes: 8 << 10}
 	return listener{
 		desc: "metrics " + ln.Addr().String(),
 		serve: func(ctx context.Context) error {
@@ -76,4 +95,40 @@ func metrics(addr string, srv *receive.Server) (listener, error) {
 		},
 		close: ln.Close,
 	}, nil
+}
+
+// capped is a listener that serves a limited number of connections at
+// once and closes any more as soon as it accepts them: a scraper then
+// gets an error at once, and the process's descriptors stay for the
+// listeners that take records.
+type capped struct {
+	net.Listener
+	slots chan struct{}
+}
+
+func (l *capped) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		select {
+		case l.slots <- struct{}{}:
+			return &slotConn{Conn: c, free: func() { <-l.slots }}, nil
+		default:
+			c.Close()
+		}
+	}
+}
+
+// slotConn frees its listener's slot when closed, once.
+type slotConn struct {
+	net.Conn
+	once sync.Once
+	free func()
+}
+
+func (c *slotConn) Close() error {
+	c.once.Do(c.free)
+	return c.Conn.Close()
 }

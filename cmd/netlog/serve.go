@@ -9,6 +9,9 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,7 +26,9 @@ type serveFlags struct {
 	tlsCert, tlsKey, tlsClientCA                string
 	format                                      string
 	maxFrame, maxConns, maxConnsPerPeer         int
+	maxMemory                                   byteSize
 	drain, idleTimeout, frameTimeout            time.Duration
+	handshakeTimeout                            time.Duration
 	metrics                                     string
 }
 
@@ -48,7 +53,10 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fs.StringVar(&f.format, "format", "text", "output `format`: text or json (one object per line)")
 	fs.IntVar(&f.maxFrame, "max-frame", receive.DefaultMaxFrame, "largest frame payload accepted, in `bytes`")
 	fs.IntVar(&f.maxConns, "max-conns", receive.DefaultMaxConns, "most stream `connections` served at once; more are refused as busy")
-	fs.IntVar(&f.maxConnsPerPeer, "max-conns-per-peer", receive.DefaultMaxConnsPerPeer, "most stream `connections` from one IP address")
+	fs.IntVar(&f.maxConnsPerPeer, "max-conns-per-peer", 0, "most stream `connections` from one IP address; 0 means --max-conns/64")
+	f.maxMemory = defaultMaxMemory
+	fs.Var(&f.maxMemory, "max-memory", "memory `size` the process may use (like 256MiB): half for the buffers of connections and frames in flight, whose reading waits when they are spent")
+	fs.DurationVar(&f.handshakeTimeout, "handshake-timeout", receive.DefaultHandshakeTimeout, "close a connection that has not completed its first frame (TLS handshake included) this long after connecting")
 	fs.DurationVar(&f.idleTimeout, "idle-timeout", receive.DefaultIdleTimeout, "close a connection on which no frame starts for this long")
 	fs.DurationVar(&f.frameTimeout, "frame-timeout", receive.DefaultFrameTimeout, "refuse a frame that takes longer than this to arrive (a trickling peer)")
 	fs.StringVar(&f.metrics, "metrics", "", "serve Prometheus metrics at http://`address`/metrics; off by default")
@@ -63,10 +71,12 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 		return nil, fmt.Errorf("--format %q: want text or json", f.format)
 	case f.maxFrame < 1:
 		return nil, fmt.Errorf("--max-frame %d: want a positive size", f.maxFrame)
-	case f.maxConns < 1 || f.maxConnsPerPeer < 1:
+	case f.maxConns < 1 || f.maxConnsPerPeer < 0:
 		return nil, fmt.Errorf("--max-conns %d, --max-conns-per-peer %d: want positive numbers", f.maxConns, f.maxConnsPerPeer)
-	case f.drain <= 0 || f.idleTimeout <= 0 || f.frameTimeout <= 0:
-		return nil, fmt.Errorf("--drain %v, --idle-timeout %v, --frame-timeout %v: want positive durations", f.drain, f.idleTimeout, f.frameTimeout)
+	case f.maxMemory < minMaxMemory:
+		return nil, fmt.Errorf("--max-memory %v: want at least %v", f.maxMemory, byteSize(minMaxMemory))
+	case f.drain <= 0 || f.idleTimeout <= 0 || f.frameTimeout <= 0 || f.handshakeTimeout <= 0:
+		return nil, fmt.Errorf("--drain %v, --idle-timeout %v, --frame-timeout %v, --handshake-timeout %v: want positive durations", f.drain, f.idleTimeout, f.frameTimeout, f.handshakeTimeout)
 	case (f.tls != "" || f.syslogTLS != "" || f.relpTLS != "") && (f.tlsCert == "" || f.tlsKey == ""):
 		return nil, fmt.Errorf("--tls, --syslog-tls and --relp-tls need --tls-cert and --tls-key")
 	case f.tls == "" && f.syslogTLS == "" && f.relpTLS == "" && (f.tlsCert != "" || f.tlsKey != "" || f.tlsClientCA != ""):
@@ -96,9 +106,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		MaxFrame: f.maxFrame,
 		Drain:    f.drain,
 		MaxConns: f.maxConns, MaxConnsPerPeer: f.maxConnsPerPeer,
-		IdleTimeout: f.idleTimeout, FrameTimeout: f.frameTimeout,
-		OnRefuse: func(r receive.Report) { fmt.Fprintln(stderr, "netlog:", r) },
+		IdleTimeout: f.idleTimeout, FrameTimeout: f.frameTimeout, HandshakeTimeout: f.handshakeTimeout,
+		// The other half is for the rest: garbage not yet collected (the
+		// runtime's memory limit is 3/4 of --max-memory, so that it
+		// collects before then), stacks, the output's buffers, the binary.
+		MaxMemory:     int64(f.maxMemory) / 2,
+		OnRefuse:      func(r receive.Report) { fmt.Fprintln(stderr, "netlog:", r) },
+		OnAcceptError: func(err error) { fmt.Fprintln(stderr, "netlog:", err) },
 	}
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(f.maxMemory) / 4 * 3))
 	ls, err := open(f, srv)
 	if err != nil {
 		for _, l := range ls {
@@ -266,4 +282,42 @@ func removeStale(path string) {
 		}
 	}
 	os.Remove(path)
+}
+
+// defaultMaxMemory is --max-memory's default; minMaxMemory leaves room
+// for the read buffers of a few hundred connections and a max-size frame.
+const (
+	defaultMaxMemory = 256 << 20
+	minMaxMemory     = 16 << 20
+)
+
+// byteSize is a flag's size in bytes, written with an optional KiB, MiB
+// or GiB suffix.
+type byteSize int64
+
+func (b *byteSize) String() string {
+	for _, u := range []struct {
+		name string
+		size int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if *b != 0 && int64(*b)%u.size == 0 {
+			return fmt.Sprint(int64(*b)/u.size, u.name)
+		}
+	}
+	return fmt.Sprint(int64(*b))
+}
+
+func (b *byteSize) Set(s string) error {
+	num, unit := s, int64(1)
+	for suffix, size := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
+		if n, ok := strings.CutSuffix(s, suffix); ok {
+			num, unit = n, size
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/unit {
+		return fmt.Errorf("%q: want a size in bytes, KiB, MiB or GiB", s)
+	}
+	*b = byteSize(n * unit)
+	return nil
 }

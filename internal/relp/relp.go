@@ -49,9 +49,9 @@ var (
 
 // Reader reads frames whose data is at most max bytes.
 type Reader struct {
-	r   *bufio.Reader
-	max int
-	buf []byte
+	transport.Buffer // set Buffer.A to take it from an Allocator
+	r                *bufio.Reader
+	max              int
 }
 
 // NewReader reads frames from r.
@@ -95,10 +95,9 @@ func (r *Reader) Next() (Frame, error) {
 		if last != ' ' {
 			return f, fmt.Errorf("%w: no space before the data", ErrFrame)
 		}
-		if cap(r.buf) < n+1 {
-			r.buf = make([]byte, n+1)
+		if f.Data, err = r.Get(n + 1); err != nil {
+			return f, err
 		}
-		f.Data = r.buf[:n+1]
 		if _, err := io.ReadFull(r.r, f.Data); err != nil {
 			return f, unexpected(err)
 		}

@@ -32,11 +32,11 @@ func EndFrame(b []byte, start int) {
 }
 
 // FrameReader reads length-prefixed frames from a stream into one buffer
-// that it reuses.
+// that it reuses (set Buffer.A to take it from an Allocator).
 type FrameReader struct {
+	Buffer
 	r   io.Reader
 	max int
-	buf []byte
 }
 
 // NewFrameReader reads frames of at most max payload bytes from r.
@@ -61,10 +61,10 @@ func (f *FrameReader) Next() ([]byte, error) {
 	if uint64(size) > uint64(f.max) {
 		return nil, fmt.Errorf("%w: length prefix %d is over the limit of %d bytes", ErrFrameTooLarge, size, f.max)
 	}
-	if cap(f.buf) < int(size) {
-		f.buf = make([]byte, size)
+	p, err := f.Get(int(size))
+	if err != nil {
+		return nil, err
 	}
-	p := f.buf[:size]
 	if n, err := io.ReadFull(f.r, p); err != nil {
 		return nil, truncated(err, n, int(size))
 	}

@@ -75,9 +75,9 @@ func Frame(f Framing, b []byte, start int, scratch []byte) (frame, scratchOut []
 // octet-counted, any other ends at LF or NUL (a last message without a
 // trailer ends at EOF). Empty lines are skipped.
 type SyslogReader struct {
-	r   *bufio.Reader
-	max int
-	buf []byte
+	Buffer // set Buffer.A to take it from an Allocator
+	r      *bufio.Reader
+	max    int
 }
 
 // NewSyslogReader reads messages of at most max bytes from r.
@@ -100,8 +100,7 @@ func (s *SyslogReader) Next() ([]byte, error) {
 		case c >= '0' && c <= '9':
 			return s.counted(c)
 		}
-		s.buf = append(s.buf[:0], c)
-		return s.line()
+		return s.line(c)
 	}
 }
 
@@ -123,31 +122,34 @@ func (s *SyslogReader) counted(first byte) ([]byte, error) {
 			return nil, fmt.Errorf("%w: octet count over the limit of %d bytes", ErrFrameTooLarge, s.max)
 		}
 	}
-	if cap(s.buf) < int(n) {
-		s.buf = make([]byte, n)
+	p, err := s.Get(int(n))
+	if err != nil {
+		return nil, err
 	}
-	p := s.buf[:n]
 	if got, err := io.ReadFull(s.r, p); err != nil {
 		return nil, truncated(err, got, int(n))
 	}
 	return p, nil
 }
 
-func (s *SyslogReader) line() ([]byte, error) {
-	for {
-		c, err := s.r.ReadByte()
-		if err == io.EOF {
-			return s.buf, nil
+func (s *SyslogReader) line(first byte) ([]byte, error) {
+	p, err := s.Get(0)
+	if err != nil {
+		return nil, err
+	}
+	for c := first; ; {
+		if len(p) >= s.max {
+			return nil, fmt.Errorf("%w: line longer than %d bytes", ErrFrameTooLarge, s.max)
+		}
+		if p, err = s.Grow(p, c, s.max); err != nil {
+			return nil, err
+		}
+		c, err = s.r.ReadByte()
+		if err == io.EOF || err == nil && (c == '\n' || c == 0) {
+			return p, nil
 		}
 		if err != nil {
 			return nil, err
 		}
-		if c == '\n' || c == 0 {
-			return s.buf, nil
-		}
-		if len(s.buf) >= s.max {
-			return nil, fmt.Errorf("%w: line longer than %d bytes", ErrFrameTooLarge, s.max)
-		}
-		s.buf = append(s.buf, c)
 	}
 }
