@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -82,10 +83,10 @@ type Link struct {
 	// The connection and its state belong to the caller that is writing
 	// (or to one holding mu while no one is).
 	conn     net.Conn
-	gone     chan struct{} // closed when a stream peer closes conn
-	fd       uintptr       // conn's descriptor, for the peek; 0 if none
-	lastUse  time.Time     // of conn, by the last write
-	deadline time.Time     // write deadline currently set on conn
+	gone     chan struct{}   // closed when a stream peer closes conn
+	raw      syscall.RawConn // conn's socket, for the peek; nil if none
+	lastUse  time.Time       // of conn, by the last write
+	deadline time.Time       // write deadline currently set on conn
 
 	dialer *Dialer
 }
@@ -225,7 +226,7 @@ func (l *Link) send(ctx context.Context, frame []byte) error {
 // peer has gone and dials if there is none.
 func (l *Link) ready(ctx context.Context) error {
 	now := time.Now()
-	if l.conn != nil && (closed(l.gone) || l.fd != 0 && now.Sub(l.lastUse) >= IdlePeek && peerClosed(l.fd)) {
+	if l.conn != nil && (closed(l.gone) || l.raw != nil && now.Sub(l.lastUse) >= IdlePeek && peerClosed(l.raw)) {
 		l.drop()
 	}
 	l.lastUse = now
@@ -241,11 +242,11 @@ func (l *Link) connect(ctx context.Context) error {
 		return err
 	}
 	l.conn, l.deadline = conn, time.Time{}
-	l.gone, l.fd = nil, 0
+	l.gone, l.raw = nil, nil
 	if l.cfg.Stream {
 		l.gone = make(chan struct{})
 		go watch(conn, l.gone)
-		l.fd, _ = socketFD(conn)
+		l.raw = rawConn(conn)
 	}
 	return nil
 }
@@ -299,7 +300,7 @@ func (l *Link) drop() error {
 	if l.gone != nil {
 		<-l.gone
 	}
-	l.conn, l.gone, l.fd = nil, nil, 0
+	l.conn, l.gone, l.raw = nil, nil, nil
 	return err
 }
 
