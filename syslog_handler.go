@@ -243,6 +243,9 @@ func newSyslogCore(network string, o *SyslogOptions) (*syslogCore, error) {
 // connection is a stream.
 func syslogDialer(network, address string, o *SyslogOptions) (func(context.Context) (net.Conn, error), bool, error) {
 	if network == "local" {
+		if errNoLocalSyslog != nil {
+			return nil, false, errNoLocalSyslog
+		}
 		if err := transport.CheckAddress("unixgram", address, "unixgram"); err != nil {
 			return nil, false, err
 		}
