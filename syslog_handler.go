@@ -115,8 +115,11 @@ type syslogCore struct {
 
 // defaultLocalSyslog is where the local syslog daemon listens.
 func defaultLocalSyslog() string {
-	if runtime.GOOS == "darwin" {
+	switch runtime.GOOS {
+	case "darwin", "ios":
 		return "/var/run/syslog"
+	case "freebsd", "netbsd", "dragonfly":
+		return "/var/run/log"
 	}
 	return "/dev/log"
 }
