@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"slices"
 	"testing"
@@ -17,6 +18,9 @@ import (
 // one, reported as p50/p99/p999 nanoseconds, beside slog.JSONHandler
 // writing to io.Discard. The queue holds every record (the buffered
 // case) or overflows after 4,096 (DropOldest: the outage outlasts it).
+// bigBuffer is 4 GiB, or as near as an int holds on a 32-bit platform.
+const bigBuffer = min(1<<32, math.MaxInt)
+
 func BenchmarkAsyncHandleDown(b *testing.B) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -31,9 +35,9 @@ func BenchmarkAsyncHandleDown(b *testing.B) {
 		{"slog.JSONHandler-discard", func() (slog.Handler, func()) {
 			return slog.NewJSONHandler(io.Discard, nil), func() {}
 		}},
-		{"netlog-socket-buffered", asyncDown("tcp", down, &netlog.Async{MaxRecords: 1 << 24, MaxBytes: 1 << 32})},
+		{"netlog-socket-buffered", asyncDown("tcp", down, &netlog.Async{MaxRecords: 1 << 24, MaxBytes: bigBuffer})},
 		{"netlog-socket-overflowing", asyncDown("tcp", down, &netlog.Async{MaxRecords: 4096, Overflow: netlog.DropOldest})},
-		{"netlog-syslog-buffered", asyncDown("syslog", down, &netlog.Async{MaxRecords: 1 << 24, MaxBytes: 1 << 32})},
+		{"netlog-syslog-buffered", asyncDown("syslog", down, &netlog.Async{MaxRecords: 1 << 24, MaxBytes: bigBuffer})},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			h, done := c.make()

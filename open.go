@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/url"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -294,11 +296,18 @@ func (p *params) int(key string) int {
 		return 0
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 {
+	switch {
+	case errors.Is(err, strconv.ErrRange) && n > 0:
+		p.fail(key, s, errTooLarge)
+	case err != nil || n < 0:
 		p.fail(key, s, errors.New("want a whole number, 0 or more"))
 	}
 	return n
 }
+
+// errTooLarge refuses a number that does not fit an int here (above
+// 2147483647 on a 32-bit platform) rather than wrapping it.
+var errTooLarge = fmt.Errorf("too large for %s/%s, where the most is %d", runtime.GOOS, runtime.GOARCH, math.MaxInt)
 
 func (p *params) duration(key string) time.Duration {
 	s := p.str(key)
@@ -328,7 +337,10 @@ func (p *params) size(key string) int {
 		}
 	}
 	n, err := strconv.Atoi(num)
-	if err != nil || n < 0 || n > (1<<62)/mult {
+	switch {
+	case errors.Is(err, strconv.ErrRange) && n > 0, err == nil && n > math.MaxInt/mult:
+		p.fail(key, s, errTooLarge)
+	case err != nil || n < 0:
 		p.fail(key, s, errors.New("want a size such as 65536, 64KiB or 16MiB"))
 	}
 	return n * mult

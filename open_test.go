@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -224,4 +226,45 @@ func ExampleOpen() {
 	}
 	// Output:
 	// billing INFO ready port=8080
+}
+
+// TestOpenSizeFitsPlatform: a count or size larger than the platform's int
+// is refused with an error naming the parameter and the platform, never
+// wrapped; on a 64-bit platform the same values are taken.
+func TestOpenSizeFitsPlatform(t *testing.T) {
+	platform := runtime.GOOS + "/" + runtime.GOARCH
+	for _, c := range []struct {
+		query  string
+		fits64 bool // fits a 64-bit int, not a 32-bit one
+	}{
+		{"buffer-bytes=3GiB", true},
+		{"buffer-bytes=3145728K", true},
+		{"buffer-bytes=3221225472", true},
+		{"buffer=3000000000", true},
+		{"buffer-bytes=8589934592GiB", false},
+		{"buffer-bytes=9223372036854775808", false},
+		{"buffer=9223372036854775808", false},
+	} {
+		u := "udp://127.0.0.1:9021?async=true&" + c.query
+		h, err := netlog.Open(u, nil)
+		if c.fits64 && strconv.IntSize == 64 {
+			if err != nil {
+				t.Errorf("%s: %v", c.query, err)
+			} else {
+				h.Close(context.Background())
+			}
+			continue
+		}
+		if err == nil {
+			h.Close(context.Background())
+			t.Errorf("%s: taken on %s; want an error", c.query, platform)
+			continue
+		}
+		key, value, _ := strings.Cut(c.query, "=")
+		for _, want := range []string{fmt.Sprintf("%s=%q", key, value), "too large for " + platform} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: %v; want it to name %s", c.query, err, want)
+			}
+		}
+	}
 }

@@ -2,7 +2,6 @@ package netlog
 
 import (
 	"context"
-	gosyslog "log/syslog"
 	"runtime"
 	"testing"
 
@@ -54,14 +53,7 @@ func BenchmarkSyslogDelivery(b *testing.B) {
 				r := benchRecord()
 				benchLoop(b, parallel, func() error { return h.Handle(b.Context(), r) })
 			})
-			b.Run(name+"/log-syslog", func(b *testing.B) {
-				w, err := gosyslog.Dial(network, sink(b, network), gosyslog.LOG_INFO|gosyslog.LOG_USER, "bench")
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer w.Close()
-				benchLoop(b, parallel, func() error { return w.Info(benchLine) })
-			})
+			b.Run(name+"/log-syslog", func(b *testing.B) { benchGoSyslog(b, network, parallel) })
 		}
 	}
 }

@@ -115,8 +115,11 @@ type syslogCore struct {
 
 // defaultLocalSyslog is where the local syslog daemon listens.
 func defaultLocalSyslog() string {
-	if runtime.GOOS == "darwin" {
+	switch runtime.GOOS {
+	case "darwin", "ios":
 		return "/var/run/syslog"
+	case "freebsd", "netbsd", "dragonfly":
+		return "/var/run/log"
 	}
 	return "/dev/log"
 }
@@ -243,6 +246,9 @@ func newSyslogCore(network string, o *SyslogOptions) (*syslogCore, error) {
 // connection is a stream.
 func syslogDialer(network, address string, o *SyslogOptions) (func(context.Context) (net.Conn, error), bool, error) {
 	if network == "local" {
+		if errNoLocalSyslog != nil {
+			return nil, false, errNoLocalSyslog
+		}
 		if err := transport.CheckAddress("unixgram", address, "unixgram"); err != nil {
 			return nil, false, err
 		}

@@ -13,6 +13,8 @@ declare -A peers=(
   [logger]=bsdutils
   [openssl]=openssl
   [ip]=iproute2
+  [qemu-s390x-static]=qemu-user-static # the test command's big-endian and 32-bit ARM runs
+  [stress-ng]=stress-ng                # acceptance runs under CPU load
 )
 # rsyslog's TLS driver and RELP modules are modules, not commands.
 extra=()

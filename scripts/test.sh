@@ -20,6 +20,7 @@ if [ -n "$unformatted" ]; then
   exit 1
 fi
 go vet ./...
+bash scripts/platforms.sh
 go test -race -count=1 ./...
 go test -run '^$' -bench . -benchtime 1x ./... >/dev/null
 echo "test: benchmarks ran once each"

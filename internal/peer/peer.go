@@ -1,7 +1,8 @@
 // Package peer finds the real programs that interop tests talk to
 // (python3 first; rsyslog, syslog-ng and others later). Under the README's
 // test command, which sets NETLOG_REQUIRE_PEERS=1, or under CI=true, a
-// missing peer fails the test; under a plain "go test" it skips it.
+// missing peer fails the test; under a plain "go test" it skips it, and
+// under -short every interop test skips.
 package peer
 
 import (
@@ -21,6 +22,7 @@ func Required() bool {
 // when peers are required, skips otherwise.
 func Path(t testing.TB, name string) string {
 	t.Helper()
+	skipShort(t, name)
 	p, err := exec.LookPath(name)
 	if err == nil {
 		return p
@@ -32,6 +34,15 @@ func Path(t testing.TB, name string) string {
 	}
 	Unavailable(t, fmt.Sprintf("interop peer %q is missing (%v); the README's test command installs it", name, err))
 	return ""
+}
+
+// skipShort skips an interop test under -short: the test command's
+// emulated runs (32-bit, big-endian) run the unit tests alone.
+func skipShort(t testing.TB, name string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("interop peer %q: not started under -short", name)
+	}
 }
 
 // Unavailable ends a test that cannot get what it needs, saying why: it

@@ -24,6 +24,7 @@ type SyslogNG struct {
 // syslogNGPath finds syslog-ng: on PATH, or unpacked by
 // scripts/install-peers.sh; root is "" or the unpacked tree.
 func syslogNGPath(t testing.TB) (bin, root string) {
+	skipShort(t, "syslog-ng")
 	if p, err := exec.LookPath("syslog-ng"); err == nil {
 		return p, ""
 	}

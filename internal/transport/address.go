@@ -24,6 +24,8 @@ func CheckAddress(network, address string, networks ...string) error {
 	}
 	if strings.HasPrefix(network, "unix") {
 		switch {
+		case unsupported(network) != nil:
+			return unsupported(network)
 		case address == "":
 			return fmt.Errorf("empty Unix socket path for network %q", network)
 		case len(address) > maxUnixPath:

@@ -8,6 +8,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -108,10 +109,10 @@ type Link struct {
 	// The connection and its state belong to the caller that is writing
 	// (or to one holding mu while no one is).
 	conn     net.Conn
-	gone     chan struct{} // closed when a stream peer closes conn
-	fd       uintptr       // conn's descriptor, for the peek; 0 if none
-	lastUse  time.Time     // of conn, by the last write
-	deadline time.Time     // write deadline currently set on conn
+	gone     chan struct{}   // closed when a stream peer closes conn
+	raw      syscall.RawConn // conn's socket, for the peek; nil if none
+	lastUse  time.Time       // of conn, by the last write
+	deadline time.Time       // write deadline currently set on conn
 
 	// On plain TCP under Linux (confirmable), the Link keeps the frames
 	// written to conn that its peer may not have acknowledged. When it
@@ -340,7 +341,7 @@ func (l *Link) giveUp(ctx context.Context) {
 // the next connection.
 func (l *Link) ready(ctx context.Context) error {
 	now := time.Now()
-	if l.conn != nil && (closed(l.gone) || l.fd != 0 && now.Sub(l.lastUse) >= IdlePeek && peerClosed(l.fd)) {
+	if l.conn != nil && (closed(l.gone) || l.raw != nil && now.Sub(l.lastUse) >= IdlePeek && peerClosed(l.raw)) {
 		if l.confirmable && resetByPeer(l.conn) {
 			l.giveUp(ctx)
 		} else {
@@ -360,12 +361,12 @@ func (l *Link) connect(ctx context.Context) error {
 		return err
 	}
 	l.conn, l.deadline = conn, time.Time{}
-	l.gone, l.fd = nil, 0
+	l.gone, l.raw = nil, nil
 	l.confirmable = l.cfg.Stream && canConfirm(conn)
 	if l.cfg.Stream {
 		l.gone = make(chan struct{})
 		go watch(conn, l.gone)
-		l.fd, _ = socketFD(conn)
+		l.raw = rawConn(conn)
 	}
 	return l.sendAgain(ctx)
 }
@@ -437,7 +438,7 @@ func (l *Link) drop() error {
 	if l.gone != nil {
 		<-l.gone
 	}
-	l.conn, l.gone, l.fd = nil, nil, 0
+	l.conn, l.gone, l.raw = nil, nil, nil
 	l.kept.reset()
 	l.partial = 0
 	return err

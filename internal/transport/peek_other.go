@@ -2,8 +2,13 @@
 
 package transport
 
-import "net"
+import (
+	"net"
+	"syscall"
+)
 
-func socketFD(net.Conn) (uintptr, bool) { return 0, false }
+// rawConn and peerClosed: no peek here (Windows, Plan 9, WebAssembly); a
+// Link notices a gone peer through its reader and failed writes alone.
+func rawConn(net.Conn) syscall.RawConn { return nil }
 
-func peerClosed(uintptr) bool { return false }
+func peerClosed(syscall.RawConn) bool { return false }

@@ -6,37 +6,39 @@ import (
 	"crypto/tls"
 	"net"
 	"syscall"
-	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
-// socketFD returns the descriptor under c, for peerClosed.
-func socketFD(c net.Conn) (uintptr, bool) {
+// rawConn returns the raw connection under c, for peerClosed; nil if c
+// has no socket under it.
+func rawConn(c net.Conn) syscall.RawConn {
 	if t, ok := c.(*tls.Conn); ok {
 		c = t.NetConn()
 	}
 	sc, ok := c.(syscall.Conn)
 	if !ok {
-		return 0, false
+		return nil
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
-		return 0, false
+		return nil
 	}
-	var fd uintptr
-	if rc.Control(func(f uintptr) { fd = f }) != nil {
-		return 0, false
-	}
-	return fd, true
+	return rc
 }
 
-// peerClosed peeks at fd without blocking. These protocols send nothing
-// back, so anything readable — end of stream, a reset, a TLS alert — means
-// the peer has gone. The caller must keep the connection open meanwhile.
-func peerClosed(fd uintptr) bool {
-	var b byte
-	_, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b)), 1,
-		syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
-	// EAGAIN: nothing to read, the peer is there. Success (end of stream
-	// or data) or any other error: it is not.
-	return errno != syscall.EAGAIN && errno != syscall.EINTR
+// peerClosed peeks at rc's socket without blocking. These protocols send
+// nothing back, so anything readable — end of stream, a reset, a TLS
+// alert — means the peer has gone; so does a connection already closed.
+// The peek runs inside Control, the only time Go lends the descriptor.
+func peerClosed(rc syscall.RawConn) bool {
+	gone := false
+	err := rc.Control(func(fd uintptr) {
+		var b [1]byte
+		_, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+		// EAGAIN: nothing to read, the peer is there. Success (end of
+		// stream or data) or any other error: it is not.
+		gone = err != unix.EAGAIN && err != unix.EINTR
+	})
+	return err != nil || gone
 }
