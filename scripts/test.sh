@@ -30,7 +30,8 @@ echo "test: benchmarks ran once each"
 # the -fuzztime deadline: go.dev/issue/75804); a real finding always writes
 # its input to testdata/fuzz, so only that, or any other failure, fails.
 for target in internal/pickle:FuzzDecode internal/transport:FuzzFrameReader internal/transport:FuzzSyslogReader \
-  internal/syslog:FuzzParse internal/relp:FuzzReader internal/mail:FuzzHeaderText .:FuzzOpen; do
+  internal/syslog:FuzzParse internal/relp:FuzzReader internal/mail:FuzzHeaderText .:FuzzOpen \
+  receive:FuzzReceivePath; do
   pkg=${target%%:*} name=${target#*:}
   if ! out=$(go test -run '^$' -fuzz "^$name\$" -fuzztime "${NETLOG_FUZZTIME:-10s}" "./$pkg" 2>&1); then
     if echo "$out" | grep -q 'context deadline exceeded' && ! echo "$out" | grep -q 'Failing input written'; then
@@ -42,7 +43,7 @@ for target in internal/pickle:FuzzDecode internal/transport:FuzzFrameReader inte
   fi
   echo "test: $name: $(echo "$out" | grep -o 'execs: [0-9]*' | tail -1)"
 done
-# The side-by-side suite (its own module): builds, and runs every contender
-# on a few records.
-(cd bench && go vet ./... && go run . -n 2000 -chart '' >/dev/null)
-echo "test: bench/ ran every contender"
+# The side-by-side suites (their own module): build, and run every sender
+# and every receiver on a few records.
+(cd bench && go vet ./... && go run . -n 2000 -chart '' >/dev/null && go run . -receivers -n 2000 -chart '' >/dev/null)
+echo "test: bench/ ran every contender and every receiver"
