@@ -117,9 +117,7 @@ func TestRELPUnreadAcks(t *testing.T) {
 	go func() { done <- srv.ServeRELP(ctx, ln) }()
 	defer func() { cancel(); <-done }()
 
-	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error { // a small window fills soon
-		return rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
-	}}
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error { return setRcvBuf(rc, 4096) }} // a small window fills soon
 	c, err := d.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)

@@ -107,10 +107,7 @@ func TestSyncStallKeepsOrder(t *testing.T) {
 	}), OnRefuse: func(r receive.Report) { t.Logf("%v", r) }}
 	// A small receive buffer, fixed before the connection exists: the
 	// sender's buffer alone (up to 4 MiB) then holds what the stall backs up.
-	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
-		rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 64<<10) })
-		return nil
-	}}
+	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error { return setRcvBuf(rc, 64<<10) }}
 	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
