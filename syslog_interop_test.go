@@ -46,7 +46,7 @@ func TestRsyslog(t *testing.T) {
 		{"udp", "udp", r.UDP, netlog.SyslogOptions{}},
 		{"tcp octet-counting", "tcp", r.TCP, netlog.SyslogOptions{}},
 		{"tcp lf", "tcp", r.TCP, netlog.SyslogOptions{Framing: netlog.LF}},
-		{"tls", "tls", r.TLS, netlog.SyslogOptions{Options: netlog.Options{CAFile: certs.CAFile}}},
+		{"tls", "tls", r.TLS, netlog.SyslogOptions{Options: netlog.Options{CAFile: certs.CAFile, DialTimeout: time.Minute}}},
 		{"local unix socket", "local", r.Unix, netlog.SyslogOptions{}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -197,7 +197,7 @@ func TestSyslogNG(t *testing.T) {
 		o                   netlog.SyslogOptions
 	}{
 		{"tcp octet-counting", "tcp", s.TCP, netlog.SyslogOptions{}},
-		{"tls", "tls", s.TLS, netlog.SyslogOptions{Options: netlog.Options{CAFile: certs.CAFile}}},
+		{"tls", "tls", s.TLS, netlog.SyslogOptions{Options: netlog.Options{CAFile: certs.CAFile, DialTimeout: time.Minute}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			o := c.o

@@ -53,7 +53,10 @@ func TestSyslogHostile(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		h, err := netlog.NewSyslogHandler("tls", secure, &netlog.SyslogOptions{
-			Options: netlog.Options{TLS: &tls.Config{RootCAs: certs.Pool, Certificates: []tls.Certificate{certs.Client}}},
+			// A minute for the connect, handshake included: on a busy machine
+			// the default second can run out, and the first record with it.
+			Options: netlog.Options{TLS: &tls.Config{RootCAs: certs.Pool, Certificates: []tls.Certificate{certs.Client}},
+				DialTimeout: time.Minute},
 		})
 		if err != nil {
 			t.Error(err)

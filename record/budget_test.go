@@ -45,9 +45,10 @@ func TestJSONNestedKeysBudget(t *testing.T) {
 	}
 }
 
-// TestBudget: the limit is 4× the payload plus 4 KiB, capped at 16 MiB.
+// TestBudget: the limit is 4× the payload plus 4 KiB, capped at 16 MiB or,
+// for a larger payload, its own size plus 4 KiB.
 func TestBudget(t *testing.T) {
-	for _, c := range []struct{ payload, limit int }{{0, 4096}, {1000, 8096}, {1 << 20, 4<<20 + 4096}, {100 << 20, 16 << 20}} {
+	for _, c := range []struct{ payload, limit int }{{0, 4096}, {1000, 8096}, {1 << 20, 4<<20 + 4096}, {10 << 20, 16 << 20}, {100 << 20, 100<<20 + 4096}} {
 		b := record.NewBudget(c.payload)
 		if b.Limit() != c.limit {
 			t.Errorf("payload %d: limit %d, want %d", c.payload, b.Limit(), c.limit)

@@ -308,8 +308,10 @@ func (r *jsonReader) array(depth int) ([]any, error) {
 var ErrAmplified = errors.New("payload expands beyond its budget")
 
 // The limits of a Budget. A payload of n bytes may decode to at most
-// ExpansionFactor*n + ExpansionSlack bytes, and never more than
-// MaxExpansion: a record as Python or netlog sends it costs about as much
+// ExpansionFactor*n + ExpansionSlack bytes, and to no more than
+// MaxExpansion unless the payload itself is larger (a server whose
+// MaxFrame allows a 20 MiB record takes one the size of its payload): a
+// record as Python or netlog sends it costs about as much
 // as its payload (a float of 9 pickled bytes prints in up to 24), so 4×
 // refuses none, while the printed output of a frame stays within a few
 // times its size and the decoded tree within a few MiB at the default
@@ -336,7 +338,7 @@ type Budget struct{ limit, left int }
 
 // NewBudget returns the budget of a payload of n bytes.
 func NewBudget(n int) Budget {
-	limit := min(ExpansionFactor*n+ExpansionSlack, MaxExpansion)
+	limit := min(ExpansionFactor*n+ExpansionSlack, max(MaxExpansion, n+ExpansionSlack))
 	return Budget{limit: limit, left: limit}
 }
 

@@ -139,7 +139,7 @@ func TestRELPOverTLS(t *testing.T) {
 	defer cancel()
 	s := startServe(t, ctx, 1, "--tcp", "", "--udp", "", "--relp-tls", "127.0.0.1:0",
 		"--tls-cert", certs.CertFile, "--tls-key", certs.KeyFile, "--tls-client-ca", certs.CAFile)
-	h, err := netlog.Open("syslog+relp+tls://"+s.addrs["relp+tls"]+"?name=secure&window=8&ca="+url.QueryEscape(certs.CAFile),
+	h, err := netlog.Open("syslog+relp+tls://"+s.addrs["relp+tls"]+"?name=secure&window=8&dial-timeout=1m&ca="+url.QueryEscape(certs.CAFile),
 		&netlog.Options{TLS: &tls.Config{Certificates: []tls.Certificate{certs.Client}}})
 	if err != nil {
 		t.Fatal(err)
