@@ -145,18 +145,6 @@ func temporary(err error) bool {
 	return false
 }
 
-// sleep waits d or until ctx is done, and says whether ctx is still live.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
 // admit counts an accepted connection in, or refuses it (and reports
 // why) when its peer's address is at its limit; it then resets the
 // connection, so that the peer's next write or read fails instead of

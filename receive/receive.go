@@ -306,7 +306,7 @@ func (s *Server) serveStream(ctx context.Context, ln net.Listener, p *protocol) 
 			s.freeSlot()
 			if ctx.Err() == nil && s.acceptFailed(listener, ls, err) {
 				failures++
-				if sleep(ctx, acceptBackoff.Delay(failures)) {
+				if transport.Sleep(ctx, acceptBackoff.Delay(failures)) {
 					continue
 				}
 			}

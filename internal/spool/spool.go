@@ -519,14 +519,7 @@ func (s *Spool) pause(ctx context.Context, fails int) bool {
 	if d <= 0 {
 		d = s.cfg.Backoff.Delay(fails)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return transport.Sleep(ctx, d)
 }
 
 // Counts returns the counters.

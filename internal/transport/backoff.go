@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -59,4 +60,17 @@ func (b Backoff) Delay(n int) time.Duration {
 		d *= 1 - b.Jitter*rand.Float64()
 	}
 	return time.Duration(d)
+}
+
+// Sleep waits d, or until ctx is done, and says whether ctx is still live:
+// the pause between attempts of every retry loop.
+func Sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
