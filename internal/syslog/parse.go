@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/leodido/go-syslog/v4/rfc3164"
 
@@ -130,6 +131,11 @@ func parse3164(p []byte, pri, n int) (e *record.Entry, claimed bool, err error) 
 	}
 	if want := header3164(s); !strings.HasPrefix(want, head) {
 		return nil, true, fmt.Errorf("header %q is not HOSTNAME TAG[PID]: (read %q)", head, want)
+	}
+	for _, f := range [...]string{s.Hostname, s.AppName, s.ProcID} {
+		if !utf8.ValidString(f) { // a header is text; this message is not one
+			return nil, true, fmt.Errorf("header field %q is not valid UTF-8", f)
+		}
 	}
 	e.Msg = text(e.Msg)
 	finish(e)
