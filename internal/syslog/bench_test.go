@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	gosyslog "github.com/leodido/go-syslog/v4"
+	"github.com/leodido/go-syslog/v4/rfc3164"
 	"github.com/leodido/go-syslog/v4/rfc5424"
 )
 
@@ -36,4 +37,31 @@ func BenchmarkParse(b *testing.B) {
 			}
 		})
 	}
+}
+
+// bench3164 is a legacy message as rsyslog's RSYSLOG_TraditionalForwardFormat
+// and logger --rfc3164 send it, 96 bytes.
+var bench3164 = []byte("<30>Dec  1 02:43:05 web01.example.com sshd[4711]: Accepted publickey for alice from 192.0.2.7")
+
+// BenchmarkParse3164 compares Parse on a legacy message with go-syslog's
+// RFC 3164 parser in best-effort mode, the reader Parse used before.
+func BenchmarkParse3164(b *testing.B) {
+	b.Run("netlog", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(bench3164)))
+		for b.Loop() {
+			if e, err := Parse(bench3164); err != nil || e.Syslog.ProcID != "4711" {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("go-syslog-best-effort", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(bench3164)))
+		for b.Loop() {
+			if _, err := rfc3164.NewParser(rfc3164.WithBestEffort(), rfc3164.WithYear(rfc3164.CurrentYear{})).Parse(bench3164); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

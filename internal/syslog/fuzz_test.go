@@ -68,7 +68,38 @@ func accounted(e *record.Entry, p []byte) bool {
 		return strings.HasSuffix(rest, e.Msg) && (e.Msg != "" || strings.HasSuffix(rest, "]") || strings.HasSuffix(rest, "-") ||
 			strings.HasSuffix(rest, " ") || strings.HasSuffix(rest, " \ufeff")) || strings.HasSuffix(rest, "\ufeff"+e.Msg)
 	}
-	_, n, _ := splitPRI(p)
 	head, ok := strings.CutSuffix(rest, e.Msg)
-	return ok && (s.Format != "bare" || len(head) == n)
+	return ok && legacyHeader(e.Syslog, head)
+}
+
+// legacyHeader reports whether head, what precedes the text of a legacy
+// message, is header: <PRI> (or none, if assumed), a timestamp of at most
+// maxStamp bytes, the hostname, the tag ("NAME[PID]:", each part
+// optional) and the one space or TAB after it. Nothing else may be there.
+func legacyHeader(s *record.Syslog, head string) bool {
+	const maxStamp = len(" Mmm dd yyyy hh:mm:ss.nnnnnnnnn: ")
+	_, n, pri := splitPRI(head)
+	if pri == (s.Format == "rfc3164-nopri") {
+		return false
+	}
+	h, ok := head[n:], true
+	h = strings.TrimSuffix(strings.TrimSuffix(h, " "), "\t")
+	h = strings.TrimSuffix(h, ":")
+	if tag := s.AppName; tag != "" {
+		if s.ProcID != "" || strings.HasSuffix(h, "[]") {
+			tag += "[" + s.ProcID + "]"
+		}
+		if h, ok = strings.CutSuffix(h, tag); !ok {
+			return false
+		}
+	}
+	if s.Format == "bare" {
+		return h == "" && s.Hostname == ""
+	}
+	if h = strings.TrimSuffix(h, " "); s.Hostname != "" {
+		if h, ok = strings.CutSuffix(h, " "+s.Hostname); !ok {
+			return false
+		}
+	}
+	return len(h) <= maxStamp
 }

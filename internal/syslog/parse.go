@@ -4,11 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"strings"
-	"time"
-	"unicode/utf8"
-
-	"github.com/leodido/go-syslog/v4/rfc3164"
 
 	"github.com/netlog-go/netlog/record"
 )
@@ -18,8 +13,11 @@ import (
 var ErrUnparsed = errors.New("syslog: message does not parse")
 
 // Parse decodes one syslog message: RFC 5424 if its version is 1, else
-// RFC 3164 if a 3164 timestamp follows <PRI>, else the bare form Python's
-// SysLogHandler sends (<PRI> then the message; Syslog.Format "bare").
+// legacy syslog read by rsyslog's rules: RFC 3164 if a timestamp (3164 or
+// RFC 3339) follows <PRI> (Syslog.Format "rfc3164"), or starts a message
+// without <PRI> (priority 13 assumed, Syslog.Format "rfc3164-nopri"),
+// else the bare form Python's SysLogHandler sends (<PRI>, an optional
+// "IDENT: " or "IDENT[PID]: ", the text; Syslog.Format "bare").
 // Trailing NULs, CRs and LFs are ignored. The Entry has Msg, Created, the
 // level of the severity, Name (app-name), Process (procid, if a number)
 // and Syslog set.
@@ -38,20 +36,14 @@ func Parse(p []byte) (*record.Entry, error) {
 		}
 		return e, nil
 	}
-	pri, n, ok := splitPRI(p)
-	if !ok {
-		return nil, fmt.Errorf("%w: no <PRI> (<0> to <191>) at its start", ErrUnparsed)
+	e, err := parseLegacy(p)
+	switch {
+	case errors.Is(err, errNoHeader):
+		return nil, fmt.Errorf("%w: %w", ErrUnparsed, err)
+	case err != nil:
+		return nil, fmt.Errorf("%w as RFC 3164: %w", ErrUnparsed, err)
 	}
-	if e, claimed, err := parse3164(p, pri, n); claimed {
-		if err != nil {
-			return nil, fmt.Errorf("%w as RFC 3164: %w", ErrUnparsed, err)
-		}
-		return e, nil
-	}
-	x := &parsed{s: record.Syslog{Format: "bare", Facility: pri >> 3, Severity: pri & 7}}
-	x.e.Syslog, x.e.Msg = &x.s, text(string(p[n:]))
-	finish(&x.e)
-	return &x.e, nil
+	return e, nil
 }
 
 // Raw is the Entry for a message Parse refused: Syslog.Format "raw", Msg
@@ -95,78 +87,4 @@ func splitPRI[T string | []byte](p T) (pri, n int, ok bool) {
 func is5424(p []byte) bool {
 	_, n, ok := splitPRI(p)
 	return ok && bytes.HasPrefix(p[n:], []byte("1 "))
-}
-
-// parse3164 reads p with go-syslog's RFC 3164 parser. claimed is false if
-// no 3164 timestamp follows the PRI (the message is bare). Else the result
-// must account for every byte: after the timestamp, the text up to Msg
-// must be the start of " HOSTNAME TAG[PROCID]: " built from the fields the
-// parser found, and Msg the rest of the message, to its end.
-func parse3164(p []byte, pri, n int) (e *record.Entry, claimed bool, err error) {
-	m, _ := rfc3164.NewParser(rfc3164.WithBestEffort(), rfc3164.WithYear(rfc3164.CurrentYear{}),
-		rfc3164.WithLocaleTimezone(time.Local), rfc3164.WithRFC3339()).Parse(p)
-	sm, ok := m.(*rfc3164.SyslogMessage)
-	if !ok || sm == nil || sm.Timestamp == nil {
-		return nil, false, nil
-	}
-	x := &parsed{s: record.Syslog{Format: "rfc3164", Facility: pri >> 3, Severity: pri & 7}}
-	e, s := &x.e, &x.s
-	e.Syslog, e.Created = s, *sm.Timestamp
-	str := func(p *string) string {
-		if p == nil {
-			return ""
-		}
-		return *p
-	}
-	s.Hostname, s.AppName, s.ProcID, e.Msg = str(sm.Hostname), str(sm.Appname), str(sm.ProcID), str(sm.Message)
-	rest := string(p[n:])
-	if ts := stampLen(rest); ts < len(rest) {
-		rest = rest[ts:]
-	} else {
-		rest = ""
-	}
-	head, ok := strings.CutSuffix(rest, e.Msg)
-	if !ok {
-		return nil, true, fmt.Errorf("text after the header is cut short: read %q of %q", e.Msg, rest)
-	}
-	if want := header3164(s); !strings.HasPrefix(want, head) {
-		return nil, true, fmt.Errorf("header %q is not HOSTNAME TAG[PID]: (read %q)", head, want)
-	}
-	for _, f := range [...]string{s.Hostname, s.AppName, s.ProcID} {
-		if !utf8.ValidString(f) { // a header is text; this message is not one
-			return nil, true, fmt.Errorf("header field %q is not valid UTF-8", f)
-		}
-	}
-	e.Msg = text(e.Msg)
-	finish(e)
-	return e, true, nil
-}
-
-// stampLen is the length of the 3164 timestamp at the start of s: up to
-// the first space for RFC 3339, else "Mmm dd hh:mm:ss".
-func stampLen(s string) int {
-	if s != "" && s[0] >= '0' && s[0] <= '9' {
-		if i := strings.IndexByte(s, ' '); i >= 0 {
-			return i
-		}
-		return len(s)
-	}
-	return len("Mmm dd hh:mm:ss")
-}
-
-// header3164 is " HOSTNAME TAG[PROCID]: " from the fields that are set.
-func header3164(s *record.Syslog) string {
-	h := ""
-	if s.Hostname != "" {
-		h = " " + s.Hostname
-	}
-	h += " "
-	if s.AppName != "" {
-		h += s.AppName
-		if s.ProcID != "" {
-			h += "[" + s.ProcID + "]"
-		}
-		h += ": "
-	}
-	return h
 }

@@ -48,7 +48,11 @@ func TestParse(t *testing.T) {
 		{`<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Appl\"ic\]ation"] An application event`,
 			"rfc5424", "An application event", "mymachine.example.com", "evntslog", "", "ID47", 165, `exampleSDID@32473:eventSource=Appl"ic]ation,iut=3`},
 		{"<34>Oct 11 22:14:15 mymachine su[123]: 'su root' failed\n", "rfc3164", "'su root' failed", "mymachine", "su", "123", "", 34, ""},
-		{"<14>myapp: hello world\x00", "bare", "myapp: hello world", "", "", "", "", 14, ""},
+		{"<14>myapp: hello world\x00", "bare", "hello world", "", "myapp", "", "", 14, ""},
+		{"<14>hello world\x00", "bare", "hello world", "", "", "", "", 14, ""},
+		{"<14>AUG 30 2026 23:00:05.250: X4711 cron[7] line\nnext\n", "rfc3164", "line\nnext", "X4711", "cron", "7", "", 14, ""},
+		{"Feb 18 16:01:59 serverX -- MARK --", "rfc3164-nopri", "MARK --", "serverX", "--", "", "", 13, ""},
+		{"<13>Dec  1 02:43:05 winhost MSWinEventLog\t1\tSecurity", "rfc3164", "1\tSecurity", "winhost", "MSWinEventLog", "", "", 13, ""},
 		{"<191>x", "bare", "x", "", "", "", "", 191, ""},
 	} {
 		e, err := Parse([]byte(c.in))

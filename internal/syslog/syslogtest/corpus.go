@@ -11,7 +11,7 @@ import (
 
 // Case is one line of a corpus: "FORMAT TAB SOURCE TAB "TEXT" TAB "MESSAGE"".
 type Case struct {
-	Format  string // how it must be read: rfc5424, rfc3164, bare or raw
+	Format  string // how it must be read: rfc5424, rfc3164, rfc3164-nopri, bare or raw
 	Source  string // the sender, or the class of error
 	Text    string // what must survive in the printed message
 	Message string // the bytes sent
