@@ -256,7 +256,7 @@ l = logging.getLogger("p"); l.addHandler(x); l.warning("python udp ü")`, udp[1]
 		{"python SysLogHandler unix datagram", []string{py, "-c", `import logging, logging.handlers as h, sys
 x = h.SysLogHandler(address=sys.argv[1]); x.ident = "pyapp: "
 l = logging.getLogger("p"); l.addHandler(x); l.error("python unix")`, sock},
-			map[string]any{"syslog_format": "bare", "facility": "user", "severity": "err", "msg": "pyapp: python unix"}},
+			map[string]any{"syslog_format": "bare", "facility": "user", "severity": "err", "appname": "pyapp", "msg": "python unix"}},
 	} {
 		if out, err := exec.Command(c.cmd[0], c.cmd[1:]...).CombinedOutput(); err != nil {
 			t.Fatalf("%s: %v\n%s", c.name, err, out)

@@ -6,15 +6,19 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/netlog-go/netlog/internal/peer"
 	"github.com/netlog-go/netlog/internal/syslog/syslogtest"
 	"github.com/netlog-go/netlog/record"
 )
 
 // FuzzParse: any message parses or is refused, never a panic. What parses
 // accounts for the text: every byte after the header is in Msg (a BOM
-// before an RFC 5424 MSG dropped, invalid UTF-8 replaced), and every field
-// is valid UTF-8. What is refused becomes a Raw entry whose Msg is the
-// whole message. The seeds are the two corpora in testdata and
+// before an RFC 5424 MSG dropped, invalid UTF-8 replaced), what precedes
+// it in a legacy message is header and nothing else (legacyHeader), and
+// every field is valid UTF-8. What is refused becomes a Raw entry whose
+// Msg is the whole message. Work is bounded: each input must finish within
+// the fuzzer's time limit (Parse reads a message in one pass). The seeds are the corpora
+// in testdata (the legacy corpus of real devices and libraries too) and
 // testdata/fuzz/FuzzParse: what logger(1) and Python's SysLogHandler send.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(`<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Application"] An application event`))
@@ -27,6 +31,13 @@ func FuzzParse(f *testing.F) {
 		for _, c := range syslogtest.Corpus(f, file) {
 			f.Add([]byte(c.Message))
 		}
+	}
+	legacy, err := peer.ReadCorpus("testdata/legacy-corpus.txt")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, m := range legacy {
+		f.Add(m)
 	}
 	f.Fuzz(func(t *testing.T, p []byte) {
 		e, err := Parse(p)
@@ -85,13 +96,12 @@ func legacyHeader(s *record.Syslog, head string) bool {
 	h, ok := head[n:], true
 	h = strings.TrimSuffix(strings.TrimSuffix(h, " "), "\t")
 	h = strings.TrimSuffix(h, ":")
-	if tag := s.AppName; tag != "" {
-		if s.ProcID != "" || strings.HasSuffix(h, "[]") {
-			tag += "[" + s.ProcID + "]"
-		}
-		if h, ok = strings.CutSuffix(h, tag); !ok {
-			return false
-		}
+	tag := s.AppName
+	if s.ProcID != "" || s.AppName != "" && strings.HasSuffix(h, "[]") {
+		tag += "[" + s.ProcID + "]"
+	}
+	if h, ok = strings.CutSuffix(h, tag); !ok {
+		return false
 	}
 	if s.Format == "bare" {
 		return h == "" && s.Hostname == ""

@@ -234,11 +234,11 @@ func hostChar(c byte) bool {
 // after "]" or that are not UTF-8) refuses the message.
 func (l *legacy) tag(s *record.Syslog) error {
 	name, procid, end, err := l.scanTag()
+	if name == "" && l.pos < len(l.in) && l.in[l.pos] == '[' && (err != nil || end < len(l.in) && l.in[end] > ' ' && l.in[end] != ':') {
+		return nil // "[ 12.3] eth0: …", a kernel line: no tag ("[main] …", Logback's thread, is a [PID])
+	}
 	if err != nil {
 		return err
-	}
-	if name == "" && end < len(l.in) && l.in[end] == '[' { // "[ 12.3] eth0: …": a kernel line, no tag
-		return nil
 	}
 	colon := end < len(l.in) && l.in[end] == ':'
 	if colon {
@@ -272,7 +272,7 @@ func (l *legacy) scanTag() (name, procid string, end int, err error) {
 		}
 	}
 	name = l.in[l.pos:i]
-	if name == "" || i == len(l.in) || l.in[i] != '[' {
+	if i == len(l.in) || l.in[i] != '[' {
 		return name, "", i, nil
 	}
 	j := i + 1
