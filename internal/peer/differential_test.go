@@ -130,7 +130,7 @@ var allowList = []allowed{
 		func(_ []byte, r *Reading, e *record.Entry) bool {
 			return e.Syslog.Format == "rfc5424" && r.Msg == "\ufeff"+e.Msg
 		}},
-	{"a TAB ends the tag (Snare): rsyslog's tag runs to the next space and takes the TAB-separated fields from the text", []string{"msg"},
+	{"a TAB ends a tag (Snare) and is text where no tag precedes it (a stack trace's \"\\tat …\"): rsyslog's tag runs to the next space and takes what precedes it from the text", []string{"msg"},
 		func(_ []byte, r *Reading, e *record.Entry) bool {
 			return strings.Contains(r.Tag, "\t") && strings.HasSuffix(e.Msg, legacyMsg(r))
 		}},
@@ -156,7 +156,7 @@ func legacyMsg(r *Reading) string { return strings.TrimPrefix(r.Msg, " ") }
 
 // diff compares netlog's reading e of message p with rsyslog's r, field by
 // field, and returns the differences no rule of allowList covers (and the
-// rules that applied).
+// rules that covered one).
 func diff(p []byte, r *Reading, e *record.Entry) (bad []string, rules []string) {
 	s := e.Syslog
 	dash := func(v string) string {
@@ -183,25 +183,31 @@ func diff(p []byte, r *Reading, e *record.Entry) (bad []string, rules []string) 
 		got["procid"] = [2]string{"", ""}
 	}
 	if s.Format == "raw" { // the whole message is the text: every field differs
-		for k := range got {
-			got[k] = [2]string{"", "raw"}
-		}
+		got = map[string][2]string{"format": {"read", "raw"}}
 	}
-	may := map[string]bool{}
+	differs := map[string]bool{}
+	for k, v := range got {
+		differs[k] = v[0] != v[1]
+	}
 	for _, a := range allowList {
-		if a.applies(p, r, e) {
+		if !a.applies(p, r, e) {
+			continue
+		}
+		if a.fields == nil { // the message as a whole
+			return nil, append(rules, a.name)
+		}
+		needed := false
+		for _, f := range a.fields {
+			needed = needed || differs[f]
+			differs[f] = false
+		}
+		if needed {
 			rules = append(rules, a.name)
-			for _, f := range a.fields {
-				may[f] = true
-			}
-			if a.fields == nil {
-				return nil, rules
-			}
 		}
 	}
-	for _, k := range []string{"pri", "time", "host", "app", "procid", "msgid", "sd", "msg"} {
-		if v := got[k]; v[0] != v[1] && !may[k] {
-			bad = append(bad, fmt.Sprintf("%s: rsyslog %q, netlog %q", k, v[0], v[1]))
+	for _, k := range []string{"format", "pri", "time", "host", "app", "procid", "msgid", "sd", "msg"} {
+		if differs[k] {
+			bad = append(bad, fmt.Sprintf("%s: rsyslog %q, netlog %q", k, got[k][0], got[k][1]))
 		}
 	}
 	return bad, rules
@@ -266,7 +272,11 @@ func report(t *testing.T, name string, p []byte, r *Reading, e *record.Entry, us
 		used[n]++
 	}
 	if len(bad) > 0 {
-		t.Errorf("%s: %q read as %s:\n\t%s", name, p, e.Syslog.Format, strings.Join(bad, "\n\t"))
+		why := ""
+		if _, err := syslog.Parse(p); err != nil {
+			why = " (" + err.Error() + ")"
+		}
+		t.Errorf("%s: %q read as %s%s:\n\t%s", name, p, e.Syslog.Format, why, strings.Join(bad, "\n\t"))
 	}
 }
 
@@ -303,8 +313,20 @@ func TestDifferentialCommitted(t *testing.T) {
 }
 
 // compareStream deframes a TCP capture as netlog serve does and compares
-// each frame with rsyslog's reading of the same bytes.
+// each frame with rsyslog's committed reading of the same bytes.
 func compareStream(t *testing.T, f string, used map[string]int) int {
+	t.Helper()
+	frames := deframe(t, f)
+	entries := make([]*record.Entry, len(frames))
+	for i, p := range frames {
+		entries[i] = parse(p)
+	}
+	compareFrames(t, filepath.Base(f), frames, entries, readReadings(t, f+".rsyslog.txt"), used)
+	return len(frames)
+}
+
+// deframe splits a TCP capture into messages as netlog serve does.
+func deframe(t *testing.T, f string) [][]byte {
 	t.Helper()
 	b, err := os.ReadFile(f)
 	if err != nil {
@@ -315,16 +337,22 @@ func compareStream(t *testing.T, f string, used map[string]int) int {
 	for {
 		p, err := sr.Next()
 		if err == io.EOF {
-			break
+			return frames
 		}
 		if err != nil {
 			t.Fatalf("%s: frame %d: %v", f, len(frames)+1, err)
 		}
 		frames = append(frames, bytes.Clone(p))
 	}
-	readings := readReadings(t, f+".rsyslog.txt")
+}
+
+// compareFrames compares netlog's entries, one per frame of a stream, with
+// rsyslog's readings of the same stream, lining up the continuation lines
+// netlog joins (joinLines).
+func compareFrames(t *testing.T, name string, frames [][]byte, entries []*record.Entry, readings []committed, used map[string]int) {
+	t.Helper()
 	for i, p := range frames {
-		name := fmt.Sprintf("%s frame #%d", filepath.Base(f), i+1)
+		name := fmt.Sprintf("%s frame #%d", name, i+1)
 		if len(readings) == 0 {
 			t.Errorf("%s: %q: rsyslog read no message here", name, p)
 			continue
@@ -334,86 +362,150 @@ func compareStream(t *testing.T, f string, used map[string]int) int {
 		if joined > 1 {
 			used["multi-line on newline-framed TCP: netlog joins continuation lines into one message, rsyslog reads each line as one"]++
 		}
-		report(t, name, p, &r, parse(p), used)
+		report(t, name, p, &r, entries[i], used)
 	}
 	if len(readings) > 0 {
-		t.Errorf("%s: rsyslog read %d messages more than netlog, from %q", filepath.Base(f), len(readings), readings[0].raw)
+		t.Errorf("%s: rsyslog read %d messages more than netlog, from %q", name, len(readings), readings[0].raw)
 	}
-	return len(frames)
 }
 
 // joinLines returns rsyslog's reading of frame p: the first of readings,
 // or, where netlog's stream reader joined continuation lines into one
-// frame (p is the raw lines of several readings joined by LF), the first
-// reading with the text of all of them, and how many readings p took.
+// frame (p is the first reading's raw, a LF, and more), the first reading
+// with all the rest of p as more text, and how many readings p took:
+// those whose raw bytes p holds, in order (rsyslog may have taken a
+// line's leading digits as an octet count, so gaps are allowed).
 func joinLines(p []byte, readings []committed) (Reading, int) {
-	r, rest, n := readings[0].r, p, 1
-	rest, ok := bytes.CutPrefix(rest, readings[0].raw)
-	for ok && len(rest) > 0 && n < len(readings) {
-		var line []byte
-		if line, ok = bytes.CutPrefix(rest, []byte("\n")); ok {
-			if rest, ok = bytes.CutPrefix(line, readings[n].raw); ok {
-				r.Msg += "\n" + string(readings[n].raw)
-				n++
-			}
-		}
+	r := readings[0].r
+	rest, ok := bytes.CutPrefix(p, readings[0].raw)
+	if !ok || !bytes.HasPrefix(rest, []byte("\n")) {
+		return r, 1
 	}
-	if !ok || len(rest) > 0 {
-		return readings[0].r, 1
+	r.Msg += string(rest)
+	n := 1
+	for ; n < len(readings) && len(readings[n].raw) > 0; n++ {
+		i := bytes.Index(rest, readings[n].raw)
+		if i < 0 {
+			break
+		}
+		rest = rest[i+len(readings[n].raw):]
 	}
 	return r, n
 }
 
-// TestDifferentialLive sends the legacy corpus, one datagram each, to a
-// receive.Server (netlog serve's receiver) and to the rsyslog oracle, and
-// compares their readings as TestDifferentialCommitted does.
-func TestDifferentialLive(t *testing.T) {
-	o := StartOracle(t)
-	corpus, err := ReadCorpus(filepath.Join(testdata, "legacy-corpus.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := make(chan *record.Entry, len(corpus))
-	srv := &receive.Server{Sink: receive.SinkFunc(func(e *record.Entry) error { got <- e; return nil })}
+// liveNetlog is a receive.Server, the receiver of netlog serve, on
+// loopback syslog UDP and TCP, handing each entry to got.
+type liveNetlog struct {
+	udp, tcp string
+	got      chan *record.Entry
+}
+
+func startNetlog(t *testing.T) *liveNetlog {
+	t.Helper()
+	n := &liveNetlog{got: make(chan *record.Entry, 64)}
+	srv := &receive.Server{Sink: receive.SinkFunc(func(e *record.Entry) error { n.got <- e; return nil })}
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.udp, n.tcp = pc.LocalAddr().String(), ln.Addr().String()
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
+	done := make(chan error, 2)
 	go func() { done <- srv.ServeSyslogPacket(ctx, pc) }()
-	defer func() { cancel(); <-done }()
-	c, err := net.Dial("udp", pc.LocalAddr().String())
+	go func() { done <- srv.ServeSyslogStream(ctx, ln) }()
+	t.Cleanup(func() { cancel(); <-done; <-done })
+	return n
+}
+
+// read sends msgs ("udp": a datagram each, one at a time; "tcp": all on
+// one connection) and returns the want entries netlog made of them.
+func (n *liveNetlog) read(t *testing.T, network string, msgs [][]byte, want int) []*record.Entry {
+	t.Helper()
+	c, err := net.Dial(network, map[string]string{"udp": n.udp, "tcp": n.tcp}[network])
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	readings := o.Read(t, "udp", corpus...)
-	if len(readings) != len(corpus) {
-		t.Fatalf("rsyslog read %d messages of %d", len(readings), len(corpus))
+	var out []*record.Entry
+	next := func() {
+		select {
+		case e := <-n.got:
+			out = append(out, e)
+		case <-time.After(30 * time.Second):
+			t.Fatalf("netlog made %d entries of %d within 30 s", len(out), want)
+		}
 	}
-	used := map[string]int{}
-	for i, p := range corpus {
-		if _, err := c.Write(p); err != nil {
+	for _, m := range msgs {
+		if _, err := c.Write(m); err != nil {
 			t.Fatal(err)
 		}
-		select { // one at a time: a datagram is not lost on loopback, but not assumed so
-		case e := <-got:
-			report(t, fmt.Sprintf("corpus #%d", i+1), p, &readings[i], e, used)
-		case <-time.After(30 * time.Second):
-			t.Fatalf("netlog printed nothing for corpus #%d %q within 30 s", i+1, p)
+		if network == "udp" { // one at a time: a datagram is not lost on loopback, but not assumed so
+			next()
 		}
 	}
-	t.Logf("%d messages compared; allowed differences: %v", len(corpus), used)
+	c.Close() // ends the last line of a stream
+	for len(out) < want {
+		next()
+	}
+	return out
+}
+
+// TestDifferentialLive sends the same bytes to a receive.Server (netlog
+// serve's receiver) and to the rsyslog oracle and compares their readings
+// as TestDifferentialCommitted does: the legacy corpus and every sender's
+// datagrams over UDP, every sender's TCP stream over TCP.
+func TestDifferentialLive(t *testing.T) {
+	o, n := StartOracle(t), startNetlog(t)
+	used, count := map[string]int{}, 0
+	corpus, err := ReadCorpus(filepath.Join(testdata, "legacy-corpus.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs := map[string][][]byte{"legacy-corpus.txt": corpus}
+	dgrams, _ := filepath.Glob(filepath.Join(testdata, "senders", "*.dgrams"))
+	for _, f := range dgrams {
+		if inputs[filepath.Base(f)], err = ReadDatagrams(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, msgs := range inputs {
+		readings := o.Read(t, "udp", msgs...)
+		if len(readings) != len(msgs) {
+			t.Fatalf("%s: rsyslog read %d messages of %d datagrams", name, len(readings), len(msgs))
+		}
+		for i, e := range n.read(t, "udp", msgs, len(msgs)) {
+			report(t, fmt.Sprintf("%s #%d", name, i+1), msgs[i], &readings[i], e, used)
+		}
+		count += len(msgs)
+	}
+	streams, _ := filepath.Glob(filepath.Join(testdata, "senders", "*.stream"))
+	for _, f := range streams {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames := deframe(t, f)
+		var readings []committed
+		for _, r := range o.Read(t, "tcp", b) {
+			readings = append(readings, committed{raw: []byte(r.Raw), r: r})
+		}
+		compareFrames(t, filepath.Base(f), frames, n.read(t, "tcp", [][]byte{b}, len(frames)), readings, used)
+		count += len(frames)
+	}
+	t.Logf("%d messages compared; allowed differences: %v", count, used)
 }
 
 // TestJoinLines: a frame that joins continuation lines is compared with
 // the first line's reading and the text of all.
 func TestJoinLines(t *testing.T) {
 	rs := []committed{{raw: []byte("<14>Dec  1 02:43:05 vm m11 first"), r: Reading{Msg: " first"}},
-		{raw: []byte("second line")}, {raw: []byte("3 jobs failed")}, {raw: []byte("<14>next")}}
+		{raw: []byte("second line")}, {raw: []byte("job")}, {raw: []byte("s failed")}, {raw: []byte("<14>next")}}
 	r, n := joinLines([]byte("<14>Dec  1 02:43:05 vm m11 first\nsecond line\n3 jobs failed"), rs)
-	if n != 3 || r.Msg != " first\nsecond line\n3 jobs failed" {
+	if n != 4 || r.Msg != " first\nsecond line\n3 jobs failed" {
 		t.Errorf("joined %d, msg %q", n, r.Msg)
 	}
 	if r, n = joinLines(rs[0].raw, rs); n != 1 || r.Msg != " first" {

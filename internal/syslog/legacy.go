@@ -228,11 +228,15 @@ func hostChar(c byte) bool {
 
 // tag reads TAG after the hostname by rsyslog's rules: the name up to the
 // first ':', '[', space or TAB, "[PID]" (the procid), an optional ':',
-// and the one space or TAB after it, which is not text. A tag may be
-// absent: the text then starts at once (after one space). What cannot be
+// and the one space or TAB that follows, which is not text. A tag may be
+// absent: the text then starts at once (after one space; a TAB there is
+// text). What cannot be
 // read as a tag (a control character in it, a "[PID" not closed, bytes
 // after "]" or that are not UTF-8) refuses the message.
 func (l *legacy) tag(s *record.Syslog) error {
+	if l.pos < len(l.in) && l.in[l.pos] == '\t' { // "\tat …", a stack trace's line: no tag
+		return nil
+	}
 	name, procid, end, err := l.scanTag()
 	if name == "" && l.pos < len(l.in) && l.in[l.pos] == '[' && (err != nil || end < len(l.in) && l.in[end] > ' ' && l.in[end] != ':') {
 		return nil // "[ 12.3] eth0: …", a kernel line: no tag ("[main] …", Logback's thread, is a [PID])
