@@ -253,10 +253,10 @@ func (l *legacy) tag(s *record.Syslog) error {
 	case l.in[end] == ' ' || l.in[end] == '\t':
 		end++
 	case !colon:
-		return fmt.Errorf("tag %q is followed by %q, not ':', a space or the end", l.in[l.pos:end], l.in[end])
+		return fmt.Errorf("tag %q is followed by %q, not ':', a space or the end", clip(l.in[l.pos:end]), l.in[end])
 	}
 	if !utf8.ValidString(name) || !utf8.ValidString(procid) { // a header is text; this message is not one
-		return fmt.Errorf("tag %q is not valid UTF-8", l.in[l.pos:end])
+		return fmt.Errorf("tag %q is not valid UTF-8", clip(l.in[l.pos:end]))
 	}
 	s.AppName, s.ProcID, l.pos = name, procid, end
 	return nil
@@ -284,7 +284,7 @@ func (l *legacy) scanTag() (name, procid string, end int, err error) {
 		j++
 	}
 	if j == len(l.in) || l.in[j] != ']' {
-		return "", "", 0, fmt.Errorf("tag %q: its [PID] is not closed", l.in[l.pos:j])
+		return "", "", 0, fmt.Errorf("tag %q: its [PID] is not closed", clip(l.in[l.pos:j]))
 	}
 	return name, l.in[i+1 : j], j + 1, nil
 }
@@ -303,4 +303,13 @@ func (l *legacy) pythonTag(s *record.Syslog) {
 		end++
 	}
 	s.AppName, s.ProcID, l.pos = name, procid, end
+}
+
+// clip is s held to 64 bytes for an error message: a tag may be as long
+// as the message.
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
 }
