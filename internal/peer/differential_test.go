@@ -394,62 +394,69 @@ func joinLines(p []byte, readings []committed) (Reading, int) {
 }
 
 // liveNetlog is a receive.Server, the receiver of netlog serve, on
-// loopback syslog UDP and TCP, handing each entry to got.
+// loopback syslog UDP, TCP and RELP, handing each entry to got.
 type liveNetlog struct {
-	udp, tcp string
-	got      chan *record.Entry
+	addr map[string]string // by network: "udp", "tcp", "relp"
+	got  chan *record.Entry
 }
 
 func startNetlog(t *testing.T) *liveNetlog {
 	t.Helper()
-	n := &liveNetlog{got: make(chan *record.Entry, 64)}
+	n := &liveNetlog{addr: map[string]string{}, got: make(chan *record.Entry, 64)}
 	srv := &receive.Server{Sink: receive.SinkFunc(func(e *record.Entry) error { n.got <- e; return nil })}
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.udp, n.tcp = pc.LocalAddr().String(), ln.Addr().String()
+	n.addr["udp"] = pc.LocalAddr().String()
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 2)
+	done := make(chan error, 3)
 	go func() { done <- srv.ServeSyslogPacket(ctx, pc) }()
-	go func() { done <- srv.ServeSyslogStream(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done; <-done })
+	for network, serve := range map[string]func(context.Context, net.Listener) error{"tcp": srv.ServeSyslogStream, "relp": srv.ServeRELP} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.addr[network] = ln.Addr().String()
+		go func() { done <- serve(ctx, ln) }()
+	}
+	t.Cleanup(func() { cancel(); <-done; <-done; <-done })
 	return n
+}
+
+// next waits for netlog's next entry.
+func (n *liveNetlog) next(t *testing.T) *record.Entry {
+	t.Helper()
+	select {
+	case e := <-n.got:
+		return e
+	case <-time.After(30 * time.Second):
+		t.Fatal("netlog made no entry within 30 s")
+		return nil
+	}
 }
 
 // read sends msgs ("udp": a datagram each, one at a time; "tcp": all on
 // one connection) and returns the want entries netlog made of them.
 func (n *liveNetlog) read(t *testing.T, network string, msgs [][]byte, want int) []*record.Entry {
 	t.Helper()
-	c, err := net.Dial(network, map[string]string{"udp": n.udp, "tcp": n.tcp}[network])
+	c, err := net.Dial(network, n.addr[network])
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	var out []*record.Entry
-	next := func() {
-		select {
-		case e := <-n.got:
-			out = append(out, e)
-		case <-time.After(30 * time.Second):
-			t.Fatalf("netlog made %d entries of %d within 30 s", len(out), want)
-		}
-	}
 	for _, m := range msgs {
 		if _, err := c.Write(m); err != nil {
 			t.Fatal(err)
 		}
 		if network == "udp" { // one at a time: a datagram is not lost on loopback, but not assumed so
-			next()
+			out = append(out, n.next(t))
 		}
 	}
 	c.Close() // ends the last line of a stream
 	for len(out) < want {
-		next()
+		out = append(out, n.next(t))
 	}
 	return out
 }
@@ -495,6 +502,38 @@ func TestDifferentialLive(t *testing.T) {
 		}
 		compareFrames(t, filepath.Base(f), frames, n.read(t, "tcp", [][]byte{b}, len(frames)), readings, used)
 		count += len(frames)
+	}
+	t.Logf("%d messages compared; allowed differences: %v", count, used)
+}
+
+// TestDifferentialRelays sends the legacy corpus through every relay
+// configuration, each forwarding the same bytes to netlog's receiver and
+// to the oracle (two actions, or destinations, of one relay), and
+// compares the two readings as TestDifferentialCommitted does. The
+// relay's closing marker ends netlog's part.
+func TestDifferentialRelays(t *testing.T) {
+	o, n := StartOracle(t), startNetlog(t)
+	oracle := map[string]string{"udp": o.UDP, "tcp": o.TCP, "relp": o.RELP}
+	corpus, err := ReadCorpus(filepath.Join(testdata, "legacy-corpus.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	used, count := map[string]int{}, 0
+	for _, kind := range RelayKinds {
+		r := StartRelay(t, kind, n.addr[kind.Network()], oracle[kind.Network()])
+		readings := o.Through(t, "udp", r.UDP, corpus...)
+		var entries []*record.Entry
+		for e := n.next(t); !strings.Contains(e.Msg, markerText); e = n.next(t) {
+			entries = append(entries, e)
+		}
+		if len(entries) != len(readings) {
+			t.Errorf("%s: netlog made %d entries, rsyslog %d", kind, len(entries), len(readings))
+			continue
+		}
+		for i, e := range entries {
+			report(t, fmt.Sprintf("%s #%d", kind, i+1), []byte(readings[i].Raw), &readings[i], e, used)
+		}
+		count += len(entries)
 	}
 	t.Logf("%d messages compared; allowed differences: %v", count, used)
 }

@@ -240,35 +240,40 @@ type Relay struct {
 	tail
 }
 
-// StartRelay starts the relay kind forwarding to dest (host:port of a
-// listener of kind.Network(), an Oracle's say) and waits until it passes a
+// StartRelay starts the relay kind forwarding to each of dests (host:port
+// of a listener of kind.Network(), an Oracle's say; more than one get the
+// same bytes, one action or destination each) and waits until it passes a
 // probe to its local file.
-func StartRelay(t testing.TB, kind RelayKind, dest string) *Relay {
+func StartRelay(t testing.TB, kind RelayKind, dests ...string) *Relay {
 	t.Helper()
 	dir := t.TempDir()
 	r := &Relay{Kind: kind, UDP: FreePort(t, "udp"), TCP: FreePort(t, "tcp")}
 	r.tail.path = filepath.Join(dir, "probe.log")
-	host, dport, _ := net.SplitHostPort(dest)
 	var conf, probeAddr string
 	if strings.HasPrefix(string(kind), "syslog-ng") {
 		probeAddr = FreePort(t, "tcp")
-		dst := fmt.Sprintf(`syslog(%q port(%s) transport("tcp"))`, host, dport)
-		if kind == SyslogNGNetwork {
-			dst = fmt.Sprintf(`network(%q port(%s) transport("tcp"))`, host, dport)
+		var dst, use string
+		for i, dest := range dests {
+			host, dport, _ := net.SplitHostPort(dest)
+			driver := "syslog"
+			if kind == SyslogNGNetwork {
+				driver = "network"
+			}
+			dst += fmt.Sprintf("destination d_fwd%d { %s(%q port(%s) transport(\"tcp\")); };\n", i, driver, host, dport)
+			use += fmt.Sprintf(" destination(d_fwd%d);", i)
 		}
 		conf = fmt.Sprintf(`@version: 3.38
 options { keep-hostname(yes); stats-freq(0); };
 source s_in { network(ip(127.0.0.1) port(%s) transport("udp")); network(ip(127.0.0.1) port(%s) transport("tcp")); };
 source s_probe { syslog(ip(127.0.0.1) port(%s) transport("tcp")); };
 destination d_probe { file(%q template("$MSG\n")); };
-destination d_fwd { %s; };
-log { source(s_probe); destination(d_probe); };
-log { source(s_in); destination(d_fwd); };
-`, port(r.UDP), port(r.TCP), port(probeAddr), r.tail.path, dst)
+%slog { source(s_probe); destination(d_probe); };
+log { source(s_in);%s };
+`, port(r.UDP), port(r.TCP), port(probeAddr), r.tail.path, dst, use)
 		r.cmd = syslogNGCommand(t, dir, conf)
 	} else {
 		probeAddr = r.TCP
-		conf = rsyslogRelayConf(kind, dir, r, host, dport)
+		conf = rsyslogRelayConf(kind, dir, r, dests)
 		path := filepath.Join(dir, "rsyslog.conf")
 		if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 			t.Fatal(err)
@@ -295,18 +300,24 @@ func (r *Relay) Addr(network string) string {
 	return r.TCP
 }
 
-func rsyslogRelayConf(kind RelayKind, dir string, r *Relay, host, dport string) string {
+func rsyslogRelayConf(kind RelayKind, dir string, r *Relay, dests []string) string {
 	var fwd string
-	switch kind {
-	case RsyslogForwardUDP, RsyslogForwardTCP:
-		fwd = fmt.Sprintf(`action(type="omfwd" target=%q port=%q protocol=%q template="RSYSLOG_ForwardFormat")`, host, dport, kind.Network())
-	case RsyslogTraditionalUDP, RsyslogTraditionalTCP:
-		fwd = fmt.Sprintf(`action(type="omfwd" target=%q port=%q protocol=%q template="RSYSLOG_TraditionalForwardFormat")`, host, dport, kind.Network())
-	case RsyslogProtocol23TCP:
-		fwd = fmt.Sprintf(`action(type="omfwd" target=%q port=%q protocol="tcp" TCP_Framing="octet-counted" template="RSYSLOG_SyslogProtocol23Format")`, host, dport)
-	case RsyslogRELP:
-		fwd = fmt.Sprintf(`module(load="omrelp")
-action(type="omrelp" target=%q port=%q)`, host, dport)
+	for _, dest := range dests {
+		host, dport, _ := net.SplitHostPort(dest)
+		switch kind {
+		case RsyslogForwardUDP, RsyslogForwardTCP:
+			fwd += fmt.Sprintf(`action(type="omfwd" target=%q port=%q protocol=%q template="RSYSLOG_ForwardFormat")`, host, dport, kind.Network())
+		case RsyslogTraditionalUDP, RsyslogTraditionalTCP:
+			fwd += fmt.Sprintf(`action(type="omfwd" target=%q port=%q protocol=%q template="RSYSLOG_TraditionalForwardFormat")`, host, dport, kind.Network())
+		case RsyslogProtocol23TCP:
+			fwd += fmt.Sprintf(`action(type="omfwd" target=%q port=%q protocol="tcp" TCP_Framing="octet-counted" template="RSYSLOG_SyslogProtocol23Format")`, host, dport)
+		case RsyslogRELP:
+			fwd += fmt.Sprintf(`action(type="omrelp" target=%q port=%q)`, host, dport)
+		}
+		fwd += "\n"
+	}
+	if kind == RsyslogRELP {
+		fwd = "module(load=\"omrelp\")\n" + fwd
 	}
 	return fmt.Sprintf(`global(workDirectory=%q maxMessageSize="64k" net.enableDNS="off")
 main_queue(queue.type="Direct")
