@@ -238,8 +238,9 @@ func (l *legacy) tag(s *record.Syslog) error {
 		return nil
 	}
 	name, procid, end, err := l.scanTag()
-	if name == "" && l.pos < len(l.in) && l.in[l.pos] == '[' && (err != nil || end < len(l.in) && l.in[end] > ' ' && l.in[end] != ':') {
-		return nil // "[ 12.3] eth0: …", a kernel line: no tag ("[main] …", Logback's thread, is a [PID])
+	if name == "" && l.pos < len(l.in) && l.in[l.pos] == '[' &&
+		(err != nil || procid == "" || end < len(l.in) && l.in[end] > ' ' && l.in[end] != ':') {
+		return nil // "[ 12.3] eth0: …", a kernel line, or "[]": no tag ("[main] …", Logback's thread, is a [PID])
 	}
 	if err != nil {
 		return err
