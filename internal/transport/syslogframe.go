@@ -258,14 +258,15 @@ func (s *SyslogReader) join(p []byte) ([]byte, error) {
 // does not begin with <PRI>. A read error (Wait's deadline, EOF) ends
 // the message; the next read meets it again.
 func (s *SyslogReader) continues() bool {
-	for n := 1; ; n++ {
-		b, err := s.peek(n)
-		if err != nil {
+	for n := 1; ; {
+		if _, err := s.peek(n); err != nil {
 			return false
 		}
+		b, _ := s.r.Peek(s.r.Buffered())
 		if pri, decided := priStart(b); decided {
 			return !pri
 		}
+		n = len(b) + 1
 	}
 }
 

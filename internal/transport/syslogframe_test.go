@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -185,3 +186,54 @@ func TestSyslogReaderErrorEndsMessage(t *testing.T) {
 type errReader struct{ err error }
 
 func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
+// syslogStream is 1,000 messages of ~120 bytes, LF-framed or octet-counted;
+// with traces, every tenth one has a 5-line stack trace.
+func syslogStream(octet, traces bool) []byte {
+	var b strings.Builder
+	for i := range 1000 {
+		m := fmt.Sprintf("<134>Dec  1 09:21:16 vmhost myapp[4069]: request %d served in 12 ms for user alice from 192.0.2.7 path /api/v1/items", i)
+		if traces && i%10 == 0 {
+			m += "\njava.lang.IllegalStateException: boom\n\tat A.main(A.java:25)\n\tat B.run(B.java:7)\nCaused by: x\n\t... 1 more"
+		}
+		if octet {
+			fmt.Fprintf(&b, "%d %s", len(m), m)
+		} else {
+			b.WriteString(m + "\n")
+		}
+	}
+	return []byte(b.String())
+}
+
+func BenchmarkSyslogReader(b *testing.B) {
+	for _, c := range []struct {
+		name          string
+		octet, traces bool
+		join          bool
+	}{
+		{"octet", true, false, false},
+		{"lf", false, false, false},
+		{"lf-joined", false, false, true},
+		{"lf-traces-joined", false, true, true},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			stream := syslogStream(c.octet, c.traces)
+			b.SetBytes(int64(len(stream)))
+			b.ReportAllocs()
+			msgs := 0
+			for b.Loop() {
+				sr := NewSyslogReader(bytes.NewReader(stream), 1<<20)
+				if c.join {
+					sr.Join = &LineJoin{}
+				}
+				for {
+					if _, err := sr.Next(); err != nil {
+						break
+					}
+					msgs++
+				}
+			}
+			b.ReportMetric(float64(msgs)/b.Elapsed().Seconds(), "msgs/s")
+		})
+	}
+}
