@@ -56,8 +56,9 @@ func nextEntry(t *testing.T, entries <-chan *record.Entry) *record.Entry {
 // TestSyslogMultilineStream: over TCP and TLS, LF-framed, a multi-line
 // message is one record with all its lines, a continuation line that
 // starts with digits is text, and the last message of a connection that
-// stays open is delivered without more bytes coming. Another connection,
-// octet-counted, keeps its frames as they are.
+// stays open is delivered without more bytes coming, the connection read
+// on after. Another connection, octet-counted, keeps its frames as they
+// are.
 func TestSyslogMultilineStream(t *testing.T) {
 	certs := testcert.New(t)
 	for _, c := range []struct {
@@ -91,14 +92,19 @@ func TestSyslogMultilineStream(t *testing.T) {
 					t.Errorf("record %q (%s), want %q", e.Msg, e.Syslog.Format, want)
 				}
 			}
+			// The wait's deadline ended that message; the connection reads on.
+			fmt.Fprint(lf, "<134>1 2026-12-01T09:21:18Z vmhost myapp 7 - - after the wait\nand a line\n")
+			if e := nextEntry(t, entries); e.Msg != "after the wait\nand a line" {
+				t.Errorf("record after the wait %q", e.Msg)
+			}
 			octet := dial()
 			m := "<134>1 2026-12-01T09:21:18Z vmhost myapp 7 - - counted\nits own line"
 			fmt.Fprintf(octet, "%d %s", len(m), m)
 			if e := nextEntry(t, entries); e.Msg != "counted\nits own line" {
 				t.Errorf("octet-counted record %q", e.Msg)
 			}
-			if st := srv.Stats(); st.JoinedLines != 3 || st.JoinCuts != 0 || st.Records != 3 {
-				t.Errorf("stats: %d records, %d lines joined, %d cut; want 3, 3, 0", st.Records, st.JoinedLines, st.JoinCuts)
+			if st := srv.Stats(); st.JoinedLines != 4 || st.JoinCuts != 0 || st.Records != 4 {
+				t.Errorf("stats: %d records, %d lines joined, %d cut; want 4, 4, 0", st.Records, st.JoinedLines, st.JoinCuts)
 			}
 		})
 	}
