@@ -1,6 +1,7 @@
 package receive
 
 import (
+	"bufio"
 	"bytes"
 	"os"
 	"path/filepath"
@@ -62,7 +63,7 @@ func FuzzReceivePath(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, wire []byte) {
 		var payloads [][]byte
-		fr := frames.reader(bytes.NewReader(wire), DefaultMaxFrame)
+		fr := frames.reader(&Server{}, &conn{br: bufio.NewReader(bytes.NewReader(wire))})
 		for {
 			p, err := fr.Next()
 			if err != nil {

@@ -243,9 +243,17 @@ func (s *Server) awaitFrame(cn *conn) error {
 		}
 	}
 	cn.first = time.Time{}
-	cn.SetReadDeadline(s.deadline(orDefault(s.FrameTimeout, DefaultFrameTimeout)))
+	s.startFrame(cn)
 	return nil
 }
+
+// startFrame gives the frame being read FrameTimeout from now.
+func (s *Server) startFrame(cn *conn) {
+	cn.frameEnd = s.deadline(s.frameTimeout())
+	cn.SetReadDeadline(cn.frameEnd)
+}
+
+func (s *Server) frameTimeout() time.Duration { return orDefault(s.FrameTimeout, DefaultFrameTimeout) }
 
 // peek waits for a byte to read. The connection's read buffer is taken,
 // and charged to MaxMemory, only once its first byte is in: a silent
@@ -274,6 +282,7 @@ type conn struct {
 	listener, peer string
 	br             *bufio.Reader
 	first          time.Time // the first frame must start by then; zero after
+	frameEnd       time.Time // the read deadline of the frame being read
 	mem            *connMemory
 }
 

@@ -48,7 +48,7 @@ func (s *Server) charge(cn *conn, n int64) error {
 			s.mem.used.Add(n)
 			s.mem.mu.Unlock()
 			if waited { // the frame's time starts now
-				cn.SetReadDeadline(s.deadline(orDefault(s.FrameTimeout, DefaultFrameTimeout)))
+				s.startFrame(cn)
 			}
 			return nil
 		}

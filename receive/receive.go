@@ -11,7 +11,6 @@
 package receive
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -122,10 +121,16 @@ type Server struct {
 	// at most once a second per listener; the listener retries after a
 	// backoff. nil writes to stderr.
 	OnAcceptError func(error)
+	// SyslogSingleLine turns off the joining of lines on LF-framed syslog
+	// streams: each line is then a message of its own. By default, a line
+	// that does not begin with <PRI> continues the message before it
+	// (docs/syslog-framing.md).
+	SyslogSingleLine bool
 
 	lim                                    limits
 	mem                                    memory
 	connections, frames, records, unparsed atomic.Uint64
+	joinedLines, joinCuts                  atomic.Uint64
 	refused                                sync.Map // Reason → *atomic.Uint64
 }
 
@@ -145,6 +150,10 @@ type Stats struct {
 	MemoryUsed   int64  // bytes of MaxMemory charged now
 	MemoryWaits  uint64 // times a connection waited for memory
 	Listeners    map[string]ListenerStats
+	// JoinedLines counts the lines of LF-framed syslog streams joined to
+	// the message before them; JoinCuts, the messages that joining took
+	// to MaxFrame, cut there, the rest delivered as further records.
+	JoinedLines, JoinCuts uint64
 }
 
 // Stats returns the server's counters.
@@ -152,6 +161,7 @@ func (s *Server) Stats() Stats {
 	st := Stats{
 		Connections: s.connections.Load(), Frames: s.frames.Load(),
 		Records: s.records.Load(), Unparsed: s.unparsed.Load(), Refused: map[Reason]uint64{},
+		JoinedLines: s.joinedLines.Load(), JoinCuts: s.joinCuts.Load(),
 		IdleClosed: s.lim.idleClosed.Load(), SilentClosed: s.lim.silentClosed.Load(),
 		AcceptErrors: s.lim.acceptErrors.Load(), Active: s.lim.active.Load(),
 		MemoryUsed: s.mem.used.Load(), MemoryWaits: uint64(s.mem.waits.Load()),
@@ -228,26 +238,24 @@ type frameReader interface {
 // RELP sessions.
 type protocol struct {
 	// session, if set, serves a whole connection (RELP answers each
-	// frame); else reader returns a frameReader.
+	// frame); else reader returns a frameReader of cn.br.
 	session func(s *Server, cn *conn)
-	reader  func(r io.Reader, max int) interface{ Next() ([]byte, error) }
+	reader  func(s *Server, cn *conn) frameReader
 	split   func(datagram []byte) ([]byte, error) // a datagram's payload
 	decode  func(s *Server, payload []byte) (*record.Entry, error)
 }
 
 var frames = &protocol{
-	reader: func(r io.Reader, max int) interface{ Next() ([]byte, error) } {
-		return transport.NewFrameReader(bufio.NewReaderSize(r, 64<<10), max)
+	reader: func(s *Server, cn *conn) frameReader {
+		return transport.NewFrameReader(cn.br, s.maxFrame())
 	},
 	split:  transport.SplitDatagram,
 	decode: func(_ *Server, p []byte) (*record.Entry, error) { return Decode(p) },
 }
 
 var syslogMessages = &protocol{
-	reader: func(r io.Reader, max int) interface{ Next() ([]byte, error) } {
-		return transport.NewSyslogReader(r, max)
-	},
-	split: func(d []byte) ([]byte, error) { return d, nil },
+	reader: syslogReader,
+	split:  func(d []byte) ([]byte, error) { return d, nil },
 	decode: func(s *Server, p []byte) (*record.Entry, error) {
 		e, err := syslog.Parse(p)
 		if err != nil { // passed on whole and counted, never emptied or dropped
@@ -268,10 +276,12 @@ func (s *Server) ServeStream(ctx context.Context, ln net.Listener) error {
 	return s.serveStream(ctx, ln, frames)
 }
 
-// ServeSyslogStream is ServeStream for syslog messages: each frame is
-// octet-counted if it starts with a digit, else ends at LF or NUL (RFC
-// 6587), and holds an RFC 5424, RFC 3164 or bare message. A message that
-// does not parse is passed on raw (Syslog.Format "raw") and counted.
+// ServeSyslogStream is ServeStream for syslog messages: a connection's
+// frames are octet-counted if its first one starts with a digit, else end
+// at LF or NUL (RFC 6587), the lines of a multi-line message joined back
+// into one unless SyslogSingleLine (docs/syslog-framing.md); each holds an
+// RFC 5424, RFC 3164 or bare message. A message that does not parse is
+// passed on raw (Syslog.Format "raw") and counted.
 func (s *Server) ServeSyslogStream(ctx context.Context, ln net.Listener) error {
 	return s.serveStream(ctx, ln, syslogMessages)
 }
@@ -381,7 +391,7 @@ func (s *Server) serveConn(ctx context.Context, p *protocol, listener string, c 
 		p.session(s, cn)
 		return
 	}
-	fr := p.reader(cn.br, s.maxFrame()).(frameReader) // uses br: it is large enough
+	fr := p.reader(s, cn)
 	fr.Use(cn.mem)
 	defer fr.Release()
 	for {

@@ -31,10 +31,12 @@ var (
 	descSilent   = prometheus.NewDesc("netlog_receive_silent_closed_total", "Connections closed after the handshake timeout without a byte sent.", nil, nil)
 	descMemUsed  = prometheus.NewDesc("netlog_receive_memory_used_bytes", "Bytes of the memory budget charged to connections' buffers.", nil, nil)
 	descMemWaits = prometheus.NewDesc("netlog_receive_memory_waits_total", "Times a connection's reading waited for the memory budget.", nil, nil)
+	descJoined   = prometheus.NewDesc("netlog_receive_syslog_joined_lines_total", "Lines of LF-framed syslog joined to the message before them (multi-line messages).", nil, nil)
+	descJoinCuts = prometheus.NewDesc("netlog_receive_syslog_join_cuts_total", "Joined syslog messages cut at --max-frame, the rest printed as further records.", nil, nil)
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descFrames, descRecords, descUnparsed, descRefused, descIdle, descAccepted, descActive, descAcceptEr, descSilent, descMemUsed, descMemWaits} {
+	for _, d := range []*prometheus.Desc{descFrames, descRecords, descUnparsed, descRefused, descIdle, descAccepted, descActive, descAcceptEr, descSilent, descMemUsed, descMemWaits, descJoined, descJoinCuts} {
 		ch <- d
 	}
 }
@@ -50,6 +52,8 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descIdle, st.IdleClosed)
 	counter(descSilent, st.SilentClosed)
 	counter(descMemWaits, st.MemoryWaits)
+	counter(descJoined, st.JoinedLines)
+	counter(descJoinCuts, st.JoinCuts)
 	ch <- prometheus.MustNewConstMetric(descMemUsed, prometheus.GaugeValue, float64(st.MemoryUsed))
 	for reason, n := range st.Refused {
 		counter(descRefused, n, string(reason))

@@ -30,6 +30,7 @@ type serveFlags struct {
 	drain, idleTimeout, frameTimeout            time.Duration
 	handshakeTimeout                            time.Duration
 	metrics                                     string
+	syslogMultiline                             bool
 }
 
 func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
@@ -42,11 +43,12 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fs.StringVar(&f.unix, "unix", "", "Unix stream socket `path` for length-prefixed frames")
 	fs.StringVar(&f.unixgram, "unixgram", "", "Unix datagram socket `path` for one frame per datagram")
 	fs.StringVar(&f.syslogUDP, "syslog-udp", "", "UDP `address` for syslog messages (RFC 5424, RFC 3164, Python's form); off by default")
-	fs.StringVar(&f.syslogTCP, "syslog-tcp", "", "TCP `address` for syslog messages, octet-counted or LF-framed, detected per frame")
+	fs.StringVar(&f.syslogTCP, "syslog-tcp", "", "TCP `address` for syslog messages, octet-counted or LF-framed, detected per connection")
 	fs.StringVar(&f.syslogTLS, "syslog-tls", "", "TCP `address` for syslog over TLS (RFC 5425); needs --tls-cert and --tls-key")
 	fs.StringVar(&f.relp, "relp", "", "TCP `address` for RELP (rsyslog's omrelp, netlog's relp network): each message acknowledged once printed")
 	fs.StringVar(&f.relpTLS, "relp-tls", "", "TCP `address` for RELP over TLS; needs --tls-cert and --tls-key")
 	fs.StringVar(&f.syslogUnix, "syslog-unix", "", "Unix datagram socket `path` for syslog messages, like /dev/log")
+	fs.BoolVar(&f.syslogMultiline, "syslog-multiline", true, "on LF-framed syslog TCP and TLS, join a line that does not begin with <PRI> to the message before it (docs/syslog-framing.md); false makes every line a message")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate `file` of the TLS listeners")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM private key `file` of the TLS listeners")
 	fs.StringVar(&f.tlsClientCA, "tls-client-ca", "", "PEM CA `file`: require client certificates it signed")
@@ -106,7 +108,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		MaxFrame: f.maxFrame,
 		Drain:    f.drain,
 		MaxConns: f.maxConns, MaxConnsPerPeer: f.maxConnsPerPeer,
-		IdleTimeout: f.idleTimeout, FrameTimeout: f.frameTimeout, HandshakeTimeout: f.handshakeTimeout,
+		SyslogSingleLine: !f.syslogMultiline,
+		IdleTimeout:      f.idleTimeout, FrameTimeout: f.frameTimeout, HandshakeTimeout: f.handshakeTimeout,
 		// The other half is for the rest: garbage not yet collected (the
 		// runtime's memory limit is 3/4 of --max-memory, so that it
 		// collects before then), stacks, the output's buffers, the binary.

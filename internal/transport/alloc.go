@@ -42,21 +42,22 @@ func (b *Buffer) Get(n int) ([]byte, error) {
 	return b.buf[:n], nil
 }
 
-// Grow returns p (a prefix of the buffer) with c appended, doubling the
-// buffer through the Allocator when it is full, up to limit bytes of
-// capacity.
-func (b *Buffer) Grow(p []byte, c byte, limit int) ([]byte, error) {
-	if len(p) == cap(b.buf) {
+// Append returns p (a prefix of the buffer) with q appended, reallocating
+// the buffer through the Allocator when it is full: to twice its capacity,
+// at least 64 bytes and what p and q need, at most limit bytes (the caller
+// keeps len(p)+len(q) within it).
+func (b *Buffer) Append(p, q []byte, limit int) ([]byte, error) {
+	if need := len(p) + len(q); need > cap(b.buf) {
 		old := b.buf
-		q, err := b.alloc().Alloc(min(limit, max(64, 2*cap(old))))
+		n, err := b.alloc().Alloc(min(limit, max(64, 2*cap(old), need)))
 		if err != nil {
 			return nil, err
 		}
-		copy(q, p)
+		copy(n, p)
 		b.alloc().Free(old)
-		b.buf, p = q, q[:len(p)]
+		b.buf, p = n, n[:len(p)]
 	}
-	return append(p, c), nil
+	return append(p, q...), nil
 }
 
 // Use makes the buffer come from a from now on.

@@ -26,13 +26,14 @@ func (a *countingAlloc) Free(b []byte) { a.out -= cap(b) }
 // returns the Allocator's error, and gives the buffer back on Release.
 func TestReadersAllocate(t *testing.T) {
 	frames := append(frameOf("small"), frameOf(strings.Repeat("x", 100))...)
-	syslog := "5 small\n" + strings.Repeat("y", 100) + "\n"
+	syslog := "5 small\n100 " + strings.Repeat("y", 100)
 	for name, r := range map[string]interface {
 		Next() ([]byte, error)
 		Release()
 	}{
-		"frames": NewFrameReader(bytes.NewReader(frames), 1000),
-		"syslog": NewSyslogReader(strings.NewReader(syslog), 1000),
+		"frames":       NewFrameReader(bytes.NewReader(frames), 1000),
+		"syslog":       NewSyslogReader(strings.NewReader(syslog), 1000),
+		"syslog lines": NewSyslogReader(strings.NewReader("small\n"+strings.Repeat("y", 100)+"\n"), 1000),
 	} {
 		a := &countingAlloc{budget: 64}
 		switch r := r.(type) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync/atomic"
 )
 
 // Framing is how syslog messages are delimited on a stream (RFC 6587).
@@ -70,14 +71,47 @@ func Frame(f Framing, b []byte, start int, scratch []byte) (frame, scratchOut []
 	return b[at:], scratch
 }
 
-// SyslogReader reads syslog messages from a stream, detecting the framing
-// of each frame as rsyslog does: a frame that starts with a digit is
-// octet-counted, any other ends at LF or NUL (a last message without a
-// trailer ends at EOF). Empty lines are skipped.
+// SyslogReader reads syslog messages from a stream. The stream's first
+// frame decides its framing, kept to its end: if it starts with a digit,
+// every frame is octet-counted; else every one ends at LF or NUL (a last
+// one without a trailer ends at EOF), and a line that starts with digits
+// is never taken for a count. LF, NUL and CR bytes before a frame are
+// skipped. With Join set, the lines of a multi-line message sent over LF
+// framing are joined back into one message. docs/syslog-framing.md has
+// the rules and why.
 type SyslogReader struct {
 	Buffer // set Buffer.A to take it from an Allocator
-	r      *bufio.Reader
-	max    int
+	// Join, if set, joins lines into messages (see LineJoin).
+	Join    *LineJoin
+	r       *bufio.Reader
+	max     int
+	framing Framing // "" until the first frame
+	syslog  bool    // a line has begun with <PRI>: the lines without one continue messages
+}
+
+// LineJoin is how a SyslogReader joins the lines of LF-framed messages.
+// From the stream's first line that begins with "<PRI>" (1 to 3 digits,
+// at most 191) on, a line that does not begin with one continues the
+// message before it, the LF kept in the text; before it, every line is a
+// message (a stream of plain lines is not one long message). A message
+// ends at a line that begins with <PRI>, at NUL, at EOF, when no more
+// bytes come within Wait's time, or at the size limit: it is then cut at
+// the end of its last line if the next one is buffered whole and fits in
+// the limit on its own, else at the limit itself, and what follows is
+// read as further messages, so that no text is lost (a line over the
+// limit is cut likewise, where without joining it is refused). Blank
+// lines at the end of a message are dropped.
+type LineJoin struct {
+	// Wait, if set, is called with true before the reader waits for the
+	// bytes that say whether a message goes on, when they are not
+	// buffered yet, and with false after: a receiver sets a short read
+	// deadline there, so that the read fails and the message ends when
+	// the peer pauses, and then puts back its own deadline. nil: the
+	// reader waits for as long as its reads do.
+	Wait func(waiting bool)
+	// Lines counts the lines joined to a message before them; Cuts, the
+	// messages cut at the size limit. Either may be nil.
+	Lines, Cuts *atomic.Uint64
 }
 
 // NewSyslogReader reads messages of at most max bytes from r.
@@ -87,31 +121,52 @@ func NewSyslogReader(r io.Reader, max int) *SyslogReader {
 
 // Next returns the next message, valid until the following call; io.EOF
 // at a clean end; an error wrapping ErrFrameTooLarge for a count or line
-// over the limit (nothing beyond the limit is buffered), or ErrTruncated.
+// over the limit (nothing beyond the limit is buffered), ErrTruncated, or
+// ErrBadFrame for a frame of an octet-counted stream that starts with no
+// count.
 func (s *SyslogReader) Next() ([]byte, error) {
+	c, err := s.skipBlank()
+	if err != nil {
+		return nil, err
+	}
+	digit := c >= '0' && c <= '9'
+	if s.framing == "" {
+		s.framing = LF
+		if digit {
+			s.framing = OctetCounting
+		}
+	}
+	switch {
+	case s.framing == LF:
+		return s.message()
+	case !digit:
+		return nil, fmt.Errorf("%w: a frame of an octet-counted stream starts with %q, not a count", ErrBadFrame, c)
+	}
+	return s.counted()
+}
+
+// skipBlank skips LF, NUL and CR and returns the next byte, left unread.
+func (s *SyslogReader) skipBlank() (byte, error) {
 	for {
-		c, err := s.r.ReadByte()
+		b, err := s.r.Peek(1)
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
-		switch {
-		case c == '\n' || c == 0 || c == '\r':
-			continue
-		case c >= '0' && c <= '9':
-			return s.counted(c)
+		if c := b[0]; c != '\n' && c != 0 && c != '\r' {
+			return c, nil
 		}
-		return s.line(c)
+		s.r.Discard(1)
 	}
 }
 
-func (s *SyslogReader) counted(first byte) ([]byte, error) {
-	n := uint64(first - '0')
-	for digits := 1; ; digits++ {
+func (s *SyslogReader) counted() ([]byte, error) {
+	var n uint64
+	for digits := 0; ; digits++ {
 		c, err := s.r.ReadByte()
 		if err != nil {
 			return nil, truncated(err, digits, digits+1)
 		}
-		if c == ' ' {
+		if c == ' ' && digits > 0 {
 			break
 		}
 		if c < '0' || c > '9' {
@@ -132,24 +187,187 @@ func (s *SyslogReader) counted(first byte) ([]byte, error) {
 	return p, nil
 }
 
-func (s *SyslogReader) line(first byte) ([]byte, error) {
+// lineEnd is what ended a line.
+type lineEnd uint8
+
+const (
+	atLF    lineEnd = iota
+	atNUL           // a frame's end: no line joins across it
+	atEOF           // the stream's end
+	atLimit         // the size limit cut the line
+)
+
+// message reads an LF-framed message: a line, and the lines that
+// continue it if joining is on.
+func (s *SyslogReader) message() ([]byte, error) {
 	p, err := s.Get(0)
 	if err != nil {
 		return nil, err
 	}
-	for c := first; ; {
-		if len(p) >= s.max {
-			return nil, fmt.Errorf("%w: line longer than %d bytes", ErrFrameTooLarge, s.max)
+	p, end, err := s.line(p, s.Join != nil)
+	if err != nil {
+		return nil, err
+	}
+	if pri, decided := priStart(p); pri && decided {
+		s.syslog = true
+	}
+	joining := s.Join != nil && s.syslog
+	switch {
+	case end == atLimit && !joining:
+		return nil, fmt.Errorf("%w: line longer than %d bytes", ErrFrameTooLarge, s.max)
+	case end == atLimit:
+		count(s.Join.Cuts, 1)
+	case end == atLF && joining:
+		return s.join(p)
+	}
+	return p, nil
+}
+
+var lf = []byte{'\n'}
+
+// join appends to the message p the lines that continue it.
+func (s *SyslogReader) join(p []byte) ([]byte, error) {
+	keep, lines, blank := len(p), 0, 0 // keep: the end of the last line that is not blank
+	for end := atLF; end == atLF && s.continues(); {
+		if s.cutBefore(len(p)) {
+			count(s.Join.Cuts, 1)
+			break
 		}
-		if p, err = s.Grow(p, c, s.max); err != nil {
-			return nil, err
-		}
-		c, err = s.r.ReadByte()
-		if err == io.EOF || err == nil && (c == '\n' || c == 0) {
-			return p, nil
-		}
+		q, err := s.Append(p, lf, s.max)
 		if err != nil {
-			return nil, err
+			break // the message ends here; the next read meets the error again
 		}
+		start := len(q)
+		// A read error ends the message with what came of the line; the
+		// next read meets it again.
+		p, end, _ = s.line(q, true)
+		if l := p[start:]; end != atLimit && (len(l) == 0 || len(l) == 1 && l[0] == '\r') {
+			blank++
+			continue
+		}
+		keep, lines, blank = len(p), lines+1+blank, 0
+		if end == atLimit {
+			count(s.Join.Cuts, 1)
+		}
+	}
+	count(s.Join.Lines, lines)
+	return p[:keep], nil
+}
+
+// continues reports whether the next line continues the message: it
+// does not begin with <PRI>. A read error (Wait's deadline, EOF) ends
+// the message; the next read meets it again.
+func (s *SyslogReader) continues() bool {
+	for n := 1; ; {
+		if _, err := s.peek(n); err != nil {
+			return false
+		}
+		b, _ := s.r.Peek(s.r.Buffered())
+		if pri, decided := priStart(b); decided {
+			return !pri
+		}
+		n = len(b) + 1
+	}
+}
+
+// peek is Peek, between calls of Wait if it has to wait for bytes.
+func (s *SyslogReader) peek(n int) ([]byte, error) {
+	if s.r.Buffered() < n && s.Join.Wait != nil {
+		s.Join.Wait(true)
+		defer s.Join.Wait(false)
+	}
+	return s.r.Peek(n)
+}
+
+// cutBefore reports whether a message of n bytes ends before its next
+// line because of the limit: no byte of the line would fit, or the line
+// is buffered whole and would fit on its own but not after the message.
+func (s *SyslogReader) cutBefore(n int) bool {
+	if n+2 > s.max {
+		return true
+	}
+	b, _ := s.r.Peek(s.r.Buffered())
+	l := endOfLine(b)
+	return l < len(b) && n+1+l > s.max && l <= s.max
+}
+
+// line appends to p the bytes up to the end of the line: LF or NUL,
+// consumed, or EOF. Beyond max bytes in p, it returns an error wrapping
+// ErrFrameTooLarge, or with cut, p filled up to max (atLimit). With any
+// error, p comes back with all that was read of the line.
+func (s *SyslogReader) line(p []byte, cut bool) ([]byte, lineEnd, error) {
+	for {
+		if _, err := s.r.Peek(1); err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return p, atEOF, err
+		}
+		b, _ := s.r.Peek(s.r.Buffered())
+		n := endOfLine(b)
+		limited := n > s.max-len(p)
+		if limited && !cut {
+			return p, atEOF, fmt.Errorf("%w: line longer than %d bytes", ErrFrameTooLarge, s.max)
+		}
+		if limited {
+			n = s.max - len(p)
+		}
+		q, err := s.Append(p, b[:n], s.max)
+		if err != nil {
+			return p, atEOF, err
+		}
+		p = q
+		s.r.Discard(n)
+		switch {
+		case limited:
+			return p, atLimit, nil
+		case n < len(b):
+			c := b[n]
+			s.r.Discard(1)
+			if c == 0 {
+				return p, atNUL, nil
+			}
+			return p, atLF, nil
+		}
+	}
+}
+
+// endOfLine is the index of b's first LF or NUL, or len(b).
+func endOfLine(b []byte) int {
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		b = b[:i]
+	}
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return i
+	}
+	return len(b)
+}
+
+// priStart reads the "<PRI>" that may begin b (1 to 3 digits, at most
+// 191, as the syslog parser takes it); decided is false while b is too
+// short to tell.
+func priStart(b []byte) (pri, decided bool) {
+	if len(b) == 0 {
+		return false, false
+	}
+	if b[0] != '<' {
+		return false, true
+	}
+	v := 0
+	for i, c := range b[1:] {
+		switch {
+		case c == '>':
+			return i > 0 && v <= 191, true
+		case c < '0' || c > '9' || i == 3:
+			return false, true
+		}
+		v = v*10 + int(c-'0')
+	}
+	return false, false
+}
+
+func count(c *atomic.Uint64, n int) {
+	if c != nil && n > 0 {
+		c.Add(uint64(n))
 	}
 }
