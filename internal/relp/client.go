@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/netlog-go/netlog/internal/transport"
@@ -38,6 +39,7 @@ type Client struct {
 	dialer       *transport.Dialer
 	writeTimeout time.Duration // bounds a write, and the wait for the next due response
 	window       int
+	acks         atomic.Uint64 // messages acknowledged, as each response comes
 
 	mu   sync.Mutex
 	conn net.Conn
@@ -176,8 +178,10 @@ func (f *flight) read(ctx context.Context) (int, error) {
 			}
 		case refusal == nil:
 			acked++
+			f.c.acks.Add(1)
 		case counting:
 			refusal.After++
+			f.c.acks.Add(1)
 		}
 		f.mu.Lock()
 		f.acked = i + 1
@@ -336,6 +340,10 @@ func (c *Client) drop() {
 		c.conn, c.rd = nil, nil
 	}
 }
+
+// Acknowledged counts the messages the server acknowledged, as each
+// acknowledgment comes in: during a long WriteFrames it shows progress.
+func (c *Client) Acknowledged() uint64 { return c.acks.Load() }
 
 // RetryAt is when the next connect may be tried.
 func (c *Client) RetryAt() time.Time { return c.dialer.RetryAt() }
