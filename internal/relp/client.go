@@ -243,8 +243,8 @@ func (f *flight) response(i int) ([]byte, error) {
 	return r.Data, nil
 }
 
-// deadline sets a read or write deadline writeTimeout from now (sooner if
-// the context ends sooner), unless the flight has failed: then it returns
+// deadline sets a read or write deadline writeTimeout from now, unless
+// the flight has failed (a context that ends fails it): then it returns
 // false. Under mu, so that no new deadline undoes fail's.
 func (f *flight) deadline(set func(time.Time) error) bool {
 	f.mu.Lock()
