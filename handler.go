@@ -340,6 +340,9 @@ func (c *core) stats() Stats {
 	if r, ok := c.link.(interface{ Resent() uint64 }); ok {
 		st.Resent = r.Resent()
 	}
+	if a, ok := c.link.(interface{ Acknowledged() uint64 }); ok {
+		st.Acknowledged = a.Acknowledged()
+	}
 	if c.spool != nil {
 		n := c.spool.Counts()
 		st.Handled += n.Enqueued + n.Refused

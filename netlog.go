@@ -156,8 +156,13 @@ type Stats struct {
 	// Resent counts records written again on a new connection because the
 	// peer had not acknowledged them when the old one was given up (TCP on
 	// Linux); the receiver may have got some of them twice.
-	Resent   uint64
-	Connects uint64 // connections opened; all but the first are reconnects
+	Resent uint64
+	// Acknowledged counts, over RELP, the messages the server acknowledged,
+	// as each acknowledgment comes in; Written counts them once the whole
+	// batch they went out in is acknowledged. It shows a slow server
+	// still taking a large batch.
+	Acknowledged uint64
+	Connects     uint64 // connections opened; all but the first are reconnects
 	// ConnectFailures counts connect attempts that failed.
 	ConnectFailures uint64
 }

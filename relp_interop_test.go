@@ -100,3 +100,40 @@ func TestRsyslogRELPKill9(t *testing.T) {
 		t.Errorf("%d of %d records missing; stats %+v", missing, n, st)
 	}
 }
+
+// TestRsyslogRELPWindow128 sends 50,000 records over RELP (async, a window
+// of 128) into rsyslog's imrelp, whose responses wait on its Nagle: every
+// record is in rsyslog's file, once.
+func TestRsyslogRELPWindow128(t *testing.T) {
+	const n = 50_000
+	r := peer.StartRsyslog(t, "", "", "")
+	h, err := netlog.NewSyslogHandler("relp", r.RELP, &netlog.SyslogOptions{RELPWindow: 128, Options: netlog.Options{
+		Name: "relp-app", Async: &netlog.Async{MaxRecords: n, MaxBytes: 1 << 30},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	log := slog.New(h)
+	for i := range n {
+		log.Info(fmt.Sprintf("rec%d.", i))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := h.Flush(ctx); err != nil {
+		t.Fatalf("flush: %v; stats %+v", err, h.Stats())
+	}
+	var got []int
+	for _, l := range r.Lines(t, n, time.Minute) {
+		if m := recNo.FindStringSubmatch(l); m != nil {
+			i, _ := strconv.Atoi(m[1])
+			got = append(got, i)
+		}
+	}
+	if s := suffixSummary(got, 0, n); s != "" {
+		t.Errorf("rsyslog wrote %d records, not rec0… rec%d in order: %s", len(got), n-1, s)
+	}
+	if st := h.Stats(); st.Written != n || st.Connects != 1 || st.Dropped.Total() != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}

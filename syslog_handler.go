@@ -82,8 +82,9 @@ type SyslogOptions struct {
 	// RefuseOversize refuses a datagram message over MaxDatagram with
 	// ErrTooLarge instead of truncating it at a UTF-8 boundary.
 	RefuseOversize bool
-	// RELPWindow is how many messages the "relp" network sends before it
-	// awaits their acknowledgments; 0 means relp.DefaultWindow.
+	// RELPWindow is how many messages the "relp" network keeps
+	// unacknowledged at most; it sends the next one as soon as an
+	// acknowledgment makes room. 0 means relp.DefaultWindow (1,024).
 	RELPWindow int
 }
 

@@ -10,6 +10,13 @@
 // Python's logging-cookbook receiver, each writing a file.
 //
 //	cd bench && go run . -receivers [-n 1000000] [-conns 1,8,64] [-udp-rates 50000,200000] [-chart receivers.png]
+//
+// With -relp it runs the RELP suite (docs/benchmarks-relp.md): netlog's
+// syslog handler over RELP into rsyslog's imrelp and netlog serve --relp,
+// beside the same handler over TCP into imtcp, and rsyslog's omrelp into
+// both (-n defaults to 100,000 there).
+//
+//	cd bench && go run . -relp [-n 100000] [-only imrelp]
 package main
 
 import (
@@ -92,7 +99,18 @@ func main() {
 	only := flag.String("only", "", "run only the contenders whose name contains this")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	recv := flag.Bool("receivers", false, "run the receiver suite instead: the same input into netlog serve, rsyslog, syslog-ng and Python's cookbook receiver")
+	relpFlag := flag.Bool("relp", false, "run the RELP suite instead: netlog's RELP handler and rsyslog's omrelp into rsyslog imrelp and netlog serve --relp, beside TCP into imtcp")
 	flag.Parse()
+	if *relpFlag {
+		if !isSet("n") {
+			*n = 100_000
+		}
+		if err := relpSuite(*n, *only); err != nil {
+			fmt.Fprintln(os.Stderr, "relp:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *recv {
 		if *chart == "chart.png" {
 			*chart = "receivers.png"
@@ -137,6 +155,13 @@ func main() {
 			fmt.Fprintln(os.Stderr, "chart:", err)
 		}
 	}
+}
+
+// isSet says whether the flag was given on the command line.
+func isSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func errText(err error) string {

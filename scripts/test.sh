@@ -45,5 +45,5 @@ for target in internal/pickle:FuzzDecode internal/transport:FuzzFrameReader inte
 done
 # The side-by-side suites (their own module): build, and run every sender
 # and every receiver on a few records.
-(cd bench && go vet ./... && go run . -n 2000 -chart '' >/dev/null && go run . -receivers -n 2000 -chart '' >/dev/null)
+(cd bench && go vet ./... && go run . -n 2000 -chart '' >/dev/null && go run . -receivers -n 2000 -chart '' >/dev/null && go run . -relp -n 2000 >/dev/null)
 echo "test: bench/ ran every contender and every receiver"

@@ -251,3 +251,48 @@ func serveRELPRefusing(c net.Conn, poison string, got chan<- int, refusals *atom
 		}
 	}
 }
+
+// TestSendSlowRELPPeer: netlog send over RELP to a server that
+// acknowledges a message every 60 ms. Delivering the 60 records takes
+// longer than --timeout, but records are acknowledged all along, so
+// netlog send waits for them instead of reporting them as failed.
+func TestSendSlowRELPPeer(t *testing.T) {
+	const n = 60
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		rd := relp.NewReader(c, 1<<20)
+		for {
+			f, err := rd.Next()
+			if err != nil {
+				return
+			}
+			answer := relp.OK
+			switch f.Command {
+			case "open":
+				answer = relp.OK + "\n" + relp.Offers
+			case "syslog":
+				time.Sleep(60 * time.Millisecond) // a slow peer: what the test is about
+			}
+			if _, err := c.Write(relp.Append(nil, f.Txnr, "rsp", []byte(answer))); err != nil {
+				return
+			}
+		}
+	}()
+	var in strings.Builder
+	for i := range n {
+		fmt.Fprintf(&in, "rec%d.\n", i)
+	}
+	code, errs := sendCmd(t, in.String(), "--to", "syslog+relp://"+ln.Addr().String()+"?async=true", "--timeout", "2s")
+	if m := summary.FindStringSubmatch(errs); code != 0 || m == nil || m[1] != fmt.Sprint(n) || m[2] != "0" {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+}

@@ -43,7 +43,7 @@ func parseSend(args []string, stderr io.Writer) (*sendFlags, error) {
 		f.attrs = append(f.attrs, slog.String(k, v))
 		return nil
 	})
-	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "at the end, how long to wait for pending records to be delivered")
+	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "at the end, how long to wait for pending records to be delivered; while some are delivered in each such period, up to ten times as long")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -82,9 +82,7 @@ func send(ctx context.Context, args []string, stdin io.Reader, stderr io.Writer)
 	tty = tty && isTerminal(ef)
 	start := time.Now()
 	st, readErr := f.emit(ctx, handler, stdin, stderr, tty)
-	cctx, cancel := context.WithTimeout(context.Background(), f.timeout)
-	defer cancel()
-	if err := h.Close(cctx); err != nil {
+	if err := finish(h, f.timeout); err != nil {
 		fmt.Fprintln(stderr, "netlog send:", err)
 	}
 	st.failed += undelivered(h)
@@ -137,6 +135,46 @@ func (f *sendFlags) emit(ctx context.Context, h slog.Handler, stdin io.Reader, s
 		return st, err
 	}
 	return st, ctx.Err()
+}
+
+// endPeriods bounds the wait at the end: at most this many times
+// --timeout, however long the destination keeps taking records.
+const endPeriods = 10
+
+// finish waits for h's pending records and closes h. It waits for
+// timeout, and again as long as some records were delivered in the last
+// timeout (a live peer still acknowledging a backlog: RELP into a slow
+// rsyslog, say), up to endPeriods timeouts; records still pending then
+// are given up, and counted as undelivered. Over RELP, a record counts as
+// delivered when its acknowledgment comes in (Stats.Acknowledged), before
+// its batch is done.
+func finish(h netlog.Sender, timeout time.Duration) error {
+	f, ok := h.(interface {
+		Flush(context.Context) error
+		Stats() netlog.Stats
+	})
+	for period := 1; ok && period < endPeriods; period++ { // Close's wait is the last period
+		before := progress(f.Stats())
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		err := f.Flush(ctx)
+		cancel()
+		if err == nil {
+			break
+		}
+		if progress(f.Stats()) == before { // none delivered: the peer is gone or stuck
+			ctx, cancel := context.WithCancelCause(context.Background())
+			cancel(fmt.Errorf("none delivered in the last %v", timeout))
+			return h.Close(ctx)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return h.Close(ctx)
+}
+
+// progress grows whenever a pending record is resolved, or acknowledged.
+func progress(st netlog.Stats) uint64 {
+	return st.Written + st.Dropped.Total() + st.Acknowledged
 }
 
 // undelivered counts the records a handler took but did not deliver:

@@ -52,6 +52,7 @@ type Reader struct {
 	transport.Buffer // set Buffer.A to take it from an Allocator
 	r                *bufio.Reader
 	max              int
+	scratch          [32]byte // the header's fields, read without allocating
 }
 
 // NewReader reads frames from r.
@@ -83,7 +84,7 @@ func (r *Reader) Next() (Frame, error) {
 			return f, fmt.Errorf("%w: command %q", ErrFrame, cmd)
 		}
 	}
-	f.Command = string(cmd)
+	f.Command = command(cmd)
 	n, last, err := r.length()
 	if err != nil {
 		return f, err
@@ -109,9 +110,22 @@ func (r *Reader) Next() (Frame, error) {
 	return f, nil
 }
 
-// field reads up to a space: at most max bytes, at least one.
+// commands are the command names Next returns without allocating.
+var commands = [...]string{"rsp", "syslog", "open", "close", "serverclose"}
+
+func command(b []byte) string {
+	for _, c := range commands {
+		if string(b) == c {
+			return c
+		}
+	}
+	return string(b)
+}
+
+// field reads up to a space: at most max bytes (up to 32), at least one.
+// The bytes are valid until the next field or length.
 func (r *Reader) field(max int) ([]byte, error) {
-	var b []byte
+	b := r.scratch[:0]
 	for {
 		c, err := r.r.ReadByte()
 		switch {
@@ -130,7 +144,7 @@ func (r *Reader) field(max int) ([]byte, error) {
 
 // length reads DATALEN and the byte after it (a space or the LF).
 func (r *Reader) length() (int, byte, error) {
-	var digits []byte
+	digits := r.scratch[:0]
 	for {
 		c, err := r.r.ReadByte()
 		if err != nil {
