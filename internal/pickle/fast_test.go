@@ -1,0 +1,175 @@
+package pickle_test
+
+import (
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netlog-go/netlog/internal/pickle"
+	"github.com/netlog-go/netlog/record"
+)
+
+// canon prints every field of e and each attribute's key, kind and value,
+// so that two Entries compare equal whatever their strings' memory.
+func canon(e *record.Entry) string {
+	c := *e
+	c.Attrs = nil
+	var b strings.Builder
+	fmt.Fprintf(&b, "%+v created=%d", c, c.Created.UnixNano())
+	canonAttrs(&b, e.Attrs, "\n")
+	return b.String()
+}
+
+func canonAttrs(b *strings.Builder, attrs []slog.Attr, indent string) {
+	for _, a := range attrs {
+		if a.Value.Kind() == slog.KindGroup {
+			fmt.Fprintf(b, "%s%q group", indent, a.Key)
+			canonAttrs(b, a.Value.Group(), indent+"  ")
+			continue
+		}
+		fmt.Fprintf(b, "%s%q %v %#v", indent, a.Key, a.Value.Kind(), a.Value.Any())
+	}
+}
+
+// agree checks that where the fast path takes p, the general machine
+// takes it too and makes the same Entry, and that Decode and DecodeInto
+// (into a used Entry) make it as well.
+func agree(t *testing.T, p []byte) (fast bool) {
+	t.Helper()
+	general, gerr := pickle.GeneralDecode(p)
+	e, err := pickle.Decode(p)
+	if (err == nil) != (gerr == nil) || (err != nil && err.Error() != gerr.Error()) {
+		t.Fatalf("Decode: %v, general: %v", err, gerr)
+	}
+	used := &record.Entry{Name: "old", Attrs: []slog.Attr{slog.String("old", "x"), slog.Int("n", 1)}}
+	intoErr := pickle.DecodeInto(used, p)
+	if (intoErr == nil) != (err == nil) {
+		t.Fatalf("DecodeInto: %v, Decode: %v", intoErr, err)
+	}
+	if err == nil && (canon(e) != canon(general) || canon(used) != canon(general)) {
+		t.Fatalf("Decode:\n%s\nDecodeInto:\n%s\ngeneral:\n%s", canon(e), canon(used), canon(general))
+	}
+	f := pickle.FastDecode(p)
+	if f == nil {
+		return false
+	}
+	if gerr != nil {
+		t.Fatalf("the fast path takes what the general decoder refuses (%v):\n%s", gerr, canon(f))
+	}
+	if canon(f) != canon(general) {
+		t.Fatalf("fast path:\n%s\ngeneral:\n%s", canon(f), canon(general))
+	}
+	return true
+}
+
+// TestFastPathPython: the records Python sends with scalar extras are
+// read by the fast path, at protocols 1 to 5 and as SocketHandler sends
+// them, with the general decoder's result; protocol 0 (text memo
+// opcodes) and records with containers or big integers fall back.
+func TestFastPathPython(t *testing.T) {
+	for i, line := range runPython(t, "flat") {
+		p, _ := hex.DecodeString(line)
+		name := fmt.Sprintf("protocol %d", i-1)
+		if i == 0 {
+			name = "SocketHandler"
+		}
+		if fast := agree(t, p); fast != (i != 1) {
+			t.Errorf("%s: fast path taken %v, want %v", name, fast, i != 1)
+		}
+		e, _ := pickle.Decode(p)
+		if e.Name != "py.flat" || e.Msg != "user alice logged in from 192.0.2.7" || e.LevelNo != 20 ||
+			e.Lineno != 42 || e.Thread == 0 || e.Created.IsZero() || e.ExcText == "" || len(e.Attrs) != 8 {
+			t.Errorf("%s: %s", name, canon(e))
+		}
+	}
+	for proto, line := range runPython(t, "records") {
+		p, _ := hex.DecodeString(line)
+		if agree(t, p) {
+			t.Errorf("protocol %d: the fast path took a record with a dict, a list and a big integer", proto)
+		}
+	}
+}
+
+// TestFastPathShapes: what the fast path gives up on, and the general
+// decoder reads (or refuses) instead.
+func TestFastPathShapes(t *testing.T) {
+	for name, c := range map[string]struct {
+		p    string
+		fast bool
+	}{
+		"netlog encoder, flat":      {string(pickle.Format.AppendEntry(nil, &record.Entry{Name: "a", Msg: "b", Attrs: []slog.Attr{slog.Int("n", 1)}})), true},
+		"SETITEM pairs":             {"}X\x01\x00\x00\x00aK\x01sX\x01\x00\x00\x00bNs.", true},
+		"repeated key":              {"}(X\x01\x00\x00\x00aK\x01X\x01\x00\x00\x00aK\x02u.", false},
+		"repeated field":            {"}(X\x03\x00\x00\x00msgK\x01X\x03\x00\x00\x00msgK\x02u.", false},
+		"value from the memo":       {"}(X\x01\x00\x00\x00aq\x00X\x01\x00\x00\x00bX\x01\x00\x00\x00ch\x00u.", true},
+		"dict from the memo":        {"}q\x00(X\x01\x00\x00\x00ah\x00u.", false},
+		"memo index with a gap":     {"}(X\x01\x00\x00\x00aq\x05K\x01u.", false},
+		"invalid UTF-8":             {"}(X\x01\x00\x00\x00aX\x01\x00\x00\x00\xffu.", false},
+		"nested dict":               {"}(X\x01\x00\x00\x00a}u.", false},
+		"integer key":               {"}(K\x01K\x01u.", false},
+		"no STOP":                   {"}(X\x01\x00\x00\x00aK\x01u", false},
+		"unclosed MARK":             {"}(X\x01\x00\x00\x00aK\x01.", false},
+		"odd SETITEMS":              {"}(X\x01\x00\x00\x00au.", false},
+		"PUT of a MARK":             {"}(q\x00u.", false},
+		"text ints and bools":       {"}(X\x01\x00\x00\x00aL-12L\nX\x01\x00\x00\x00bI01\nX\x01\x00\x00\x00cI+7\nu.", true},
+		"text int of 19 digits":     {"}(X\x01\x00\x00\x00aL1234567890123456789L\nu.", false},
+		"LONG1 of 9 bytes":          {"}(X\x01\x00\x00\x00a\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\x80u.", false},
+		"GLOBAL":                    {"cos\nsystem\n.", false},
+		"trailing bytes after STOP": {"}.cos\nsystem\n.", true},
+	} {
+		if fast := agree(t, []byte(c.p)); fast != c.fast {
+			t.Errorf("%s: fast path taken %v, want %v", name, fast, c.fast)
+		}
+	}
+}
+
+// TestFastPathBudget: a string referenced from the memo many times is
+// charged each time, so a flat dict cannot amplify either: the fast path
+// gives up and the general decoder refuses it as amplified.
+func TestFastPathBudget(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("}(X\x01\x00\x00\x00sX\x00\x10\x00\x00" + strings.Repeat("x", 4096) + "q\x00")
+	for i := range 2000 {
+		k := fmt.Sprintf("k%d", i)
+		b.WriteString("X" + string([]byte{byte(len(k)), 0, 0, 0}) + k + "h\x00")
+	}
+	b.WriteString("u.")
+	p := []byte(b.String())
+	if pickle.FastDecode(p) != nil {
+		t.Fatal("the fast path took an amplified record")
+	}
+	if _, err := pickle.Decode(p); err == nil || !strings.Contains(err.Error(), "budget") {
+		t.Fatalf("err = %v, want amplified", err)
+	}
+}
+
+// FuzzFastPath: wherever the fast path takes a payload, the general
+// decoder takes it with the same result (agree). Its seeds are
+// FuzzDecode's corpus.
+func FuzzFastPath(f *testing.F) {
+	entries, err := os.ReadDir("testdata/fuzz/FuzzDecode")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, e := range entries {
+		f.Add(seed(f, e.Name()))
+	}
+	f.Add(pickle.Format.AppendEntry(nil, &record.Entry{Name: "a", Msg: "b", Attrs: []slog.Attr{slog.Int("n", 1)}}))
+	f.Fuzz(func(t *testing.T, p []byte) { agree(t, p) })
+}
+
+// flatEntry is a record as a Go program logs it through netlog, with
+// scalar attributes.
+func flatEntry() *record.Entry {
+	return &record.Entry{
+		Name: "app", Msg: "user alice logged in from 192.0.2.7", LevelNo: 20, LevelName: "INFO",
+		Created: time.Date(2026, 12, 1, 2, 43, 5, 622057000, time.UTC), Relative: 1500 * time.Microsecond,
+		Pathname: "/src/app/login.go", Filename: "login.go", Module: "login", Lineno: 42,
+		FuncName: "main.login", Process: 4711,
+		Attrs: []slog.Attr{slog.String("user", "alice"), slog.Int("id", 7), slog.Float64("latency", 0.0015), slog.Bool("ok", true)},
+	}
+}
