@@ -115,7 +115,37 @@ func (c *converter) value(v any) slog.Value {
 // order; nesting deeper than MaxDepth, a number longer than MaxNumberLen
 // and a record over the payload's Budget (an error wrapping ErrAmplified)
 // are refused.
+//
+// A flat object (string keys; string, number, boolean or null values),
+// the record netlog sends when its attributes have no groups, is read by
+// a fast path (two allocations: the Entry with its attributes, and one
+// string holding all its text); anything else by the general reader, with
+// the same result. The Entry does not refer to p.
 func DecodeJSON(p []byte) (*Entry, error) {
+	if e := decodeJSONFast(nil, p); e != nil {
+		return e, nil
+	}
+	return decodeJSON(p)
+}
+
+// DecodeJSONInto is DecodeJSON into e, which it overwrites, with the
+// lifetime rule of the pickle decoder's DecodeInto: e does not refer to
+// p; e's strings are never overwritten, but e and its Attrs array are, by
+// the next decoding into e. On error e is unchanged.
+func DecodeJSONInto(e *Entry, p []byte) error {
+	if decodeJSONFast(e, p) != nil {
+		return nil
+	}
+	d, err := decodeJSON(p)
+	if err != nil {
+		return err
+	}
+	*e = *d
+	return nil
+}
+
+// decodeJSON is DecodeJSON by the general reader.
+func decodeJSON(p []byte) (*Entry, error) {
 	dec := json.NewDecoder(bytes.NewReader(p))
 	dec.UseNumber()
 	r := jsonReader{dec: dec, budget: NewBudget(len(p))}

@@ -377,35 +377,26 @@ func (f *Flat) None() {
 	f.cost += 5
 }
 
-// Fill sets e to the record f holds, e's Attrs keeping their array, and
-// reports whether it did. It does not, leaving e as it was, if the record
-// is over the Budget of a payload of n bytes, or if dict is true (a pickle:
-// a repeated key keeps its first place and takes its last value) and a
-// key repeats or there are too many attributes to check cheaply: the
-// general decoder then decides. Without dict (JSON), every item counts,
-// in order.
+// Build sets into to the record f holds (into's Attrs keep their array),
+// or a new Entry if into is nil (allocated with room for its attributes),
+// and returns it. It returns nil, leaving into as it was, if the record is
+// over the Budget of a payload of n bytes, or if dict is true (a pickle: a
+// repeated key keeps its first place and takes its last value) and a key
+// repeats or there are too many attributes to check cheaply: the general
+// decoder then decides. Without dict (JSON), every item counts, in order.
 //
-// e's strings, and those of its Attrs, share one string that f allocates;
-// they stay valid after f and e are reused.
-func (f *Flat) Fill(e *Entry, n int, dict bool) bool {
-	if !f.fits(n, dict) {
-		return false
-	}
-	attrs := e.Attrs[:0]
-	clear(attrs[:cap(attrs)])
-	*e = Entry{Attrs: attrs}
-	f.fill(e)
-	return true
-}
-
-// Entry is Fill of a new Entry, allocated with room for its attributes,
-// or nil if Fill would refuse.
-func (f *Flat) Entry(n int, dict bool) *Entry {
-	if !f.fits(n, dict) {
+// The Entry's strings, and those of its Attrs, share one string that f
+// allocates; they stay valid after f and the Entry are reused.
+func (f *Flat) Build(into *Entry, n int, dict bool) *Entry {
+	if b := NewBudget(n); 2+f.cost > b.Limit() || (dict && !f.unique()) {
 		return nil
 	}
-	var e *Entry
+	e := into
 	switch {
+	case e != nil:
+		attrs := e.Attrs[:0]
+		clear(attrs[:cap(attrs)])
+		*e = Entry{Attrs: attrs}
 	case f.extras == 0:
 		e = &Entry{}
 	case f.extras <= len(entryAttrs{}.attrs):
@@ -423,11 +414,6 @@ func (f *Flat) Entry(n int, dict bool) *Entry {
 type entryAttrs struct {
 	e     Entry
 	attrs [8]slog.Attr
-}
-
-func (f *Flat) fits(n int, dict bool) bool {
-	b := NewBudget(n)
-	return 2+f.cost <= b.Limit() && (!dict || f.unique())
 }
 
 // maxUniqueCheck bounds the attribute keys unique compares pairwise.

@@ -50,13 +50,7 @@ func fastDecode(e *record.Entry, p []byte) *record.Entry {
 	if !d.run() || 1+2*d.flat.Len() > len(p)/2+64 {
 		return nil
 	}
-	if e == nil {
-		return d.flat.Entry(len(p), true)
-	}
-	if !d.flat.Fill(e, len(p), true) {
-		return nil
-	}
-	return e
+	return d.flat.Build(e, len(p), true)
 }
 
 func (d *fast) reset(p []byte) {

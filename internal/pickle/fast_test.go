@@ -9,31 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netlog-go/netlog/internal/entrytest"
 	"github.com/netlog-go/netlog/internal/pickle"
 	"github.com/netlog-go/netlog/record"
 )
-
-// canon prints every field of e and each attribute's key, kind and value,
-// so that two Entries compare equal whatever their strings' memory.
-func canon(e *record.Entry) string {
-	c := *e
-	c.Attrs = nil
-	var b strings.Builder
-	fmt.Fprintf(&b, "%+v created=%d", c, c.Created.UnixNano())
-	canonAttrs(&b, e.Attrs, "\n")
-	return b.String()
-}
-
-func canonAttrs(b *strings.Builder, attrs []slog.Attr, indent string) {
-	for _, a := range attrs {
-		if a.Value.Kind() == slog.KindGroup {
-			fmt.Fprintf(b, "%s%q group", indent, a.Key)
-			canonAttrs(b, a.Value.Group(), indent+"  ")
-			continue
-		}
-		fmt.Fprintf(b, "%s%q %v %#v", indent, a.Key, a.Value.Kind(), a.Value.Any())
-	}
-}
 
 // agree checks that where the fast path takes p, the general machine
 // takes it too and makes the same Entry, and that Decode and DecodeInto
@@ -50,18 +29,18 @@ func agree(t *testing.T, p []byte) (fast bool) {
 	if (intoErr == nil) != (err == nil) {
 		t.Fatalf("DecodeInto: %v, Decode: %v", intoErr, err)
 	}
-	if err == nil && (canon(e) != canon(general) || canon(used) != canon(general)) {
-		t.Fatalf("Decode:\n%s\nDecodeInto:\n%s\ngeneral:\n%s", canon(e), canon(used), canon(general))
+	if err == nil && (entrytest.Canon(e) != entrytest.Canon(general) || entrytest.Canon(used) != entrytest.Canon(general)) {
+		t.Fatalf("Decode:\n%s\nDecodeInto:\n%s\ngeneral:\n%s", entrytest.Canon(e), entrytest.Canon(used), entrytest.Canon(general))
 	}
 	f := pickle.FastDecode(p)
 	if f == nil {
 		return false
 	}
 	if gerr != nil {
-		t.Fatalf("the fast path takes what the general decoder refuses (%v):\n%s", gerr, canon(f))
+		t.Fatalf("the fast path takes what the general decoder refuses (%v):\n%s", gerr, entrytest.Canon(f))
 	}
-	if canon(f) != canon(general) {
-		t.Fatalf("fast path:\n%s\ngeneral:\n%s", canon(f), canon(general))
+	if entrytest.Canon(f) != entrytest.Canon(general) {
+		t.Fatalf("fast path:\n%s\ngeneral:\n%s", entrytest.Canon(f), entrytest.Canon(general))
 	}
 	return true
 }
@@ -83,7 +62,7 @@ func TestFastPathPython(t *testing.T) {
 		e, _ := pickle.Decode(p)
 		if e.Name != "py.flat" || e.Msg != "user alice logged in from 192.0.2.7" || e.LevelNo != 20 ||
 			e.Lineno != 42 || e.Thread == 0 || e.Created.IsZero() || e.ExcText == "" || len(e.Attrs) != 8 {
-			t.Errorf("%s: %s", name, canon(e))
+			t.Errorf("%s: %s", name, entrytest.Canon(e))
 		}
 	}
 	for proto, line := range runPython(t, "records") {
