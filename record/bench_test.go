@@ -54,4 +54,3 @@ func bench(b *testing.B, p []byte, decode func() error) {
 		}
 	}
 }
-
