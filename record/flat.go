@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"math"
 	"time"
+	"unicode/utf8"
 )
 
 // The kinds of a scalar: the values a flat record dict holds.
@@ -109,54 +110,35 @@ var fieldKeys = [nFields]string{
 	FieldExcInfo, FieldMsecs, FieldCreated, FieldRelative,
 }
 
-// fieldIndex is the index of the field named k, or -1.
+// fieldIndex is the index of the field named k, or -1: a perfect hash of
+// the field names (fieldHash), then one comparison, quicker than a switch
+// of 21 strings for every key of every record.
 func fieldIndex(k string) int {
-	switch k {
-	case FieldName:
-		return fName
-	case FieldMsg:
-		return fMsg
-	case FieldLevelName:
-		return fLevelName
-	case FieldPathname:
-		return fPathname
-	case FieldFilename:
-		return fFilename
-	case FieldModule:
-		return fModule
-	case FieldFuncName:
-		return fFuncName
-	case FieldThreadName:
-		return fThreadName
-	case FieldProcessName:
-		return fProcessName
-	case FieldTaskName:
-		return fTaskName
-	case FieldExcText:
-		return fExcText
-	case FieldStackInfo:
-		return fStackInfo
-	case FieldThread:
-		return fThread
-	case FieldLevelNo:
-		return fLevelNo
-	case FieldLineno:
-		return fLineno
-	case FieldProcess:
-		return fProcess
-	case FieldArgs:
-		return fArgs
-	case FieldExcInfo:
-		return fExcInfo
-	case FieldMsecs:
-		return fMsecs
-	case FieldCreated:
-		return fCreated
-	case FieldRelative:
-		return fRelative
+	if k == "" {
+		return -1
 	}
-	return -1
+	f := int(fieldTable[fieldHash(k)])
+	if f < 0 || fieldKeys[f] != k {
+		return -1
+	}
+	return f
 }
+
+func fieldHash(k string) int { return (len(k)*3 + int(k[0]) + int(k[len(k)/2])*7) % 64 }
+
+// fieldTable maps fieldHash to the field's index, or -1.
+var fieldTable = func() (t [64]int8) {
+	for i := range t {
+		t[i] = -1
+	}
+	for f, k := range fieldKeys {
+		if t[fieldHash(k)] >= 0 {
+			panic("record: fieldHash is not perfect for " + k)
+		}
+		t[fieldHash(k)] = int8(f)
+	}
+	return t
+}()
 
 // set stores v in the field f of e and reports whether it did; if not,
 // the value becomes an attribute (a field of the wrong type is kept, not
@@ -280,13 +262,18 @@ func (f *Flat) Reset() {
 func (f *Flat) Len() int { return len(f.items) }
 
 // Key starts an item: its value is what the next call to String, Int,
-// Float, Bool or None gives.
-func (f *Flat) Key(k []byte) {
+// Float, Bool or None gives. It reports false, adding nothing, if k is not
+// valid UTF-8.
+func (f *Flat) Key(k []byte) bool {
 	it := flatItem{field: int8(fieldIndex(string(k)))}
 	if it.field < 0 {
+		if !utf8.Valid(k) {
+			return false
+		}
 		it.key = f.span(f.buf, k)
 	}
 	f.add(it, k)
+	return true
 }
 
 // add appends it, whose key is k, and notes whether a key may repeat.
@@ -299,9 +286,9 @@ func (f *Flat) add(it flatItem, k []byte) {
 		return
 	}
 	f.extras++
-	h := uint(len(k))
-	if len(k) > 0 {
-		h = h*31 + uint(k[0])*7 + uint(k[len(k)-1])
+	h := uint32(2166136261) // FNV-1a
+	for _, c := range k {
+		h = (h ^ uint32(c)) * 16777619
 	}
 	w, bit := &f.keys[h/64%2], uint64(1)<<(h%64)
 	f.dupKey = f.dupKey || *w&bit != 0
@@ -329,7 +316,7 @@ func (f *Flat) span(buf, b []byte) [2]int32 {
 
 func (f *Flat) last() *flatItem { return &f.items[len(f.items)-1] }
 
-// String is the value of the current key: a string, valid UTF-8.
+// String is the value of the current key: a string, which must be valid UTF-8.
 func (f *Flat) String(s []byte) {
 	it := f.last()
 	it.kind, it.val = kindString, f.span(f.buf, s)
@@ -347,12 +334,17 @@ func (f *Flat) stringFrom(start int) {
 func (f *Flat) Int(n int64) {
 	it := f.last()
 	it.kind, it.n = kindInt, n
-	f.cost += intLen(n)
+	f.cost += maxIntLen
 }
 
-// maxFloatLen is the longest a float64 prints (-1.2345678901234567e-308):
-// the budget is charged that much rather than the cost of printing it.
-const maxFloatLen = 24
+// The longest an int64 (-9223372036854775808) and a float64
+// (-1.2345678901234567e-308) print: the budget is charged that much
+// rather than the cost of finding a number's length. A record that this
+// takes over its budget goes to the general decoder, which counts exactly.
+const (
+	maxIntLen   = 20
+	maxFloatLen = 24
+)
 
 // Float is the value of the current key: a float.
 func (f *Flat) Float(x float64) {

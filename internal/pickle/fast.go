@@ -194,10 +194,7 @@ func (d *fast) item(at int, fresh bool) bool {
 func (d *fast) scalar(op byte, key bool) bool {
 	if key {
 		s, ok := d.text(op)
-		if ok {
-			d.flat.Key(s)
-		}
-		return ok
+		return ok && d.flat.Key(s)
 	}
 	switch op {
 	case opNone:
@@ -232,16 +229,26 @@ func (d *fast) scalar(op byte, key bool) bool {
 		return d.textInt(op)
 	default:
 		s, ok := d.text(op)
-		if ok {
-			d.flat.String(s)
+		if !ok || !validUTF8(s) {
+			return false
 		}
-		return ok
+		d.flat.String(s)
 	}
 	return true
 }
 
-// text reads a string opcode's argument, which must be valid UTF-8 (the
-// general decoder would replace invalid bytes).
+// validUTF8 is utf8.Valid, quicker for the short ASCII strings of a record.
+func validUTF8(s []byte) bool {
+	var or byte
+	for _, c := range s {
+		or |= c
+	}
+	return or < utf8.RuneSelf || utf8.Valid(s)
+}
+
+// text reads a string opcode's argument. It must be valid UTF-8 to be
+// taken (the general decoder would replace invalid bytes): a value is
+// checked by scalar, a key by Flat.Key.
 func (d *fast) text(op byte) ([]byte, bool) {
 	var width uint64
 	switch op {
@@ -258,8 +265,7 @@ func (d *fast) text(op byte) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	s, ok := d.take(n)
-	return s, ok && utf8.Valid(s)
+	return d.take(n)
 }
 
 // long1 reads LONG1 of up to 8 bytes: little-endian two's complement.
