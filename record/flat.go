@@ -265,26 +265,42 @@ func (f *Flat) Len() int { return len(f.items) }
 // Float, Bool or None gives. It reports false, adding nothing, if k is not
 // valid UTF-8.
 func (f *Flat) Key(k []byte) bool {
-	it := flatItem{field: int8(fieldIndex(string(k)))}
-	if it.field < 0 {
-		if !utf8.Valid(k) {
-			return false
-		}
-		it.key = f.span(f.buf, k)
+	if field := fieldIndex(string(k)); field >= 0 {
+		f.field(field, len(k))
+		return true
 	}
-	f.add(it, k)
+	if !utf8.Valid(k) {
+		return false
+	}
+	f.attr(f.span(f.buf, k), k)
 	return true
 }
 
-// add appends it, whose key is k, and notes whether a key may repeat.
-func (f *Flat) add(it flatItem, k []byte) {
-	f.cost += 2 + len(k)
-	f.items = append(f.items, it)
-	if it.field >= 0 {
-		f.dupField = f.dupField || f.fields&(1<<it.field) != 0
-		f.fields |= 1 << it.field
+// keyFrom starts an item whose key is the text of buf from start (a JSON
+// key, unescaped in place).
+func (f *Flat) keyFrom(start int) {
+	k := f.buf[start:]
+	if field := fieldIndex(string(k)); field >= 0 {
+		f.buf = f.buf[:start]
+		f.field(field, len(k))
 		return
 	}
+	f.attr([2]int32{int32(start), int32(len(f.buf))}, k)
+}
+
+// field starts an item whose key, of n bytes, names the LogRecord field i.
+func (f *Flat) field(i, n int) {
+	f.cost += 2 + n
+	f.items = append(f.items, flatItem{field: int8(i)})
+	bit := uint32(1) << i
+	f.dupField = f.dupField || f.fields&bit != 0
+	f.fields |= bit
+}
+
+// attr starts an item whose key k, at span in buf, is an attribute's.
+func (f *Flat) attr(span [2]int32, k []byte) {
+	f.cost += 2 + len(k)
+	f.items = append(f.items, flatItem{field: -1, key: span})
 	f.extras++
 	h := uint32(2166136261) // FNV-1a
 	for _, c := range k {
@@ -293,19 +309,6 @@ func (f *Flat) add(it flatItem, k []byte) {
 	w, bit := &f.keys[h/64%2], uint64(1)<<(h%64)
 	f.dupKey = f.dupKey || *w&bit != 0
 	*w |= bit
-}
-
-// keyFrom starts an item whose key is the text of buf from start (a JSON
-// key, unescaped in place).
-func (f *Flat) keyFrom(start int) {
-	k := f.buf[start:]
-	it := flatItem{field: int8(fieldIndex(string(k)))}
-	if it.field < 0 {
-		it.key = [2]int32{int32(start), int32(len(f.buf))}
-	} else {
-		f.buf = f.buf[:start]
-	}
-	f.add(it, k)
 }
 
 // span appends b to buf as f.buf and returns where it is.

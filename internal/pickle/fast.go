@@ -89,7 +89,10 @@ func (d *fast) run() bool {
 		case opSetItem:
 			ok = !d.marked && d.n == 2
 			d.n, d.top = 0, memoDict
-		case opBinPut, opLongBinPut, opMemoize:
+		case opBinPut: // after every key and value Python writes
+			ok = d.pos < len(d.in) && d.memoize(uint64(d.in[d.pos]))
+			d.pos++
+		case opLongBinPut, opMemoize:
 			ok = d.put(op)
 		case opBinGet, opLongBinGet:
 			ok = d.get(op == opLongBinGet)
@@ -129,25 +132,31 @@ func (d *fast) uintLE(width uint64) (uint64, bool) {
 	return binary.LittleEndian.Uint64(b), true
 }
 
-// put memoizes the top of the stack. Indexes must be dense (Python's
-// are 0, 1, 2…), so that MEMOIZE's index, the memo's size, is len(memo).
+// put memoizes the top of the stack.
 func (d *fast) put(op byte) bool {
-	if !d.dict || (d.marked && d.n == 0) {
-		return false // nothing, or a MARK, on top
-	}
-	idx, ok := uint64(len(d.memo)), true
+	idx, ok := uint64(len(d.memo)), true // MEMOIZE
 	switch op {
 	case opBinPut:
 		idx, ok = d.uintLE(1)
 	case opLongBinPut:
 		idx, ok = d.uintLE(4)
 	}
+	return ok && d.memoize(idx)
+}
+
+// memoize stores the top of the stack at idx. Indexes must be dense
+// (Python's are 0, 1, 2…), so that MEMOIZE's index, the memo's size, is
+// len(memo).
+func (d *fast) memoize(idx uint64) bool {
+	if !d.dict || (d.marked && d.n == 0) {
+		return false // nothing, or a MARK, on top
+	}
 	top := d.top
 	if d.n == 0 {
 		top = memoDict
 	}
 	switch {
-	case !ok || idx > uint64(len(d.memo)):
+	case idx > uint64(len(d.memo)):
 		return false
 	case idx == uint64(len(d.memo)):
 		d.memo = append(d.memo, top)
@@ -178,14 +187,16 @@ func (d *fast) item(at int, fresh bool) bool {
 	if !d.dict || (!d.marked && d.n == 2) {
 		return false
 	}
-	pos := d.pos
-	d.pos = at + 1
-	ok := d.scalar(d.in[at], d.n%2 == 0)
-	if !fresh {
-		d.pos = pos
-	}
+	key := d.n%2 == 0
 	d.n++
 	d.top = int32(at)
+	if fresh {
+		return d.scalar(d.in[at], key)
+	}
+	pos := d.pos
+	d.pos = at + 1
+	ok := d.scalar(d.in[at], key)
+	d.pos = pos
 	return ok
 }
 
