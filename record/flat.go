@@ -230,7 +230,7 @@ func (e *Entry) text(f int) *string {
 type Flat struct {
 	buf              []byte // the text of every string value and attribute key
 	items            []flatItem
-	cost             int       // what the dict charges a Budget, less its own 2 bytes
+	left             int       // of the payload's Budget, charged as a decoder charges it
 	extras           int       // items whose key is not a LogRecord field
 	fields           uint32    // the fields seen, by index
 	keys             [2]uint64 // a Bloom filter of the attribute keys seen
@@ -245,8 +245,9 @@ type flatItem struct {
 	n        int64 // as scalar.n
 }
 
-// Reset empties f, keeping its memory unless a large record grew it.
-func (f *Flat) Reset() {
+// Reset empties f for the record of a payload of n bytes, keeping f's
+// memory unless a large record grew it.
+func (f *Flat) Reset(n int) {
 	const keep = 64 << 10
 	if cap(f.buf) > keep {
 		f.buf = nil
@@ -254,12 +255,17 @@ func (f *Flat) Reset() {
 	if cap(f.items) > keep/32 {
 		f.items = nil
 	}
-	f.buf, f.items, f.cost, f.extras = f.buf[:0], f.items[:0], 0, 0
+	b := NewBudget(n)
+	f.buf, f.items, f.left, f.extras = f.buf[:0], f.items[:0], b.Limit()-2, 0 // 2: the dict's own
 	f.fields, f.keys, f.dupField, f.dupKey = 0, [2]uint64{}, false, false
 }
 
 // Len is the number of keys handed to f.
 func (f *Flat) Len() int { return len(f.items) }
+
+// Over reports whether the record is over the budget of its payload: a
+// decoder stops there (Build would refuse it).
+func (f *Flat) Over() bool { return f.left < 0 }
 
 // Key starts an item: its value is what the next call to String, Int,
 // Float, Bool or None gives. It reports false, adding nothing, if k is not
@@ -290,7 +296,7 @@ func (f *Flat) keyFrom(start int) {
 
 // field starts an item whose key, of n bytes, names the LogRecord field i.
 func (f *Flat) field(i, n int) {
-	f.cost += 2 + n
+	f.left -= 2 + n
 	f.items = append(f.items, flatItem{field: int8(i)})
 	bit := uint32(1) << i
 	f.dupField = f.dupField || f.fields&bit != 0
@@ -299,7 +305,7 @@ func (f *Flat) field(i, n int) {
 
 // attr starts an item whose key k, at span in buf, is an attribute's.
 func (f *Flat) attr(span [2]int32, k []byte) {
-	f.cost += 2 + len(k)
+	f.left -= 2 + len(k)
 	f.items = append(f.items, flatItem{field: -1, key: span})
 	f.extras++
 	h := uint32(2166136261) // FNV-1a
@@ -319,25 +325,29 @@ func (f *Flat) span(buf, b []byte) [2]int32 {
 
 func (f *Flat) last() *flatItem { return &f.items[len(f.items)-1] }
 
-// String is the value of the current key: a string, which must be valid UTF-8.
+// String is the value of the current key: a string, which must be valid
+// UTF-8. Once the budget is spent, it is not copied: a string referenced
+// many times (a pickle's memo) cannot make f hold more than the budget.
 func (f *Flat) String(s []byte) {
 	it := f.last()
-	it.kind, it.val = kindString, f.span(f.buf, s)
-	f.cost += len(s)
+	it.kind = kindString
+	if f.left -= len(s); f.left >= 0 {
+		it.val = f.span(f.buf, s)
+	}
 }
 
 // stringFrom is String of the text of buf from start (unescaped in place).
 func (f *Flat) stringFrom(start int) {
 	it := f.last()
 	it.kind, it.val = kindString, [2]int32{int32(start), int32(len(f.buf))}
-	f.cost += len(f.buf) - start
+	f.left -= len(f.buf) - start
 }
 
 // Int is the value of the current key: an integer.
 func (f *Flat) Int(n int64) {
 	it := f.last()
 	it.kind, it.n = kindInt, n
-	f.cost += maxIntLen
+	f.left -= maxIntLen
 }
 
 // The longest an int64 (-9223372036854775808) and a float64
@@ -353,7 +363,7 @@ const (
 func (f *Flat) Float(x float64) {
 	it := f.last()
 	it.kind, it.n = kindFloat, int64(math.Float64bits(x))
-	f.cost += maxFloatLen
+	f.left -= maxFloatLen
 }
 
 // Bool is the value of the current key: True or False.
@@ -363,27 +373,27 @@ func (f *Flat) Bool(b bool) {
 	if b {
 		it.n = 1
 	}
-	f.cost += 5
+	f.left -= 5
 }
 
 // None is the value of the current key: None (null).
 func (f *Flat) None() {
 	f.last().kind = kindNone
-	f.cost += 5
+	f.left -= 5
 }
 
 // Build sets into to the record f holds (into's Attrs keep their array),
 // or a new Entry if into is nil (allocated with room for its attributes),
 // and returns it. It returns nil, leaving into as it was, if the record is
-// over the Budget of a payload of n bytes, or if dict is true (a pickle: a
+// over the Budget of its payload (Reset), or if dict is true (a pickle: a
 // repeated key keeps its first place and takes its last value) and a key
 // repeats or there are too many attributes to check cheaply: the general
 // decoder then decides. Without dict (JSON), every item counts, in order.
 //
 // The Entry's strings, and those of its Attrs, share one string that f
 // allocates; they stay valid after f and the Entry are reused.
-func (f *Flat) Build(into *Entry, n int, dict bool) *Entry {
-	if b := NewBudget(n); 2+f.cost > b.Limit() || (dict && !f.unique()) {
+func (f *Flat) Build(into *Entry, dict bool) *Entry {
+	if f.Over() || (dict && !f.unique()) {
 		return nil
 	}
 	e := into

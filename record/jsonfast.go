@@ -30,13 +30,13 @@ func decodeJSONFast(e *Entry, p []byte) *Entry {
 	j := jsonFasts.Get().(*jsonFast)
 	defer jsonFasts.Put(j)
 	j.in, j.pos = p, 0
-	j.flat.Reset()
+	j.flat.Reset(len(p))
 	ok := j.object()
 	j.in = nil // the pool holds no payload
 	if !ok {
 		return nil
 	}
-	return j.flat.Build(e, len(p), false)
+	return j.flat.Build(e, false)
 }
 
 func (j *jsonFast) object() bool {
@@ -47,7 +47,7 @@ func (j *jsonFast) object() bool {
 		return j.end()
 	}
 	for {
-		if !j.skip('"') || !j.key() || !j.skip(':') || !j.value() {
+		if !j.skip('"') || !j.key() || !j.skip(':') || !j.value() || j.flat.Over() {
 			return false
 		}
 		if j.skip('}') {

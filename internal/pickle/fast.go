@@ -50,7 +50,7 @@ func fastDecode(e *record.Entry, p []byte) *record.Entry {
 	if !d.run() || 1+2*d.flat.Len() > len(p)/2+64 {
 		return nil
 	}
-	return d.flat.Build(e, len(p), true)
+	return d.flat.Build(e, true)
 }
 
 func (d *fast) reset(p []byte) {
@@ -59,7 +59,7 @@ func (d *fast) reset(p []byte) {
 		d.memo = nil
 	}
 	d.dict, d.marked, d.n, d.top = false, false, 0, memoDict
-	d.flat.Reset()
+	d.flat.Reset(len(p))
 }
 
 // run reads opcodes up to STOP and reports whether p is the flat shape.
@@ -99,7 +99,7 @@ func (d *fast) run() bool {
 		default:
 			ok = d.item(at, true)
 		}
-		if !ok {
+		if !ok || d.flat.Over() {
 			return false
 		}
 	}
