@@ -10,34 +10,14 @@ import (
 	"github.com/netlog-go/netlog/record"
 )
 
-// agreeJSON checks that where the fast path takes p, the general reader
-// takes it too with the same Entry, and that DecodeJSON and
-// DecodeJSONInto (into a used Entry) make it as well.
-func agreeJSON(t *testing.T, p []byte) (fast bool) {
+// jsonDecoders are the JSON decoders, for entrytest.Decoders.Agree.
+var jsonDecoders = entrytest.Decoders{
+	Decode: record.DecodeJSON, Into: record.DecodeJSONInto, Fast: record.DecodeJSONFast, General: record.DecodeJSONGeneral,
+}
+
+func agreeJSON(t *testing.T, p []byte) bool {
 	t.Helper()
-	general, gerr := record.DecodeJSONGeneral(p)
-	e, err := record.DecodeJSON(p)
-	if (err == nil) != (gerr == nil) || (err != nil && err.Error() != gerr.Error()) {
-		t.Fatalf("DecodeJSON: %v, general: %v", err, gerr)
-	}
-	used := &record.Entry{Name: "old", Attrs: []slog.Attr{slog.String("old", "x")}}
-	if intoErr := record.DecodeJSONInto(used, p); (intoErr == nil) != (err == nil) {
-		t.Fatalf("DecodeJSONInto: %v, DecodeJSON: %v", intoErr, err)
-	}
-	if err == nil && (entrytest.Canon(e) != entrytest.Canon(general) || entrytest.Canon(used) != entrytest.Canon(general)) {
-		t.Fatalf("DecodeJSON:\n%s\nDecodeJSONInto:\n%s\ngeneral:\n%s", entrytest.Canon(e), entrytest.Canon(used), entrytest.Canon(general))
-	}
-	f := record.DecodeJSONFast(p)
-	if f == nil {
-		return false
-	}
-	if gerr != nil {
-		t.Fatalf("the fast path takes what the general reader refuses (%v):\n%s", gerr, entrytest.Canon(f))
-	}
-	if entrytest.Canon(f) != entrytest.Canon(general) {
-		t.Fatalf("fast path:\n%s\ngeneral:\n%s", entrytest.Canon(f), entrytest.Canon(general))
-	}
-	return true
+	return jsonDecoders.Agree(t, p)
 }
 
 // flatJSONEntry is a record as a Go program logs it through netlog, with

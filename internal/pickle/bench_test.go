@@ -9,6 +9,7 @@ import (
 
 	ogorek "github.com/kisielk/og-rek"
 
+	"github.com/netlog-go/netlog/internal/entrytest"
 	"github.com/netlog-go/netlog/internal/pickle"
 	"github.com/netlog-go/netlog/record"
 )
@@ -45,34 +46,24 @@ func BenchmarkDecode(b *testing.B) {
 		p    []byte
 	}{
 		{"python-sockethandler", seed(b, "python-sockethandler-flat")},
-		{"netlog", pickle.Format.AppendEntry(nil, flatEntry())},
+		{"netlog", pickle.Format.AppendEntry(nil, entrytest.Typical())},
 		{"python-nested-protocol-2", seed(b, "python-record-protocol-2")},
 	} {
 		b.Run(c.name+"/decode", func(b *testing.B) {
-			bench(b, c.p, func() error { _, err := pickle.Decode(c.p); return err })
+			entrytest.Bench(b, c.p, func() error { _, err := pickle.Decode(c.p); return err })
 		})
 		var e record.Entry
 		b.Run(c.name+"/into", func(b *testing.B) {
-			bench(b, c.p, func() error { return pickle.DecodeInto(&e, c.p) })
+			entrytest.Bench(b, c.p, func() error { return pickle.DecodeInto(&e, c.p) })
 		})
 		b.Run(c.name+"/general", func(b *testing.B) {
-			bench(b, c.p, func() error { _, err := pickle.GeneralDecode(c.p); return err })
+			entrytest.Bench(b, c.p, func() error { _, err := pickle.GeneralDecode(c.p); return err })
 		})
 		b.Run(c.name+"/og-rek", func(b *testing.B) {
-			bench(b, c.p, func() error {
+			entrytest.Bench(b, c.p, func() error {
 				_, err := ogorek.NewDecoder(bytes.NewReader(c.p)).Decode()
 				return err
 			})
 		})
-	}
-}
-
-func bench(b *testing.B, p []byte, decode func() error) {
-	b.ReportAllocs()
-	b.SetBytes(int64(len(p)))
-	for b.Loop() {
-		if err := decode(); err != nil {
-			b.Fatal(err)
-		}
 	}
 }

@@ -8,42 +8,20 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/netlog-go/netlog/internal/entrytest"
 	"github.com/netlog-go/netlog/internal/pickle"
 	"github.com/netlog-go/netlog/record"
 )
 
-// agree checks that where the fast path takes p, the general machine
-// takes it too and makes the same Entry, and that Decode and DecodeInto
-// (into a used Entry) make it as well.
-func agree(t *testing.T, p []byte) (fast bool) {
+// decoders are the package's decoders, for entrytest.Decoders.Agree.
+var decoders = entrytest.Decoders{
+	Decode: pickle.Decode, Into: pickle.DecodeInto, Fast: pickle.FastDecode, General: pickle.GeneralDecode,
+}
+
+func agree(t *testing.T, p []byte) bool {
 	t.Helper()
-	general, gerr := pickle.GeneralDecode(p)
-	e, err := pickle.Decode(p)
-	if (err == nil) != (gerr == nil) || (err != nil && err.Error() != gerr.Error()) {
-		t.Fatalf("Decode: %v, general: %v", err, gerr)
-	}
-	used := &record.Entry{Name: "old", Attrs: []slog.Attr{slog.String("old", "x"), slog.Int("n", 1)}}
-	intoErr := pickle.DecodeInto(used, p)
-	if (intoErr == nil) != (err == nil) {
-		t.Fatalf("DecodeInto: %v, Decode: %v", intoErr, err)
-	}
-	if err == nil && (entrytest.Canon(e) != entrytest.Canon(general) || entrytest.Canon(used) != entrytest.Canon(general)) {
-		t.Fatalf("Decode:\n%s\nDecodeInto:\n%s\ngeneral:\n%s", entrytest.Canon(e), entrytest.Canon(used), entrytest.Canon(general))
-	}
-	f := pickle.FastDecode(p)
-	if f == nil {
-		return false
-	}
-	if gerr != nil {
-		t.Fatalf("the fast path takes what the general decoder refuses (%v):\n%s", gerr, entrytest.Canon(f))
-	}
-	if entrytest.Canon(f) != entrytest.Canon(general) {
-		t.Fatalf("fast path:\n%s\ngeneral:\n%s", entrytest.Canon(f), entrytest.Canon(general))
-	}
-	return true
+	return decoders.Agree(t, p)
 }
 
 // TestFastPathPython: the records Python sends with scalar extras are
@@ -150,16 +128,4 @@ func FuzzFastPath(f *testing.F) {
 	}
 	f.Add(pickle.Format.AppendEntry(nil, &record.Entry{Name: "a", Msg: "b", Attrs: []slog.Attr{slog.Int("n", 1)}}))
 	f.Fuzz(func(t *testing.T, p []byte) { agree(t, p) })
-}
-
-// flatEntry is a record as a Go program logs it through netlog, with
-// scalar attributes.
-func flatEntry() *record.Entry {
-	return &record.Entry{
-		Name: "app", Msg: "user alice logged in from 192.0.2.7", LevelNo: 20, LevelName: "INFO",
-		Created: time.Date(2026, 12, 1, 2, 43, 5, 622057000, time.UTC), Relative: 1500 * time.Microsecond,
-		Pathname: "/src/app/login.go", Filename: "login.go", Module: "login", Lineno: 42,
-		FuncName: "main.login", Process: 4711,
-		Attrs: []slog.Attr{slog.String("user", "alice"), slog.Int("id", 7), slog.Float64("latency", 0.0015), slog.Bool("ok", true)},
-	}
 }
