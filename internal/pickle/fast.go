@@ -261,6 +261,19 @@ func validUTF8(s []byte) bool {
 // taken (the general decoder would replace invalid bytes): a value is
 // checked by scalar, a key by Flat.Key.
 func (d *fast) text(op byte) ([]byte, bool) {
+	// BINUNICODE (protocols 1 to 3) and SHORT_BINUNICODE (4 and 5) hold
+	// every string Python and netlog send: read their length directly.
+	rest := d.in[d.pos:]
+	if op == opBinUnicode && len(rest) >= 4 {
+		if n := binary.LittleEndian.Uint32(rest); uint64(n) <= uint64(len(rest)-4) {
+			d.pos += 4 + int(n)
+			return rest[4 : 4+n], true
+		}
+	}
+	if op == opShortBinUni && len(rest) >= 1 && int(rest[0]) <= len(rest)-1 {
+		d.pos += 1 + int(rest[0])
+		return rest[1 : 1+rest[0]], true
+	}
 	var width uint64
 	switch op {
 	case opShortBinUni, opShortBinString:
