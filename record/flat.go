@@ -269,16 +269,21 @@ func (f *Flat) Over() bool { return f.left < 0 }
 
 // Key starts an item: its value is what the next call to String, Int,
 // Float, Bool or None gives. It reports false, adding nothing, if k is not
-// valid UTF-8.
+// valid UTF-8 or the budget is spent (a key is charged before it is
+// copied, as a value is).
 func (f *Flat) Key(k []byte) bool {
+	if f.left -= 2 + len(k); f.left < 0 {
+		return false
+	}
 	if field := fieldIndex(string(k)); field >= 0 {
-		f.field(field, len(k))
+		f.field(field)
 		return true
 	}
 	if !utf8.Valid(k) {
 		return false
 	}
-	f.attr(f.span(f.buf, k), k)
+	f.buf = append(f.buf, k...)
+	f.attr([2]int32{int32(len(f.buf) - len(k)), int32(len(f.buf))}, k)
 	return true
 }
 
@@ -286,17 +291,17 @@ func (f *Flat) Key(k []byte) bool {
 // key, unescaped in place).
 func (f *Flat) keyFrom(start int) {
 	k := f.buf[start:]
+	f.left -= 2 + len(k)
 	if field := fieldIndex(string(k)); field >= 0 {
 		f.buf = f.buf[:start]
-		f.field(field, len(k))
+		f.field(field)
 		return
 	}
 	f.attr([2]int32{int32(start), int32(len(f.buf))}, k)
 }
 
-// field starts an item whose key, of n bytes, names the LogRecord field i.
-func (f *Flat) field(i, n int) {
-	f.left -= 2 + n
+// field starts an item whose key names the LogRecord field i.
+func (f *Flat) field(i int) {
 	f.items = append(f.items, flatItem{field: int8(i)})
 	bit := uint32(1) << i
 	f.dupField = f.dupField || f.fields&bit != 0
@@ -305,7 +310,6 @@ func (f *Flat) field(i, n int) {
 
 // attr starts an item whose key k, at span in buf, is an attribute's.
 func (f *Flat) attr(span [2]int32, k []byte) {
-	f.left -= 2 + len(k)
 	f.items = append(f.items, flatItem{field: -1, key: span})
 	f.extras++
 	h := uint32(2166136261) // FNV-1a
@@ -317,12 +321,6 @@ func (f *Flat) attr(span [2]int32, k []byte) {
 	*w |= bit
 }
 
-// span appends b to buf as f.buf and returns where it is.
-func (f *Flat) span(buf, b []byte) [2]int32 {
-	f.buf = append(buf, b...)
-	return [2]int32{int32(len(f.buf) - len(b)), int32(len(f.buf))}
-}
-
 func (f *Flat) last() *flatItem { return &f.items[len(f.items)-1] }
 
 // String is the value of the current key: a string, which must be valid
@@ -332,7 +330,8 @@ func (f *Flat) String(s []byte) {
 	it := f.last()
 	it.kind = kindString
 	if f.left -= len(s); f.left >= 0 {
-		it.val = f.span(f.buf, s)
+		f.buf = append(f.buf, s...)
+		it.val = [2]int32{int32(len(f.buf) - len(s)), int32(len(f.buf))}
 	}
 }
 

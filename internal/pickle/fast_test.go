@@ -85,21 +85,29 @@ func TestFastPathShapes(t *testing.T) {
 	}
 }
 
-// TestFastPathBudget: a string referenced from the memo many times is
-// charged each time, so a flat dict cannot amplify either: the fast path
+// TestFastPathBudget: a string referenced from the memo many times, as a
+// value or as a key, is charged each time, so a flat dict cannot amplify
+// either: the fast path
 // stops at the budget, holding what is linear in the payload, as
 // TestBounds asks of the general decoder (a 64 KiB string referenced
 // 20,000 times would be 1.3 GB of copies), and the general decoder
 // refuses the payload as amplified.
 func TestFastPathBudget(t *testing.T) {
-	var b strings.Builder
-	b.WriteString("}(X\x01\x00\x00\x00sX\x00\x00\x01\x00" + strings.Repeat("x", 1<<16) + "q\x00")
+	big := "X\x00\x00\x01\x00" + strings.Repeat("x", 1<<16) + "q\x00"
+	var values, keys strings.Builder
+	values.WriteString("}(X\x01\x00\x00\x00s" + big)
+	keys.WriteString("}(" + big + "N")
 	for i := range 20000 {
 		k := fmt.Sprintf("k%d", i)
-		b.WriteString("\x8c" + string([]byte{byte(len(k))}) + k + "h\x00")
+		values.WriteString("\x8c" + string([]byte{byte(len(k))}) + k + "h\x00")
+		keys.WriteString("h\x00N") // the same big key again
 	}
-	b.WriteString("u.")
-	p := []byte(b.String())
+	for name, p := range map[string]string{"values": values.String() + "u.", "keys": keys.String() + "u."} {
+		t.Run(name, func(t *testing.T) { fastPathBounded(t, []byte(p)) })
+	}
+}
+
+func fastPathBounded(t *testing.T, p []byte) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	e := pickle.FastDecode(p)
