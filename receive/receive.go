@@ -180,12 +180,24 @@ func (s *Server) Stats() Stats {
 }
 
 // Decode decodes one frame's payload: a JSON object if it starts with '{',
-// else a pickle.
+// else a pickle. The Entry does not refer to payload.
 func Decode(payload []byte) (*record.Entry, error) {
 	if len(payload) > 0 && payload[0] == '{' {
 		return record.DecodeJSON(payload)
 	}
 	return pickle.Decode(payload)
+}
+
+// DecodeInto is Decode into e, which it overwrites, reusing e's Attrs
+// array: a flat record then costs one allocation, the string that holds
+// its text. e does not refer to payload. e's strings are never
+// overwritten, but e and its Attrs array are, by the next DecodeInto
+// into e: whoever keeps them longer must copy them. On error e is unchanged.
+func DecodeInto(e *record.Entry, payload []byte) error {
+	if len(payload) > 0 && payload[0] == '{' {
+		return record.DecodeJSONInto(e, payload)
+	}
+	return pickle.DecodeInto(e, payload)
 }
 
 func (s *Server) maxFrame() int { return orDefault(s.MaxFrame, DefaultMaxFrame) }

@@ -2,27 +2,34 @@ package record_test
 
 import (
 	"log/slog"
-	"strings"
 	"testing"
-	"time"
 
+	"github.com/netlog-go/netlog/internal/entrytest"
 	"github.com/netlog-go/netlog/record"
 )
 
-// BenchmarkDecodeJSON decodes a typical record in the JSON wire form.
+// BenchmarkDecodeJSON decodes a record in the JSON wire form: a flat one
+// (the fast path; "into" reuses one Entry, as a receiver that pools them
+// does; "general" is the general reader alone) and one with a group.
 func BenchmarkDecodeJSON(b *testing.B) {
-	p := record.JSONFormat.AppendEntry(nil, &record.Entry{
-		Name: "app", Msg: "héllo ✓", LevelNo: 30, LevelName: "WARNING",
-		Created: time.Date(2026, 11, 24, 5, 0, 0, 123456000, time.UTC), Pathname: "/src/app/main.go",
-		Lineno: 42, FuncName: "main.run", Process: 1234,
-		Attrs: []slog.Attr{slog.String("s", "ünïcode"), slog.Int("n", 40000), slog.Float64("f", 0.25),
-			slog.String("long", strings.Repeat("x", 300)), slog.Group("g", slog.Int("a", 1), slog.String("b", "c"))},
-	})
-	b.ReportAllocs()
-	b.SetBytes(int64(len(p)))
-	for b.Loop() {
-		if _, err := record.DecodeJSON(p); err != nil {
-			b.Fatal(err)
-		}
+	grouped := flatJSONEntry()
+	grouped.Attrs = append(grouped.Attrs, slog.Group("g", slog.Int("a", 1), slog.String("b", "c")))
+	for _, c := range []struct {
+		name string
+		p    []byte
+	}{
+		{"flat", record.JSONFormat.AppendEntry(nil, entrytest.Typical())},
+		{"group", record.JSONFormat.AppendEntry(nil, grouped)},
+	} {
+		b.Run(c.name+"/decode", func(b *testing.B) {
+			entrytest.Bench(b, c.p, func() error { _, err := record.DecodeJSON(c.p); return err })
+		})
+		var e record.Entry
+		b.Run(c.name+"/into", func(b *testing.B) {
+			entrytest.Bench(b, c.p, func() error { return record.DecodeJSONInto(&e, c.p) })
+		})
+		b.Run(c.name+"/general", func(b *testing.B) {
+			entrytest.Bench(b, c.p, func() error { _, err := record.DecodeJSONGeneral(c.p); return err })
+		})
 	}
 }

@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"math/big"
 	"strconv"
-	"time"
 )
 
 // KV is one key and value of a decoded dict, in the order the sender wrote
@@ -44,92 +42,11 @@ func FromDict(d []KV) *Entry {
 
 // setField stores kv in e's standard fields and reports whether it did.
 func setField(e *Entry, kv KV) bool {
-	str := func(dst *string) bool {
-		switch v := kv.Value.(type) {
-		case string:
-			*dst = v
-			return true
-		case nil:
-			return true
-		}
+	f := fieldIndex(kv.Key)
+	if f < 0 {
 		return false
 	}
-	integer := func(dst *int64) bool {
-		switch v := kv.Value.(type) {
-		case int64:
-			*dst = v
-			return true
-		case nil:
-			return true
-		}
-		return false
-	}
-	var n int64
-	switch kv.Key {
-	case FieldName:
-		return str(&e.Name)
-	case FieldMsg:
-		return str(&e.Msg)
-	case FieldLevelName:
-		return str(&e.LevelName)
-	case FieldPathname:
-		return str(&e.Pathname)
-	case FieldFilename:
-		return str(&e.Filename)
-	case FieldModule:
-		return str(&e.Module)
-	case FieldFuncName:
-		return str(&e.FuncName)
-	case FieldThreadName:
-		return str(&e.ThreadName)
-	case FieldProcessName:
-		return str(&e.ProcessName)
-	case FieldTaskName:
-		return str(&e.TaskName)
-	case FieldExcText:
-		return str(&e.ExcText)
-	case FieldStackInfo:
-		return str(&e.StackInfo)
-	case FieldThread:
-		return integer(&e.Thread)
-	case FieldLevelNo:
-		ok := integer(&n)
-		e.LevelNo = int(n)
-		return ok
-	case FieldLineno:
-		ok := integer(&n)
-		e.Lineno = int(n)
-		return ok
-	case FieldProcess:
-		ok := integer(&n)
-		e.Process = int(n)
-		return ok
-	case FieldArgs, FieldExcInfo, FieldMsecs:
-		// args and exc_info are None on the wire; msecs is derived from created.
-		return kv.Value == nil || kv.Key == FieldMsecs
-	case FieldCreated:
-		f, ok := number(kv.Value)
-		if ok && !math.IsNaN(f) && !math.IsInf(f, 0) {
-			sec, frac := math.Modf(f)
-			e.Created = time.Unix(int64(sec), int64(math.Round(frac*1e6))*1e3)
-		}
-		return ok
-	case FieldRelative:
-		f, ok := number(kv.Value)
-		e.Relative = time.Duration(f * 1e6)
-		return ok
-	}
-	return false
-}
-
-func number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case int64:
-		return float64(x), true
-	}
-	return 0, false
+	return e.set(f, scalarOf(kv.Value))
 }
 
 // Value converts a decoded value to a slog.Value: a dict becomes a group,
@@ -198,7 +115,37 @@ func (c *converter) value(v any) slog.Value {
 // order; nesting deeper than MaxDepth, a number longer than MaxNumberLen
 // and a record over the payload's Budget (an error wrapping ErrAmplified)
 // are refused.
+//
+// A flat object (string keys; string, number, boolean or null values),
+// the record netlog sends when its attributes have no groups, is read by
+// a fast path (two allocations: the Entry with its attributes, and one
+// string holding all its text); anything else by the general reader, with
+// the same result. The Entry does not refer to p.
 func DecodeJSON(p []byte) (*Entry, error) {
+	if e := decodeJSONFast(nil, p); e != nil {
+		return e, nil
+	}
+	return decodeJSON(p)
+}
+
+// DecodeJSONInto is DecodeJSON into e, which it overwrites, with the
+// lifetime rule of the pickle decoder's DecodeInto: e does not refer to
+// p; e's strings are never overwritten, but e and its Attrs array are, by
+// the next decoding into e. On error e is unchanged.
+func DecodeJSONInto(e *Entry, p []byte) error {
+	if decodeJSONFast(e, p) != nil {
+		return nil
+	}
+	d, err := decodeJSON(p)
+	if err != nil {
+		return err
+	}
+	*e = *d
+	return nil
+}
+
+// decodeJSON is DecodeJSON by the general reader.
+func decodeJSON(p []byte) (*Entry, error) {
 	dec := json.NewDecoder(bytes.NewReader(p))
 	dec.UseNumber()
 	r := jsonReader{dec: dec, budget: NewBudget(len(p))}

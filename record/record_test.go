@@ -2,6 +2,7 @@ package record_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"math"
 	"strings"
@@ -108,5 +109,31 @@ func TestDecodeJSONErrors(t *testing.T) {
 		if _, err := record.DecodeJSON([]byte(in)); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+}
+
+// TestFieldsFromDict: each LogRecord field is recognized by name (the
+// fast paths' perfect hash), and near misses are attributes.
+func TestFieldsFromDict(t *testing.T) {
+	e := record.FromDict([]record.KV{
+		{Key: "name", Value: "n"}, {Key: "msg", Value: "m"}, {Key: "levelname", Value: "L"},
+		{Key: "pathname", Value: "p"}, {Key: "filename", Value: "f"}, {Key: "module", Value: "mo"},
+		{Key: "funcName", Value: "fn"}, {Key: "threadName", Value: "tn"}, {Key: "processName", Value: "pn"},
+		{Key: "taskName", Value: "tk"}, {Key: "exc_text", Value: "x"}, {Key: "stack_info", Value: "s"},
+		{Key: "thread", Value: int64(1)}, {Key: "levelno", Value: int64(2)}, {Key: "lineno", Value: int64(3)},
+		{Key: "process", Value: int64(4)}, {Key: "args", Value: nil}, {Key: "exc_info", Value: nil},
+		{Key: "msecs", Value: 1.5}, {Key: "created", Value: 1.5}, {Key: "relativeCreated", Value: 2.0},
+		{Key: "Name", Value: "a"}, {Key: "nam", Value: "b"}, {Key: "names", Value: "c"}, {Key: "", Value: "d"},
+	})
+	want := record.Entry{Name: "n", Msg: "m", LevelName: "L", Pathname: "p", Filename: "f", Module: "mo",
+		FuncName: "fn", ThreadName: "tn", ProcessName: "pn", TaskName: "tk", ExcText: "x", StackInfo: "s",
+		Thread: 1, LevelNo: 2, Lineno: 3, Process: 4, Created: time.Unix(1, 5e8), Relative: 2 * time.Millisecond}
+	got := *e
+	got.Attrs = nil
+	if !got.Created.Equal(want.Created) || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("fields:\n got %+v\nwant %+v", got, want)
+	}
+	if len(e.Attrs) != 4 || e.Attrs[0].Key != "Name" || e.Attrs[3].Key != "" {
+		t.Errorf("attrs %v, want Name, nam, names and the empty key", e.Attrs)
 	}
 }

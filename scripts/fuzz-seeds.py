@@ -57,6 +57,10 @@ records = pickles("records")
 evil = pickles("evil", "/tmp/netlog-fuzz-pwned")
 for proto, p in enumerate(records):
     write("pickle/FuzzDecode", "python-record-protocol-%d" % proto, p)
+flat = pickles("flat")
+write("pickle/FuzzDecode", "python-sockethandler-flat", flat[0])
+for proto, p in enumerate(flat[1:]):
+    write("pickle/FuzzDecode", "python-flat-protocol-%d" % proto, p)
 for proto, p in enumerate(evil):
     write("pickle/FuzzDecode", "python-os-system-protocol-%d" % proto, p)
 for proto in (1, 4):

@@ -36,7 +36,40 @@ const maxIntBytes = 1 << 11
 // references, every time. The first byte over the budget stops the
 // decoding with an error wrapping record.ErrAmplified; so does a value of
 // more nodes than one per two payload bytes.
+//
+// A flat dict of scalars, the record Python's SocketHandler and netlog
+// send, is read by a fast path (two allocations: the Entry with its
+// attributes, and one string holding all its text); anything else by the
+// general machine, with the same result. The Entry does not refer to p.
 func Decode(p []byte) (*record.Entry, error) {
+	if e := fastDecode(nil, p); e != nil {
+		return e, nil
+	}
+	return decode(p)
+}
+
+// DecodeInto is Decode into e, which it overwrites: e's Attrs keep their
+// array, so that a caller that reuses one Entry decodes a flat record
+// with one allocation (the string that holds its text). Lifetime: e does
+// not refer to p, which the caller may reuse at once; e's strings are
+// never overwritten (they stay valid for as long as anyone holds them),
+// but e itself and its Attrs array are, by the next DecodeInto into e —
+// whoever holds e or e.Attrs past that must copy them. On error e is
+// unchanged.
+func DecodeInto(e *record.Entry, p []byte) error {
+	if fastDecode(e, p) != nil {
+		return nil
+	}
+	d, err := decode(p)
+	if err != nil {
+		return err
+	}
+	*e = *d
+	return nil
+}
+
+// decode is Decode by the general machine.
+func decode(p []byte) (*record.Entry, error) {
 	v, err := Unpickle(p)
 	if err != nil {
 		return nil, err

@@ -26,9 +26,18 @@ type parsed struct {
 	s record.Syslog
 }
 
+// parsed5424 is parsed and room for the structured data of a typical
+// message: with the string that holds the message's text, a message costs
+// two allocations.
+type parsed5424 struct {
+	parsed
+	sd     [4]record.SDElement
+	params [8]record.SDParam
+}
+
 // parser5424 reads one RFC 5424 message strictly. Every field is a slice of
-// in, one string holding the whole message, so that a message costs a few
-// allocations whatever its number of fields.
+// in, one string holding the whole message, so that a message costs two
+// allocations unless its structured data outgrows parsed5424.
 type parser5424 struct {
 	in  string
 	pos int
@@ -44,7 +53,8 @@ func parse5424(p []byte) (*record.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := &parsed{s: record.Syslog{Format: "rfc5424", Facility: pri >> 3, Severity: pri & 7}}
+	x := &parsed5424{}
+	x.s = record.Syslog{Format: "rfc5424", Facility: pri >> 3, Severity: pri & 7}
 	e, s := &x.e, &x.s
 	e.Syslog = s
 	if err := r.expect("1 "); err != nil {
@@ -68,7 +78,7 @@ func parse5424(p []byte) (*record.Entry, error) {
 	if err := r.expect(" "); err != nil {
 		return nil, fmt.Errorf("before STRUCTURED-DATA: %w", err)
 	}
-	if s.SD, err = r.structuredData(); err != nil {
+	if s.SD, err = r.structuredData(x.sd[:0], x.params[:0]); err != nil {
 		return nil, err
 	}
 	if r.pos < len(r.in) {
@@ -87,9 +97,22 @@ func finish(e *record.Entry) {
 	if pid, ok := atoi(e.Syslog.ProcID); ok {
 		e.Process = pid
 	}
-	e.LevelNo = record.LevelNo(Severity(e.Syslog.Severity).Level())
-	e.LevelName = record.LevelName(e.LevelNo)
+	l := &severityLevels[min(max(e.Syslog.Severity, 0), 7)]
+	e.LevelNo, e.LevelName = l.no, l.name
 }
+
+// severityLevels are the level number and name of each severity, made
+// once: a name such as "Level 25" (notice) is built by concatenation.
+var severityLevels = func() (ls [8]struct {
+	no   int
+	name string
+}) {
+	for s := range ls {
+		ls[s].no = record.LevelNo(Severity(s).Level())
+		ls[s].name = record.LevelName(ls[s].no)
+	}
+	return ls
+}()
 
 // atoi reads a decimal number of 1 to 9 digits.
 func atoi(s string) (int, bool) {
@@ -209,11 +232,21 @@ func (r *parser5424) timestamp() (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	t := time.Date(v[0], time.Month(v[1]), v[2], v[3], v[4], v[5], ns, loc)
-	if t.Month() != time.Month(v[1]) || t.Day() != v[2] || t.Hour() != v[3] || t.Minute() != v[4] || t.Second() != v[5] {
+	if v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > daysIn(v[1], v[0]) || v[3] > 23 || v[4] > 59 || v[5] > 59 {
 		return time.Time{}, fmt.Errorf("TIMESTAMP %q is not a valid date and time", r.in[start:r.pos])
 	}
-	return t, nil
+	return time.Date(v[0], time.Month(v[1]), v[2], v[3], v[4], v[5], ns, loc), nil
+}
+
+// daysIn is the number of days of month m (1 to 12) in year y.
+func daysIn(m, y int) int {
+	if m == 2 {
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	}
+	return 30 + (m+m/8)%2 // 31 in January to July's odd months, August to December's even ones
 }
 
 // offset reads TIME-OFFSET: "Z" or +hh:mm / -hh:mm.
@@ -255,10 +288,11 @@ func zone(offset int) *time.Location {
 	return z.Load()
 }
 
-// structuredData reads NILVALUE (nil) or one or more SD-ELEMENTs, and
-// returns them sorted by ID, each one's parameters sorted by name (stable:
-// a repeated ID or name keeps its order).
-func (r *parser5424) structuredData() ([]record.SDElement, error) {
+// structuredData reads NILVALUE (nil) or one or more SD-ELEMENTs into sd
+// and params (whose arrays it uses while they have room), and returns them
+// sorted by ID, each one's parameters sorted by name (stable: a repeated
+// ID or name keeps its order).
+func (r *parser5424) structuredData(sd []record.SDElement, all []record.SDParam) ([]record.SDElement, error) {
 	if r.pos < len(r.in) && r.in[r.pos] == '-' {
 		r.pos++
 		return nil, nil
@@ -266,9 +300,6 @@ func (r *parser5424) structuredData() ([]record.SDElement, error) {
 	if r.pos == len(r.in) || r.in[r.pos] != '[' {
 		return nil, r.errorf("STRUCTURED-DATA: want '-' or '['")
 	}
-	elems, params := r.countSD()
-	sd := make([]record.SDElement, 0, elems)
-	all := make([]record.SDParam, 0, params)
 	for r.pos < len(r.in) && r.in[r.pos] == '[' {
 		r.pos++
 		id, err := r.sdName("SD-ID")
@@ -293,22 +324,28 @@ func (r *parser5424) structuredData() ([]record.SDElement, error) {
 		if err := r.expect("]"); err != nil {
 			return nil, fmt.Errorf("SD-ELEMENT %s: %w", id, err)
 		}
+		// Capped, so that a later append to all (past its room) copies
+		// rather than writes under an element already made.
 		ps := all[first:len(all):len(all)]
-		slices.SortStableFunc(ps, func(a, b record.SDParam) int { return strings.Compare(a.Name, b.Name) })
+		sortStable(ps, func(a, b record.SDParam) int { return strings.Compare(a.Name, b.Name) })
 		sd = append(sd, record.SDElement{ID: id, Params: ps})
 	}
-	slices.SortStableFunc(sd, func(a, b record.SDElement) int { return strings.Compare(a.ID, b.ID) })
+	sortStable(sd, func(a, b record.SDElement) int { return strings.Compare(a.ID, b.ID) })
 	return sd, nil
 }
 
-// countSD estimates the elements and parameters ahead (exactly, unless a
-// value holds "] "), so that one allocation usually holds each.
-func (r *parser5424) countSD() (elems, params int) {
-	rest := r.in[r.pos:]
-	if end := strings.Index(rest, "] "); end >= 0 {
-		rest = rest[:end+1]
+// sortStable sorts a few items by insertion, more (a message may hold
+// thousands of elements) by slices.SortStableFunc.
+func sortStable[T any](s []T, cmp func(a, b T) int) {
+	if len(s) > 12 {
+		slices.SortStableFunc(s, cmp)
+		return
 	}
-	return strings.Count(rest, "["), strings.Count(rest, `="`)
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && cmp(s[j], s[j-1]) < 0; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
 }
 
 // sdName reads an SD-NAME: 1 to 32 PRINTUSASCII except '=', ']' and '"'.

@@ -1,0 +1,466 @@
+package record
+
+import (
+	"bytes"
+	"log/slog"
+	"math"
+	"time"
+	"unicode/utf8"
+)
+
+// The kinds of a scalar: the values a flat record dict holds.
+const (
+	kindNone uint8 = iota
+	kindBool
+	kindInt
+	kindFloat
+	kindString
+	kindOther // a container, bytes or a big integer: no field takes one
+)
+
+// scalar is one decoded nil, bool, int64, float64 or string, unboxed so
+// that a fast decoder does not allocate to hold it.
+type scalar struct {
+	kind uint8
+	n    int64 // an int, a bool (1 or 0), or a float's bits
+	s    string
+}
+
+func (v scalar) float() float64 { return math.Float64frombits(uint64(v.n)) }
+
+// scalarOf unboxes v: kindOther for a container, bytes or a big integer.
+func scalarOf(v any) scalar {
+	switch x := v.(type) {
+	case nil:
+		return scalar{kind: kindNone}
+	case bool:
+		s := scalar{kind: kindBool}
+		if x {
+			s.n = 1
+		}
+		return s
+	case int64:
+		return scalar{kind: kindInt, n: x}
+	case float64:
+		return scalar{kind: kindFloat, n: int64(math.Float64bits(x))}
+	case string:
+		return scalar{kind: kindString, s: x}
+	}
+	return scalar{kind: kindOther}
+}
+
+// value is the slog.Value of v, as converter.value makes it from the boxed form.
+func (v scalar) value() slog.Value {
+	switch v.kind {
+	case kindBool:
+		return slog.BoolValue(v.n != 0)
+	case kindInt:
+		return slog.Int64Value(v.n)
+	case kindFloat:
+		return slog.Float64Value(v.float())
+	case kindString:
+		return slog.StringValue(v.s)
+	}
+	return slog.AnyValue(nil)
+}
+
+// number is v as a float64, if it is an int or a float.
+func (v scalar) number() (float64, bool) {
+	switch v.kind {
+	case kindInt:
+		return float64(v.n), true
+	case kindFloat:
+		return v.float(), true
+	}
+	return 0, false
+}
+
+// The LogRecord fields an Entry holds, indexed as fieldKeys.
+const (
+	fName = iota
+	fMsg
+	fLevelName
+	fPathname
+	fFilename
+	fModule
+	fFuncName
+	fThreadName
+	fProcessName
+	fTaskName
+	fExcText
+	fStackInfo
+	fThread
+	fLevelNo
+	fLineno
+	fProcess
+	fArgs
+	fExcInfo
+	fMsecs
+	fCreated
+	fRelative
+	nFields
+)
+
+// fieldKeys are the keys of the fields, the interned names a decoder uses
+// for a field that becomes an attribute (a value of the wrong type).
+var fieldKeys = [nFields]string{
+	FieldName, FieldMsg, FieldLevelName, FieldPathname, FieldFilename, FieldModule,
+	FieldFuncName, FieldThreadName, FieldProcessName, FieldTaskName, FieldExcText,
+	FieldStackInfo, FieldThread, FieldLevelNo, FieldLineno, FieldProcess, FieldArgs,
+	FieldExcInfo, FieldMsecs, FieldCreated, FieldRelative,
+}
+
+// fieldIndex is the index of the field named k, or -1: a perfect hash of
+// the field names (fieldHash), then one comparison, quicker than a switch
+// of 21 strings for every key of every record.
+func fieldIndex(k string) int {
+	if k == "" {
+		return -1
+	}
+	f := int(fieldTable[fieldHash(k)])
+	if f < 0 || fieldKeys[f] != k {
+		return -1
+	}
+	return f
+}
+
+func fieldHash(k string) int { return (len(k)*3 + int(k[0]) + int(k[len(k)/2])*7) % 64 }
+
+// fieldTable maps fieldHash to the field's index, or -1.
+var fieldTable = func() (t [64]int8) {
+	for i := range t {
+		t[i] = -1
+	}
+	for f, k := range fieldKeys {
+		if t[fieldHash(k)] >= 0 {
+			panic("record: fieldHash is not perfect for " + k)
+		}
+		t[fieldHash(k)] = int8(f)
+	}
+	return t
+}()
+
+// set stores v in the field f of e and reports whether it did; if not,
+// the value becomes an attribute (a field of the wrong type is kept, not
+// lost). A None leaves a text field as it was; levelno, lineno, process and
+// relativeCreated are set (to 0) whatever v is.
+func (e *Entry) set(f int, v scalar) bool {
+	if f < fThread {
+		if v.kind == kindString {
+			*e.text(f) = v.s
+		}
+		return v.kind == kindString || v.kind == kindNone
+	}
+	var n int64
+	isInt := v.kind == kindInt || v.kind == kindNone
+	if v.kind == kindInt {
+		n = v.n
+	}
+	switch f {
+	case fThread:
+		if isInt && v.kind == kindInt {
+			e.Thread = n
+		}
+		return isInt
+	case fLevelNo:
+		e.LevelNo = int(n)
+		return isInt
+	case fLineno:
+		e.Lineno = int(n)
+		return isInt
+	case fProcess:
+		e.Process = int(n)
+		return isInt
+	case fArgs, fExcInfo: // None on the wire
+		return v.kind == kindNone
+	case fMsecs: // derived from created
+		return true
+	case fCreated:
+		t, ok := v.number()
+		if ok && !math.IsNaN(t) && !math.IsInf(t, 0) {
+			sec, frac := math.Modf(t)
+			e.Created = time.Unix(int64(sec), int64(math.Round(frac*1e6))*1e3)
+		}
+		return ok
+	}
+	ms, ok := v.number() // fRelative, in milliseconds
+	e.Relative = time.Duration(ms * 1e6)
+	return ok
+}
+
+// text is the string field f (f < fThread).
+func (e *Entry) text(f int) *string {
+	switch f {
+	case fName:
+		return &e.Name
+	case fMsg:
+		return &e.Msg
+	case fLevelName:
+		return &e.LevelName
+	case fPathname:
+		return &e.Pathname
+	case fFilename:
+		return &e.Filename
+	case fModule:
+		return &e.Module
+	case fFuncName:
+		return &e.FuncName
+	case fThreadName:
+		return &e.ThreadName
+	case fProcessName:
+		return &e.ProcessName
+	case fTaskName:
+		return &e.TaskName
+	case fExcText:
+		return &e.ExcText
+	}
+	return &e.StackInfo
+}
+
+// Flat builds an Entry from a flat record dict — string keys, each with a
+// None, bool, integer, float or string — the shape Python's SocketHandler
+// and netlog's handlers send. It is the fast path of the pickle and JSON
+// decoders: a decoder hands it each key and value as it reads them, and
+// Flat makes the Entry with one allocation for the text of every string,
+// values and keys sliced from it, the LogRecord field names interned.
+// A decoder that meets anything else (a container, bytes, a big integer)
+// stops and decodes the payload with its general decoder instead.
+//
+// A Flat is reused record after record: Reset it before each.
+type Flat struct {
+	buf              []byte // the text of every string value and attribute key
+	items            []flatItem
+	left             int       // of the payload's Budget, charged as a decoder charges it
+	extras           int       // items whose key is not a LogRecord field
+	fields           uint32    // the fields seen, by index
+	keys             [2]uint64 // a Bloom filter of the attribute keys seen
+	dupField, dupKey bool      // a field repeats; an attribute key may
+}
+
+// flatItem is one key and value; key and val are spans of Flat.buf.
+type flatItem struct {
+	field    int8 // fieldIndex of the key, or -1: the key is in buf
+	kind     uint8
+	key, val [2]int32
+	n        int64 // as scalar.n
+}
+
+// Reset empties f for the record of a payload of n bytes, keeping f's
+// memory unless a large record grew it.
+func (f *Flat) Reset(n int) {
+	const keep = 64 << 10
+	if cap(f.buf) > keep {
+		f.buf = nil
+	}
+	if cap(f.items) > keep/32 {
+		f.items = nil
+	}
+	b := NewBudget(n)
+	f.buf, f.items, f.left, f.extras = f.buf[:0], f.items[:0], b.Limit()-2, 0 // 2: the dict's own
+	f.fields, f.keys, f.dupField, f.dupKey = 0, [2]uint64{}, false, false
+}
+
+// Len is the number of keys handed to f.
+func (f *Flat) Len() int { return len(f.items) }
+
+// Over reports whether the record is over the budget of its payload: a
+// decoder stops there (Build would refuse it).
+func (f *Flat) Over() bool { return f.left < 0 }
+
+// Key starts an item: its value is what the next call to String, Int,
+// Float, Bool or None gives. It reports false, adding nothing, if k is not
+// valid UTF-8 or the budget is spent (a key is charged before it is
+// copied, as a value is).
+func (f *Flat) Key(k []byte) bool {
+	if f.left -= 2 + len(k); f.left < 0 {
+		return false
+	}
+	if field := fieldIndex(string(k)); field >= 0 {
+		f.field(field)
+		return true
+	}
+	if !utf8.Valid(k) {
+		return false
+	}
+	f.buf = append(f.buf, k...)
+	f.attr([2]int32{int32(len(f.buf) - len(k)), int32(len(f.buf))}, k)
+	return true
+}
+
+// keyFrom starts an item whose key is the text of buf from start (a JSON
+// key, unescaped in place).
+func (f *Flat) keyFrom(start int) {
+	k := f.buf[start:]
+	f.left -= 2 + len(k)
+	if field := fieldIndex(string(k)); field >= 0 {
+		f.buf = f.buf[:start]
+		f.field(field)
+		return
+	}
+	f.attr([2]int32{int32(start), int32(len(f.buf))}, k)
+}
+
+// field starts an item whose key names the LogRecord field i.
+func (f *Flat) field(i int) {
+	f.items = append(f.items, flatItem{field: int8(i)})
+	bit := uint32(1) << i
+	f.dupField = f.dupField || f.fields&bit != 0
+	f.fields |= bit
+}
+
+// attr starts an item whose key k, at span in buf, is an attribute's.
+func (f *Flat) attr(span [2]int32, k []byte) {
+	f.items = append(f.items, flatItem{field: -1, key: span})
+	f.extras++
+	h := uint32(2166136261) // FNV-1a
+	for _, c := range k {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	w, bit := &f.keys[h/64%2], uint64(1)<<(h%64)
+	f.dupKey = f.dupKey || *w&bit != 0
+	*w |= bit
+}
+
+func (f *Flat) last() *flatItem { return &f.items[len(f.items)-1] }
+
+// String is the value of the current key: a string, which must be valid
+// UTF-8. Once the budget is spent, it is not copied: a string referenced
+// many times (a pickle's memo) cannot make f hold more than the budget.
+func (f *Flat) String(s []byte) {
+	it := f.last()
+	it.kind = kindString
+	if f.left -= len(s); f.left >= 0 {
+		f.buf = append(f.buf, s...)
+		it.val = [2]int32{int32(len(f.buf) - len(s)), int32(len(f.buf))}
+	}
+}
+
+// stringFrom is String of the text of buf from start (unescaped in place).
+func (f *Flat) stringFrom(start int) {
+	it := f.last()
+	it.kind, it.val = kindString, [2]int32{int32(start), int32(len(f.buf))}
+	f.left -= len(f.buf) - start
+}
+
+// Int is the value of the current key: an integer.
+func (f *Flat) Int(n int64) {
+	it := f.last()
+	it.kind, it.n = kindInt, n
+	f.left -= maxIntLen
+}
+
+// The longest an int64 (-9223372036854775808) and a float64
+// (-1.2345678901234567e-308) print: the budget is charged that much
+// rather than the cost of finding a number's length. A record that this
+// takes over its budget goes to the general decoder, which counts exactly.
+const (
+	maxIntLen   = 20
+	maxFloatLen = 24
+)
+
+// Float is the value of the current key: a float.
+func (f *Flat) Float(x float64) {
+	it := f.last()
+	it.kind, it.n = kindFloat, int64(math.Float64bits(x))
+	f.left -= maxFloatLen
+}
+
+// Bool is the value of the current key: True or False.
+func (f *Flat) Bool(b bool) {
+	it := f.last()
+	it.kind, it.n = kindBool, 0
+	if b {
+		it.n = 1
+	}
+	f.left -= 5
+}
+
+// None is the value of the current key: None (null).
+func (f *Flat) None() {
+	f.last().kind = kindNone
+	f.left -= 5
+}
+
+// Build sets into to the record f holds (into's Attrs keep their array),
+// or a new Entry if into is nil (allocated with room for its attributes),
+// and returns it. It returns nil, leaving into as it was, if the record is
+// over the Budget of its payload (Reset), or if dict is true (a pickle: a
+// repeated key keeps its first place and takes its last value) and a key
+// repeats or there are too many attributes to check cheaply: the general
+// decoder then decides. Without dict (JSON), every item counts, in order.
+//
+// The Entry's strings, and those of its Attrs, share one string that f
+// allocates; they stay valid after f and the Entry are reused.
+func (f *Flat) Build(into *Entry, dict bool) *Entry {
+	if f.Over() || (dict && !f.unique()) {
+		return nil
+	}
+	e := into
+	switch {
+	case e != nil:
+		attrs := e.Attrs[:0]
+		clear(attrs[:cap(attrs)])
+		*e = Entry{Attrs: attrs}
+	case f.extras == 0:
+		e = &Entry{}
+	case f.extras <= len(entryAttrs{}.attrs):
+		x := &entryAttrs{}
+		x.e.Attrs, e = x.attrs[:0], &x.e
+	default:
+		e = &Entry{Attrs: make([]slog.Attr, 0, f.extras)}
+	}
+	f.fill(e)
+	return e
+}
+
+// entryAttrs is an Entry and the attributes of a typical record in one
+// allocation.
+type entryAttrs struct {
+	e     Entry
+	attrs [8]slog.Attr
+}
+
+// maxUniqueCheck bounds the attribute keys unique compares pairwise.
+const maxUniqueCheck = 64
+
+// unique reports whether no key repeats (false if there are too many
+// attributes to tell cheaply). The keys are compared only if the Bloom
+// filter saw two alike.
+func (f *Flat) unique() bool {
+	if f.dupField || (f.dupKey && f.extras > maxUniqueCheck) {
+		return false
+	}
+	if !f.dupKey {
+		return true
+	}
+	for i, it := range f.items {
+		if it.field >= 0 {
+			continue
+		}
+		k := f.buf[it.key[0]:it.key[1]]
+		for _, prev := range f.items[:i] {
+			if prev.field < 0 && bytes.Equal(k, f.buf[prev.key[0]:prev.key[1]]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (f *Flat) fill(e *Entry) {
+	text := string(f.buf)
+	for _, it := range f.items {
+		v := scalar{kind: it.kind, n: it.n}
+		if it.kind == kindString {
+			v.s = text[it.val[0]:it.val[1]]
+		}
+		if it.field >= 0 && e.set(int(it.field), v) {
+			continue
+		}
+		key := text[it.key[0]:it.key[1]]
+		if it.field >= 0 {
+			key = fieldKeys[it.field]
+		}
+		e.Attrs = append(e.Attrs, slog.Attr{Key: key, Value: v.value()})
+	}
+}
