@@ -31,10 +31,11 @@ var (
 	descSilent   = prometheus.NewDesc("netlog_receive_silent_closed_total", "Connections closed after the handshake timeout without a byte sent.", nil, nil)
 	descMemUsed  = prometheus.NewDesc("netlog_receive_memory_used_bytes", "Bytes of the memory budget charged to connections' buffers.", nil, nil)
 	descMemWaits = prometheus.NewDesc("netlog_receive_memory_waits_total", "Times a connection's reading waited for the memory budget.", nil, nil)
+	descKDrops   = prometheus.NewDesc("netlog_receive_kernel_drops_total", "Datagrams the kernel dropped with a socket's receive buffer full (Linux).", nil, nil)
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descFrames, descRecords, descUnparsed, descRefused, descIdle, descAccepted, descActive, descAcceptEr, descSilent, descMemUsed, descMemWaits} {
+	for _, d := range []*prometheus.Desc{descFrames, descRecords, descUnparsed, descRefused, descIdle, descAccepted, descActive, descAcceptEr, descSilent, descMemUsed, descMemWaits, descKDrops} {
 		ch <- d
 	}
 }
@@ -50,6 +51,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descIdle, st.IdleClosed)
 	counter(descSilent, st.SilentClosed)
 	counter(descMemWaits, st.MemoryWaits)
+	counter(descKDrops, st.KernelDrops)
 	ch <- prometheus.MustNewConstMetric(descMemUsed, prometheus.GaugeValue, float64(st.MemoryUsed))
 	for reason, n := range st.Refused {
 		counter(descRefused, n, string(reason))
