@@ -209,6 +209,15 @@ func (s *Server) refuse(listener, peer string, reason Reason, err error) {
 
 // deliver decodes a payload and adds it to the Sink; it returns why not.
 func (s *Server) deliver(p *protocol, cp *commitPoint, payload []byte) (Reason, error) {
+	e, reason, err := s.decode(p, payload)
+	if err != nil {
+		return reason, err
+	}
+	return s.hand(cp, e)
+}
+
+// decode decodes a payload; it returns why not.
+func (s *Server) decode(p *protocol, payload []byte) (*record.Entry, Reason, error) {
 	e, err := p.decode(s, payload)
 	if err != nil {
 		reason := ReasonMalformed
@@ -218,8 +227,13 @@ func (s *Server) deliver(p *protocol, cp *commitPoint, payload []byte) (Reason, 
 		case errors.Is(err, record.ErrAmplified):
 			reason = ReasonAmplified
 		}
-		return reason, err
+		return nil, reason, err
 	}
+	return e, "", nil
+}
+
+// hand adds a decoded record to the Sink.
+func (s *Server) hand(cp *commitPoint, e *record.Entry) (Reason, error) {
 	s.records.Add(1) // handed over, whatever the Sink makes of it
 	if err := s.add(cp, e); err != nil {
 		return ReasonSink, err
@@ -398,19 +412,20 @@ func (s *Server) serveConn(ctx context.Context, p *protocol, listener string, c 
 	fr := p.reader(cn.br, s.maxFrame()).(frameReader) // uses br: it is large enough
 	fr.Use(cn.mem)
 	defer fr.Release()
-	pl := s.startPipeline(p, cn)
-	err := s.readFrames(cn, fr, pl)
+	pl := s.startPipeline(cn)
+	err := s.readFrames(p, cn, fr, pl)
 	s.finish(cn, pl)
 	if err != errIdle && err != errStopped && !pl.failed {
 		s.endConn(cn, err)
 	}
 }
 
-// readFrames reads cn's frames and hands them to its decoder, until the
-// connection ends (the error says how) or the decoder stops. Anything
-// that may wait comes between reading a frame and awaiting the next, so
-// that it does not eat into the next frame's FrameTimeout.
-func (s *Server) readFrames(cn *conn, fr frameReader, pl *pipeline) error {
+// readFrames reads and decodes cn's frames and hands them to its
+// writer, until the connection ends (the error says how) or the writer
+// stops. Anything that may wait comes between reading a frame and
+// awaiting the next, so that it does not eat into the next frame's
+// FrameTimeout.
+func (s *Server) readFrames(p *protocol, cn *conn, fr frameReader, pl *pipeline) error {
 	for {
 		if cn.br.Buffered() == 0 && !pl.handOver(true) { // nothing more to read right now
 			return errStopped
@@ -429,7 +444,7 @@ func (s *Server) readFrames(cn *conn, fr frameReader, pl *pipeline) error {
 		s.frames.Add(1)
 		pl.committed = false
 		if len(payload) > chunkSize/2 {
-			ok := pl.large(payload)
+			ok := pl.large(s.decoded(p, payload))
 			cn.mem.delivered(fr)
 			if !ok {
 				return errStopped
@@ -443,6 +458,7 @@ func (s *Server) readFrames(cn *conn, fr frameReader, pl *pipeline) error {
 		}
 		pl.cur.add(payload)
 		cn.mem.delivered(fr)
+		pl.cur.done = append(pl.cur.done, s.decoded(p, pl.cur.last()))
 		if len(pl.cur.data) > chunkSize/2 && !pl.handOver(false) {
 			return errStopped
 		}

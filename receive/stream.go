@@ -4,16 +4,23 @@ import (
 	"context"
 	"errors"
 	"net"
+
+	"github.com/netlog-go/netlog/record"
 )
 
 // chunkSize is the room for frames in each of a connection's two chunks:
 // frames up to half of it are copied in, larger ones handed over in the
-// reader's own buffer.
+// reader's own buffer. A chunk is charged twice its size: its frames,
+// and the records decoded from them.
 const chunkSize = 8 << 10
 
-// A chunk is a run of frames that a connection's reader hands to its
-// decoder, so that one connection reads and decodes on two cores.
+// A chunk is a run of frames that a connection's reader has read and
+// decoded, handed to the connection's writer, which adds the records to
+// the Sink: one connection works on two cores, reading and parsing on
+// one, printing on the other. The records may refer to the frames'
+// bytes, so a chunk is reused only once its records are added.
 type chunk struct {
+	done  []decoded  // each frame's record, or why it has none (streams)
 	data  []byte     // the frames' payloads, back to back
 	ends  []int      // where each ends in data
 	addrs []net.Addr // each datagram's sender (datagrams only)
@@ -26,34 +33,60 @@ func (c *chunk) add(p []byte) {
 	c.ends = append(c.ends, len(c.data))
 }
 
-func (c *chunk) reset() { c.data, c.ends, c.idle = c.data[:0], c.ends[:0], false }
+// last is the last frame added.
+func (c *chunk) last() []byte {
+	start := 0
+	if n := len(c.ends); n > 1 {
+		start = c.ends[n-2]
+	}
+	return c.data[start:]
+}
 
-// pipeline is the hand-off between a connection's reader and its decoder.
-// The reader fills one chunk while the decoder works on the other; it
+func (c *chunk) reset() {
+	clear(c.done)
+	c.data, c.ends, c.done, c.idle = c.data[:0], c.ends[:0], c.done[:0], false
+}
+
+// decoded is a frame's record, or why it has none.
+type decoded struct {
+	e      *record.Entry
+	reason Reason
+	err    error
+}
+
+// decoded decodes a frame.
+func (s *Server) decoded(p *protocol, payload []byte) decoded {
+	e, reason, err := s.decode(p, payload)
+	return decoded{e, reason, err}
+}
+
+// pipeline is the hand-off between a connection's reader and its writer.
+// The reader fills one chunk while the writer works on the other; it
 // waits when both are taken.
 type pipeline struct {
-	work      chan *chunk   // to the decoder
+	work      chan *chunk   // to the writer
 	free      chan *chunk   // back from it
-	quit      chan struct{} // closed when the decoder stops taking records
-	done      chan struct{} // closed when the decoder has finished
+	quit      chan struct{} // closed when the writer stops taking records
+	done      chan struct{} // closed when the writer has finished
 	cur       *chunk        // being filled
-	spare     []*chunk      // free, back from the decoder
+	spare     []*chunk      // free, back from the writer
 	made      int           // chunks of its own made, each charged 2·chunkSize
 	committed bool          // the last hand-over asked for a commit, and no frame came since
-	failed    bool          // the decoder stopped: a record was refused, or the Sink failed
+	failed    bool          // the writer stopped: a record was refused, or the Sink failed
 	sinkErr   bool          // it was the Sink: the connection must not end as if acknowledged
 }
 
-// startPipeline starts cn's decoder.
-func (s *Server) startPipeline(p *protocol, cn *conn) *pipeline {
+// startPipeline starts cn's writer.
+func (s *Server) startPipeline(cn *conn) *pipeline {
 	pl := &pipeline{work: make(chan *chunk), free: make(chan *chunk, 3), quit: make(chan struct{}), done: make(chan struct{})}
-	go s.decodeChunks(p, cn, pl)
+	go s.writeChunks(cn, pl)
 	return pl
 }
 
-// decodeChunks decodes and adds the records of each chunk, in order, and
-// commits when the reader had nothing more to read and at the end.
-func (s *Server) decodeChunks(p *protocol, cn *conn, pl *pipeline) {
+// writeChunks adds the records of each chunk to the Sink, in order, and
+// commits when the reader had nothing more to read, and at the end. The
+// first frame without a record stops it: the connection is closed.
+func (s *Server) writeChunks(cn *conn, pl *pipeline) {
 	defer close(pl.done)
 	var cp commitPoint
 	stop := func(reason Reason, err error) {
@@ -62,15 +95,16 @@ func (s *Server) decodeChunks(p *protocol, cn *conn, pl *pipeline) {
 		close(pl.quit)
 	}
 	for c := range pl.work {
-		start := 0
-		for _, end := range c.ends {
+		for _, d := range c.done {
 			if pl.failed {
 				break
 			}
-			if reason, err := s.deliver(p, &cp, c.data[start:end]); err != nil {
-				stop(reason, err)
+			if d.err == nil {
+				d.reason, d.err = s.hand(&cp, d.e)
 			}
-			start = end
+			if d.err != nil {
+				stop(d.reason, d.err)
+			}
 		}
 		if c.idle && !pl.failed {
 			if err := s.commit(context.Background(), &cp); err != nil {
@@ -86,7 +120,7 @@ func (s *Server) decodeChunks(p *protocol, cn *conn, pl *pipeline) {
 	}
 }
 
-// send hands c to the decoder; false if the decoder has stopped.
+// send hands c to the writer; false if the writer has stopped.
 func (pl *pipeline) send(c *chunk) bool {
 	select {
 	case pl.work <- c:
@@ -97,12 +131,12 @@ func (pl *pipeline) send(c *chunk) bool {
 }
 
 // handOver sends the chunk being filled, if it holds frames. An idle
-// hand-over asks the decoder to commit, even with no frames, unless the
+// hand-over asks the writer to commit, even with no frames, unless the
 // last one did and no frame came since.
 func (pl *pipeline) handOver(idle bool) bool {
 	c := pl.cur
 	switch {
-	case c != nil && len(c.ends) > 0:
+	case c != nil && len(c.done) > 0:
 		pl.cur = nil
 	case !idle || pl.committed:
 		return true
@@ -113,8 +147,8 @@ func (pl *pipeline) handOver(idle bool) bool {
 	return pl.send(c)
 }
 
-// take returns a free chunk: one back from the decoder, a new one while
-// the connection has fewer than two, else the next the decoder gives back.
+// take returns a free chunk: one back from the writer, a new one while
+// the connection has fewer than two, else the next the writer gives back.
 func (s *Server) take(cn *conn, pl *pipeline) (*chunk, error) {
 	for {
 		if n := len(pl.spare); n > 0 {
@@ -144,11 +178,11 @@ func (s *Server) take(cn *conn, pl *pipeline) (*chunk, error) {
 	}
 }
 
-// errStopped ends a connection's reading when its decoder has stopped
+// errStopped ends a connection's reading when its writer has stopped
 // (and reported why).
-var errStopped = errors.New("decoder stopped")
+var errStopped = errors.New("writer stopped")
 
-// back keeps a chunk the decoder gave back, if it is the connection's own.
+// back keeps a chunk the writer gave back, if it is the connection's own.
 func (pl *pipeline) back(c *chunk) {
 	if c.own {
 		c.reset()
@@ -156,13 +190,14 @@ func (pl *pipeline) back(c *chunk) {
 	}
 }
 
-// large hands over one frame too large to copy, in the reader's own
-// buffer, and waits until it is decoded: the reader reuses the buffer.
-func (pl *pipeline) large(payload []byte) bool {
+// large hands over the record of one frame too large to copy, which may
+// refer to the reader's own buffer, and waits until it is added: the
+// reader reuses the buffer.
+func (pl *pipeline) large(d decoded) bool {
 	if !pl.handOver(false) {
 		return false
 	}
-	c := &chunk{data: payload, ends: []int{len(payload)}}
+	c := &chunk{done: []decoded{d}}
 	if !pl.send(c) {
 		return false
 	}
@@ -179,7 +214,7 @@ func (pl *pipeline) large(payload []byte) bool {
 	}
 }
 
-// finish hands over what is left, waits for the decoder to end, and
+// finish hands over what is left, waits for the writer to end, and
 // gives back what the chunks were charged.
 func (s *Server) finish(cn *conn, pl *pipeline) {
 	pl.handOver(true)
