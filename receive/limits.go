@@ -274,6 +274,7 @@ type conn struct {
 	listener, peer string
 	br             *bufio.Reader
 	first          time.Time // the first frame must start by then; zero after
+	rd             time.Time // the read deadline last set (SetReadDeadline)
 	mem            *connMemory
 }
 
