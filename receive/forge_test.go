@@ -9,6 +9,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/netlog-go/netlog/internal/batch"
 	"github.com/netlog-go/netlog/internal/pickle"
 	"github.com/netlog-go/netlog/record"
 )
@@ -158,7 +159,7 @@ func TestForgedLines(t *testing.T) {
 }
 
 // TestPrinterBufferShrinks: after a 1 MB record the Printer does not keep
-// a 1 MB buffer.
+// a 1 MB buffer (it keeps at most two batches' worth).
 func TestPrinterBufferShrinks(t *testing.T) {
 	var out bytes.Buffer
 	p := &Printer{W: &out}
@@ -166,8 +167,8 @@ func TestPrinterBufferShrinks(t *testing.T) {
 		if err := p.Write(&record.Entry{Msg: msg}); err != nil {
 			t.Fatal(err)
 		}
-		if cap(p.buf) > maxKeptBuffer {
-			t.Errorf("after a %d-byte message the buffer keeps %d bytes", len(msg), cap(p.buf))
+		if h := p.batch().Held(); h > 2*batch.DefaultSize {
+			t.Errorf("after a %d-byte message the Printer keeps %d bytes", len(msg), h)
 		}
 	}
 }

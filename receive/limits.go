@@ -283,6 +283,7 @@ type conn struct {
 	br             *bufio.Reader
 	first          time.Time // the first frame must start by then; zero after
 	frameEnd       time.Time // the read deadline of the frame being read
+	rd             time.Time // the read deadline last set (SetReadDeadline)
 	mem            *connMemory
 }
 

@@ -1,6 +1,7 @@
 package receive
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"strconv"
@@ -9,11 +10,17 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/netlog-go/netlog/internal/batch"
 	"github.com/netlog-go/netlog/internal/syslog"
 	"github.com/netlog-go/netlog/record"
 )
 
-// Printer is a Sink that writes each record to W with a single Write.
+// Printer is a Committer that writes records to W in batches: Add
+// appends a record to the batch being gathered, which is written with one
+// Write when it holds 256 KiB, 10 ms after its first record, or when a
+// Commit asks for it; Write adds one record and commits it. An error
+// writing W stays (batch.Writer says why): every later Add, Commit and
+// Write returns it.
 //
 // The text form is one record line, then one continuation line per line
 // break of the message, exc_text and stack_info, each starting with a TAB:
@@ -48,33 +55,53 @@ import (
 type Printer struct {
 	W    io.Writer
 	JSON bool
+	// Sync makes a batch count as written only once W's Sync (an
+	// *os.File's fsync) has returned, so that a record is acknowledged
+	// only once it is on disk.
+	Sync bool
 
-	mu  sync.Mutex
-	buf []byte
+	once sync.Once
+	out  *batch.Writer
 }
 
-// maxKeptBuffer is the largest buffer a Printer keeps for the next record:
-// one large record does not hold its memory for good.
-const maxKeptBuffer = 64 << 10
+func (p *Printer) batch() *batch.Writer {
+	p.once.Do(func() { p.out = &batch.Writer{W: p.W, Sync: p.Sync} })
+	return p.out
+}
 
-// Write prints e.
+// Write prints e and returns once it is written.
 func (p *Printer) Write(e *record.Entry) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.JSON {
-		b := record.JSONFormat.AppendBody(p.buf[:0], e)
-		if e.Syslog != nil {
-			b = appendSyslogJSON(b, e.Syslog)
-		}
-		p.buf = append(record.JSON.End(b), '\n')
-	} else {
-		p.buf = appendText(p.buf[:0], e)
+	t, err := p.Add(e)
+	if err != nil {
+		return err
 	}
-	_, err := p.W.Write(p.buf)
-	if cap(p.buf) > maxKeptBuffer {
-		p.buf = nil
+	return p.Commit(context.Background(), t)
+}
+
+// Add appends e to the batch being gathered.
+func (p *Printer) Add(e *record.Entry) (Ticket, error) {
+	pos, err := p.batch().Append(func(b []byte) []byte { return p.append(b, e) })
+	return Ticket(pos), err
+}
+
+// Commit returns once the batch holding t is written.
+func (p *Printer) Commit(ctx context.Context, t Ticket) error {
+	return p.batch().Commit(ctx, uint64(t))
+}
+
+// Flush writes every record added so far.
+func (p *Printer) Flush() error { return p.batch().Flush() }
+
+// append appends e in the Printer's form.
+func (p *Printer) append(b []byte, e *record.Entry) []byte {
+	if !p.JSON {
+		return appendText(b, e)
 	}
-	return err
+	b = record.JSONFormat.AppendBody(b, e)
+	if e.Syslog != nil {
+		b = appendSyslogJSON(b, e.Syslog)
+	}
+	return append(record.JSON.End(b), '\n')
 }
 
 func appendText(b []byte, e *record.Entry) []byte {

@@ -126,11 +126,22 @@ type Server struct {
 	// that does not begin with <PRI> continues the message before it
 	// (docs/syslog-framing.md).
 	SyslogSingleLine bool
+	// ReadBuffer is the socket receive buffer, in bytes, asked for on
+	// datagram sockets (default PacketBuffer): the datagrams that can
+	// wait in the kernel while the server is busy. When the kernel grants
+	// less (Linux caps it at net.core.rmem_max unless the process has
+	// CAP_NET_ADMIN), OnWarning is told.
+	ReadBuffer int
+	// OnWarning is told of conditions that make the server lose more
+	// than it would otherwise, such as a smaller receive buffer than
+	// asked for. nil writes to stderr.
+	OnWarning func(error)
 
 	lim                                    limits
 	mem                                    memory
 	connections, frames, records, unparsed atomic.Uint64
 	joinedLines, joinCuts                  atomic.Uint64
+	kernelDrops                            atomic.Uint64
 	refused                                sync.Map // Reason → *atomic.Uint64
 }
 
@@ -149,11 +160,15 @@ type Stats struct {
 	Active       int64  // stream connections being served now
 	MemoryUsed   int64  // bytes of MaxMemory charged now
 	MemoryWaits  uint64 // times a connection waited for memory
-	Listeners    map[string]ListenerStats
 	// JoinedLines counts the lines of LF-framed syslog streams joined to
 	// the message before them; JoinCuts, the messages that joining took
 	// to MaxFrame, cut there, the rest delivered as further records.
 	JoinedLines, JoinCuts uint64
+	// KernelDrops counts datagrams the kernel dropped because a socket's
+	// receive buffer was full, as it reports them with the next datagram
+	// received (SO_RXQ_OVFL; Linux only, 0 elsewhere).
+	KernelDrops uint64
+	Listeners   map[string]ListenerStats
 }
 
 // Stats returns the server's counters.
@@ -165,7 +180,8 @@ func (s *Server) Stats() Stats {
 		IdleClosed: s.lim.idleClosed.Load(), SilentClosed: s.lim.silentClosed.Load(),
 		AcceptErrors: s.lim.acceptErrors.Load(), Active: s.lim.active.Load(),
 		MemoryUsed: s.mem.used.Load(), MemoryWaits: uint64(s.mem.waits.Load()),
-		Listeners: map[string]ListenerStats{},
+		KernelDrops: s.kernelDrops.Load(),
+		Listeners:   map[string]ListenerStats{},
 	}
 	s.lim.mu.Lock()
 	for name, l := range s.lim.listeners {
@@ -213,8 +229,17 @@ func (s *Server) refuse(listener, peer string, reason Reason, err error) {
 	fmt.Fprintln(os.Stderr, "netlog:", r)
 }
 
-// deliver decodes a payload and writes it to the Sink, reporting failures.
-func (s *Server) deliver(p *protocol, listener, peer string, payload []byte) bool {
+// deliver decodes a payload and adds it to the Sink; it returns why not.
+func (s *Server) deliver(p *protocol, cp *commitPoint, payload []byte) (Reason, error) {
+	e, reason, err := s.decode(p, payload)
+	if err != nil {
+		return reason, err
+	}
+	return s.hand(cp, e)
+}
+
+// decode decodes a payload; it returns why not.
+func (s *Server) decode(p *protocol, payload []byte) (*record.Entry, Reason, error) {
 	e, err := p.decode(s, payload)
 	if err != nil {
 		reason := ReasonMalformed
@@ -224,15 +249,18 @@ func (s *Server) deliver(p *protocol, listener, peer string, payload []byte) boo
 		case errors.Is(err, record.ErrAmplified):
 			reason = ReasonAmplified
 		}
-		s.refuse(listener, peer, reason, err)
-		return false
+		return nil, reason, err
 	}
+	return e, "", nil
+}
+
+// hand adds a decoded record to the Sink.
+func (s *Server) hand(cp *commitPoint, e *record.Entry) (Reason, error) {
 	s.records.Add(1) // handed over, whatever the Sink makes of it
-	if err := s.Sink.Write(e); err != nil {
-		s.refuse(listener, peer, ReasonSink, err)
-		return false
+	if err := s.add(cp, e); err != nil {
+		return ReasonSink, err
 	}
-	return true
+	return "", nil
 }
 
 func name(a net.Addr) string { return a.Network() + " " + a.String() }
@@ -406,24 +434,55 @@ func (s *Server) serveConn(ctx context.Context, p *protocol, listener string, c 
 	fr := p.reader(s, cn)
 	fr.Use(cn.mem)
 	defer fr.Release()
+	pl := s.startPipeline(cn)
+	err := s.readFrames(p, cn, fr, pl)
+	s.finish(cn, pl)
+	if err != errIdle && err != errStopped && !pl.failed {
+		s.endConn(cn, err)
+	}
+}
+
+// readFrames reads and decodes cn's frames and hands them to its
+// writer, until the connection ends (the error says how) or the writer
+// stops. Anything that may wait comes between reading a frame and
+// awaiting the next, so that it does not eat into the next frame's
+// FrameTimeout.
+func (s *Server) readFrames(p *protocol, cn *conn, fr frameReader, pl *pipeline) error {
 	for {
+		if cn.br.Buffered() == 0 && !pl.handOver(true) { // nothing more to read right now
+			return errStopped
+		}
 		err := s.awaitFrame(cn)
 		if err == errIdle {
-			return
+			return err
 		}
 		var payload []byte
 		if err == nil {
 			payload, err = fr.Next()
 		}
 		if err != nil {
-			s.endConn(cn, err)
-			return
+			return err
 		}
 		s.frames.Add(1)
-		ok := s.deliver(p, listener, cn.peer, payload)
+		pl.committed = false
+		if len(payload) > chunkSize/2 {
+			ok := pl.large(s.decoded(p, payload))
+			cn.mem.delivered(fr)
+			if !ok {
+				return errStopped
+			}
+			continue
+		}
+		if pl.cur == nil {
+			if pl.cur, err = s.take(cn, pl); err != nil {
+				return err
+			}
+		}
+		pl.cur.add(payload)
 		cn.mem.delivered(fr)
-		if !ok {
-			return
+		pl.cur.done = append(pl.cur.done, s.decoded(p, pl.cur.last()))
+		if len(pl.cur.data) > chunkSize/2 && !pl.handOver(false) {
+			return errStopped
 		}
 	}
 }
@@ -453,9 +512,9 @@ func (s *Server) endConn(cn *conn, err error) {
 	}
 }
 
-// PacketBuffer is the socket receive buffer ServePacket asks for, so that
-// a burst of datagrams waits in the kernel instead of being dropped. The
-// kernel caps it at net.core.rmem_max.
+// PacketBuffer is the default of Server.ReadBuffer: the socket receive
+// buffer ServePacket asks for, so that a burst of datagrams waits in the
+// kernel instead of being dropped.
 const PacketBuffer = 4 << 20
 
 // ServePacket reads one frame per datagram from pc until ctx is done, then
@@ -463,54 +522,4 @@ const PacketBuffer = 4 << 20
 // once if nothing is.
 func (s *Server) ServePacket(ctx context.Context, pc net.PacketConn) error {
 	return s.servePacket(ctx, pc, frames)
-}
-
-func (s *Server) servePacket(ctx context.Context, pc net.PacketConn, proto *protocol) error {
-	listener := name(pc.LocalAddr())
-	if b, ok := pc.(interface{ SetReadBuffer(int) error }); ok {
-		b.SetReadBuffer(PacketBuffer) // best effort: a smaller buffer still works
-	}
-	// On stop, wake the reader: it then delivers what is queued already,
-	// for up to Drain, and returns as soon as nothing is.
-	stop := context.AfterFunc(ctx, func() { pc.SetReadDeadline(time.Now()) })
-	defer stop()
-	// One byte more than the largest frame allowed shows a datagram that was
-	// cut short by the buffer as a prefix mismatch.
-	buf := make([]byte, transport.PrefixLen+min(s.maxFrame(), 1<<16)+1)
-	var drainEnd time.Time
-	for {
-		if ctx.Err() != nil {
-			if drainEnd.IsZero() {
-				drainEnd = time.Now().Add(s.drain())
-			}
-			if !queued(pc) || time.Now().After(drainEnd) {
-				return nil
-			}
-			pc.SetReadDeadline(drainEnd)
-		}
-		n, addr, err := pc.ReadFrom(buf)
-		if err != nil {
-			var ne net.Error
-			if ctx.Err() != nil && errors.As(err, &ne) && ne.Timeout() {
-				continue // what is queued is read next; the waking deadline may come late
-			}
-			return fmt.Errorf("receive: read on %s: %w", listener, err)
-		}
-		s.frames.Add(1)
-		peer := "unix peer"
-		if addr != nil {
-			peer = addr.String()
-		}
-		p, err := proto.split(buf[:n])
-		switch {
-		case err == nil && len(p) > s.maxFrame():
-			s.refuse(listener, peer, ReasonTooLarge, fmt.Errorf("%w: %d bytes", transport.ErrFrameTooLarge, len(p)))
-		case errors.Is(err, transport.ErrTruncated):
-			s.refuse(listener, peer, ReasonTruncated, err)
-		case err != nil:
-			s.refuse(listener, peer, ReasonMismatch, err)
-		default:
-			s.deliver(proto, listener, peer, p)
-		}
-	}
 }

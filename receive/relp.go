@@ -22,20 +22,29 @@ func (s *Server) ServeRELP(ctx context.Context, ln net.Listener) error {
 // relpSessions is the RELP protocol: syslog messages, in sessions.
 var relpSessions = &protocol{session: (*Server).serveRELP}
 
-// serveRELP runs one RELP session on cn. Writing the answers may take
-// up to FrameTimeout: a peer that leaves them unread longer is refused as
+// relpBatch is how many answers a session gathers, at most, before it
+// commits the messages among them and sends them.
+const relpBatch = 256
+
+// relpAnswer is an answer waiting for its commit.
+type relpAnswer struct {
+	txnr int
+	text string
+	held bool // a message added to the Sink: "200 OK" only once committed
+}
+
+// serveRELP runs one RELP session on cn. Its answers wait until the
+// input has nothing more to give (or relpBatch are gathered); then the
+// messages among them are committed — written by the Sink — and only
+// then are the answers sent. Writing the answers may take up to
+// FrameTimeout: a peer that leaves them unread longer is refused as
 // ReasonSlow, and its connection closed.
 func (s *Server) serveRELP(cn *conn) {
 	rd := relp.NewReader(cn.br, s.maxFrame()) // uses br: it is large enough
 	rd.A = cn.mem
 	defer rd.Release()
 	w := &deadlineWriter{cn: cn, timeout: orDefault(s.FrameTimeout, DefaultFrameTimeout)}
-	bw := bufio.NewWriter(w)
-	var out []byte
-	respond := func(txnr int, text string) {
-		out = relp.Append(out[:0], txnr, "rsp", []byte(text))
-		bw.Write(out)
-	}
+	a := &relpAnswers{s: s, cn: cn, bw: bufio.NewWriter(w)}
 	defer func() {
 		if w.err != nil && cn.ctx.Err() == nil {
 			s.refuse(cn.listener, cn.peer, ReasonSlow, fmt.Errorf("writing acknowledgments: %w", w.err))
@@ -44,6 +53,7 @@ func (s *Server) serveRELP(cn *conn) {
 	for {
 		err := s.awaitFrame(cn)
 		if err == errIdle {
+			a.send()
 			return
 		}
 		var f relp.Frame
@@ -51,34 +61,70 @@ func (s *Server) serveRELP(cn *conn) {
 			f, err = rd.Next()
 		}
 		if err != nil {
-			bw.Flush()
+			a.send()
 			s.endConn(cn, err)
 			return
 		}
 		s.frames.Add(1)
 		switch f.Command {
 		case "open":
-			respond(f.Txnr, relp.OK+"\n"+relp.Offers)
+			a.add(f.Txnr, relp.OK+"\n"+relp.Offers, false)
 		case "syslog":
-			if s.deliver(syslogMessages, cn.listener, cn.peer, f.Data) {
-				respond(f.Txnr, relp.OK)
+			if reason, err := s.deliver(syslogMessages, &a.cp, f.Data); err != nil {
+				s.refuse(cn.listener, cn.peer, reason, err)
+				a.add(f.Txnr, "500 not delivered", false)
 			} else {
-				respond(f.Txnr, "500 not delivered")
+				a.add(f.Txnr, relp.OK, true)
 			}
 		case "close":
-			respond(f.Txnr, "")
-			bw.Flush()
+			a.add(f.Txnr, "", false)
+			a.send()
 			return
 		default:
-			respond(f.Txnr, "500 unknown command")
+			a.add(f.Txnr, "500 unknown command", false)
 		}
 		cn.mem.delivered(rd)
-		if rd.Buffered() == 0 || w.err != nil { // answer in batches while more commands wait
-			if err := bw.Flush(); err != nil {
+		if rd.Buffered() == 0 || len(a.waiting) >= relpBatch || w.err != nil {
+			if !a.send() {
 				return
 			}
 		}
 	}
+}
+
+// relpAnswers are a session's answers not yet sent.
+type relpAnswers struct {
+	s       *Server
+	cn      *conn
+	bw      *bufio.Writer
+	cp      commitPoint
+	waiting []relpAnswer
+	out     []byte
+}
+
+func (a *relpAnswers) add(txnr int, text string, held bool) {
+	a.waiting = append(a.waiting, relpAnswer{txnr, text, held})
+}
+
+// send commits the messages waiting, then sends every answer: "200 OK"
+// for a message only if its commit succeeded. It returns false if the
+// answers could not be written.
+func (a *relpAnswers) send() bool {
+	committed := true
+	if err := a.s.commit(context.Background(), &a.cp); err != nil {
+		a.s.refuse(a.cn.listener, a.cn.peer, ReasonSink, err)
+		committed = false
+	}
+	for _, w := range a.waiting {
+		text := w.text
+		if w.held && !committed {
+			text = "500 not delivered"
+		}
+		a.out = relp.Append(a.out[:0], w.txnr, "rsp", []byte(text))
+		a.bw.Write(a.out)
+	}
+	a.waiting = a.waiting[:0]
+	return a.bw.Flush() == nil
 }
 
 // deadlineWriter writes to a connection within a timeout per write, and

@@ -1,6 +1,7 @@
 package receive_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,11 +17,15 @@ import (
 )
 
 // lineWriter hands each line a Printer writes to a channel, in Write: a
-// line is on the channel before the Sink returns.
+// line is on the channel before the batch holding it counts as written.
 type lineWriter chan []byte
 
 func (w lineWriter) Write(p []byte) (int, error) {
-	w <- append([]byte(nil), p...)
+	for _, l := range bytes.SplitAfter(p, []byte("\n")) {
+		if len(l) > 0 {
+			w <- append([]byte(nil), l...)
+		}
+	}
 	return len(p), nil
 }
 

@@ -33,10 +33,11 @@ var (
 	descMemWaits = prometheus.NewDesc("netlog_receive_memory_waits_total", "Times a connection's reading waited for the memory budget.", nil, nil)
 	descJoined   = prometheus.NewDesc("netlog_receive_syslog_joined_lines_total", "Lines of LF-framed syslog joined to the message before them (multi-line messages).", nil, nil)
 	descJoinCuts = prometheus.NewDesc("netlog_receive_syslog_join_cuts_total", "Joined syslog messages cut at --max-frame, the rest printed as further records.", nil, nil)
+	descKDrops   = prometheus.NewDesc("netlog_receive_kernel_drops_total", "Datagrams the kernel dropped with a socket's receive buffer full (Linux).", nil, nil)
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descFrames, descRecords, descUnparsed, descRefused, descIdle, descAccepted, descActive, descAcceptEr, descSilent, descMemUsed, descMemWaits, descJoined, descJoinCuts} {
+	for _, d := range []*prometheus.Desc{descFrames, descRecords, descUnparsed, descRefused, descIdle, descAccepted, descActive, descAcceptEr, descSilent, descMemUsed, descMemWaits, descJoined, descJoinCuts, descKDrops} {
 		ch <- d
 	}
 }
@@ -54,6 +55,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descMemWaits, st.MemoryWaits)
 	counter(descJoined, st.JoinedLines)
 	counter(descJoinCuts, st.JoinCuts)
+	counter(descKDrops, st.KernelDrops)
 	ch <- prometheus.MustNewConstMetric(descMemUsed, prometheus.GaugeValue, float64(st.MemoryUsed))
 	for reason, n := range st.Refused {
 		counter(descRefused, n, string(reason))

@@ -26,7 +26,8 @@ type serveFlags struct {
 	tlsCert, tlsKey, tlsClientCA                string
 	format                                      string
 	maxFrame, maxConns, maxConnsPerPeer         int
-	maxMemory                                   byteSize
+	maxMemory, udpRcvbuf                        byteSize
+	fsync                                       bool
 	drain, idleTimeout, frameTimeout            time.Duration
 	handshakeTimeout                            time.Duration
 	metrics                                     string
@@ -61,6 +62,9 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fs.DurationVar(&f.handshakeTimeout, "handshake-timeout", receive.DefaultHandshakeTimeout, "close a connection that has not completed its first frame (TLS handshake included) this long after connecting")
 	fs.DurationVar(&f.idleTimeout, "idle-timeout", receive.DefaultIdleTimeout, "close a connection on which no frame starts for this long")
 	fs.DurationVar(&f.frameTimeout, "frame-timeout", receive.DefaultFrameTimeout, "refuse a frame that takes longer than this to arrive (a trickling peer)")
+	f.udpRcvbuf = receive.PacketBuffer
+	fs.Var(&f.udpRcvbuf, "udp-rcvbuf", "socket receive buffer `size` asked for on the datagram listeners (like 16MiB): the burst the kernel holds while the server is busy; a warning says when the kernel grants less")
+	fs.BoolVar(&f.fsync, "fsync", false, "fsync the output after each batch of records, before acknowledging them (RELP, the drain's close); the output must be a file")
 	fs.StringVar(&f.metrics, "metrics", "", "serve Prometheus metrics at http://`address`/metrics; off by default")
 	fs.DurationVar(&f.drain, "drain", receive.DefaultDrain, "on SIGINT or SIGTERM, how long to keep reading what senders have sent")
 	if err := fs.Parse(args); err != nil {
@@ -77,6 +81,8 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 		return nil, fmt.Errorf("--max-conns %d, --max-conns-per-peer %d: want positive numbers", f.maxConns, f.maxConnsPerPeer)
 	case f.maxMemory < minMaxMemory:
 		return nil, fmt.Errorf("--max-memory %v: want at least %v", f.maxMemory, byteSize(minMaxMemory))
+	case f.udpRcvbuf < 1 || f.udpRcvbuf > 1<<30:
+		return nil, fmt.Errorf("--udp-rcvbuf %v: want a size from 1 byte to 1GiB", f.udpRcvbuf)
 	case f.drain <= 0 || f.idleTimeout <= 0 || f.frameTimeout <= 0 || f.handshakeTimeout <= 0:
 		return nil, fmt.Errorf("--drain %v, --idle-timeout %v, --frame-timeout %v, --handshake-timeout %v: want positive durations", f.drain, f.idleTimeout, f.frameTimeout, f.handshakeTimeout)
 	case (f.tls != "" || f.syslogTLS != "" || f.relpTLS != "") && (f.tlsCert == "" || f.tlsKey == ""):
@@ -103,8 +109,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "netlog serve:", err)
 		return 2
 	}
+	if err := syncable(f, stdout); err != nil {
+		fmt.Fprintln(stderr, "netlog serve:", err)
+		return 2
+	}
+	out := &receive.Printer{W: stdout, JSON: f.format == "json", Sync: f.fsync}
 	srv := &receive.Server{
-		Sink:     &receive.Printer{W: stdout, JSON: f.format == "json"},
+		Sink:     out,
 		MaxFrame: f.maxFrame,
 		Drain:    f.drain,
 		MaxConns: f.maxConns, MaxConnsPerPeer: f.maxConnsPerPeer,
@@ -116,6 +127,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		MaxMemory:     int64(f.maxMemory) / 2,
 		OnRefuse:      func(r receive.Report) { fmt.Fprintln(stderr, "netlog:", r) },
 		OnAcceptError: func(err error) { fmt.Fprintln(stderr, "netlog:", err) },
+		OnWarning:     func(err error) { fmt.Fprintln(stderr, "netlog: warning:", err) },
+		ReadBuffer:    int(f.udpRcvbuf),
 	}
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(f.maxMemory) / 4 * 3))
 	ls, err := open(f, srv)
@@ -154,9 +167,26 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, l := range ls {
 		l.close()
 	}
+	if err := out.Flush(); err != nil {
+		fmt.Fprintln(stderr, "netlog serve: output:", err)
+		status = 1
+	}
 	st := srv.Stats()
 	fmt.Fprintf(stderr, "netlog: stopped: %d records, %d frames refused\n", st.Records, sum(st.Refused))
 	return status
+}
+
+// syncable checks that --fsync has a file to sync.
+func syncable(f *serveFlags, stdout io.Writer) error {
+	if !f.fsync {
+		return nil
+	}
+	if file, ok := stdout.(*os.File); ok {
+		if fi, err := file.Stat(); err == nil && fi.Mode().IsRegular() {
+			return nil
+		}
+	}
+	return errors.New("--fsync: the output (stdout) is not a file")
 }
 
 func sum(m map[receive.Reason]uint64) (n uint64) {

@@ -1,0 +1,54 @@
+package receive
+
+import (
+	"context"
+
+	"github.com/netlog-go/netlog/record"
+)
+
+// A Ticket is a record's place in a Committer's output.
+type Ticket uint64
+
+// A Committer is a Sink that writes records in batches. The Server
+// acknowledges a record (a RELP "rsp", or the close that ends a netlog
+// handler's drain) only after Commit of its ticket returned nil; between
+// acknowledgments it only Adds, so that one write carries many records.
+type Committer interface {
+	Sink
+	// Add takes e into the batch being gathered and returns its ticket.
+	// Like Write, it is called from many goroutines.
+	Add(e *record.Entry) (Ticket, error)
+	// Commit returns once the batch holding t is written — at once if
+	// it is, by writing it now if nothing else is — or with the error
+	// that kept it from being written.
+	Commit(ctx context.Context, t Ticket) error
+}
+
+// commitPoint is what one connection (or datagram listener) has added to
+// the Sink and not yet seen committed.
+type commitPoint struct {
+	last    Ticket
+	pending bool
+}
+
+// add hands e to the Sink: Add for a Committer, else Write.
+func (s *Server) add(cp *commitPoint, e *record.Entry) error {
+	c, ok := s.Sink.(Committer)
+	if !ok {
+		return s.Sink.Write(e)
+	}
+	t, err := c.Add(e)
+	if err == nil {
+		cp.last, cp.pending = t, true
+	}
+	return err
+}
+
+// commit returns once every record added through cp is written.
+func (s *Server) commit(ctx context.Context, cp *commitPoint) error {
+	if !cp.pending {
+		return nil
+	}
+	cp.pending = false
+	return s.Sink.(Committer).Commit(ctx, cp.last)
+}

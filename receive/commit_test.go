@@ -1,0 +1,167 @@
+package receive_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/netlog-go/netlog/internal/relp"
+	"github.com/netlog-go/netlog/receive"
+)
+
+// outputLog is an output that keeps what was written to it and counts
+// the writes.
+type outputLog struct {
+	mu     sync.Mutex
+	out    bytes.Buffer
+	lines  int
+	writes int
+	fail   error
+}
+
+func (o *outputLog) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.fail != nil {
+		return 0, o.fail
+	}
+	o.writes++
+	o.lines += bytes.Count(p, []byte("\n"))
+	return o.out.Write(p)
+}
+
+func (o *outputLog) stats() (lines, writes int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.lines, o.writes
+}
+
+// line returns the nth line written (from 0), or "" if there is none yet.
+func (o *outputLog) line(n int) string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if n >= o.lines {
+		return ""
+	}
+	return string(bytes.SplitN(o.out.Bytes(), []byte("\n"), n+2)[n])
+}
+
+// serveOn runs serve on a loopback listener until the test ends.
+func serveOn(t *testing.T, serve func(context.Context, net.Listener) error) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	return ln.Addr().String()
+}
+
+// TestRELPAckAfterWrite: over RELP, every "200 OK" comes after its
+// message is in the output — the client checks each one as it reads it —
+// and the messages go out in far fewer writes than messages.
+func TestRELPAckAfterWrite(t *testing.T) {
+	out := &outputLog{}
+	srv := &receive.Server{Sink: &receive.Printer{W: out}, OnRefuse: func(r receive.Report) { t.Errorf("refused: %v", r) }}
+	c := dial(t, "tcp", serveOn(t, srv.ServeRELP))
+	rr := relp.NewReader(c, 1<<20)
+	relpCall(t, c, rr, 1, "open", []byte(relp.Offers))
+	const messages = 20000
+	msg := func(txnr int) string { return fmt.Sprintf("message-%06d.", txnr) }
+	errs := make(chan error, 1)
+	go func() { // the sender: a window of messages ahead of the acknowledgments
+		var b []byte
+		for txnr := 2; txnr < messages+2; txnr++ {
+			b = relp.Append(b, txnr, "syslog", []byte("<14>1 - host app - - - "+msg(txnr)))
+			if len(b) > 32<<10 || txnr == messages+1 {
+				if _, err := c.Write(b); err != nil {
+					errs <- err
+					return
+				}
+				b = b[:0]
+			}
+		}
+		errs <- nil
+	}()
+	for acked := 0; acked < messages; acked++ {
+		f, err := rr.Next()
+		if err != nil {
+			t.Fatalf("after %d acknowledgments: %v", acked, err)
+		}
+		if string(f.Data) != relp.OK {
+			t.Fatalf("txnr %d answered %q", f.Txnr, f.Data)
+		}
+		// One connection: message txnr is the output's line txnr-2.
+		if lines, _ := out.stats(); lines < f.Txnr-1 {
+			t.Fatalf("txnr %d acknowledged with %d lines written (%d acknowledged before it)", f.Txnr, lines, acked)
+		}
+	}
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+	lines, writes := out.stats()
+	t.Logf("%d messages in %d writes", lines, writes)
+	if lines != messages || writes > messages/4 {
+		t.Errorf("%d lines in %d writes; want %d lines, batched", lines, writes, messages)
+	}
+	for _, txnr := range []int{2, messages + 1} { // the count above counts these lines
+		if l := out.line(txnr - 2); !bytes.Contains([]byte(l), []byte(msg(txnr))) {
+			t.Errorf("line %d is %q, want message %d", txnr-2, l, txnr)
+		}
+	}
+}
+
+// TestCloseAfterWrite: a stream connection's close, which a netlog
+// handler takes as the acknowledgment of everything it sent before its
+// own close, comes after every record of the connection is written; if
+// the output failed, the connection is reset instead.
+func TestCloseAfterWrite(t *testing.T) {
+	for _, failing := range []bool{false, true} {
+		t.Run(fmt.Sprint("failing=", failing), func(t *testing.T) {
+			out := &outputLog{}
+			if failing {
+				out.fail = errors.New("disk full")
+			}
+			srv := &receive.Server{Sink: &receive.Printer{W: out}, OnRefuse: func(r receive.Report) {
+				if !failing || r.Reason != receive.ReasonSink {
+					t.Errorf("refused: %v", r)
+				}
+			}}
+			c := dial(t, "tcp", serveOn(t, srv.ServeSyslogStream)).(*net.TCPConn)
+			const records = 5000
+			var b []byte
+			for i := range records {
+				b = fmt.Appendf(b, "<14>1 - host app - - - record-%06d.\n", i)
+			}
+			if _, err := c.Write(b); err != nil {
+				t.Fatal(err)
+			}
+			c.CloseWrite()
+			_, err := io.Copy(io.Discard, c) // until the server's close
+			switch {
+			case failing && !errors.Is(err, syscall.ECONNRESET):
+				t.Fatalf("with the output failing, the connection ended with %v, want a reset", err)
+			case !failing && err != nil:
+				t.Fatal(err)
+			case !failing:
+				if lines, _ := out.stats(); lines != records {
+					t.Fatalf("connection closed with %d records of %d written", lines, records)
+				}
+			}
+		})
+	}
+}
