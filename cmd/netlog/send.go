@@ -139,18 +139,15 @@ func (f *sendFlags) emit(ctx context.Context, h slog.Handler, stdin io.Reader, s
 	return st, ctx.Err()
 }
 
-// undelivered counts the records a handler took but did not deliver:
-// dropped from its queue, or left in it at Close. (Records whose Handle
-// failed are already counted.)
-func undelivered(h netlog.Sender) uint64 {
-	switch h := h.(type) {
-	case interface{ Stats() netlog.Stats }:
-		return h.Stats().Dropped.Total()
-	case *netlog.SMTPHandler:
-		st := h.Stats()
-		return st.Failed + st.Pending
+// undelivered counts the records a handler queued but did not deliver:
+// dropped from its queue, left in it at Close, or (SMTP) in emails that
+// failed. A synchronous handler queues nothing: its failures are Handle's.
+func undelivered(h netlog.Handler) uint64 {
+	st := h.Stats()
+	if st.Enqueued == 0 {
+		return 0
 	}
-	return 0
+	return st.Enqueued - st.Written - st.Discarded
 }
 
 // isTerminal reports whether f is a character device, as a terminal is.
