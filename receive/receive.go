@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -89,7 +88,8 @@ type Server struct {
 	Sink     Sink
 	MaxFrame int           // payload limit; 0 means DefaultMaxFrame
 	Drain    time.Duration // 0 means DefaultDrain; see DrainCap
-	// OnRefuse is told of every refusal; nil writes the report to stderr.
+	// OnRefuse is told of every refusal; refusals are counted in Stats
+	// whether or not it is set. The library writes nowhere by itself.
 	OnRefuse func(Report)
 	// MaxConns bounds the stream connections served at once, on all
 	// listeners (default DefaultMaxConns): at the limit, the listeners
@@ -120,7 +120,7 @@ type Server struct {
 	MaxMemory int64
 	// OnAcceptError is told of failed accepts (out of descriptors, …),
 	// at most once a second per listener; the listener retries after a
-	// backoff. nil writes to stderr.
+	// backoff. They are counted in Stats whether or not it is set.
 	OnAcceptError func(error)
 
 	lim                                    limits
@@ -186,9 +186,7 @@ func (s *Server) refuse(listener, peer string, reason Reason, err error) {
 	r := Report{Listener: listener, Peer: peer, Reason: reason, Err: err}
 	if s.OnRefuse != nil {
 		s.OnRefuse(r)
-		return
 	}
-	fmt.Fprintln(os.Stderr, "netlog:", r)
 }
 
 // deliver decodes a payload and writes it to the Sink, reporting failures.
@@ -206,6 +204,7 @@ func (s *Server) deliver(p *protocol, listener, peer string, payload []byte) boo
 		return false
 	}
 	s.records.Add(1) // handed over, whatever the Sink makes of it
+	e.Peer, e.Listener = peer, listener
 	if err := s.Sink.Write(e); err != nil {
 		s.refuse(listener, peer, ReasonSink, err)
 		return false
