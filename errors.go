@@ -68,6 +68,7 @@ type Error struct {
 	is error // the sentinel it matches, if any
 }
 
+// Error names the destination once, then what went wrong.
 func (e *Error) Error() string {
 	s := "netlog: " + e.Dest + ": " + errText(e.Err)
 	if e.Suppressed > 0 {
