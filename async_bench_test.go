@@ -70,7 +70,7 @@ func BenchmarkAsyncHandleDown(b *testing.B) {
 func asyncDown(kind, addr string, a *netlog.Async) func() (slog.Handler, func()) {
 	return func() (slog.Handler, func()) {
 		o := netlog.Options{Async: a, Backoff: netlog.Backoff{Initial: time.Hour, Max: time.Hour}}
-		var h netlog.Sender
+		var h netlog.Handler
 		var err error
 		if kind == "syslog" {
 			h, err = netlog.NewSyslogHandler("tcp", addr, &netlog.SyslogOptions{Options: o})

@@ -2,9 +2,7 @@ package netlog_test
 
 import (
 	"context"
-	"encoding/json"
-	"expvar"
-	"fmt"
+	"errors"
 	"log/slog"
 	"net"
 	"strings"
@@ -85,11 +83,9 @@ func silentCollector(t *testing.T) string {
 // when the collector comes up.
 func TestAsyncWhileDown(t *testing.T) {
 	addr := unusedAddr(t)
-	name := fmt.Sprint("netlog_test_async_", time.Now().UnixNano()) // fresh under -count
 	h := newHandler(t, false, "tcp", addr, &netlog.Options{
 		Async:   &netlog.Async{MaxRecords: 100, Overflow: netlog.DropNewest},
 		Backoff: netlog.Backoff{Initial: time.Millisecond, Max: 5 * time.Millisecond},
-		Expvar:  name,
 	})
 	log := slog.New(h)
 	for i := range 150 {
@@ -100,12 +96,12 @@ func TestAsyncWhileDown(t *testing.T) {
 		st.Enqueued != st.Written+st.Dropped.Total()+st.Pending {
 		t.Errorf("while down: %+v", st)
 	}
-	var published netlog.Stats
-	if err := json.Unmarshal([]byte(expvar.Get(name).String()), &published); err != nil || published.Dropped.Newest != 50 {
-		t.Errorf("expvar: %v %+v", err, published)
+	var full *netlog.Error
+	if !errors.Is(st.LastError, netlog.ErrQueueFull) || !errors.As(st.LastError, &full) || full.Cause != netlog.CauseDropped {
+		t.Errorf("LastError after overflow: %v", st.LastError)
 	}
-	if _, err := netlog.NewSocketHandler("tcp", addr, &netlog.Options{Expvar: name}); err == nil {
-		t.Error("a second handler took the same expvar name")
+	if err := h.Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelInfo, "one more", 0)); !errors.Is(err, netlog.ErrQueueFull) {
+		t.Errorf("Handle on a full queue: %v, want ErrQueueFull", err)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)

@@ -59,7 +59,7 @@ func (c *discardConn) Close() error                   { c.once.Do(func() { close
 func BenchmarkEncode(b *testing.B) {
 	b.Run("slog.JSONHandler", benchJSONHandler)
 	for _, codec := range []Codec{CodecPickle, CodecJSON} {
-		h, err := NewSocketHandler("tcp", "127.0.0.1:9", &Options{Codec: codec})
+		h, err := newHandler("tcp", "127.0.0.1:9", &Options{Codec: codec}, true)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -85,7 +85,7 @@ func BenchmarkEncode(b *testing.B) {
 }
 
 // benchHandle measures Handle of the benchmark record.
-func benchHandle(b *testing.B, h *Handler) {
+func benchHandle(b *testing.B, h Handler) {
 	r := benchRecord()
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -99,12 +99,8 @@ func benchHandle(b *testing.B, h *Handler) {
 
 // handlerFor returns the handler for network: the socket handler for a
 // stream network, the datagram handler otherwise.
-func handlerFor(b *testing.B, network, addr string) *Handler {
-	newH := NewSocketHandler
-	if network == "udp" || network == "unixgram" {
-		newH = NewDatagramHandler
-	}
-	h, err := newH(network, addr, nil)
+func handlerFor(b *testing.B, network, addr string) *socketHandler {
+	h, err := newHandler(network, addr, nil, network != "udp" && network != "unixgram")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -73,7 +73,7 @@ func ExampleHandler_Stats() {
 func ExampleNewSyslogHandler() {
 	h, err := netlog.NewSyslogHandler("tls", "logs.example.com:6514", &netlog.SyslogOptions{
 		Options:  netlog.Options{Name: "billing", CAFile: "/etc/ssl/collector-ca.pem"},
-		Facility: "local0",
+		Facility: netlog.FacilityLocal0,
 	})
 	if err != nil {
 		fmt.Println(err) // the CA file is missing in this example
@@ -82,7 +82,7 @@ func ExampleNewSyslogHandler() {
 	defer h.Close(context.Background())
 	slog.New(h).Error("card declined", "msgid", "PAY1", "order", 1042)
 	// Output:
-	// netlog: syslog handler: CA file: open /etc/ssl/collector-ca.pem: no such file or directory
+	// netlog: syslog tls logs.example.com:6514: CA file: open /etc/ssl/collector-ca.pem: no such file or directory
 }
 
 // Email errors, each with the 100 records that led up to it, at most 10

@@ -2,6 +2,6 @@ package netlog
 
 import "time"
 
-// SetSMTPClock replaces the clock of h's rate limit and retry schedule.
-// Call it before the first record.
-func SetSMTPClock(h *SMTPHandler, now func() time.Time) { h.m.now = now }
+// SetSMTPClock replaces the clock of h's rate limit and retry schedule,
+// h from NewSMTPHandler. Call it before the first record.
+func SetSMTPClock(h Handler, now func() time.Time) { h.(*smtpHandler).m.now = now }

@@ -2,7 +2,6 @@ package netlog
 
 import (
 	"context"
-	"expvar"
 	"fmt"
 	"log/slog"
 	"os"
@@ -21,9 +20,9 @@ import (
 	"github.com/netlog-go/netlog/record"
 )
 
-// Handler is a slog.Handler that sends each record as one frame over a
-// network connection. It is safe for concurrent use.
-type Handler struct {
+// socketHandler sends each record as one frame over a network
+// connection: the socket and datagram handlers.
+type socketHandler struct {
 	c      *core
 	pre    []byte   // attributes from WithAttrs, encoded
 	groups []string // groups from WithGroup
@@ -41,11 +40,13 @@ type core struct {
 	static    []byte       // base's identity, and its source when !addSource, encoded once
 	dest      string       // "tcp 127.0.0.1:9020", for errors
 	link      transport.Sender
-	maxFrame  int                              // 0: no limit
-	severity  func(slog.Level) syslog.Severity // for the overflow policy
-	spool     *spool.Spool                     // nil: synchronous
-	refusals  map[error]error                  // the spool's errors, wrapped once: dropping must not allocate
+	maxFrame  int                  // 0: no limit
+	severity  func(slog.Level) int // 0 (most severe) to 7, for the overflow policy
+	spool     *spool.Spool         // nil: synchronous
+	refusals  map[error]error      // the spool's errors, wrapped once: dropping must not allocate
+	errClosed error                // likewise
 	closed    atomic.Bool
+	errs      reporter
 
 	handled, written, failed, tooLarge, truncated, bytes atomic.Uint64
 }
@@ -66,6 +67,7 @@ func newCore(o *Options, dest string, link transport.Sender, maxFrame int) (*cor
 	c := &core{
 		level: o.Level, addSource: o.AddSource, replace: o.ReplaceAttr,
 		name: o.Name, dest: dest, link: link, maxFrame: maxFrame,
+		errs: reporter{dest: dest, onError: o.OnError},
 	}
 	if c.level == nil {
 		c.level = slog.LevelInfo
@@ -79,7 +81,7 @@ func newCore(o *Options, dest string, link transport.Sender, maxFrame int) (*cor
 	case CodecJSON:
 		c.format = record.JSONFormat
 	default:
-		return nil, fmt.Errorf("netlog: unknown codec %q (want %q or %q)", o.Codec, CodecPickle, CodecJSON)
+		return nil, fmt.Errorf("unknown codec %q (want %q or %q)", o.Codec, CodecPickle, CodecJSON)
 	}
 	c.base = record.Entry{
 		Name: c.name, Process: pid, ProcessName: programName,
@@ -89,29 +91,26 @@ func newCore(o *Options, dest string, link transport.Sender, maxFrame int) (*cor
 	if !c.addSource {
 		c.static = c.format.AppendSource(c.static, &c.base)
 	}
-	c.severity = syslog.SeverityOf
-	if o.Expvar != "" && expvar.Get(o.Expvar) != nil {
-		return nil, fmt.Errorf("netlog: expvar name %q is already published", o.Expvar)
-	}
+	c.severity = func(l slog.Level) int { return int(syslog.SeverityOf(l)) }
+	c.errClosed = newError(dest, CauseDropped, 1, spool.ErrClosed)
 	if o.Async != nil {
-		sp, err := spool.New(link, *o.Async)
+		cfg := o.Async.spool(o.Backoff)
+		cfg.OnError = func(err error, frames int) { c.errs.report(causeOf(err), frames, err) }
+		sp, err := spool.New(link, cfg)
 		if err != nil {
-			return nil, fmt.Errorf("netlog: async: %w", err)
+			return nil, fmt.Errorf("async: %w", err)
 		}
 		c.spool = sp
 		c.refusals = map[error]error{}
 		for _, e := range []error{spool.ErrFull, spool.ErrTimeout, spool.ErrClosed} {
-			c.refusals[e] = fmt.Errorf("netlog: %s: %w", dest, e)
+			c.refusals[e] = newError(dest, CauseDropped, 1, e)
 		}
-	}
-	if o.Expvar != "" {
-		expvar.Publish(o.Expvar, expvar.Func(func() any { return c.stats() }))
 	}
 	return c, nil
 }
 
 // Enabled reports whether level is at or above the handler's Level.
-func (h *Handler) Enabled(_ context.Context, level slog.Level) bool {
+func (h *socketHandler) Enabled(_ context.Context, level slog.Level) bool {
 	return level >= h.c.level.Level()
 }
 
@@ -142,7 +141,7 @@ func putState(s *state) {
 // Handle encodes r into one frame and writes it, or, if the handler is
 // asynchronous, queues it. An error means the record was not delivered
 // (or, asynchronously, was dropped); it is also counted in Stats.
-func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
+func (h *socketHandler) Handle(ctx context.Context, r slog.Record) error {
 	s := getState()
 	defer putState(s)
 	s.buf = h.encode(s, r)
@@ -155,22 +154,28 @@ func (c *core) send(ctx context.Context, frame []byte, level slog.Level) error {
 		c.handled.Add(1)
 		c.failed.Add(1)
 		c.tooLarge.Add(1)
-		return fmt.Errorf("netlog: %s: %w: %d bytes, limit %d", c.dest, ErrTooLarge, len(frame), c.maxFrame)
+		err := newError(c.dest, CauseDropped, 1, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(frame), c.maxFrame))
+		c.errs.report(CauseDropped, 1, err)
+		return err
 	}
 	if c.spool != nil { // it counts the record
-		if err := c.spool.Put(ctx, frame, int(c.severity(level))); err != nil {
-			return c.refusals[err]
+		if err := c.spool.Put(ctx, frame, c.severity(level)); err != nil {
+			err = c.refusals[err]
+			c.errs.report(CauseDropped, 1, err)
+			return err
 		}
 		return nil
 	}
 	c.handled.Add(1)
 	if c.closed.Load() {
 		c.failed.Add(1)
-		return fmt.Errorf("netlog: %s: %w", c.dest, ErrClosed)
+		return c.errClosed
 	}
 	if err := c.link.Write(ctx, frame); err != nil {
 		c.failed.Add(1)
-		return fmt.Errorf("netlog: %s: %w", c.dest, err)
+		e := newError(c.dest, causeOf(err), 1, err)
+		c.errs.report(e.Cause, 1, e)
+		return e
 	}
 	c.written.Add(1)
 	c.bytes.Add(uint64(len(frame)))
@@ -178,7 +183,7 @@ func (c *core) send(ctx context.Context, frame []byte, level slog.Level) error {
 }
 
 // encode appends r as a whole frame to s.buf[:0].
-func (h *Handler) encode(s *state, r slog.Record) []byte {
+func (h *socketHandler) encode(s *state, r slog.Record) []byte {
 	enc := h.c.format.Enc
 	e := &s.entry
 	s.extras, s.level = h.c.fill(e, &r, s.extras[:0])
@@ -218,7 +223,7 @@ func (h *Handler) encode(s *state, r slog.Record) []byte {
 }
 
 // openGroups opens the groups that pre has not opened yet.
-func (h *Handler) openGroups(b []byte) []byte {
+func (h *socketHandler) openGroups(b []byte) []byte {
 	for i, g := range h.groups[h.opened:] {
 		if h.opened+i == 0 {
 			g = record.AttrKey(g)
@@ -297,7 +302,7 @@ func (c *core) fill(e *record.Entry, r *slog.Record, extras []slog.Attr) ([]slog
 }
 
 // WithAttrs returns a handler whose records carry attrs, encoded once now.
-func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
+func (h *socketHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if len(attrs) == 0 {
 		return h
 	}
@@ -319,7 +324,7 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 }
 
 // WithGroup returns a handler that puts later attributes in a nested dict.
-func (h *Handler) WithGroup(name string) slog.Handler {
+func (h *socketHandler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return h
 	}
@@ -329,7 +334,7 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 }
 
 // Stats returns the handler's counters.
-func (h *Handler) Stats() Stats { return h.c.stats() }
+func (h *socketHandler) Stats() Stats { return h.c.stats() }
 
 func (c *core) stats() Stats {
 	st := Stats{
@@ -347,46 +352,57 @@ func (c *core) stats() Stats {
 		n := c.spool.Counts()
 		st.Handled += n.Enqueued + n.Refused
 		st.Failed += n.Refused
-		st.Enqueued, st.Written, st.Bytes, st.Dropped = n.Enqueued, n.Written, n.Bytes, n.Dropped
+		st.Enqueued, st.Written, st.Bytes, st.Dropped = n.Enqueued, n.Written, n.Bytes, Drops(n.Dropped)
 		st.Pending, st.PendingBytes, st.WriteErrors = n.Pending, n.PendingBytes, n.WriteErrors
 	}
+	st.LastError, st.LastErrorTime = c.errs.lastError()
 	return st
 }
 
 // Flush waits until every record handled before it has been written, or
-// dropped by the overflow policy. If ctx ends first, it returns an error
-// saying how many are still pending; they stay queued. A synchronous
-// handler has nothing pending: its Flush returns nil at once.
-func (h *Handler) Flush(ctx context.Context) error { return h.c.flush(ctx) }
+// dropped by the overflow policy. A synchronous handler has nothing
+// pending: its Flush returns nil at once.
+func (h *socketHandler) Flush(ctx context.Context) error { return h.c.flush(ctx) }
 
 func (c *core) flush(ctx context.Context) error {
 	if c.spool == nil {
 		return nil
 	}
 	if err := c.spool.Flush(ctx); err != nil {
-		return fmt.Errorf("netlog: %s: %w", c.dest, err)
+		return newError(c.dest, CauseWrite, 0, err)
 	}
 	return nil
 }
 
-// Close delivers what is pending until ctx ends, then closes the
-// connection and stops the writer goroutine; no goroutine of the handler
-// outlives it. Its error says how many records were dropped undelivered
-// (they are counted in Stats.Dropped.Closed). Later records are refused
-// with ErrClosed. Handlers derived by WithAttrs and WithGroup share the
-// connection: closing one closes them all.
-func (h *Handler) Close(ctx context.Context) error { return h.c.close(ctx) }
+// Close delivers what is pending until ctx ends (DefaultCloseTimeout if
+// it has no deadline), then closes the connection and stops the writer
+// goroutine; no goroutine of the handler outlives it but a call of
+// OnError that outlasts ctx. Its error says how many records were dropped
+// undelivered (counted in Stats.Dropped.Closed). Handlers derived by
+// WithAttrs and WithGroup share the connection: closing one closes them
+// all.
+func (h *socketHandler) Close(ctx context.Context) error { return h.c.close(ctx) }
 
 func (c *core) close(ctx context.Context) error {
+	ctx, cancel := closeContext(ctx)
+	defer cancel()
 	c.closed.Store(true)
-	var err error
-	if c.spool != nil {
-		err = c.spool.Close(ctx)
-	} else {
-		err = c.link.Close()
+	defer c.errs.wait(ctx)
+	if c.spool == nil {
+		if err := c.link.Close(); err != nil {
+			return newError(c.dest, CauseWrite, 0, err)
+		}
+		return nil
+	}
+	before := c.spool.Counts().Dropped.Closed
+	err := c.spool.Close(ctx)
+	if lost := c.spool.Counts().Dropped.Closed - before; lost > 0 {
+		e := newError(c.dest, CauseDropped, int(lost), fmt.Errorf("%w: %w", ErrClosed, err))
+		c.errs.report(CauseDropped, int(lost), e)
+		return e
 	}
 	if err != nil {
-		return fmt.Errorf("netlog: %s: %w", c.dest, err)
+		return newError(c.dest, CauseWrite, 0, err)
 	}
 	return nil
 }

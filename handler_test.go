@@ -14,7 +14,7 @@ import (
 	"github.com/netlog-go/netlog/internal/testrecv"
 )
 
-func newHandler(t testing.TB, datagram bool, network, addr string, o *netlog.Options) *netlog.Handler {
+func newHandler(t testing.TB, datagram bool, network, addr string, o *netlog.Options) netlog.Handler {
 	t.Helper()
 	newH := netlog.NewSocketHandler
 	if datagram {

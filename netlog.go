@@ -8,6 +8,7 @@
 // verified TLS to rsyslog, syslog-ng or any collector; and an SMTP handler
 // (NewSMTPHandler) that emails alerts with the records that led to them,
 // over verified TLS, without mail storms and without blocking the caller.
+// Open makes any of them, or a console handler, from a URL.
 //
 // A record travels as Python's SocketHandler sends it: a 4-byte big-endian
 // length, then a pickle (or, with CodecJSON, a JSON object) of the
@@ -17,18 +18,48 @@
 //
 // Handlers connect lazily and redial with exponential backoff. A record
 // that cannot be delivered is never dropped silently: Handle returns an
-// error and Stats counts it.
+// error (which errors.Is matches against ErrQueueFull, ErrClosed, …),
+// Stats counts it, and Options.OnError is told why.
+//
+// Importing netlog has no side effect: nothing is registered on
+// net/http's or expvar's defaults. To publish a handler's Stats, see the
+// expvar example.
 package netlog
 
 import (
+	"context"
 	"crypto/tls"
-	"errors"
 	"log/slog"
 	"time"
 
 	"github.com/netlog-go/netlog/internal/spool"
 	"github.com/netlog-go/netlog/internal/transport"
 )
+
+// Handler is what every netlog handler is, and what Open returns: a
+// slog.Handler that also delivers what it holds (Flush), lets go of its
+// connection (Close) and counts what it did (Stats). Handlers derived by
+// WithAttrs and WithGroup share the connection and the counters. A Handler
+// is safe for concurrent use.
+type Handler interface {
+	slog.Handler
+	// Flush waits until every record handled before it was called has
+	// been delivered or dropped, or until ctx ends; its error then says
+	// how many are still pending (they stay queued).
+	Flush(ctx context.Context) error
+	// Close delivers what is pending until ctx ends, then closes the
+	// connection and stops the handler's goroutines; later records are
+	// refused with ErrClosed. A ctx without a deadline is bounded by
+	// DefaultCloseTimeout. Its error says how many records were dropped.
+	Close(ctx context.Context) error
+	// Stats returns the handler's counters.
+	Stats() Stats
+}
+
+// DefaultCloseTimeout bounds Close when its context has no deadline, so
+// that `defer h.Close(context.Background())` cannot hang on a
+// destination that is down.
+const DefaultCloseTimeout = 5 * time.Second
 
 // Codec names the payload format of a frame.
 type Codec string
@@ -39,27 +70,31 @@ const (
 	CodecJSON   Codec = "json"   // one JSON object
 )
 
-// Backoff is the reconnect policy shared by every handler: the zero value
-// means 1 s, doubling, capped at 30 s, with 20% jitter.
-type Backoff = transport.Backoff
+// Backoff is the reconnect policy shared by every handler: after the n-th
+// failed connect in a row the next attempt waits Initial·Factor^(n-1), at
+// most Max — Python's SocketHandler schedule — shortened by a random
+// fraction of up to Jitter so that many senders do not redial a restarted
+// collector in step. The zero value means 1 s, doubling, capped at 30 s,
+// with 20% jitter; a zero field of a non-zero Backoff takes that default.
+type Backoff struct {
+	Initial time.Duration // first wait; default 1 s
+	Factor  float64       // growth per failure; default 2
+	Max     time.Duration // cap; default 30 s
+	Jitter  float64       // 0 ≤ Jitter < 1
+}
+
+func (b Backoff) internal() transport.Backoff { return transport.Backoff(b) }
 
 // DefaultMaxDatagram is the largest UDP payload over IPv4: 65535 less the
 // IP and UDP headers.
 const DefaultMaxDatagram = 65507
 
-// ErrTooLarge reports a record whose frame is over the datagram limit; it
-// is refused whole, never truncated.
-var ErrTooLarge = errors.New("record too large for one datagram")
-
-// ErrClosed reports a record handled after Close.
-var ErrClosed = spool.ErrClosed
-
-// ErrBackingOff reports a record refused while the handler waits to
-// redial a destination that failed.
-var ErrBackingOff = transport.ErrBackingOff
-
 // Options configure a handler. The first three fields mean what they mean
-// in slog.HandlerOptions. The zero Options are valid.
+// in slog.HandlerOptions. The zero Options are valid. A field that does
+// not apply to a handler (as noted on each) is refused by its constructor
+// where it suggests a mistake (TLS settings for a plain network, Async for
+// SMTP), and ignored when it comes with the defaults given to Open, so
+// that one Options value can serve whatever URL a program is given.
 type Options struct {
 	// Level is the minimum level logged; nil means slog.LevelInfo.
 	Level slog.Leveler
@@ -73,22 +108,25 @@ type Options struct {
 	// the levelname, a *slog.Source the source fields; msg takes any value's
 	// text. Any other replacement is sent as an attribute.
 	ReplaceAttr func(groups []string, a slog.Attr) slog.Attr
-	// Name is the logger name (Python's record.name); default: the base
-	// name of the program.
+	// Name is the logger name (Python's record.name; the syslog APP-NAME);
+	// default: the base name of the program.
 	Name string
-	// Codec is the payload format; "" means CodecPickle.
+	// Codec is the payload format of the socket and datagram handlers;
+	// "" means CodecPickle.
 	Codec Codec
-	// DialTimeout bounds a connect attempt; default 1 s.
+	// DialTimeout bounds a connect attempt (the SMTP handler's whole
+	// SMTP exchange); default 1 s (5 s for SMTP).
 	DialTimeout time.Duration
 	// WriteTimeout bounds a write; default 5 s. A context deadline given to
-	// Handle applies too.
+	// Handle applies too. Not for SMTP.
 	WriteTimeout time.Duration
-	// Backoff is the reconnect policy.
+	// Backoff is the reconnect policy (SMTP: the retry schedule).
 	Backoff Backoff
 	// MaxDatagram is the largest datagram the datagram handler sends,
-	// length prefix included; 0 means DefaultMaxDatagram.
+	// length prefix included; 0 means DefaultMaxDatagram. For syslog, see
+	// SyslogOptions. Datagram handlers only.
 	MaxDatagram int
-	// TLS configures the client side of TLS: the "tls" network of the
+	// TLS configures the client side of TLS: the "tls" networks of the
 	// socket and syslog handlers, and the SMTP handler. The server's
 	// certificate is verified unless TLS.InsecureSkipVerify is set; the
 	// minimum version is TLS 1.2 whatever TLS.MinVersion says; set
@@ -96,42 +134,85 @@ type Options struct {
 	// the system's roots.
 	TLS *tls.Config
 	// CAFile names a PEM bundle of the CAs that may sign the server's
-	// certificate, in place of TLS.RootCAs.
+	// certificate, in place of TLS.RootCAs. TLS destinations only.
 	CAFile string
 	// Async, if not nil, makes delivery asynchronous: Handle encodes the
 	// record on the caller's goroutine, queues the bytes and returns
 	// without waiting for the network; one writer goroutine per handler
 	// sends what is queued, in order, many records per write on a stream.
 	// While the destination is down, records wait in the queue and go out
-	// after the reconnect. See Async for the bounds and overflow policies.
+	// after the reconnect. Not for SMTP, which always sends in the
+	// background.
 	Async *Async
-	// Expvar, if not empty, publishes the handler's Stats in package
-	// expvar under this name (at /debug/vars when expvar's handler is
-	// served). A name already published is an error.
-	Expvar string
+	// OnError, if not nil, is told why records fail: each error is an
+	// *Error with the cause (dial, TLS, write, refused, dropped) and the
+	// number of records affected. It is called on a goroutine of its own,
+	// never on the caller's, one call at a time and at most once per
+	// ErrorInterval; errors in between are counted in the next call's
+	// Suppressed. Stats.LastError holds the latest error whether or not
+	// OnError is set. Waiting to redial after a failed connect is not
+	// reported again: the failure was.
+	OnError func(error)
 }
 
-// Async configures asynchronous delivery: the queue's bounds (by records
-// and by bytes, default 262,144 records and 64 MiB), the Overflow policy
-// when it is full (default DropLowest), how long Block waits, and the
-// largest write. The zero value is valid.
-type Async = spool.Config
+// Async configures asynchronous delivery. The zero value is valid.
+type Async struct {
+	// MaxRecords and MaxBytes bound the records pending, queued or being
+	// written; defaults 262,144 records and 64 MiB.
+	MaxRecords, MaxBytes int
+	// Overflow is the policy when a record does not fit; default
+	// DropLowest.
+	Overflow Overflow
+	// BlockTimeout is the longest Handle waits for room under Block;
+	// default 1 s.
+	BlockTimeout time.Duration
+	// MaxBatch bounds the bytes of one write; default 256 KiB.
+	MaxBatch int
+	// Retries is how many times a record the destination refused (a RELP
+	// error code) is sent again before it is given up and counted in
+	// Stats.Dropped.Refused, so that one poison message cannot hold back
+	// the records after it; default 3, negative for none.
+	Retries int
+}
+
+// spool returns the queue's configuration; failed writes on a live
+// connection are paced by backoff.
+func (a Async) spool(backoff Backoff) spool.Config {
+	return spool.Config{MaxRecords: a.MaxRecords, MaxBytes: a.MaxBytes, Overflow: spool.Overflow(a.Overflow),
+		BlockTimeout: a.BlockTimeout, MaxBatch: a.MaxBatch, Retries: a.Retries, Backoff: backoff.internal()}
+}
 
 // Overflow is what an asynchronous handler does with a record that does
 // not fit in its queue.
-type Overflow = spool.Overflow
+type Overflow int
 
 // The overflow policies; each dropped record is counted by reason in
 // Stats.Dropped.
 const (
-	DropLowest = spool.DropLowest // drop the oldest queued record of the lowest severity, if no more severe than the new one; else the new one
-	DropNewest = spool.DropNewest // drop the new record
-	DropOldest = spool.DropOldest // drop the oldest queued records
-	Block      = spool.Block      // wait for room up to Async.BlockTimeout, then drop the new record
+	DropLowest Overflow = Overflow(spool.DropLowest) // drop the oldest queued record of the lowest severity, if no more severe than the new one; else the new one
+	DropNewest Overflow = Overflow(spool.DropNewest) // drop the new record
+	DropOldest Overflow = Overflow(spool.DropOldest) // drop the oldest queued records
+	Block      Overflow = Overflow(spool.Block)      // wait for room up to Async.BlockTimeout, then drop the new record
 )
 
-// Drops counts records an asynchronous handler dropped, by reason.
-type Drops = spool.Drops
+// String returns the policy's name as URLs write it: drop-lowest,
+// drop-newest, drop-oldest or block.
+func (o Overflow) String() string { return spool.Overflow(o).String() }
+
+// Drops counts records a handler dropped, by reason.
+type Drops struct {
+	Newest  uint64 // the queue was full (DropNewest, or DropLowest with nothing less severe queued; SMTP: its queue was full)
+	Oldest  uint64 // dropped to make room under DropOldest
+	Lowest  uint64 // dropped to make room under DropLowest
+	Timeout uint64 // the queue stayed full for BlockTimeout under Block
+	Closed  uint64 // still pending when Close's deadline passed
+	Refused uint64 // refused by the destination Async.Retries+1 times
+}
+
+// Total is the sum of the counts.
+func (d Drops) Total() uint64 {
+	return d.Newest + d.Oldest + d.Lowest + d.Timeout + d.Closed + d.Refused
+}
 
 // Stats are a handler's counters since it was made; handlers derived by
 // WithAttrs and WithGroup share them. They always add up:
@@ -140,12 +221,14 @@ type Drops = spool.Drops
 //	Enqueued = Written (async) + Dropped.Total() + Pending
 //
 // so that a synchronous handler has Handled = Written + Failed, and an
-// asynchronous one accounts for every record it queued.
+// asynchronous one accounts for every record it queued. The SMTP handler
+// queues every record: for it Handled = Enqueued = Mailed + Failed +
+// Discarded + Dropped.Total() + Pending, and Written = Mailed.
 type Stats struct {
 	Handled      uint64 // records given to Handle at an enabled level
 	Enqueued     uint64 // async: records offered to the queue
 	Written      uint64 // records written to the connection
-	Failed       uint64 // records Handle returned an error for and did not queue
+	Failed       uint64 // records Handle returned an error for and did not queue (SMTP: records of emails that failed for good)
 	TooLarge     uint64 // of Failed, records over the datagram limit
 	Dropped      Drops  // async: of Enqueued, records given up, by reason
 	Pending      uint64 // async: records queued or being written now
@@ -165,4 +248,15 @@ type Stats struct {
 	Connects     uint64 // connections opened; all but the first are reconnects
 	// ConnectFailures counts connect attempts that failed.
 	ConnectFailures uint64
+
+	// The SMTP handler's own counters.
+	Emails    uint64 // emails sent
+	Mailed    uint64 // records in sent emails
+	Retries   uint64 // sends that failed and will be tried again
+	Discarded uint64 // context records with no trigger after them: aged out, or left at Close
+
+	// LastError is the latest failure (an *Error), and LastErrorTime when
+	// it happened; nil if none.
+	LastError     error
+	LastErrorTime time.Time
 }

@@ -1,7 +1,6 @@
 package netlog
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -13,20 +12,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/netlog-go/netlog/internal/spool"
-	"github.com/netlog-go/netlog/internal/syslog"
 )
-
-// Sender is what Open returns, and what every netlog handler is: a
-// slog.Handler whose pending records Flush delivers and Close delivers
-// before it lets go of the connection.
-type Sender interface {
-	slog.Handler
-	Flush(ctx context.Context) error
-	Close(ctx context.Context) error
-}
 
 // Open returns the handler for a destination named by a URL:
 //
@@ -40,14 +30,18 @@ type Sender interface {
 //	syslog+tls://host:port     syslog+tls, syslog+relp, syslog+unix:///path, syslog+unixgram:///path
 //	smtp://user:pass@host:port NewSMTPHandler with STARTTLS
 //	smtps://user:pass@host:port NewSMTPHandler with implicit TLS
+//	stderr:// or stdout://     slog's text handler on the console; ?format=json for slog's JSON handler
 //
-// Query parameters set options; opts, if not nil, supplies the rest
-// (ReplaceAttr, AddSource, …). Every handler takes level, name, async,
-// buffer, buffer-bytes, overflow, block-timeout, dial-timeout,
-// write-timeout and expvar; the README lists the parameters of each
-// scheme. An unknown scheme or parameter, a bad value, a host where a
-// path belongs or the reverse, is an error that names it.
-func Open(rawURL string, opts *Options) (Sender, error) {
+// and any scheme a program added with RegisterScheme.
+//
+// Query parameters set options; opts, if not nil, supplies the rest.
+// opts is a set of defaults: its fields that do not apply to the scheme
+// (CAFile for tcp://, Async for smtp://, …) are ignored, so that one
+// value serves whatever URL a program is given; but a query parameter
+// that does not apply is an error. docs/urls.md lists the parameters of
+// each scheme. An unknown scheme or parameter, a bad value, a host where
+// a path belongs or the reverse, is an error that names it.
+func Open(rawURL string, opts *Options) (Handler, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("netlog: URL: %w", redact(err))
@@ -56,29 +50,83 @@ func Open(rawURL string, opts *Options) (Sender, error) {
 	if opts != nil {
 		o = *opts
 	}
+	if open, ok := registered(u.Scheme); ok {
+		return open(u, &o)
+	}
 	p := &params{v: u.Query(), used: map[string]bool{}}
-	p.common(&o)
-	var s Sender
+	var h Handler
 	network, _ := strings.CutPrefix(u.Scheme, "syslog+")
 	switch u.Scheme {
 	case "tcp", "tcp4", "tcp6", "tls", "udp", "udp4", "udp6", "unix", "unixgram":
-		s, err = openSocket(u, p, o)
+		p.common(&o)
+		h, err = openSocket(u, p, o)
 	case "syslog", "syslog+udp", "syslog+tcp", "syslog+tls", "syslog+relp", "syslog+relp+tls", "syslog+unix", "syslog+unixgram":
 		if u.Scheme == "syslog" {
 			network = "local"
 		}
-		s, err = openSyslog(u, network, p, o)
+		p.common(&o)
+		h, err = openSyslog(u, network, p, o)
 	case "smtp", "smtps":
-		s, err = openSMTP(u, p, o)
+		h, err = openSMTP(u, p, o)
+	case "stderr", "stdout":
+		h, err = openConsole(u, p, o)
 	case "":
-		return nil, fmt.Errorf("netlog: URL %q has no scheme (tcp://, udp://, syslog://, smtp://, …)", u.Redacted())
+		return nil, fmt.Errorf("netlog: URL %q has no scheme (tcp://, udp://, syslog://, smtp://, stderr://, …)", u.Redacted())
 	default:
 		return nil, fmt.Errorf("netlog: URL %q: unknown scheme %q", u.Redacted(), u.Scheme)
 	}
 	if err != nil {
+		var e *Error
+		if errors.As(err, &e) || strings.HasPrefix(err.Error(), "netlog: ") {
+			return nil, err // names the destination already
+		}
 		return nil, fmt.Errorf("netlog: URL %q: %w", u.Redacted(), err)
 	}
-	return s, nil
+	return h, nil
+}
+
+// Opener makes a Handler for a URL of a scheme added by RegisterScheme.
+// opts holds the defaults given to Open (never nil); the Opener reads
+// the URL's query itself.
+type Opener func(u *url.URL, opts *Options) (Handler, error)
+
+var schemes struct {
+	sync.RWMutex
+	m map[string]Opener
+}
+
+// RegisterScheme makes Open hand URLs of scheme to open, so that a
+// program's own destinations can be named by the same setting as the
+// built-in ones. It panics if the scheme is built in or already
+// registered, as database/sql.Register does for a driver name.
+func RegisterScheme(scheme string, open Opener) {
+	schemes.Lock()
+	defer schemes.Unlock()
+	if builtin(scheme) || schemes.m[scheme] != nil || open == nil {
+		panic("netlog: RegisterScheme: scheme " + strconv.Quote(scheme) + " is taken, or open is nil")
+	}
+	if schemes.m == nil {
+		schemes.m = map[string]Opener{}
+	}
+	schemes.m[scheme] = open
+}
+
+func registered(scheme string) (Opener, bool) {
+	schemes.RLock()
+	defer schemes.RUnlock()
+	open, ok := schemes.m[scheme]
+	return open, ok
+}
+
+// builtin reports whether Open knows scheme itself.
+func builtin(scheme string) bool {
+	switch scheme {
+	case "tcp", "tcp4", "tcp6", "tls", "udp", "udp4", "udp6", "unix", "unixgram",
+		"syslog", "syslog+udp", "syslog+tcp", "syslog+tls", "syslog+relp", "syslog+relp+tls", "syslog+unix", "syslog+unixgram",
+		"smtp", "smtps", "stderr", "stdout", "":
+		return true
+	}
+	return false
 }
 
 // redact keeps a password out of url.Parse's error, which quotes the URL
@@ -129,18 +177,24 @@ func address(u *url.URL, unix bool) (string, error) {
 	return u.Host, nil
 }
 
-func openSocket(u *url.URL, p *params, o Options) (Sender, error) {
+func openSocket(u *url.URL, p *params, o Options) (Handler, error) {
 	addr, err := address(u, strings.HasPrefix(u.Scheme, "unix"))
 	if err != nil {
 		return nil, err
 	}
-	o.Codec = Codec(p.str("codec"))
+	if c := p.str("codec"); c != "" {
+		o.Codec = Codec(c)
+	}
 	if u.Scheme == "tls" {
 		p.tls(&o)
+	} else {
+		o.TLS, o.CAFile = nil, ""
 	}
 	datagram := u.Scheme == "unixgram" || strings.HasPrefix(u.Scheme, "udp")
 	if datagram {
-		o.MaxDatagram = p.int("max-datagram")
+		if n := p.int("max-datagram"); n != 0 {
+			o.MaxDatagram = n
+		}
 	}
 	if err := p.done(u.Scheme); err != nil {
 		return nil, err
@@ -151,12 +205,16 @@ func openSocket(u *url.URL, p *params, o Options) (Sender, error) {
 	return NewSocketHandler(u.Scheme, addr, &o)
 }
 
-func openSyslog(u *url.URL, network string, p *params, o Options) (Sender, error) {
+func openSyslog(u *url.URL, network string, p *params, o Options) (Handler, error) {
 	addr, err := address(u, network == "local" || strings.HasPrefix(network, "unix"))
 	if err != nil {
 		return nil, err
 	}
-	so := SyslogOptions{Options: o, Format: syslog.Format(p.str("format")), Facility: p.str("facility"),
+	o.Codec, o.MaxDatagram = "", 0
+	if !strings.HasSuffix(network, "tls") {
+		o.TLS, o.CAFile = nil, ""
+	}
+	so := SyslogOptions{Options: o, Format: SyslogFormat(p.str("format")), Facility: p.facility("facility"),
 		Hostname: p.str("hostname"), ProcID: p.str("procid"), SDID: p.str("sdid"), MsgIDKey: p.str("msgid-key"),
 		Framing: Framing(p.str("framing")), BOM: p.bool("bom"),
 		RefuseOversize: p.bool("refuse-oversize")}
@@ -188,21 +246,23 @@ func relpRetries(p *params, o *Options) {
 	a := *o.Async
 	a.Retries = r
 	if r == 0 {
-		a.Retries = -1 // spool.Config's zero means its default
+		a.Retries = -1 // Async's zero means the default
 	}
 	o.Async = &a
 }
 
-func openSMTP(u *url.URL, p *params, o Options) (Sender, error) {
+func openSMTP(u *url.URL, p *params, o Options) (Handler, error) {
 	if u.Host == "" {
 		return nil, errors.New("missing mail host")
 	}
 	if u.Path != "" && u.Path != "/" {
 		return nil, fmt.Errorf("path %q does not apply to %s", u.Path, u.Scheme)
 	}
-	if o.Async != nil || o.Expvar != "" {
-		return nil, errors.New("async, buffer and expvar do not apply to smtp: it always sends in the background")
+	p.basic(&o)
+	if d := p.duration("dial-timeout"); d != 0 {
+		o.DialTimeout = d
 	}
+	o.Codec, o.WriteTimeout, o.MaxDatagram, o.Async = "", 0, 0, nil
 	password, env := "", p.str("password-env")
 	if u.User != nil {
 		password, _ = u.User.Password()
@@ -369,30 +429,33 @@ func (p *params) tls(o *Options) {
 	}
 }
 
-// common reads the parameters every scheme takes into o.
-func (p *params) common(o *Options) {
+// basic reads the parameters every scheme takes into o.
+func (p *params) basic(o *Options) {
 	if l := p.level("level"); l != nil {
 		o.Level = l
 	}
 	if n := p.str("name"); n != "" {
 		o.Name = n
 	}
+}
+
+// common reads the parameters of every network handler into o.
+func (p *params) common(o *Options) {
+	p.basic(o)
 	if d := p.duration("dial-timeout"); d != 0 {
 		o.DialTimeout = d
 	}
 	if d := p.duration("write-timeout"); d != 0 {
 		o.WriteTimeout = d
 	}
-	if e := p.str("expvar"); e != "" {
-		o.Expvar = e
-	}
 	async := p.bool("async")
-	a := spool.Config{MaxRecords: p.int("buffer"), MaxBytes: p.size("buffer-bytes"), BlockTimeout: p.duration("block-timeout")}
+	a := Async{MaxRecords: p.int("buffer"), MaxBytes: p.size("buffer-bytes"), BlockTimeout: p.duration("block-timeout")}
 	if s := p.str("overflow"); s != "" {
-		var err error
-		if a.Overflow, err = spool.ParseOverflow(s); err != nil {
+		o, err := spool.ParseOverflow(s)
+		if err != nil {
 			p.fail("overflow", s, err)
 		}
+		a.Overflow = Overflow(o)
 	}
 	switch {
 	case async:
@@ -412,7 +475,7 @@ func (p *params) common(o *Options) {
 }
 
 // mergeAsync lays the URL's settings over base.
-func mergeAsync(base, u spool.Config, overflow bool) spool.Config {
+func mergeAsync(base, u Async, overflow bool) Async {
 	if u.MaxRecords != 0 {
 		base.MaxRecords = u.MaxRecords
 	}
@@ -445,4 +508,20 @@ func (p *params) done(scheme string) error {
 	}
 	slices.Sort(keys)
 	return fmt.Errorf("unknown parameter %q for %s", keys[0], scheme)
+}
+
+// facility reads a facility's name or number.
+func (p *params) facility(key string) Facility {
+	s := p.str(key)
+	if s == "" {
+		return 0
+	}
+	f, err := ParseFacility(s)
+	if err == nil && f == FacilityKern {
+		err = errors.New("kern is the kernel's own facility")
+	}
+	if err != nil {
+		p.fail(key, s, err)
+	}
+	return f
 }

@@ -20,7 +20,7 @@ import (
 	"github.com/netlog-go/netlog/record"
 )
 
-func open(t *testing.T, rawURL string) netlog.Sender {
+func open(t *testing.T, rawURL string) netlog.Handler {
 	t.Helper()
 	h, err := netlog.Open(rawURL, nil)
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 	"github.com/netlog-go/netlog/internal/peer"
 )
 
-func relpHandler(t *testing.T, addr string, async *netlog.Async) *netlog.SyslogHandler {
+func relpHandler(t *testing.T, addr string, async *netlog.Async) netlog.Handler {
 	t.Helper()
 	h, err := netlog.NewSyslogHandler("relp", addr, &netlog.SyslogOptions{Options: netlog.Options{
 		Name: "relp-app", Async: async, Backoff: netlog.Backoff{Initial: 10 * time.Millisecond, Max: 100 * time.Millisecond},

@@ -47,7 +47,7 @@ func TestRELPReconnectMidWindow(t *testing.T) {
 		second <- serveRecording(c)
 	}()
 	h, err := netlog.NewSyslogHandler("relp", ln.Addr().String(), &netlog.SyslogOptions{RELPWindow: window, Options: netlog.Options{
-		Async:   &netlog.Async{MaxRecords: n, Backoff: netlog.Backoff{Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond}},
+		Async:   &netlog.Async{MaxRecords: n},
 		Backoff: netlog.Backoff{Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond},
 	}})
 	if err != nil {

@@ -37,7 +37,7 @@ func BenchmarkSMTPHandle(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
 			if i%(queue/2) == queue/2-1 {
 				b.StopTimer()
-				for len(h.m.q) > 0 {
+				for len(h.(*smtpHandler).m.q) > 0 {
 					runtime.Gosched()
 				}
 				b.StartTimer()
@@ -45,6 +45,6 @@ func BenchmarkSMTPHandle(b *testing.B) {
 			h.Handle(ctx, r)
 		}
 		reportRate(b)
-		b.ReportMetric(float64(h.Stats().Dropped)/float64(b.N), "dropped/op")
+		b.ReportMetric(float64(h.Stats().Dropped.Total())/float64(b.N), "dropped/op")
 	})
 }

@@ -13,34 +13,27 @@ import (
 	"time"
 
 	nlmail "github.com/netlog-go/netlog/internal/mail"
+	"github.com/netlog-go/netlog/internal/spool"
 	"github.com/netlog-go/netlog/internal/transport"
 	"github.com/netlog-go/netlog/record"
 )
 
-// ErrQueueFull reports a record refused because the SMTP handler's queue
-// is full; it is counted in SMTPStats.Dropped.
-var ErrQueueFull = errors.New("queue full")
-
-// Made once: a handler refusing records in a storm must not allocate.
-var (
-	errQueueFull = fmt.Errorf("netlog: smtp handler: %w", ErrQueueFull)
-	errClosed    = fmt.Errorf("netlog: smtp handler: %w", ErrClosed)
-)
-
 // SMTPSecurity is how the connection to the mail server is protected.
-type SMTPSecurity = nlmail.Security
+type SMTPSecurity string
 
 // SMTP security modes: see SMTPOptions.Security.
 const (
-	STARTTLS    = nlmail.STARTTLS
-	ImplicitTLS = nlmail.ImplicitTLS
-	Plaintext   = nlmail.Plaintext
+	STARTTLS    SMTPSecurity = SMTPSecurity(nlmail.STARTTLS)    // plain connection upgraded with STARTTLS, which the server must offer
+	ImplicitTLS SMTPSecurity = SMTPSecurity(nlmail.ImplicitTLS) // TLS from the first byte (RFC 8314)
+	Plaintext   SMTPSecurity = SMTPSecurity(nlmail.Plaintext)   // no encryption; never with a password
 )
 
 // SMTPOptions configure an SMTP handler. Of the embedded Options, Level is
 // the least level handled (default Info), Name the logger name shown,
 // DialTimeout the SMTP timeout (default 5 s) and Backoff the retry
-// schedule; Codec, WriteTimeout and MaxDatagram do not apply.
+// schedule; Codec, WriteTimeout, MaxDatagram and Async do not apply.
+// OnError is told of every email that failed for good (rate-limited as
+// for every handler) and of records refused because the queue was full.
 type SMTPOptions struct {
 	Options
 	From string   // sender address
@@ -76,32 +69,17 @@ type SMTPOptions struct {
 	// Queue bounds the records waiting for the sender (default 1024);
 	// a record that finds it full is refused and counted.
 	Queue int
-	// OnError is told of every email that failed for good.
-	OnError func(error)
 }
 
-// SMTPStats are an SMTP handler's counters. Handled = Dropped + Mailed +
-// Failed + Discarded + Pending.
-type SMTPStats struct {
-	Handled   uint64 // records given to Handle at an enabled level
-	Dropped   uint64 // refused: the queue was full, or the handler closed
-	Emails    uint64 // emails sent
-	Mailed    uint64 // records in sent emails
-	Failed    uint64 // records in emails that failed for good
-	Retries   uint64 // sends that failed and will be tried again
-	Discarded uint64 // context records with no trigger after them: aged out, or left at Close
-	Pending   uint64 // records queued, kept as context, or waiting to be sent
-}
-
-// SMTPHandler sends alert emails. Handle only enqueues; one goroutine
-// composes and sends. It is safe for concurrent use.
-type SMTPHandler struct {
+// smtpHandler sends alert emails. Handle only enqueues; one goroutine
+// composes and sends.
+type smtpHandler struct {
 	m *mailer
 	flatAttrs
 }
 
 type queued struct {
-	h *SMTPHandler
+	h *smtpHandler
 	r slog.Record
 }
 
@@ -116,7 +94,6 @@ type mailer struct {
 	to          []string
 	subject     string
 	subjectFunc func(slog.Record) string
-	onError     func(error)
 	backoff     transport.Backoff
 	now         func() time.Time
 
@@ -128,7 +105,8 @@ type mailer struct {
 	cancel  context.CancelFunc
 	closed  atomic.Bool
 
-	handled, dropped, emails, mailed, failed, retries, discarded atomic.Uint64
+	handled, full, refused, emails, mailed, failed, retries, discarded atomic.Uint64
+	errFull, errClosed                                                 error // made once: refusing records in a storm must not allocate
 
 	held   atomic.Uint64 // records the loop holds: context and the next email
 	unsent atomic.Uint64 // of held, those in the next email
@@ -164,22 +142,22 @@ const maxShown = 2000
 // NewSMTPHandler returns a handler that emails alerts through mailhost
 // ("host" or "host:port"). A bad host, address, security mode, or
 // credentials without TLS is an error at construction.
-func NewSMTPHandler(mailhost string, opts *SMTPOptions) (*SMTPHandler, error) {
+func NewSMTPHandler(mailhost string, opts *SMTPOptions) (Handler, error) {
 	if opts == nil {
 		opts = &SMTPOptions{}
 	}
 	m, err := newMailer(mailhost, opts)
 	if err != nil {
-		return nil, fmt.Errorf("netlog: smtp handler: %w", err)
+		return nil, fmt.Errorf("netlog: smtp %s: %w", mailhost, err)
 	}
 	go m.loop()
-	return &SMTPHandler{m: m}, nil
+	return &smtpHandler{m: m}, nil
 }
 
 func newMailer(mailhost string, o *SMTPOptions) (*mailer, error) {
 	switch {
-	case o.Codec != "" || o.WriteTimeout != 0 || o.MaxDatagram != 0 || o.Async != nil || o.Expvar != "":
-		return nil, errors.New("Codec, WriteTimeout, MaxDatagram, Async and Expvar do not apply (it always sends in the background; see Stats)")
+	case o.Codec != "" || o.WriteTimeout != 0 || o.MaxDatagram != 0 || o.Async != nil:
+		return nil, errors.New("Codec, WriteTimeout, MaxDatagram and Async do not apply (it always sends in the background; see Stats)")
 	case len(o.To) == 0:
 		return nil, errors.New("no recipient (To)")
 	}
@@ -196,12 +174,12 @@ func newMailer(mailhost string, o *SMTPOptions) (*mailer, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := nlmail.Config{Host: host, Port: port, Security: o.Security, Username: o.Username,
+	cfg := nlmail.Config{Host: host, Port: port, Security: nlmail.Security(o.Security), Username: o.Username,
 		Password: o.Password, TLS: tc, Timeout: o.DialTimeout}
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
-	backoff, err := o.Backoff.Normalize()
+	backoff, err := o.Backoff.internal().Normalize()
 	if err != nil {
 		return nil, err
 	}
@@ -211,12 +189,14 @@ func newMailer(mailhost string, o *SMTPOptions) (*mailer, error) {
 	}
 	m := &mailer{
 		c: c, trigger: o.Trigger, perRecord: o.PerRecord, cfg: cfg, from: o.From, to: o.To,
-		subject: o.Subject, subjectFunc: o.SubjectFunc, onError: o.OnError, backoff: backoff,
+		subject: o.Subject, subjectFunc: o.SubjectFunc, backoff: backoff,
 		now: time.Now, limiter: nlmail.Limiter{Max: orDefault(o.MaxEmails, 10), Per: o.Per},
 		q: make(chan queued, orDefault(o.Queue, 1024)), flushes: make(chan chan struct{}),
 		stop: make(chan struct{}), done: make(chan struct{}),
 		ring: make([]string, 0, orDefault(o.Context, 100)),
 	}
+	m.errFull = newError(c.dest, CauseDropped, 1, spool.ErrFull)
+	m.errClosed = newError(c.dest, CauseDropped, 1, spool.ErrClosed)
 	if m.trigger == nil {
 		m.trigger = slog.LevelError
 	}
@@ -238,58 +218,65 @@ func orDefault(v, def int) int {
 }
 
 // Enabled reports whether level is at or above the handler's Level.
-func (h *SMTPHandler) Enabled(_ context.Context, level slog.Level) bool {
+func (h *smtpHandler) Enabled(_ context.Context, level slog.Level) bool {
 	return level >= h.m.c.level.Level()
 }
 
 // Handle enqueues r for the sender and returns at once. A full queue or
 // a closed handler refuses it with an error, and counts it.
-func (h *SMTPHandler) Handle(_ context.Context, r slog.Record) error {
+func (h *smtpHandler) Handle(_ context.Context, r slog.Record) error {
 	m := h.m
 	m.handled.Add(1)
 	if m.closed.Load() {
-		m.dropped.Add(1)
-		return errClosed
+		m.refused.Add(1)
+		return m.errClosed
 	}
 	select {
 	case m.q <- queued{h, r.Clone()}:
 		return nil
 	default:
-		m.dropped.Add(1)
-		return errQueueFull
+		m.full.Add(1)
+		m.c.errs.report(CauseDropped, 1, m.errFull)
+		return m.errFull
 	}
 }
 
 // WithAttrs returns a handler whose records carry attrs, formatted once now.
-func (h *SMTPHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+func (h *smtpHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if len(attrs) == 0 {
 		return h
 	}
-	return &SMTPHandler{h.m, h.withAttrs(attrs, h.m.c.replace, emailLines{})}
+	return &smtpHandler{h.m, h.withAttrs(attrs, h.m.c.replace, emailLines{})}
 }
 
 // WithGroup returns a handler whose later attributes are named "name.key".
-func (h *SMTPHandler) WithGroup(name string) slog.Handler {
+func (h *smtpHandler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return h
 	}
-	return &SMTPHandler{h.m, h.withGroup(name)}
+	return &smtpHandler{h.m, h.withGroup(name)}
 }
 
-// Stats returns the handler's counters.
-func (h *SMTPHandler) Stats() SMTPStats {
+// Stats returns the handler's counters. It queues every record it
+// handles: Handled = Enqueued = Mailed + Failed + Discarded +
+// Dropped.Total() + Pending, where Failed counts the records of emails
+// that failed for good and Dropped those refused (queue full, or closed).
+func (h *smtpHandler) Stats() Stats {
 	m := h.m
-	return SMTPStats{
-		Handled: m.handled.Load(), Dropped: m.dropped.Load(), Emails: m.emails.Load(),
-		Mailed: m.mailed.Load(), Failed: m.failed.Load(), Retries: m.retries.Load(),
+	st := Stats{
+		Handled: m.handled.Load(), Enqueued: m.handled.Load(), Failed: m.failed.Load(),
+		Dropped: Drops{Newest: m.full.Load(), Closed: m.refused.Load()}, Emails: m.emails.Load(),
+		Written: m.mailed.Load(), Mailed: m.mailed.Load(), Retries: m.retries.Load(),
 		Discarded: m.discarded.Load(), Pending: uint64(len(m.q)) + m.held.Load(),
 	}
+	st.LastError, st.LastErrorTime = m.c.errs.lastError()
+	return st
 }
 
 // Flush sends what is pending and returns when it is sent, or, with an
 // error saying what is still pending, when ctx is done. The rate limit
 // holds: records gathered while it does wait for it.
-func (h *SMTPHandler) Flush(ctx context.Context) error {
+func (h *smtpHandler) Flush(ctx context.Context) error {
 	m := h.m
 	done := make(chan struct{})
 	select {
@@ -309,18 +296,21 @@ func (h *SMTPHandler) Flush(ctx context.Context) error {
 
 // pendingErr says how many records wait to be sent: queued, or in the
 // next email (context with no trigger is not waiting to be sent).
-func (h *SMTPHandler) pendingErr() error {
+func (h *smtpHandler) pendingErr() error {
 	if n := uint64(len(h.m.q)) + h.m.unsent.Load(); n > 0 {
-		return fmt.Errorf("netlog: smtp handler: %d records not sent", n)
+		return newError(h.m.c.dest, CauseWrite, int(n), fmt.Errorf("%d records not sent", n))
 	}
 	return nil
 }
 
-// Close refuses new records, sends what is pending within ctx, stops the
-// sender and returns by ctx's deadline, with an error saying what was not
-// sent.
-func (h *SMTPHandler) Close(ctx context.Context) error {
+// Close refuses new records, sends what is pending within ctx
+// (DefaultCloseTimeout if it has no deadline), stops the sender and
+// returns by ctx's deadline, with an error saying what was not sent.
+func (h *smtpHandler) Close(ctx context.Context) error {
+	ctx, cancel := closeContext(ctx)
+	defer cancel()
 	m := h.m
+	defer m.c.errs.wait(ctx)
 	m.closed.Store(true)
 	err := h.Flush(ctx)
 	m.cancel() // a send still in flight gives up
@@ -441,9 +431,7 @@ func (m *mailer) trySend() {
 	default:
 		m.failed.Add(uint64(d.records))
 		m.pending, m.failures, m.retryAt = nil, 0, time.Time{}
-		if m.onError != nil {
-			m.onError(fmt.Errorf("netlog: smtp handler: %d records not sent: %w", d.records, err))
-		}
+		m.c.errs.report(causeOf(err), d.records, fmt.Errorf("%d records not sent: %w", d.records, err))
 	}
 }
 

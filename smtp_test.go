@@ -25,7 +25,7 @@ import (
 	"github.com/netlog-go/netlog/internal/testsmtp"
 )
 
-func smtpHandler(t *testing.T, addr string, o *netlog.SMTPOptions) *netlog.SMTPHandler {
+func smtpHandler(t *testing.T, addr string, o *netlog.SMTPOptions) netlog.Handler {
 	t.Helper()
 	if o.From == "" {
 		o.From = "alerts@example.com"
@@ -45,7 +45,7 @@ func smtpHandler(t *testing.T, addr string, o *netlog.SMTPOptions) *netlog.SMTPH
 	return h
 }
 
-func flush(t *testing.T, h *netlog.SMTPHandler) {
+func flush(t *testing.T, h netlog.Handler) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -122,7 +122,7 @@ func TestSMTPSecurity(t *testing.T) {
 			Users: map[string]string{"app": "pw"}, InsecureAuth: true})
 		failed := make(chan error, 1)
 		h := smtpHandler(t, srv.Addr, &netlog.SMTPOptions{PerRecord: true, Username: "app", Password: "pw",
-			OnError: func(err error) { failed <- err }})
+			Options: netlog.Options{OnError: func(err error) { failed <- err }}})
 		slog.New(h).Error("secret")
 		select {
 		case err := <-failed:
@@ -151,7 +151,7 @@ func TestSMTPSecurity(t *testing.T) {
 		srv := testsmtp.Start(t, testsmtp.Config{Mode: testsmtp.ImplicitTLS, Cert: &certs.Server, Listener: ln})
 		failed := make(chan error, 1)
 		h := smtpHandler(t, srv.Addr, &netlog.SMTPOptions{PerRecord: true, Security: netlog.ImplicitTLS,
-			OnError: func(err error) { failed <- err }, Options: netlog.Options{TLS: &tls.Config{RootCAs: certs.Pool}}})
+			Options: netlog.Options{TLS: &tls.Config{RootCAs: certs.Pool}, OnError: func(err error) { failed <- err }}})
 		slog.New(h).Error("to the wrong host")
 		select {
 		case err := <-failed:
@@ -258,7 +258,7 @@ func TestSMTPStorm(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := h.Stats()
-	if st.Handled != st.Dropped+st.Mailed+st.Failed+st.Discarded+st.Pending || st.Discarded != 1 || st.Pending != 0 {
+	if st.Handled != st.Dropped.Total()+st.Mailed+st.Failed+st.Discarded+st.Pending || st.Discarded != 1 || st.Pending != 0 {
 		t.Errorf("the counts do not add up: %+v", st)
 	}
 }
@@ -285,7 +285,7 @@ func TestSMTPFailures(t *testing.T) {
 	t.Run("550", func(t *testing.T) {
 		srv := testsmtp.Start(t, testsmtp.Config{Reply: func(int) error { return &smtp.SMTPError{Code: 550, Message: "no such user"} }})
 		failed := make(chan error, 1)
-		h := smtpHandler(t, srv.Addr, &netlog.SMTPOptions{PerRecord: true, Security: netlog.Plaintext, OnError: func(err error) { failed <- err }})
+		h := smtpHandler(t, srv.Addr, &netlog.SMTPOptions{PerRecord: true, Security: netlog.Plaintext, Options: netlog.Options{OnError: func(err error) { failed <- err }}})
 		slog.New(h).Error("bounced")
 		select {
 		case err := <-failed:

@@ -17,7 +17,7 @@ import (
 // address is "host:port" or a socket path. Nothing is dialed until the first record, so a receiver that
 // is not up yet is not an error; a malformed address, an unknown network or
 // codec, or a bad Backoff are.
-func NewSocketHandler(network, address string, opts *Options) (*Handler, error) {
+func NewSocketHandler(network, address string, opts *Options) (Handler, error) {
 	return newHandler(network, address, opts, true)
 }
 
@@ -26,11 +26,11 @@ func NewSocketHandler(network, address string, opts *Options) (*Handler, error) 
 // NewSocketHandler, length prefix included. network is "udp", "udp4",
 // "udp6" or "unixgram". A record whose frame is larger than
 // Options.MaxDatagram is refused with ErrTooLarge, never truncated.
-func NewDatagramHandler(network, address string, opts *Options) (*Handler, error) {
+func NewDatagramHandler(network, address string, opts *Options) (Handler, error) {
 	return newHandler(network, address, opts, false)
 }
 
-func newHandler(network, address string, opts *Options, stream bool) (*Handler, error) {
+func newHandler(network, address string, opts *Options, stream bool) (*socketHandler, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
@@ -44,28 +44,29 @@ func newHandler(network, address string, opts *Options, stream bool) (*Handler, 
 			maxFrame = DefaultMaxDatagram
 		}
 		if maxFrame < transport.PrefixLen {
-			return nil, fmt.Errorf("netlog: MaxDatagram %d is too small for any frame", maxFrame)
+			return nil, fmt.Errorf("netlog: %s %s: MaxDatagram %d is too small for any frame", network, address, maxFrame)
 		}
 	}
+	dest := network + " " + address
 	dial, err := dialer(network, address, opts, networks...)
 	if err != nil {
-		return nil, fmt.Errorf("netlog: %w", err)
+		return nil, fmt.Errorf("netlog: %s: %w", dest, err)
 	}
 	link, err := transport.NewLink(transport.Config{
 		Dial:         dial,
 		DialTimeout:  opts.DialTimeout,
 		WriteTimeout: opts.WriteTimeout,
-		Backoff:      opts.Backoff,
+		Backoff:      opts.Backoff.internal(),
 		Stream:       stream,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("netlog: %w", err)
+		return nil, fmt.Errorf("netlog: %s: %w", dest, err)
 	}
-	c, err := newCore(opts, network+" "+address, link, maxFrame)
+	c, err := newCore(opts, dest, link, maxFrame)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("netlog: %s: %w", dest, err)
 	}
-	return &Handler{c: c}, nil
+	return &socketHandler{c: c}, nil
 }
 
 // dialer checks network and address and returns how to connect: over TLS,

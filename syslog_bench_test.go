@@ -4,16 +4,14 @@ import (
 	"context"
 	"runtime"
 	"testing"
-
-	"github.com/netlog-go/netlog/internal/syslog"
 )
 
 // BenchmarkSyslogFormat measures each syslog format alone (record →
 // message, framing included) beside slog.JSONHandler to io.Discard.
 func BenchmarkSyslogFormat(b *testing.B) {
 	b.Run("slog.JSONHandler", benchJSONHandler)
-	for _, f := range []syslog.Format{syslog.RFC5424, syslog.RFC3164, syslog.Python} {
-		h, err := NewSyslogHandler("tcp", "127.0.0.1:9", &SyslogOptions{Format: f})
+	for _, f := range []SyslogFormat{RFC5424, RFC3164, PythonSyslog} {
+		h, err := newSyslog("tcp", "127.0.0.1:9", &SyslogOptions{Format: f})
 		if err != nil {
 			b.Fatal(err)
 		}

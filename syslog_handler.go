@@ -21,15 +21,89 @@ import (
 	"github.com/netlog-go/netlog/record"
 )
 
-// Framing is how syslog messages are delimited on a stream.
-type Framing = transport.Framing
+// Framing is how syslog messages are delimited on a stream (RFC 6587).
+type Framing string
 
 // The framings of a syslog stream.
 const (
-	OctetCounting = transport.OctetCounting // "LEN SP MSG", RFC 5425/6587; the default for TCP and TLS
-	LF            = transport.LF            // MSG LF; LF and NUL in a message become "#012" and "#000"
-	NUL           = transport.NUL           // MSG NUL; likewise
+	OctetCounting Framing = Framing(transport.OctetCounting) // "LEN SP MSG", RFC 5425/6587; the default for TCP and TLS
+	LF            Framing = Framing(transport.LF)            // MSG LF; LF and NUL in a message become "#012" and "#000"
+	NUL           Framing = Framing(transport.NUL)           // MSG NUL; likewise
 )
+
+// SyslogFormat is the layout of a syslog message.
+type SyslogFormat string
+
+// The syslog layouts.
+const (
+	RFC5424      SyslogFormat = SyslogFormat(syslog.RFC5424) // <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD MSG
+	RFC3164      SyslogFormat = SyslogFormat(syslog.RFC3164) // <PRI>Mmm dd hh:mm:ss HOST TAG[PID]: MSG, what syslog(3) sends
+	PythonSyslog SyslogFormat = SyslogFormat(syslog.Python)  // <PRI>IDENT MSG NUL, byte for byte what Python's SysLogHandler sends
+)
+
+// Facility is a syslog facility, 0 to 23, with Python's numbers
+// (logging.handlers.SysLogHandler.LOG_*).
+type Facility int
+
+// The facilities.
+const (
+	FacilityKern Facility = iota
+	FacilityUser
+	FacilityMail
+	FacilityDaemon
+	FacilityAuth
+	FacilitySyslog
+	FacilityLPR
+	FacilityNews
+	FacilityUUCP
+	FacilityCron
+	FacilityAuthPriv
+	FacilityFTP
+	FacilityNTP
+	FacilitySecurity
+	FacilityConsole
+	FacilitySolarisCron
+	FacilityLocal0
+	FacilityLocal1
+	FacilityLocal2
+	FacilityLocal3
+	FacilityLocal4
+	FacilityLocal5
+	FacilityLocal6
+	FacilityLocal7
+)
+
+// String returns the facility's name as URLs write it: "local0".
+func (f Facility) String() string { return syslog.Facility(f).String() }
+
+// ParseFacility takes a facility's name ("local0") or number ("16").
+func ParseFacility(s string) (Facility, error) {
+	f, err := syslog.ParseFacility(s)
+	return Facility(f), err
+}
+
+// Severity is a syslog severity, 0 (most severe) to 7.
+type Severity int
+
+// The severities.
+const (
+	SeverityEmerg Severity = iota
+	SeverityAlert
+	SeverityCrit
+	SeverityErr
+	SeverityWarning
+	SeverityNotice
+	SeverityInfo
+	SeverityDebug
+)
+
+// String returns the severity's name: "warning".
+func (s Severity) String() string { return syslog.Severity(s).String() }
+
+// SeverityOf is the default mapping of levels to severities: Debug →
+// debug, Info → info, Warn → warning, Error → err, Error+4 and above →
+// crit.
+func SeverityOf(l slog.Level) Severity { return Severity(syslog.SeverityOf(l)) }
 
 // DefaultSDID is the SD-ID under which attributes travel in RFC 5424.
 const DefaultSDID = "slog@32473"
@@ -44,17 +118,17 @@ const DefaultSyslogMessage = 2048
 // (default DefaultSyslogMessage).
 type SyslogOptions struct {
 	Options
-	// Format is syslog.RFC5424 (the default, but for "local"),
-	// syslog.RFC3164 (the default for "local": what syslog(3) sends and
-	// every local daemon parses) or syslog.Python (byte for byte what
-	// Python's SysLogHandler sends).
-	Format syslog.Format
-	// Facility is a name or number Python knows ("local0", "16");
-	// default "user".
-	Facility string
+	// Format is RFC5424 (the default, but for "local"), RFC3164 (the
+	// default for "local": what syslog(3) sends and every local daemon
+	// parses) or PythonSyslog (byte for byte what Python's SysLogHandler
+	// sends).
+	Format SyslogFormat
+	// Facility is the facility. The zero value, FacilityKern, means
+	// FacilityUser (Python's default): kernel messages are the kernel's.
+	Facility Facility
 	// MapSeverity maps a level to a severity (Python's mapPriority);
-	// nil means syslog.SeverityOf.
-	MapSeverity func(slog.Level) syslog.Severity
+	// nil means SeverityOf.
+	MapSeverity func(slog.Level) Severity
 	// Hostname is the HOSTNAME; default os.Hostname(). The "local"
 	// network sends none in RFC 3164, as syslog(3) does: the daemon adds
 	// its own.
@@ -84,13 +158,12 @@ type SyslogOptions struct {
 	RefuseOversize bool
 	// RELPWindow is how many messages the "relp" network keeps
 	// unacknowledged at most; it sends the next one as soon as an
-	// acknowledgment makes room. 0 means relp.DefaultWindow (1,024).
+	// acknowledgment makes room. 0 means 1,024.
 	RELPWindow int
 }
 
-// SyslogHandler sends records as syslog messages. It is safe for
-// concurrent use.
-type SyslogHandler struct {
+// syslogHandler sends records as syslog messages.
+type syslogHandler struct {
 	c     *core
 	s     *syslogCore
 	msgID string // MSGID from a WithAttrs attribute
@@ -100,7 +173,7 @@ type SyslogHandler struct {
 type syslogCore struct {
 	format   syslog.Format
 	facility syslog.Facility
-	severity func(slog.Level) syslog.Severity
+	severity func(slog.Level) Severity
 	hostname string
 	app      string
 	procID   string
@@ -109,8 +182,8 @@ type syslogCore struct {
 	sdid     string
 	msgIDKey string
 	bom      bool
-	framing  Framing // "" for datagrams and the Python format
-	truncate int     // truncate datagram messages to this many bytes; 0 none
+	framing  transport.Framing // "" for datagrams and the Python format
+	truncate int               // truncate datagram messages to this many bytes; 0 none
 	value    flatValue
 }
 
@@ -136,26 +209,34 @@ func defaultLocalSyslog() string {
 // "relp+tls" (RELP over TLS, verified as for "tls"). Nothing
 // is dialed until the first record. A bad address, facility, format, framing, SD-ID, CA file
 // or Backoff is an error that names it.
-func NewSyslogHandler(network, address string, opts *SyslogOptions) (*SyslogHandler, error) {
+func NewSyslogHandler(network, address string, opts *SyslogOptions) (Handler, error) {
 	if opts == nil {
 		opts = &SyslogOptions{}
 	}
 	if opts.Codec != "" {
-		return nil, fmt.Errorf("netlog: syslog handler: Codec %q does not apply", opts.Codec)
-	}
-	sc, err := newSyslogCore(network, opts)
-	if err != nil {
-		return nil, fmt.Errorf("netlog: syslog handler: %w", err)
+		return nil, fmt.Errorf("netlog: syslog %s %s: Codec %q does not apply", network, address, opts.Codec)
 	}
 	if network == "local" && address == "" {
 		address = defaultLocalSyslog()
 	}
+	c, err := newSyslog(network, address, opts)
+	if err != nil {
+		return nil, fmt.Errorf("netlog: syslog %s %s: %w", network, address, err)
+	}
+	return c, nil
+}
+
+func newSyslog(network, address string, opts *SyslogOptions) (*syslogHandler, error) {
+	sc, err := newSyslogCore(network, opts)
+	if err != nil {
+		return nil, err
+	}
 	dial, stream, err := syslogDialer(network, address, opts)
 	if err != nil {
-		return nil, fmt.Errorf("netlog: syslog handler: %w", err)
+		return nil, err
 	}
 	cfg := transport.Config{Dial: dial, DialTimeout: opts.DialTimeout, WriteTimeout: opts.WriteTimeout,
-		Backoff: opts.Backoff, Stream: stream}
+		Backoff: opts.Backoff.internal(), Stream: stream}
 	var link transport.Sender
 	if strings.HasPrefix(network, "relp") {
 		if err = cfg.Normalize(); err == nil {
@@ -165,11 +246,11 @@ func NewSyslogHandler(network, address string, opts *SyslogOptions) (*SyslogHand
 		link, err = transport.NewLink(cfg)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("netlog: syslog handler: %w", err)
+		return nil, err
 	}
 	framing, err := transport.ParseFraming(string(opts.Framing))
 	if err != nil {
-		return nil, fmt.Errorf("netlog: syslog handler: %w", err)
+		return nil, err
 	}
 	limit, maxFrame := opts.MaxDatagram, 0
 	if limit == 0 {
@@ -179,7 +260,7 @@ func NewSyslogHandler(network, address string, opts *SyslogOptions) (*SyslogHand
 	case strings.HasPrefix(network, "relp"): // RELP frames each message itself
 	case stream && sc.format == syslog.Python: // its NUL ends a message, as in Python
 	case stream && opts.Framing == "" && network == "unix":
-		sc.framing = LF
+		sc.framing = transport.LF
 	case stream:
 		sc.framing = framing
 	case opts.RefuseOversize:
@@ -187,12 +268,12 @@ func NewSyslogHandler(network, address string, opts *SyslogOptions) (*SyslogHand
 	default:
 		sc.truncate = limit
 	}
-	c, err := newCore(&opts.Options, network+" "+address, link, maxFrame)
+	c, err := newCore(&opts.Options, "syslog "+network+" "+address, link, maxFrame)
 	if err != nil {
 		return nil, err
 	}
-	c.severity = sc.severity
-	return &SyslogHandler{c: c, s: sc}, nil
+	c.severity = func(l slog.Level) int { return int(sc.severity(l)) }
+	return &syslogHandler{c: c, s: sc}, nil
 }
 
 func newSyslogCore(network string, o *SyslogOptions) (*syslogCore, error) {
@@ -210,14 +291,15 @@ func newSyslogCore(network string, o *SyslogOptions) (*syslogCore, error) {
 	if sc.format == syslog.RFC5424 {
 		sc.value.mode = sdValue
 	}
-	sc.facility = syslog.User
-	if o.Facility != "" {
-		if sc.facility, err = syslog.ParseFacility(o.Facility); err != nil {
-			return nil, err
-		}
+	sc.facility = syslog.Facility(o.Facility)
+	if o.Facility == FacilityKern {
+		sc.facility = syslog.User
+	}
+	if o.Facility < 0 || o.Facility > FacilityLocal7 {
+		return nil, fmt.Errorf("facility %d: want 0-23", o.Facility)
 	}
 	if sc.severity == nil {
-		sc.severity = syslog.SeverityOf
+		sc.severity = SeverityOf
 	}
 	if sc.hostname == "" {
 		sc.hostname, _ = os.Hostname()
@@ -307,13 +389,13 @@ func (t *terminated) Write(p []byte) (int, error) {
 }
 
 // Enabled reports whether level is at or above the handler's Level.
-func (h *SyslogHandler) Enabled(_ context.Context, level slog.Level) bool {
+func (h *syslogHandler) Enabled(_ context.Context, level slog.Level) bool {
 	return level >= h.c.level.Level()
 }
 
 // Handle formats r as one syslog message and writes it. An error means
 // the record was not delivered; it is also counted in Stats.
-func (h *SyslogHandler) Handle(ctx context.Context, r slog.Record) error {
+func (h *syslogHandler) Handle(ctx context.Context, r slog.Record) error {
 	s := getState()
 	defer putState(s)
 	var frame []byte
@@ -324,14 +406,14 @@ func (h *SyslogHandler) Handle(ctx context.Context, r slog.Record) error {
 var octetRoom [transport.OctetReserve]byte
 
 // encode returns the framed message, and the buffers to keep.
-func (h *SyslogHandler) encode(s *state, r slog.Record) (frame, buf, scratch []byte) {
+func (h *syslogHandler) encode(s *state, r slog.Record) (frame, buf, scratch []byte) {
 	sc := h.s
 	e := &s.entry
 	s.extras, s.level = h.c.fill(e, &r, s.extras[:0])
 	b := append(s.buf[:0], octetRoom[:]...)
 	start := len(b)
 	hdr := syslog.Header{
-		Facility: sc.facility, Severity: sc.severity(s.level), Time: e.Created,
+		Facility: sc.facility, Severity: syslog.Severity(sc.severity(s.level)), Time: e.Created,
 		Hostname: sc.hostname, AppName: sc.app, ProcID: sc.procID, MsgID: h.msgID,
 	}
 	switch sc.format {
@@ -395,7 +477,7 @@ func appendUTF8(b []byte, s string) []byte {
 }
 
 // recordMsgID finds the MSGID attribute among r's top-level attributes.
-func (h *SyslogHandler) recordMsgID(r slog.Record) (id string, ok bool) {
+func (h *syslogHandler) recordMsgID(r slog.Record) (id string, ok bool) {
 	if len(h.groups) > 0 {
 		return "", false
 	}
@@ -412,7 +494,7 @@ func (h *SyslogHandler) recordMsgID(r slog.Record) (id string, ok bool) {
 // appendAttrs appends the preformatted attributes, the built-in
 // replacements, the source (with AddSource) and r's attributes: SD params
 // in RFC 5424, key=value text otherwise.
-func (h *SyslogHandler) appendAttrs(b []byte, s *state, r slog.Record) []byte {
+func (h *syslogHandler) appendAttrs(b []byte, s *state, r slog.Record) []byte {
 	for _, a := range s.extras {
 		b = appendFlat(b, "", a, nil, nil, h)
 	}
@@ -423,13 +505,13 @@ func (h *SyslogHandler) appendAttrs(b []byte, s *state, r slog.Record) []byte {
 }
 
 // taken reports whether a top-level attribute is the MSGID.
-func (h *SyslogHandler) taken(key string) bool {
+func (h *syslogHandler) taken(key string) bool {
 	return key == h.s.msgIDKey && h.s.format == syslog.RFC5424
 }
 
 // param appends one attribute: ` name="value"` in RFC 5424 structured
 // data (the name held to MaxSDName), ` name=value` in text.
-func (h *SyslogHandler) param(b []byte, prefix, key string, v slog.Value) []byte {
+func (h *syslogHandler) param(b []byte, prefix, key string, v slog.Value) []byte {
 	b = append(b, ' ')
 	if h.s.value.mode != sdValue {
 		b = append(append(b, prefix...), key...)
@@ -447,7 +529,7 @@ func (h *SyslogHandler) param(b []byte, prefix, key string, v slog.Value) []byte
 }
 
 // WithAttrs returns a handler whose records carry attrs, formatted once now.
-func (h *SyslogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+func (h *syslogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if len(attrs) == 0 {
 		return h
 	}
@@ -462,7 +544,7 @@ func (h *SyslogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 }
 
 // WithGroup returns a handler whose later attributes are named "name.key".
-func (h *SyslogHandler) WithGroup(name string) slog.Handler {
+func (h *syslogHandler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return h
 	}
@@ -472,15 +554,13 @@ func (h *SyslogHandler) WithGroup(name string) slog.Handler {
 }
 
 // Stats returns the handler's counters.
-func (h *SyslogHandler) Stats() Stats { return h.c.stats() }
+func (h *syslogHandler) Stats() Stats { return h.c.stats() }
 
-// Close delivers what is pending until ctx ends, then closes the
-// connection; see Handler.Close.
-func (h *SyslogHandler) Close(ctx context.Context) error { return h.c.close(ctx) }
+// Close: see socketHandler.Close.
+func (h *syslogHandler) Close(ctx context.Context) error { return h.c.close(ctx) }
 
-// Flush waits until every record handled before it has been written or
-// dropped; see Handler.Flush.
-func (h *SyslogHandler) Flush(ctx context.Context) error { return h.c.flush(ctx) }
+// Flush: see socketHandler.Flush.
+func (h *syslogHandler) Flush(ctx context.Context) error { return h.c.flush(ctx) }
 
 // flatValue writes an attribute's value as text, in one of three modes.
 // Values map as in the other codecs (record.AppendValue): durations in

@@ -13,7 +13,7 @@ import (
 	"github.com/netlog-go/netlog/internal/testcert"
 )
 
-func syslogHandler(t *testing.T, network, addr string, o *netlog.SyslogOptions) *netlog.SyslogHandler {
+func syslogHandler(t *testing.T, network, addr string, o *netlog.SyslogOptions) netlog.Handler {
 	t.Helper()
 	h, err := netlog.NewSyslogHandler(network, addr, o)
 	if err != nil {
@@ -51,7 +51,7 @@ func TestRsyslog(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			o := c.o
-			o.Name, o.Hostname, o.ProcID, o.Facility = "go-app", "web-1", "4242", "local0"
+			o.Name, o.Hostname, o.ProcID, o.Facility = "go-app", "web-1", "4242", netlog.FacilityLocal0
 			h := syslogHandler(t, c.network, c.addr, &o)
 			log := slog.New(h).With("svc", `a"b\c]d`)
 			before := time.Now().Truncate(time.Second)
@@ -164,7 +164,7 @@ func TestSyslogConstructionErrors(t *testing.T) {
 		o             netlog.SyslogOptions
 		want          string
 	}{
-		{"udp", "localhost:514", netlog.SyslogOptions{Facility: "local9"}, `"local9"`},
+		{"udp", "localhost:514", netlog.SyslogOptions{Facility: 24}, "facility 24"},
 		{"udp", "localhost:514", netlog.SyslogOptions{Format: "rfc9999"}, `"rfc9999"`},
 		{"tcp", "localhost:514", netlog.SyslogOptions{Framing: "crlf"}, `"crlf"`},
 		{"udp", "localhost:514", netlog.SyslogOptions{Framing: "crlf"}, `"crlf"`},
@@ -201,7 +201,7 @@ func TestSyslogNG(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			o := c.o
-			o.Name, o.Hostname, o.ProcID, o.Facility = "go-app", "web-1", "4242", "local0"
+			o.Name, o.Hostname, o.ProcID, o.Facility = "go-app", "web-1", "4242", netlog.FacilityLocal0
 			h := syslogHandler(t, c.network, c.addr, &o)
 			slog.New(h).With("svc", `a"b\c]d`).Error("héllo ✓\nwörld", "msgid", "ID47", "user", "ü", slog.Group("g", "n", 3))
 			got := s.Lines(t, 2, 10*time.Second) // the message's newline ends syslog-ng's line

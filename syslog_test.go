@@ -50,7 +50,7 @@ func TestSyslogFormats(t *testing.T) {
 			return r
 		}())
 	}
-	base := netlog.SyslogOptions{Options: netlog.Options{Name: "app"}, Hostname: "h1", ProcID: "77", Facility: "daemon"}
+	base := netlog.SyslogOptions{Options: netlog.Options{Name: "app"}, Hostname: "h1", ProcID: "77", Facility: netlog.FacilityDaemon}
 	for _, c := range []struct {
 		name string
 		mod  func(o *netlog.SyslogOptions)
@@ -60,15 +60,15 @@ func TestSyslogFormats(t *testing.T) {
 			`<28>1 2026-11-24T05:06:07.891234+01:00 h1 app 77 - [slog@32473 path="/var" g.n="1"] disk ü 90%`},
 		{"rfc5424 BOM and SD-ID", func(o *netlog.SyslogOptions) { o.BOM, o.SDID = true, "x@1" },
 			"<28>1 2026-11-24T05:06:07.891234+01:00 h1 app 77 - [x@1 path=\"/var\" g.n=\"1\"] \ufeffdisk ü 90%"},
-		{"rfc3164", func(o *netlog.SyslogOptions) { o.Format = syslog.RFC3164 },
+		{"rfc3164", func(o *netlog.SyslogOptions) { o.Format = netlog.RFC3164 },
 			`<28>Nov 24 05:06:07 h1 app[77]: disk ü 90% path=/var g.n=1`},
-		{"python", func(o *netlog.SyslogOptions) { o.Format, o.Ident = syslog.Python, "myapp: " },
+		{"python", func(o *netlog.SyslogOptions) { o.Format, o.Ident = netlog.PythonSyslog, "myapp: " },
 			"<28>myapp: disk ü 90% path=/var g.n=1\x00"},
-		{"python without NUL", func(o *netlog.SyslogOptions) { o.Format, o.NoNUL = syslog.Python, true },
+		{"python without NUL", func(o *netlog.SyslogOptions) { o.Format, o.NoNUL = netlog.PythonSyslog, true },
 			"<28>disk ü 90% path=/var g.n=1"},
 		{"severity map", func(o *netlog.SyslogOptions) {
-			o.Format = syslog.Python
-			o.MapSeverity = func(slog.Level) syslog.Severity { return syslog.Notice }
+			o.Format = netlog.PythonSyslog
+			o.MapSeverity = func(slog.Level) netlog.Severity { return netlog.SeverityNotice }
 		}, "<29>disk ü 90% path=/var g.n=1\x00"},
 	} {
 		o := base

@@ -37,7 +37,7 @@ func contenders() []contender {
 }
 
 // closeWithin closes a netlog handler, delivering what is pending.
-func closeWithin(h netlog.Sender) error {
+func closeWithin(h netlog.Handler) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	return h.Close(ctx)
@@ -71,7 +71,7 @@ func netlogSyslog(network string, a bool) func(string, int) error {
 }
 
 // logN handles n records with h and closes it.
-func logN(h netlog.Sender, n int) error {
+func logN(h netlog.Handler, n int) error {
 	if err := handleN(h, n); err != nil {
 		return err
 	}

@@ -127,8 +127,6 @@ func (s *Server) acceptFailed(listener string, ls *listenerStat, err error) bool
 		err = fmt.Errorf("accept on %s (%d failed so far; retrying): %w", listener, n, err)
 		if s.OnAcceptError != nil {
 			s.OnAcceptError(err)
-		} else {
-			fmt.Fprintln(os.Stderr, "netlog:", err)
 		}
 	}
 	return true

@@ -144,7 +144,7 @@ func (s *Server) datagram(proto *protocol, cp *commitPoint, listener string, add
 	case err != nil:
 		reason = ReasonMismatch
 	default:
-		reason, err = s.deliver(proto, cp, p)
+		reason, err = s.deliver(proto, cp, listener, addrName(addr), p)
 	}
 	if err != nil {
 		s.refuse(listener, addrName(addr), reason, err)

@@ -25,13 +25,15 @@ import (
 // The text form is one record line, then one continuation line per line
 // break of the message, exc_text and stack_info, each starting with a TAB:
 //
-//	TIME LEVELNAME NAME: MSG key=value group.key=value source=FILE:LINE
+//	TIME PEER LEVELNAME NAME: MSG key=value group.key=value source=FILE:LINE
 //	<TAB>more of MSG, then EXC_TEXT and STACK_INFO
 //
 // TIME is RFC 3339 with microseconds in UTC, or "-" if unknown. A syslog
 // message adds, before the source, facility=, severity=, hostname=,
 // procid=, msgid= (those that are set), each structured data parameter as
 // SD-ID.NAME=VALUE, and syslog=raw for a message that did not parse.
+// PEER is the sender's address (Entry.Peer, rsyslog's fromhost-ip), left
+// out with its space for a record that was not received.
 //
 // Nothing a sender writes can start a line or reach a terminal as a
 // control: in every field, the C0 controls (TAB, CR, NUL, ESC…), DEL, the
@@ -51,7 +53,8 @@ import (
 // per line: the LogRecord fields and the attributes, groups as nested
 // objects; a syslog message adds "syslog_format", "facility" and
 // "severity" (names), "hostname", "appname", "procid", "msgid" and
-// "structured_data" (an object of SD-ID → object of PARAM-NAME → value).
+// "structured_data" (an object of SD-ID → object of PARAM-NAME → value);
+// a received record adds "peer" and "listener".
 type Printer struct {
 	W    io.Writer
 	JSON bool
@@ -101,6 +104,10 @@ func (p *Printer) append(b []byte, e *record.Entry) []byte {
 	if e.Syslog != nil {
 		b = appendSyslogJSON(b, e.Syslog)
 	}
+	if e.Peer != "" {
+		b = record.JSON.String(record.JSON.Key(b, "peer"), e.Peer)
+		b = record.JSON.String(record.JSON.Key(b, "listener"), e.Listener)
+	}
 	return append(record.JSON.End(b), '\n')
 }
 
@@ -109,6 +116,9 @@ func appendText(b []byte, e *record.Entry) []byte {
 		b = append(b, '-')
 	} else {
 		b = e.Created.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z07:00")
+	}
+	if e.Peer != "" { // where a syslog daemon writes the sender's host
+		b = appendTextValue(append(b, ' '), e.Peer)
 	}
 	b = appendEscaped(append(b, ' '), e.LevelName, false)
 	b = appendEscaped(append(b, ' '), e.Name, false)

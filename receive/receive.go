@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -88,7 +87,8 @@ type Server struct {
 	Sink     Sink
 	MaxFrame int           // payload limit; 0 means DefaultMaxFrame
 	Drain    time.Duration // 0 means DefaultDrain; see DrainCap
-	// OnRefuse is told of every refusal; nil writes the report to stderr.
+	// OnRefuse is told of every refusal; refusals are counted in Stats
+	// whether or not it is set. The library writes nowhere by itself.
 	OnRefuse func(Report)
 	// MaxConns bounds the stream connections served at once, on all
 	// listeners (default DefaultMaxConns): at the limit, the listeners
@@ -119,7 +119,7 @@ type Server struct {
 	MaxMemory int64
 	// OnAcceptError is told of failed accepts (out of descriptors, …),
 	// at most once a second per listener; the listener retries after a
-	// backoff. nil writes to stderr.
+	// backoff. They are counted in Stats whether or not it is set.
 	OnAcceptError func(error)
 	// SyslogSingleLine turns off the joining of lines on LF-framed syslog
 	// streams: each line is then a message of its own. By default, a line
@@ -134,7 +134,7 @@ type Server struct {
 	ReadBuffer int
 	// OnWarning is told of conditions that make the server lose more
 	// than it would otherwise, such as a smaller receive buffer than
-	// asked for. nil writes to stderr.
+	// asked for.
 	OnWarning func(error)
 
 	lim                                    limits
@@ -224,18 +224,17 @@ func (s *Server) refuse(listener, peer string, reason Reason, err error) {
 	r := Report{Listener: listener, Peer: peer, Reason: reason, Err: err}
 	if s.OnRefuse != nil {
 		s.OnRefuse(r)
-		return
 	}
-	fmt.Fprintln(os.Stderr, "netlog:", r)
 }
 
-// deliver decodes a payload and adds it to the Sink; it returns why not.
-func (s *Server) deliver(p *protocol, cp *commitPoint, payload []byte) (Reason, error) {
+// deliver decodes a payload from peer on listener and adds it to the
+// Sink; it returns why not.
+func (s *Server) deliver(p *protocol, cp *commitPoint, listener, peer string, payload []byte) (Reason, error) {
 	e, reason, err := s.decode(p, payload)
 	if err != nil {
 		return reason, err
 	}
-	return s.hand(cp, e)
+	return s.hand(cp, e, listener, peer)
 }
 
 // decode decodes a payload; it returns why not.
@@ -254,9 +253,10 @@ func (s *Server) decode(p *protocol, payload []byte) (*record.Entry, Reason, err
 	return e, "", nil
 }
 
-// hand adds a decoded record to the Sink.
-func (s *Server) hand(cp *commitPoint, e *record.Entry) (Reason, error) {
+// hand adds a decoded record from peer on listener to the Sink.
+func (s *Server) hand(cp *commitPoint, e *record.Entry, listener, peer string) (Reason, error) {
 	s.records.Add(1) // handed over, whatever the Sink makes of it
+	e.Peer, e.Listener = peer, listener
 	if err := s.add(cp, e); err != nil {
 		return ReasonSink, err
 	}

@@ -70,7 +70,7 @@ func (s *Server) serveRELP(cn *conn) {
 		case "open":
 			a.add(f.Txnr, relp.OK+"\n"+relp.Offers, false)
 		case "syslog":
-			if reason, err := s.deliver(syslogMessages, &a.cp, f.Data); err != nil {
+			if reason, err := s.deliver(syslogMessages, &a.cp, cn.listener, cn.peer, f.Data); err != nil {
 				s.refuse(cn.listener, cn.peer, reason, err)
 				a.add(f.Txnr, "500 not delivered", false)
 			} else {

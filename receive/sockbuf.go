@@ -3,7 +3,6 @@ package receive
 import (
 	"fmt"
 	"net"
-	"os"
 )
 
 // setReadBuffer asks for ReadBuffer bytes of socket receive buffer on
@@ -20,12 +19,10 @@ func (s *Server) setReadBuffer(listener string, pc net.PacketConn) {
 	}
 }
 
-// warn tells OnWarning, or stderr, of a condition that makes the server
-// lose more than it would, without refusing anything yet.
+// warn tells OnWarning of a condition that makes the server lose more
+// than it would, without refusing anything yet.
 func (s *Server) warn(err error) {
 	if s.OnWarning != nil {
 		s.OnWarning(err)
-		return
 	}
-	fmt.Fprintln(os.Stderr, "netlog:", err)
 }

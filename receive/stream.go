@@ -100,7 +100,7 @@ func (s *Server) writeChunks(cn *conn, pl *pipeline) {
 				break
 			}
 			if d.err == nil {
-				d.reason, d.err = s.hand(&cp, d.e)
+				d.reason, d.err = s.hand(&cp, d.e, cn.listener, cn.peer)
 			}
 			if d.err != nil {
 				stop(d.reason, d.err)

@@ -35,6 +35,11 @@ type Entry struct {
 	StackInfo   string        // formatted stack
 	Attrs       []slog.Attr   // everything else: slog attributes, Python's extra
 	Syslog      *Syslog       // set for a record received as a syslog message
+	// Peer is the address of the sender a receiver got the record from
+	// ("192.0.2.7:50122", or "unix peer" on a Unix socket; rsyslog's
+	// fromhost-ip), and Listener the address it came in on; empty for a
+	// record not received.
+	Peer, Listener string
 }
 
 // Syslog is what a syslog message carries besides its time and text.

@@ -12,7 +12,7 @@ start=$SECONDS
 for target in linux/amd64 linux/386 linux/arm linux/arm64 linux/mips linux/riscv64 linux/s390x \
   darwin/amd64 darwin/arm64 windows/amd64 windows/arm64 \
   freebsd/amd64 openbsd/amd64 netbsd/amd64 solaris/amd64 illumos/amd64; do
-  GOOS=${target%/*} GOARCH=${target#*/} go vet ./... || { echo "platforms: go vet fails for $target" >&2; exit 1; }
+  GOOS=${target%/*} GOARCH=${target#*/} go vet ./... ./cmd/netlog/... || { echo "platforms: go vet fails for $target" >&2; exit 1; }
 done
 echo "platforms: go vet clean for 16 targets ($((SECONDS - start)) s)"
 

@@ -19,10 +19,13 @@ if [ -n "$unformatted" ]; then
   echo "test: gofmt would change: $unformatted" >&2
   exit 1
 fi
-go vet ./...
+# The library and the command are separate modules in one workspace
+# (go.work); ./... covers only the module it is in, so each is named.
+modules=(./... ./cmd/netlog/...)
+go vet "${modules[@]}"
 bash scripts/platforms.sh
-go test -race -count=1 ./...
-go test -run '^$' -bench . -benchtime 1x ./... >/dev/null
+go test -race -count=1 "${modules[@]}"
+go test -run '^$' -bench . -benchtime 1x "${modules[@]}" >/dev/null
 echo "test: benchmarks ran once each"
 # Each fuzz target, briefly: its seed corpus (testdata/fuzz) and then new
 # inputs. NETLOG_FUZZTIME sets how long each runs. Go before 1.27 may end a
@@ -43,6 +46,7 @@ for target in internal/pickle:FuzzDecode internal/transport:FuzzFrameReader inte
   fi
   echo "test: $name: $(echo "$out" | grep -o 'execs: [0-9]*' | tail -1)"
 done
+bash scripts/sizecheck.sh
 # The side-by-side suites (their own module): build, and run every sender
 # and every receiver on a few records.
 (cd bench && go vet ./... && go run . -n 2000 -chart '' >/dev/null && go run . -receivers -n 2000 -chart '' >/dev/null && go run . -relp -n 2000 >/dev/null)

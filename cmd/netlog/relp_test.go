@@ -181,11 +181,11 @@ func TestRELPPoisonMessage(t *testing.T) {
 	}()
 	s, err := netlog.Open(fmt.Sprintf("syslog+relp://%s?async=true&window=16&relp-retries=%d", ln.Addr(), retries),
 		&netlog.Options{Backoff: netlog.Backoff{Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond},
-			Async: &netlog.Async{Backoff: netlog.Backoff{Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond}}})
+			Async: &netlog.Async{}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := s.(*netlog.SyslogHandler)
+	h := s
 	log := slog.New(h)
 	for i := range n {
 		log.Info(fmt.Sprintf("rec%d.", i))

@@ -32,7 +32,7 @@ func parseSend(args []string, stderr io.Writer) (*sendFlags, error) {
 	f := &sendFlags{}
 	fs := flag.NewFlagSet("netlog send", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&f.to, "to", DefaultTo, "destination `URL`: tcp://, udp://, unix://, unixgram://, syslog://, syslog+udp://, syslog+tcp://, syslog+tls://, smtp://, smtps:// (see the README for parameters)")
+	fs.StringVar(&f.to, "to", DefaultTo, "destination `URL`: tcp://, tls://, unix://, udp://, unixgram://, syslog://, syslog+udp://, syslog+tcp://, syslog+tls://, syslog+relp://, syslog+relp+tls://, syslog+unix://, syslog+unixgram://, smtp://, smtps://, stderr://, stdout:// (docs/urls.md lists the parameters)")
 	fs.TextVar(&f.level, "level", slog.LevelInfo, "the records' `level`: debug, info, warn, error, optionally +N or -N")
 	fs.StringVar(&f.name, "name", "netlog", "logger `name` (Python's record.name; syslog's APP-NAME)")
 	fs.Func("attr", "add attribute `key=value` to every record (repeatable)", func(s string) error {
@@ -148,20 +148,16 @@ const endPeriods = 10
 // are given up, and counted as undelivered. Over RELP, a record counts as
 // delivered when its acknowledgment comes in (Stats.Acknowledged), before
 // its batch is done.
-func finish(h netlog.Sender, timeout time.Duration) error {
-	f, ok := h.(interface {
-		Flush(context.Context) error
-		Stats() netlog.Stats
-	})
-	for period := 1; ok && period < endPeriods; period++ { // Close's wait is the last period
-		before := progress(f.Stats())
+func finish(h netlog.Handler, timeout time.Duration) error {
+	for period := 1; period < endPeriods; period++ { // Close's wait is the last period
+		before := progress(h.Stats())
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		err := f.Flush(ctx)
+		err := h.Flush(ctx)
 		cancel()
 		if err == nil {
 			break
 		}
-		if progress(f.Stats()) == before { // none delivered: the peer is gone or stuck
+		if progress(h.Stats()) == before { // none delivered: the peer is gone or stuck
 			ctx, cancel := context.WithCancelCause(context.Background())
 			cancel(fmt.Errorf("none delivered in the last %v", timeout))
 			return h.Close(ctx)
@@ -177,18 +173,15 @@ func progress(st netlog.Stats) uint64 {
 	return st.Written + st.Dropped.Total() + st.Acknowledged
 }
 
-// undelivered counts the records a handler took but did not deliver:
-// dropped from its queue, or left in it at Close. (Records whose Handle
-// failed are already counted.)
-func undelivered(h netlog.Sender) uint64 {
-	switch h := h.(type) {
-	case interface{ Stats() netlog.Stats }:
-		return h.Stats().Dropped.Total()
-	case *netlog.SMTPHandler:
-		st := h.Stats()
-		return st.Failed + st.Pending
+// undelivered counts the records a handler queued but did not deliver:
+// dropped from its queue, left in it at Close, or (SMTP) in emails that
+// failed. A synchronous handler queues nothing: its failures are Handle's.
+func undelivered(h netlog.Handler) uint64 {
+	st := h.Stats()
+	if st.Enqueued == 0 {
+		return 0
 	}
-	return 0
+	return st.Enqueued - st.Written - st.Discarded
 }
 
 // isTerminal reports whether f is a character device, as a terminal is.

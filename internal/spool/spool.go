@@ -93,6 +93,10 @@ type Config struct {
 	// that one poison message cannot hold back the frames after it;
 	// default DefaultRetries, negative for none.
 	Retries int
+	// OnError, if not nil, is told on the writer's goroutine of each
+	// failed write, with the number of frames it left queued (or, for a
+	// refused frame given up, 1).
+	OnError func(err error, frames int)
 }
 
 // Errors Put returns; each means the frame was dropped and counted.
@@ -384,12 +388,18 @@ func (s *Spool) run(ctx context.Context) {
 		s.mu.Lock()
 		s.counts.WriteErrors++
 		s.mu.Unlock()
+		if s.cfg.OnError != nil {
+			s.cfg.OnError(err, len(bt.ends))
+		}
 		if errors.Is(err, transport.ErrStalled) {
 			continue // the write waited out the timeout; the peer is there
 		}
 		if rf := (*transport.Refusal)(nil); errors.As(err, &rf) && len(bt.ends) > rf.After {
 			s.delivered(&bt, 1, rf.After) // delivered after the refused one
 			if refusals++; refusals > s.cfg.Retries {
+				if s.cfg.OnError != nil {
+					s.cfg.OnError(fmt.Errorf("given up after %d tries: %w", refusals, err), 1)
+				}
 				s.written(&bt, 1, true) // given up: the frames after it flow
 				refusals, fails = 0, 0
 				continue
