@@ -44,7 +44,12 @@ type Entry struct {
 
 // Syslog is what a syslog message carries besides its time and text.
 type Syslog struct {
-	Format   string // "rfc5424", "rfc3164", or "raw" for a message that did not parse
+	// Format is how the message was read: "rfc5424"; "rfc3164" (legacy);
+	// "rfc3164-nopri", legacy without a <PRI>, whose priority 13
+	// (user.notice) is assumed as RFC 3164 §4.3.3 says; "bare", <PRI>
+	// and text as Python's SysLogHandler sends it; or "raw" for a
+	// message that did not parse, kept whole in Msg.
+	Format   string
 	Facility int
 	Severity int
 	Hostname string
