@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -334,6 +335,7 @@ func deframe(t *testing.T, f string) [][]byte {
 	}
 	var frames [][]byte
 	sr := transport.NewSyslogReader(bytes.NewReader(b), 64<<10)
+	sr.Join = &transport.LineJoin{} // netlog serve's default: multi-line messages joined
 	for {
 		p, err := sr.Next()
 		if err == io.EOF {
@@ -526,17 +528,36 @@ func TestDifferentialRelays(t *testing.T) {
 		for e := n.next(t); !strings.Contains(e.Msg, markerText); e = n.next(t) {
 			entries = append(entries, e)
 		}
-		if len(entries) != len(readings) {
-			t.Errorf("%s: netlog made %d entries, rsyslog %d", kind, len(entries), len(readings))
+		frames, joined := relayedFrames(kind, readings)
+		if len(entries) != len(frames) {
+			t.Errorf("%s: netlog made %d entries of %d frames (rsyslog %d messages)", kind, len(entries), len(frames), len(readings))
 			continue
 		}
-		for i, e := range entries {
-			report(t, fmt.Sprintf("%s #%d", kind, i+1), []byte(readings[i].Raw), &readings[i], e, used)
-		}
+		compareFrames(t, string(kind), frames, entries, joined, used)
 		count += len(entries)
 	}
 	t.Logf("%d messages compared; allowed differences: %v", count, used)
 }
+
+// relayedFrames is what netlog serve read as one message each of what a
+// relay forwarded, from rsyslog's reading of the same bytes: over
+// LF-framed TCP, a line that does not begin with <PRI> continues the
+// message before it (docs/syslog-framing.md); rsyslog reads each line as
+// one. It returns the frames and the readings as compareFrames takes them.
+func relayedFrames(kind RelayKind, readings []Reading) (frames [][]byte, all []committed) {
+	lf := kind == RsyslogForwardTCP || kind == RsyslogTraditionalTCP || kind == SyslogNGNetwork
+	for _, r := range readings {
+		all = append(all, committed{raw: []byte(r.Raw), r: r})
+		if lf && len(frames) > 0 && !startsWithPRI.MatchString(r.Raw) {
+			frames[len(frames)-1] = append(append(frames[len(frames)-1], '\n'), r.Raw...)
+			continue
+		}
+		frames = append(frames, []byte(r.Raw))
+	}
+	return frames, all
+}
+
+var startsWithPRI = regexp.MustCompile(`^<[0-9]{1,3}>`)
 
 // TestJoinLines: a frame that joins continuation lines is compared with
 // the first line's reading and the text of all.
