@@ -181,3 +181,28 @@ func TestErrorsMatchSentinels(t *testing.T) {
 		t.Errorf("SMTP after Close: %v, want ErrClosed", err)
 	}
 }
+
+// TestLastErrorOverflow: once the writer's connect has failed and it
+// waits out a long backoff, a record dropped by the full queue is the
+// latest error.
+func TestLastErrorOverflow(t *testing.T) {
+	h := newHandler(t, false, "tcp", unusedAddr(t), &netlog.Options{
+		Async:   &netlog.Async{MaxRecords: 1, Overflow: netlog.DropNewest},
+		Backoff: netlog.Backoff{Initial: time.Hour, Max: time.Hour},
+	})
+	log := slog.New(h)
+	log.Info("queued")
+	var last *netlog.Error
+	for deadline := time.Now().Add(30 * time.Second); !errors.As(h.Stats().LastError, &last) || last.Cause != netlog.CauseDial; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no failed connect reported within 30 s: %v", h.Stats().LastError)
+		}
+	}
+	log.Info("dropped")
+	if st := h.Stats(); !errors.As(st.LastError, &last) || last.Cause != netlog.CauseDropped || !errors.Is(last, netlog.ErrQueueFull) || last.Records != 1 {
+		t.Errorf("LastError after overflow: %v, want the dropped record", st.LastError)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // give up the queued record now, not after DefaultCloseTimeout
+	h.Close(ctx)
+}
