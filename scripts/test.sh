@@ -32,7 +32,7 @@ echo "test: benchmarks ran once each"
 # clean run with a bare "context deadline exceeded" (its coordinator races
 # the -fuzztime deadline: go.dev/issue/75804); a real finding always writes
 # its input to testdata/fuzz, so only that, or any other failure, fails.
-for target in internal/pickle:FuzzDecode internal/transport:FuzzFrameReader internal/transport:FuzzSyslogReader \
+for target in internal/pickle:FuzzDecode internal/pickle:FuzzFastPath record:FuzzDecodeJSON internal/transport:FuzzFrameReader internal/transport:FuzzSyslogReader \
   internal/syslog:FuzzParse internal/relp:FuzzReader internal/mail:FuzzHeaderText .:FuzzOpen \
   receive:FuzzReceivePath; do
   pkg=${target%%:*} name=${target#*:}
