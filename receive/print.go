@@ -249,6 +249,10 @@ func appendTextAttr(b []byte, prefix string, a slog.Attr) []byte {
 		return strconv.AppendFloat(b, v.Float64(), 'g', -1, 64)
 	case slog.KindBool:
 		return strconv.AppendBool(b, v.Bool())
+	case slog.KindAny:
+		if v.Any() == nil { // Python's None
+			return append(b, "<nil>"...)
+		}
 	}
 	return appendTextValue(b, v.String())
 }

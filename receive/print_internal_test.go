@@ -58,7 +58,7 @@ func TestTextValueBare(t *testing.T) {
 		}
 	}
 	for _, v := range []slog.Value{slog.Int64Value(-42), slog.Uint64Value(math.MaxUint64), slog.Float64Value(1.5e300),
-		slog.Float64Value(math.Inf(-1)), slog.Float64Value(math.NaN()), slog.BoolValue(true), slog.DurationValue(time.Second)} {
+		slog.Float64Value(math.Inf(-1)), slog.Float64Value(math.NaN()), slog.BoolValue(true), slog.DurationValue(time.Second), slog.AnyValue(nil), slog.AnyValue([]int{1, 2})} {
 		got := string(appendTextAttr(nil, "", slog.Attr{Key: "k", Value: v}))
 		if want := " k=" + rule(v.String()); got != want {
 			t.Errorf("%v: %q, want %q", v, got, want)
