@@ -42,7 +42,8 @@ func pythonPickles(f *testing.F) [][]byte {
 // input makes it panic; each record's output is bounded by its payload's
 // budget; the text form has exactly one record line per record, every
 // other line a TAB continuation, and no raw control; the JSON form one
-// valid object per line.
+// valid object per line. A record decoded into a reused Entry, as a
+// stream connection does, prints as a fresh one does.
 func FuzzReceivePath(f *testing.F) {
 	seeds := [][]byte{
 		memoFrame(unicodeOp(strings.Repeat("A", 1000)), 100),
@@ -74,13 +75,21 @@ func FuzzReceivePath(f *testing.F) {
 		if p, err := frames.split(wire); err == nil {
 			payloads = append(payloads, p)
 		}
-		for _, p := range payloads {
+		room := &chunk{} // decoded into as a stream's chunk is, again and again
+		for i, p := range payloads {
 			e, err := frames.decode(nil, p)
+			reused, rerr := frames.into(nil, room, i%2, p)
+			if (err == nil) != (rerr == nil) {
+				t.Fatalf("decode: %v; into a reused Entry: %v", err, rerr)
+			}
 			if err != nil {
 				if e != nil {
 					t.Fatalf("an error (%v) and a record", err)
 				}
 				continue
+			}
+			if got, want := appendText(nil, reused, &stamp{}), appendText(nil, e, &stamp{}); !bytes.Equal(got, want) {
+				t.Fatalf("into a reused Entry:\n%s\nfresh:\n%s", got, want)
 			}
 			budget := record.NewBudget(len(p))
 			for _, asJSON := range []bool{false, true} {

@@ -63,8 +63,9 @@ type Printer struct {
 	// only once it is on disk.
 	Sync bool
 
-	once sync.Once
-	out  *batch.Writer
+	once  sync.Once
+	out   *batch.Writer
+	stamp stamp // used only while out is locked, by Add's append
 }
 
 func (p *Printer) batch() *batch.Writer {
@@ -98,7 +99,7 @@ func (p *Printer) Flush() error { return p.batch().Flush() }
 // append appends e in the Printer's form.
 func (p *Printer) append(b []byte, e *record.Entry) []byte {
 	if !p.JSON {
-		return appendText(b, e)
+		return appendText(b, e, &p.stamp)
 	}
 	b = record.JSONFormat.AppendBody(b, e)
 	if e.Syslog != nil {
@@ -111,11 +112,13 @@ func (p *Printer) append(b []byte, e *record.Entry) []byte {
 	return append(record.JSON.End(b), '\n')
 }
 
-func appendText(b []byte, e *record.Entry) []byte {
+// appendText appends e in the text form; st caches the formatting of
+// the last second seen.
+func appendText(b []byte, e *record.Entry, st *stamp) []byte {
 	if e.Created.IsZero() {
 		b = append(b, '-')
 	} else {
-		b = e.Created.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z07:00")
+		b = st.append(b, e.Created)
 	}
 	if e.Peer != "" { // where a syslog daemon writes the sender's host
 		b = appendTextValue(append(b, ' '), e.Peer)
@@ -131,7 +134,11 @@ func appendText(b []byte, e *record.Entry) []byte {
 	}
 	if e.Lineno > 0 {
 		b = append(b, " source="...)
-		b = appendTextValue(b, e.Pathname+":"+strconv.Itoa(e.Lineno))
+		if bare(e.Pathname) { // so is PATHNAME:LINE
+			b = strconv.AppendInt(append(append(b, e.Pathname...), ':'), int64(e.Lineno), 10)
+		} else {
+			b = appendTextValue(b, e.Pathname+":"+strconv.Itoa(e.Lineno))
+		}
 	}
 	for _, block := range [...]string{e.ExcText, e.StackInfo} {
 		if block == "" {
@@ -142,16 +149,41 @@ func appendText(b []byte, e *record.Entry) []byte {
 	return append(b, '\n')
 }
 
+// stamp formats a record's time as RFC 3339 with microseconds in UTC
+// (Go's layout "2006-01-02T15:04:05.000000Z07:00"), keeping the date and
+// time of the last second it formatted: records mostly come in the same
+// second as the one before.
+type stamp struct {
+	sec    int64
+	prefix []byte // "2006-01-02T15:04:05" of sec
+}
+
+func (st *stamp) append(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	if sec := t.Unix(); sec != st.sec || st.prefix == nil {
+		st.sec, st.prefix = sec, t.AppendFormat(st.prefix[:0], "2006-01-02T15:04:05")
+	}
+	us := t.Nanosecond() / 1000 // truncated, as the layout's .000000 does
+	b = append(append(b, st.prefix...), '.')
+	for div := 100000; div > 0; div /= 10 {
+		b = append(b, byte('0'+us/div%10))
+	}
+	return append(b, 'Z')
+}
+
 // appendEscaped appends s with the escapes of Printer's doc comment. With
 // lines, a line feed is kept and followed by a TAB (a continuation line),
 // so that a multi-line message or traceback stays readable and visibly one
 // record.
 func appendEscaped(b []byte, s string, lines bool) []byte {
 	for i := 0; i < len(s); {
-		if c := s[i]; c >= 0x20 && c < 0x7f {
-			b = append(b, c)
-			i++
-			continue
+		j := i
+		for j < len(s) && s[j] >= 0x20 && s[j] < 0x7f { // printable ASCII, copied as a run
+			j++
+		}
+		b = append(b, s[i:j]...)
+		if i = j; i == len(s) {
+			break
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
@@ -205,26 +237,61 @@ func appendTextAttr(b []byte, prefix string, a slog.Attr) []byte {
 	b = appendEscaped(append(b, ' '), prefix, false)
 	b = appendEscaped(b, a.Key, false)
 	b = append(b, '=')
-	if a.Value.Kind() == slog.KindTime {
-		return a.Value.Time().AppendFormat(b, time.RFC3339Nano)
+	v := a.Value
+	switch v.Kind() { // appended as Value.String makes them, which are bare
+	case slog.KindTime:
+		return v.Time().AppendFormat(b, time.RFC3339Nano)
+	case slog.KindInt64:
+		return strconv.AppendInt(b, v.Int64(), 10)
+	case slog.KindUint64:
+		return strconv.AppendUint(b, v.Uint64(), 10)
+	case slog.KindFloat64:
+		return strconv.AppendFloat(b, v.Float64(), 'g', -1, 64)
+	case slog.KindBool:
+		return strconv.AppendBool(b, v.Bool())
+	case slog.KindAny:
+		if v.Any() == nil { // Python's None
+			return append(b, "<nil>"...)
+		}
 	}
-	return appendTextValue(b, a.Value.String())
+	return appendTextValue(b, v.String())
 }
 
 // appendTextValue writes s bare if it holds only printable characters
 // other than space, '"' and '=', else as a quoted Go string.
 func appendTextValue(b []byte, s string) []byte {
-	if s == "" {
+	switch {
+	case s == "":
 		return append(b, `""`...)
+	case bare(s):
+		return append(b, s...)
 	}
+	return strconv.AppendQuote(b, s)
+}
+
+// bare reports whether s holds only printable characters other than
+// space, '"' and '='.
+func bare(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0x80 {
+			return bareUTF8(s[i:])
+		} else if c <= ' ' || c == '"' || c == '=' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// bareUTF8 is bare for s beyond its ASCII start.
+func bareUTF8(s string) bool {
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == ' ' || r == '"' || r == '=' || !unicode.IsPrint(r) || unsafeRune(r) || (r == utf8.RuneError && size == 1) {
-			return strconv.AppendQuote(b, s)
+			return false
 		}
 		i += size
 	}
-	return append(b, s...)
+	return true
 }
 
 func appendSyslogText(b []byte, s *record.Syslog) []byte {

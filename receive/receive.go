@@ -241,16 +241,20 @@ func (s *Server) deliver(p *protocol, cp *commitPoint, listener, peer string, pa
 func (s *Server) decode(p *protocol, payload []byte) (*record.Entry, Reason, error) {
 	e, err := p.decode(s, payload)
 	if err != nil {
-		reason := ReasonMalformed
-		switch {
-		case errors.Is(err, pickle.ErrRefused):
-			reason = ReasonUnsafe
-		case errors.Is(err, record.ErrAmplified):
-			reason = ReasonAmplified
-		}
-		return nil, reason, err
+		return nil, reasonOf(err), err
 	}
 	return e, "", nil
+}
+
+// reasonOf is why a payload that did not decode is refused.
+func reasonOf(err error) Reason {
+	switch {
+	case errors.Is(err, pickle.ErrRefused):
+		return ReasonUnsafe
+	case errors.Is(err, record.ErrAmplified):
+		return ReasonAmplified
+	}
+	return ReasonMalformed
 }
 
 // hand adds a decoded record from peer on listener to the Sink.
@@ -283,6 +287,8 @@ type protocol struct {
 	reader  func(s *Server, cn *conn) frameReader
 	split   func(datagram []byte) ([]byte, error) // a datagram's payload
 	decode  func(s *Server, payload []byte) (*record.Entry, error)
+	// into is decode into room i of a stream's chunk (decodedIn).
+	into func(s *Server, c *chunk, i int, payload []byte) (*record.Entry, error)
 }
 
 var frames = &protocol{
@@ -291,6 +297,15 @@ var frames = &protocol{
 	},
 	split:  transport.SplitDatagram,
 	decode: func(_ *Server, p []byte) (*record.Entry, error) { return Decode(p) },
+	into: func(_ *Server, c *chunk, i int, p []byte) (*record.Entry, error) {
+		if c.ents == nil {
+			c.ents = make([]record.Entry, roomSlots)
+		}
+		if err := DecodeInto(&c.ents[i], p); err != nil {
+			return nil, err
+		}
+		return &c.ents[i], nil
+	},
 }
 
 var syslogMessages = &protocol{
@@ -298,13 +313,30 @@ var syslogMessages = &protocol{
 	split:  func(d []byte) ([]byte, error) { return d, nil },
 	decode: func(s *Server, p []byte) (*record.Entry, error) {
 		e, err := syslog.Parse(p)
-		if err != nil { // passed on whole and counted, never emptied or dropped
-			s.unparsed.Add(1)
-			e = syslog.Raw(p)
-			e.Created = time.Now()
+		if err != nil {
+			return s.raw(p), nil
 		}
 		return e, nil
 	},
+	into: func(s *Server, c *chunk, i int, p []byte) (*record.Entry, error) {
+		if c.msgs == nil {
+			c.msgs = make([]syslog.Message, roomSlots)
+		}
+		e, err := c.msgs[i].Parse(p)
+		if err != nil {
+			return s.raw(p), nil
+		}
+		return e, nil
+	},
+}
+
+// raw is the record of a syslog message that did not parse: passed on
+// whole and counted, never emptied or dropped.
+func (s *Server) raw(p []byte) *record.Entry {
+	s.unparsed.Add(1)
+	e := syslog.Raw(p)
+	e.Created = time.Now()
+	return e
 }
 
 // ServeStream accepts connections on ln and reads length-prefixed frames
@@ -480,7 +512,7 @@ func (s *Server) readFrames(p *protocol, cn *conn, fr frameReader, pl *pipeline)
 		}
 		pl.cur.add(payload)
 		cn.mem.delivered(fr)
-		pl.cur.done = append(pl.cur.done, s.decoded(p, pl.cur.last()))
+		pl.cur.done = append(pl.cur.done, s.decodedIn(p, pl.cur))
 		if len(pl.cur.data) > chunkSize/2 && !pl.handOver(false) {
 			return errStopped
 		}

@@ -2,25 +2,42 @@ package receive_test
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/netlog-go/netlog/receive"
 )
 
-// lineCounter is an output that counts the lines written to it.
-type lineCounter struct{ n atomic.Int64 }
+// lineCounter is an output that counts the records written to it: the
+// line feeds not followed by a TAB (a continuation line).
+type lineCounter struct {
+	n    atomic.Int64
+	feed bool // the last byte was a line feed
+}
 
 func (c *lineCounter) Write(p []byte) (int, error) {
 	for _, b := range p {
-		if b == '\n' {
+		if c.feed && b != '\t' {
 			c.n.Add(1)
 		}
+		c.feed = b == '\n'
 	}
 	return len(p), nil
+}
+
+// records is the number of records written, once the output has ended.
+func (c *lineCounter) records() int64 {
+	if c.feed {
+		return c.n.Load() + 1
+	}
+	return c.n.Load()
 }
 
 // BenchmarkServeSyslogStream is the receive path end to end: b.N RFC
@@ -32,6 +49,42 @@ func BenchmarkServeSyslogStream(b *testing.B) {
 		m := fmt.Sprintf(`<165>1 2026-12-01T04:30:00.000001Z host1.example.com benchapp 4242 ID47 [exampleSDID@32473 iut="3" eventSource="Application" eventID="1001"] user alice logged in from 192.0.2.%d path=/api/v1/login latency=1.5ms ok=true`, i%256)
 		in = fmt.Appendf(in, "%d %s", len(m), m)
 	}
+	benchServe(b, (*receive.Server).ServeSyslogStream, in)
+}
+
+// BenchmarkServeStream is BenchmarkServeSyslogStream for netlog frames:
+// the pickle of a record as Python's SocketHandler sends it (691 bytes,
+// protocol 1, from the pickle fuzz corpus), length-prefixed.
+func BenchmarkServeStream(b *testing.B) {
+	p := pickleSeed(b, "python-sockethandler-flat")
+	var in []byte
+	for range 1000 {
+		in = binary.BigEndian.AppendUint32(in, uint32(len(p)))
+		in = append(in, p...)
+	}
+	benchServe(b, (*receive.Server).ServeStream, in)
+}
+
+// pickleSeed reads the payload of a file in the pickle fuzz seed corpus.
+func pickleSeed(tb testing.TB, name string) []byte {
+	tb.Helper()
+	f, err := os.ReadFile("../internal/pickle/testdata/fuzz/FuzzDecode/" + name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	lines := strings.Split(string(f), "\n") // "go test fuzz v1", then []byte("...")
+	line := strings.TrimSuffix(strings.TrimPrefix(lines[1], "[]byte("), ")")
+	s, err := strconv.Unquote(line)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return []byte(s)
+}
+
+// benchServe sends in, 1,000 records, over one loopback connection to
+// serve until b.N records are sent, and waits for the server's close,
+// after which every record is written.
+func benchServe(b *testing.B, serve func(*receive.Server, context.Context, net.Listener) error, in []byte) {
 	out := &lineCounter{}
 	srv := &receive.Server{Sink: &receive.Printer{W: out}, OnRefuse: func(r receive.Report) { b.Error(r) }}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -40,12 +93,13 @@ func BenchmarkServeSyslogStream(b *testing.B) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
-	go func() { done <- srv.ServeSyslogStream(ctx, ln) }()
+	go func() { done <- serve(srv, ctx, ln) }()
 	defer func() { cancel(); <-done }()
 	c, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.ReportAllocs()
 	b.ResetTimer()
 	for sent := 0; sent < b.N; sent += 1000 {
 		if _, err := c.Write(in); err != nil {
@@ -56,7 +110,7 @@ func BenchmarkServeSyslogStream(b *testing.B) {
 	io.Copy(io.Discard, c) // the server's close: everything is written
 	c.Close()
 	b.StopTimer()
-	if got, want := out.n.Load(), int64((b.N+999)/1000*1000); got != want {
+	if got, want := out.records(), int64((b.N+999)/1000*1000); got != want {
 		b.Fatalf("%d lines written, want %d", got, want)
 	}
 }

@@ -3,16 +3,34 @@ package receive
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
+	"unsafe"
 
+	"github.com/netlog-go/netlog/internal/syslog"
 	"github.com/netlog-go/netlog/record"
 )
 
 // chunkSize is the room for frames in each of a connection's two chunks:
 // frames up to half of it are copied in, larger ones handed over in the
-// reader's own buffer. A chunk is charged twice its size: its frames,
-// and the records decoded from them.
+// reader's own buffer.
 const chunkSize = 8 << 10
+
+// Records of a chunk are decoded into room the chunk keeps, when the Sink
+// is a Printer (which formats a record in Add and keeps none of it): the
+// first roomSlots of its records (a chunk of 200-byte syslog messages
+// holds about 21), each keeping an Attrs array of up to maxKeptAttrs for
+// the next. So a record costs no Entry of its own, and the collector
+// less work.
+const (
+	roomSlots    = 32
+	maxKeptAttrs = 16
+)
+
+// chunkCharge is what a chunk is charged: its frames, the records
+// decoded from them (their strings), and its room.
+const chunkCharge = 2*chunkSize + roomSlots*int64(max(unsafe.Sizeof(syslog.Message{}),
+	unsafe.Sizeof(record.Entry{})+maxKeptAttrs*unsafe.Sizeof(slog.Attr{})))
 
 // A chunk is a run of frames that a connection's reader has read and
 // decoded, handed to the connection's writer, which adds the records to
@@ -20,12 +38,14 @@ const chunkSize = 8 << 10
 // one, printing on the other. The records may refer to the frames'
 // bytes, so a chunk is reused only once its records are added.
 type chunk struct {
-	done  []decoded  // each frame's record, or why it has none (streams)
-	data  []byte     // the frames' payloads, back to back
-	ends  []int      // where each ends in data
-	addrs []net.Addr // each datagram's sender (datagrams only)
-	own   bool       // data is the chunk's, charged to the connection; else the reader's buffer, for one large frame
-	idle  bool       // the connection had nothing more to read when it was handed over: commit
+	done  []decoded        // each frame's record, or why it has none (streams)
+	data  []byte           // the frames' payloads, back to back
+	ends  []int            // where each ends in data
+	addrs []net.Addr       // each datagram's sender (datagrams only)
+	own   bool             // data is the chunk's, charged to the connection; else the reader's buffer, for one large frame
+	ents  []record.Entry   // room for netlog frames' records, made when first used
+	msgs  []syslog.Message // room for syslog messages' records, made when first used
+	idle  bool             // the connection had nothing more to read when it was handed over: commit
 }
 
 func (c *chunk) add(p []byte) {
@@ -44,6 +64,11 @@ func (c *chunk) last() []byte {
 
 func (c *chunk) reset() {
 	clear(c.done)
+	for i := range c.ents {
+		if cap(c.ents[i].Attrs) > maxKeptAttrs {
+			c.ents[i].Attrs = nil
+		}
+	}
 	c.data, c.ends, c.done, c.idle = c.data[:0], c.ends[:0], c.done[:0], false
 }
 
@@ -60,6 +85,21 @@ func (s *Server) decoded(p *protocol, payload []byte) decoded {
 	return decoded{e, reason, err}
 }
 
+// decodedIn decodes c's last frame, into c's room if the Sink keeps no
+// record and room is left: the writer adds the record to the Sink before
+// it gives c back to be reused.
+func (s *Server) decodedIn(p *protocol, c *chunk) decoded {
+	i, payload := len(c.done), c.last()
+	if _, printer := s.Sink.(*Printer); !printer || p.into == nil || i >= roomSlots {
+		return s.decoded(p, payload)
+	}
+	e, err := p.into(s, c, i, payload)
+	if err != nil {
+		return decoded{nil, reasonOf(err), err}
+	}
+	return decoded{e, "", nil}
+}
+
 // pipeline is the hand-off between a connection's reader and its writer.
 // The reader fills one chunk while the writer works on the other; it
 // waits when both are taken.
@@ -70,7 +110,7 @@ type pipeline struct {
 	done      chan struct{} // closed when the writer has finished
 	cur       *chunk        // being filled
 	spare     []*chunk      // free, back from the writer
-	made      int           // chunks of its own made, each charged 2·chunkSize
+	made      int           // chunks of its own made, each charged chunkCharge
 	committed bool          // the last hand-over asked for a commit, and no frame came since
 	failed    bool          // the writer stopped: a record was refused, or the Sink failed
 	sinkErr   bool          // it was the Sink: the connection must not end as if acknowledged
@@ -163,7 +203,7 @@ func (s *Server) take(cn *conn, pl *pipeline) (*chunk, error) {
 		default:
 		}
 		if pl.made < 2 {
-			if err := s.charge(cn, 2*chunkSize); err != nil {
+			if err := s.charge(cn, chunkCharge); err != nil {
 				return nil, err
 			}
 			pl.made++
@@ -220,7 +260,7 @@ func (s *Server) finish(cn *conn, pl *pipeline) {
 	pl.handOver(true)
 	close(pl.work)
 	<-pl.done
-	s.uncharge(int64(pl.made) * 2 * chunkSize)
+	s.uncharge(int64(pl.made) * chunkCharge)
 	if pl.sinkErr { // not written: reset, so that a netlog handler does not take the close as an acknowledgment
 		c := cn.Conn
 		if tc, ok := c.(interface{ NetConn() net.Conn }); ok { // TLS

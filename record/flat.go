@@ -124,7 +124,9 @@ func fieldIndex(k string) int {
 	return f
 }
 
-func fieldHash(k string) int { return (len(k)*3 + int(k[0]) + int(k[len(k)/2])*7) % 64 }
+func fieldHash(k string) int {
+	return int((uint(len(k))*3 + uint(k[0]) + uint(k[uint(len(k))/2])*7) % 64)
+}
 
 // fieldTable maps fieldHash to the field's index, or -1.
 var fieldTable = func() (t [64]int8) {

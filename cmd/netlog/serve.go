@@ -131,6 +131,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		ReadBuffer:    int(f.udpRcvbuf),
 	}
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(f.maxMemory) / 4 * 3))
+	if os.Getenv("GOGC") == "" {
+		// The live heap of a receiver is small (buffers in flight), and
+		// every record makes garbage: at the default 100 the collector
+		// runs every few thousand records. The memory limit above still
+		// makes it collect before --max-memory is reached.
+		defer debug.SetGCPercent(debug.SetGCPercent(serveGCPercent))
+	}
 	ls, err := open(f, srv)
 	if err != nil {
 		for _, l := range ls {
@@ -316,6 +323,9 @@ func removeStale(path string) {
 	}
 	os.Remove(path)
 }
+
+// serveGCPercent is the GOGC of netlog serve, unless the environment sets one.
+const serveGCPercent = 400
 
 // defaultMaxMemory is --max-memory's default; minMaxMemory leaves room
 // for the read buffers of a few hundred connections and a max-size frame.

@@ -2,6 +2,7 @@ package syslog
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -84,4 +85,25 @@ func fromGoSyslog(m *rfc5424.SyslogMessage) string {
 		ns = m.Timestamp.UnixNano()
 	}
 	return fmt.Sprint(int(*m.Facility), int(*m.Severity), ns, str(m.Hostname), str(m.Appname), str(m.ProcID), str(m.MsgID), sd)
+}
+
+// TestMessageParse: parsing every corpus message into one reused Message
+// gives what Parse gives, and the Entry of one message is not disturbed
+// by the parse before it.
+func TestMessageParse(t *testing.T) {
+	var cs []syslogtest.Case
+	for _, f := range []string{"testdata/malformed.txt", "testdata/rfc5424.txt"} {
+		cs = append(cs, syslogtest.Corpus(t, f)...)
+	}
+	var m Message
+	for _, c := range cs {
+		want, werr := Parse([]byte(c.Message))
+		got, err := m.Parse([]byte(c.Message))
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("%s: %q: error %v, Parse's %v", c.Source, c.Message, err, werr)
+		}
+		if err == nil && !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %q:\n\t%+v %+v\n\twant %+v %+v", c.Source, c.Message, got, got.Syslog, want, want.Syslog)
+		}
+	}
 }

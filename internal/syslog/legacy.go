@@ -39,7 +39,8 @@ type legacy struct {
 // is all after <PRI>, but for a leading "TAG:" or "TAG[PID]:" (Python's
 // SysLogHandler ident). docs/syslog-parsing.md lists where this differs
 // from rsyslog, and why.
-func parseLegacy(p []byte) (*record.Entry, error) {
+// It parses into x, or a new one if x is nil.
+func parseLegacy(x *parsed, p []byte) (*record.Entry, error) {
 	l := &legacy{in: string(p)}
 	pri, n, ok := splitPRI(l.in)
 	format := formatRFC3164
@@ -47,7 +48,10 @@ func parseLegacy(p []byte) (*record.Entry, error) {
 		pri, format = assumedPRI, formatRFC3164NoPRI
 	}
 	l.pos = n
-	x := &parsed{s: record.Syslog{Format: format, Facility: pri >> 3, Severity: pri & 7}}
+	if x == nil {
+		x = &parsed{}
+	}
+	x.s = record.Syslog{Format: format, Facility: pri >> 3, Severity: pri & 7}
 	e, s := &x.e, &x.s
 	e.Syslog = s
 	var stamped bool

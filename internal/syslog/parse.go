@@ -27,16 +27,35 @@ var ErrUnparsed = errors.New("syslog: message does not parse")
 // repairs). A message that claims RFC 5424 or RFC 3164 and breaks its
 // grammar is refused with an error wrapping ErrUnparsed that says where;
 // the caller passes it on with Raw, never emptied.
-func Parse(p []byte) (*record.Entry, error) {
+func Parse(p []byte) (*record.Entry, error) { return parse(nil, p) }
+
+// A Message is room for one parsed message and its structured data, for
+// a receiver that parses into the same room again and again.
+type Message struct{ x parsed5424 }
+
+// Parse is Parse into m, without allocating the Entry: the Entry returned
+// is m's, overwritten by the next Parse into m, so whoever keeps it longer
+// must copy it. Its strings are never overwritten.
+func (m *Message) Parse(p []byte) (*record.Entry, error) {
+	m.x = parsed5424{}
+	return parse(&m.x, p)
+}
+
+// parse is Parse into x, or into a new one if x is nil.
+func parse(x *parsed5424, p []byte) (*record.Entry, error) {
 	p = bytes.TrimRight(p, "\x00\n\r")
 	if is5424(p) {
-		e, err := parse5424(p)
+		e, err := parse5424(x, p)
 		if err != nil {
 			return nil, fmt.Errorf("%w as RFC 5424: %w", ErrUnparsed, err)
 		}
 		return e, nil
 	}
-	e, err := parseLegacy(p)
+	var xl *parsed
+	if x != nil {
+		xl = &x.parsed
+	}
+	e, err := parseLegacy(xl, p)
 	switch {
 	case errors.Is(err, errNoHeader):
 		return nil, fmt.Errorf("%w: %w", ErrUnparsed, err)

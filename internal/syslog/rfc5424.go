@@ -47,13 +47,16 @@ type parser5424 struct {
 // by the grammar and limits of RFC 5424 §6. The only repairs are those
 // docs/syslog-parsing.md lists: a fraction of up to 9 digits, a BOM before
 // MSG dropped, invalid UTF-8 in MSG or an SD value replaced by U+FFFD.
-func parse5424(p []byte) (*record.Entry, error) {
+// It parses into x, or a new one if x is nil.
+func parse5424(x *parsed5424, p []byte) (*record.Entry, error) {
 	r := &parser5424{in: string(p)}
 	pri, err := r.pri()
 	if err != nil {
 		return nil, err
 	}
-	x := &parsed5424{}
+	if x == nil {
+		x = &parsed5424{}
+	}
 	x.s = record.Syslog{Format: "rfc5424", Facility: pri >> 3, Severity: pri & 7}
 	e, s := &x.e, &x.s
 	e.Syslog = s

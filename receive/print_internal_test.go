@@ -1,0 +1,67 @@
+package receive
+
+import (
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// TestStamp: the cached per-second formatting of a time is what Go's
+// layout makes of it, for times in one second and across seconds, years
+// and before 1970.
+func TestStamp(t *testing.T) {
+	var st stamp
+	rng := rand.New(rand.NewPCG(1, 2))
+	base := time.Date(2026, 12, 1, 8, 0, 0, 0, time.FixedZone("x", 3600))
+	for i := range 10000 {
+		var tm time.Time
+		switch i % 3 {
+		case 0: // the same few seconds, any nanosecond
+			tm = base.Add(time.Duration(rng.Int64N(3e9)))
+		case 1: // anywhere from year 1 to 9999
+			tm = time.Unix(rng.Int64N(315e9)-62e9, rng.Int64N(1e9))
+		default: // near the epoch, both sides
+			tm = time.Unix(0, rng.Int64N(4e9)-2e9)
+		}
+		want := tm.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
+		if got := string(st.append(nil, tm)); got != want {
+			t.Fatalf("%v: %q, want %q", tm, got, want)
+		}
+	}
+}
+
+// TestTextValueBare: appendTextValue quotes exactly what the rune-by-rune
+// rule of Printer's doc comment says, and a number, bool or float attribute
+// is written as its Value.String.
+func TestTextValueBare(t *testing.T) {
+	rule := func(s string) string {
+		if s == "" {
+			return `""`
+		}
+		for i := 0; i < len(s); {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == ' ' || r == '"' || r == '=' || !unicode.IsPrint(r) || unsafeRune(r) || (r == utf8.RuneError && size == 1) {
+				return strconv.Quote(s)
+			}
+			i += size
+		}
+		return s
+	}
+	for _, s := range []string{"", "a", "a b", `"`, "x=y", "\x7f", "\x00", "é", "aé b", "\xff", "\ufffd", "a\u2028", "a\u202e", "\u00a0", "ok\u0085", "a\tb", "abc~!"} {
+		if got, want := string(appendTextValue(nil, s)), rule(s); got != want {
+			t.Errorf("%q: %s, want %s", s, got, want)
+		}
+	}
+	for _, v := range []slog.Value{slog.Int64Value(-42), slog.Uint64Value(math.MaxUint64), slog.Float64Value(1.5e300),
+		slog.Float64Value(math.Inf(-1)), slog.Float64Value(math.NaN()), slog.BoolValue(true), slog.DurationValue(time.Second), slog.AnyValue(nil), slog.AnyValue([]int{1, 2})} {
+		got := string(appendTextAttr(nil, "", slog.Attr{Key: "k", Value: v}))
+		if want := " k=" + rule(v.String()); got != want {
+			t.Errorf("%v: %q, want %q", v, got, want)
+		}
+	}
+}
