@@ -28,15 +28,18 @@ go test -race -count=1 "${modules[@]}"
 go test -run '^$' -bench . -benchtime 1x "${modules[@]}" >/dev/null
 echo "test: benchmarks ran once each"
 # Each fuzz target, briefly: its seed corpus (testdata/fuzz) and then new
-# inputs. NETLOG_FUZZTIME sets how long each runs. Go before 1.27 may end a
-# clean run with a bare "context deadline exceeded" (its coordinator races
-# the -fuzztime deadline: go.dev/issue/75804); a real finding always writes
-# its input to testdata/fuzz, so only that, or any other failure, fails.
+# inputs. NETLOG_FUZZTIME sets how long each runs. Minimising an input
+# is bounded to 2 s: with Go's default, 60 s, FuzzReceivePath spent a
+# whole short run minimising its first new inputs (about 100 executions).
+# Go before 1.27 may end a clean run with a bare "context deadline
+# exceeded" (its coordinator races the -fuzztime deadline:
+# go.dev/issue/75804); a real finding always writes its input to
+# testdata/fuzz, so only that, or any other failure, fails.
 for target in internal/pickle:FuzzDecode internal/pickle:FuzzFastPath record:FuzzDecodeJSON internal/transport:FuzzFrameReader internal/transport:FuzzSyslogReader \
   internal/syslog:FuzzParse internal/relp:FuzzReader internal/mail:FuzzHeaderText .:FuzzOpen \
   receive:FuzzReceivePath; do
   pkg=${target%%:*} name=${target#*:}
-  if ! out=$(go test -run '^$' -fuzz "^$name\$" -fuzztime "${NETLOG_FUZZTIME:-10s}" "./$pkg" 2>&1); then
+  if ! out=$(go test -run '^$' -fuzz "^$name\$" -fuzztime "${NETLOG_FUZZTIME:-10s}" -fuzzminimizetime 2s "./$pkg" 2>&1); then
     if echo "$out" | grep -q 'context deadline exceeded' && ! echo "$out" | grep -q 'Failing input written'; then
       echo "test: $name: the deadline race of Go's fuzz coordinator, no finding (go.dev/issue/75804)"
     else
