@@ -270,9 +270,11 @@ func (d *fast) text(op byte) ([]byte, bool) {
 			return rest[4 : 4+n], true
 		}
 	}
-	if op == opShortBinUni && len(rest) >= 1 && int(rest[0]) <= len(rest)-1 {
-		d.pos += 1 + int(rest[0])
-		return rest[1 : 1+rest[0]], true
+	if op == opShortBinUni && len(rest) >= 1 {
+		if n := int(rest[0]); n <= len(rest)-1 { // an int: 1+n in a byte wraps at 255
+			d.pos += 1 + n
+			return rest[1 : 1+n], true
+		}
 	}
 	var width uint64
 	switch op {
