@@ -239,11 +239,23 @@ func (s *Server) deliver(p *protocol, cp *commitPoint, listener, peer string, pa
 
 // decode decodes a payload; it returns why not.
 func (s *Server) decode(p *protocol, payload []byte) (*record.Entry, Reason, error) {
-	e, err := p.decode(s, payload)
+	e, err := decodeSafely(func() (*record.Entry, error) { return p.decode(s, payload) })
 	if err != nil {
 		return nil, reasonOf(err), err
 	}
 	return e, "", nil
+}
+
+// decodeSafely runs a decoder. A panic in one is a bug (fuzzing has found
+// such bugs before); it refuses the frame as malformed, with its cause,
+// instead of ending the process and every other peer's connection.
+func decodeSafely(decode func() (*record.Entry, error)) (e *record.Entry, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			e, err = nil, fmt.Errorf("the decoder failed (a bug in netlog; please report it): %v", r)
+		}
+	}()
+	return decode()
 }
 
 // reasonOf is why a payload that did not decode is refused.

@@ -93,7 +93,7 @@ func (s *Server) decodedIn(p *protocol, c *chunk) decoded {
 	if _, printer := s.Sink.(*Printer); !printer || p.into == nil || i >= roomSlots {
 		return s.decoded(p, payload)
 	}
-	e, err := p.into(s, c, i, payload)
+	e, err := decodeSafely(func() (*record.Entry, error) { return p.into(s, c, i, payload) })
 	if err != nil {
 		return decoded{nil, reasonOf(err), err}
 	}
