@@ -2,8 +2,6 @@ module github.com/netlog-go/netlog/cmd/netlog
 
 go 1.25.0
 
-replace github.com/netlog-go/netlog => ../..
-
 require (
 	github.com/netlog-go/netlog v0.0.0-00010101000000-000000000000
 	github.com/prometheus/client_golang v1.23.2
