@@ -160,13 +160,20 @@ func (s *Server) writeChunks(cn *conn, pl *pipeline) {
 	}
 }
 
-// send hands c to the writer; false if the writer has stopped.
+// send hands c to the writer; false if the writer has stopped. While it
+// waits it takes back what the writer gives back: the writer may be
+// waiting to give back a chunk (free is full of idle hand-overs' empty
+// chunks) before it takes the next.
 func (pl *pipeline) send(c *chunk) bool {
-	select {
-	case pl.work <- c:
-		return true
-	case <-pl.quit:
-		return false
+	for {
+		select {
+		case pl.work <- c:
+			return true
+		case b := <-pl.free:
+			pl.back(b)
+		case <-pl.quit:
+			return false
+		}
 	}
 }
 
