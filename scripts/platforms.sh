@@ -19,17 +19,20 @@ echo "platforms: go vet clean for 16 targets ($((SECONDS - start)) s)"
 # The unit-tested packages: cmd/netlog's tests start the command and real
 # peers, so they run natively only.
 pkgs=(. ./internal/mail ./internal/pickle ./internal/relp ./internal/spool ./internal/syslog ./internal/transport ./receive ./record)
+# qemu-user passes neither TCP_QUICKACK (getsockopt) nor SO_RXQ_OVFL
+# (ancillary data) on to the program: these run in the native passes.
+emulated='^(TestQuickAck|TestKernelDropsCounted)$'
 probe=$(mktemp -d)
 trap 'rm -rf "$probe"' EXIT
 printf 'package main\nfunc main() {}\n' >"$probe/main.go"
 if (cd "$probe" && GOARCH=386 go build -o probe main.go && ./probe) 2>/dev/null; then
   bits=(env GOARCH=386 go test -short -count=1)
 else
-  bits=(env GOARCH=arm GOARM=7 go test -short -count=1 -exec qemu-arm-static)
+  bits=(env GOARCH=arm GOARM=7 go test -short -count=1 -exec qemu-arm-static -skip "$emulated")
 fi
 start=$SECONDS
 "${bits[@]}" "${pkgs[@]}"
 echo "platforms: unit tests pass as 32-bit (${bits[1]}, $((SECONDS - start)) s)"
 start=$SECONDS
-GOARCH=s390x go test -short -count=1 -exec qemu-s390x-static "${pkgs[@]}"
+GOARCH=s390x go test -short -count=1 -exec qemu-s390x-static -skip "$emulated" "${pkgs[@]}"
 echo "platforms: unit tests pass as big-endian (s390x, $((SECONDS - start)) s)"

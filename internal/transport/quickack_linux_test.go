@@ -12,11 +12,6 @@ import (
 // after a read (Linux clears it as it sees fit); over a Unix socket it is
 // the connection itself.
 func TestQuickAck(t *testing.T) {
-	if testing.Short() {
-		// scripts/platforms.sh runs -short under qemu-user, whose
-		// getsockopt does not pass TCP_QUICKACK on; the native run checks.
-		t.Skip("TCP_QUICKACK is checked by the native run, not under -short")
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
