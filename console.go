@@ -9,6 +9,8 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+
+	"github.com/netlog-go/netlog/internal/urlquery"
 )
 
 // consoleHandler is slog's text or JSON handler on stderr or stdout,
@@ -27,15 +29,15 @@ type consoleCore struct {
 // openConsole opens stderr:// or stdout://; format=json chooses slog's
 // JSON handler, level the minimum level. Of opts only Level, AddSource
 // and ReplaceAttr apply.
-func openConsole(u *url.URL, p *params, o Options) (Handler, error) {
+func openConsole(u *url.URL, p *urlquery.Query, o Options) (Handler, error) {
 	if u.Host != "" || (u.Path != "" && u.Path != "/") || u.Opaque != "" {
 		return nil, fmt.Errorf("%s:// takes no host or path", u.Scheme)
 	}
-	if l := p.level("level"); l != nil {
+	if l := p.Level("level"); l != nil {
 		o.Level = l
 	}
-	format := p.str("format")
-	if err := p.done(u.Scheme); err != nil {
+	format := p.Str("format")
+	if err := p.Done(u.Scheme); err != nil {
 		return nil, err
 	}
 	var w io.Writer = os.Stderr

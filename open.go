@@ -4,18 +4,14 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"log/slog"
-	"math"
 	"net/url"
 	"os"
-	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/netlog-go/netlog/internal/spool"
+	"github.com/netlog-go/netlog/internal/urlquery"
 )
 
 // Open returns the handler for a destination named by a URL:
@@ -53,18 +49,18 @@ func Open(rawURL string, opts *Options) (Handler, error) {
 	if open, ok := registered(u.Scheme); ok {
 		return open(u, &o)
 	}
-	p := &params{v: u.Query(), used: map[string]bool{}}
+	p := urlquery.New(u.Query())
 	var h Handler
 	network, _ := strings.CutPrefix(u.Scheme, "syslog+")
 	switch u.Scheme {
 	case "tcp", "tcp4", "tcp6", "tls", "udp", "udp4", "udp6", "unix", "unixgram":
-		p.common(&o)
+		commonParams(p, &o)
 		h, err = openSocket(u, p, o)
 	case "syslog", "syslog+udp", "syslog+tcp", "syslog+tls", "syslog+relp", "syslog+relp+tls", "syslog+unix", "syslog+unixgram":
 		if u.Scheme == "syslog" {
 			network = "local"
 		}
-		p.common(&o)
+		commonParams(p, &o)
 		h, err = openSyslog(u, network, p, o)
 	case "smtp", "smtps":
 		h, err = openSMTP(u, p, o)
@@ -177,26 +173,26 @@ func address(u *url.URL, unix bool) (string, error) {
 	return u.Host, nil
 }
 
-func openSocket(u *url.URL, p *params, o Options) (Handler, error) {
+func openSocket(u *url.URL, p *urlquery.Query, o Options) (Handler, error) {
 	addr, err := address(u, strings.HasPrefix(u.Scheme, "unix"))
 	if err != nil {
 		return nil, err
 	}
-	if c := p.str("codec"); c != "" {
+	if c := p.Str("codec"); c != "" {
 		o.Codec = Codec(c)
 	}
 	if u.Scheme == "tls" {
-		p.tls(&o)
+		tlsParams(p, &o)
 	} else {
 		o.TLS, o.CAFile = nil, ""
 	}
 	datagram := u.Scheme == "unixgram" || strings.HasPrefix(u.Scheme, "udp")
 	if datagram {
-		if n := p.int("max-datagram"); n != 0 {
+		if n := p.Int("max-datagram"); n != 0 {
 			o.MaxDatagram = n
 		}
 	}
-	if err := p.done(u.Scheme); err != nil {
+	if err := p.Done(u.Scheme); err != nil {
 		return nil, err
 	}
 	if datagram {
@@ -205,7 +201,7 @@ func openSocket(u *url.URL, p *params, o Options) (Handler, error) {
 	return NewSocketHandler(u.Scheme, addr, &o)
 }
 
-func openSyslog(u *url.URL, network string, p *params, o Options) (Handler, error) {
+func openSyslog(u *url.URL, network string, p *urlquery.Query, o Options) (Handler, error) {
 	addr, err := address(u, network == "local" || strings.HasPrefix(network, "unix"))
 	if err != nil {
 		return nil, err
@@ -214,19 +210,19 @@ func openSyslog(u *url.URL, network string, p *params, o Options) (Handler, erro
 	if !strings.HasSuffix(network, "tls") {
 		o.TLS, o.CAFile = nil, ""
 	}
-	so := SyslogOptions{Options: o, Format: SyslogFormat(p.str("format")), Facility: p.facility("facility"),
-		Hostname: p.str("hostname"), ProcID: p.str("procid"), SDID: p.str("sdid"), MsgIDKey: p.str("msgid-key"),
-		Framing: Framing(p.str("framing")), BOM: p.bool("bom"),
-		RefuseOversize: p.bool("refuse-oversize")}
-	so.MaxDatagram = p.int("max-message")
+	so := SyslogOptions{Options: o, Format: SyslogFormat(p.Str("format")), Facility: facilityParams(p, "facility"),
+		Hostname: p.Str("hostname"), ProcID: p.Str("procid"), SDID: p.Str("sdid"), MsgIDKey: p.Str("msgid-key"),
+		Framing: Framing(p.Str("framing")), BOM: p.Bool("bom"),
+		RefuseOversize: p.Bool("refuse-oversize")}
+	so.MaxDatagram = p.Int("max-message")
 	if strings.HasPrefix(network, "relp") {
-		so.RELPWindow = p.int("window")
+		so.RELPWindow = p.Int("window")
 		relpRetries(p, &so.Options)
 	}
 	if strings.HasSuffix(network, "tls") {
-		p.tls(&so.Options)
+		tlsParams(p, &so.Options)
 	}
-	if err := p.done(u.Scheme); err != nil {
+	if err := p.Done(u.Scheme); err != nil {
 		return nil, err
 	}
 	return NewSyslogHandler(network, addr, &so)
@@ -234,13 +230,13 @@ func openSyslog(u *url.URL, network string, p *params, o Options) (Handler, erro
 
 // relpRetries applies relp-retries, how often a message the RELP server
 // refused is sent again before it is given up (0: never).
-func relpRetries(p *params, o *Options) {
-	if !p.v.Has("relp-retries") {
+func relpRetries(p *urlquery.Query, o *Options) {
+	if !p.Has("relp-retries") {
 		return
 	}
-	r := p.int("relp-retries")
+	r := p.Int("relp-retries")
 	if o.Async == nil {
-		p.fail("relp-retries", p.v.Get("relp-retries"), errors.New("applies only with async=true"))
+		p.Fail("relp-retries", p.Get("relp-retries"), errors.New("applies only with async=true"))
 		return
 	}
 	a := *o.Async
@@ -251,27 +247,27 @@ func relpRetries(p *params, o *Options) {
 	o.Async = &a
 }
 
-func openSMTP(u *url.URL, p *params, o Options) (Handler, error) {
+func openSMTP(u *url.URL, p *urlquery.Query, o Options) (Handler, error) {
 	if u.Host == "" {
 		return nil, errors.New("missing mail host")
 	}
 	if u.Path != "" && u.Path != "/" {
 		return nil, fmt.Errorf("path %q does not apply to %s", u.Path, u.Scheme)
 	}
-	p.basic(&o)
-	if d := p.duration("dial-timeout"); d != 0 {
+	basicParams(p, &o)
+	if d := p.Duration("dial-timeout"); d != 0 {
 		o.DialTimeout = d
 	}
 	o.Codec, o.WriteTimeout, o.MaxDatagram, o.Async = "", 0, 0, nil
-	password, env := "", p.str("password-env")
+	password, env := "", p.Str("password-env")
 	if u.User != nil {
 		password, _ = u.User.Password()
 	}
-	so := SMTPOptions{Options: o, From: p.str("from"), Subject: p.str("subject"),
-		PerRecord: p.bool("per-record"), Context: p.int("context"), MaxEmails: p.int("max-emails"),
-		Per: p.duration("per"), Queue: p.int("queue")}
-	p.tls(&so.Options)
-	for _, to := range p.list("to") {
+	so := SMTPOptions{Options: o, From: p.Str("from"), Subject: p.Str("subject"),
+		PerRecord: p.Bool("per-record"), Context: p.Int("context"), MaxEmails: p.Int("max-emails"),
+		Per: p.Duration("per"), Queue: p.Int("queue")}
+	tlsParams(p, &so.Options)
+	for _, to := range p.List("to") {
 		so.To = append(so.To, strings.Split(to, ",")...)
 	}
 	switch {
@@ -280,16 +276,16 @@ func openSMTP(u *url.URL, p *params, o Options) (Handler, error) {
 	case len(so.To) == 0:
 		return nil, errors.New("missing to= (one or more recipients, comma-separated or repeated)")
 	}
-	if t := p.level("trigger"); t != nil {
+	if t := p.Level("trigger"); t != nil {
 		so.Trigger = t
 	}
 	so.Security = STARTTLS
 	if u.Scheme == "smtps" {
 		so.Security = ImplicitTLS
-	} else if p.bool("plaintext") {
+	} else if p.Bool("plaintext") {
 		so.Security = Plaintext
 	}
-	if err := p.done(u.Scheme); err != nil {
+	if err := p.Done(u.Scheme); err != nil {
 		return nil, err
 	}
 	if u.User != nil {
@@ -305,170 +301,54 @@ func openSMTP(u *url.URL, p *params, o Options) (Handler, error) {
 	return NewSMTPHandler(u.Host, &so)
 }
 
-// params reads a URL's query, remembering the first bad value and which
-// keys were read, so that the rest can be reported as unknown.
-type params struct {
-	v    url.Values
-	used map[string]bool
-	err  error
-}
-
-// str returns the parameter's value; given twice, it is an error.
-func (p *params) str(key string) string {
-	p.used[key] = true
-	vs := p.v[key]
-	if len(vs) > 1 {
-		p.fail(key, strings.Join(vs, ","), errors.New("given more than once"))
-	}
-	if len(vs) == 0 {
-		return ""
-	}
-	return vs[0]
-}
-
-// list returns every value of a parameter that may repeat.
-func (p *params) list(key string) []string {
-	p.used[key] = true
-	return p.v[key]
-}
-
-func (p *params) fail(key, value string, err error) {
-	if p.err == nil {
-		p.err = fmt.Errorf("parameter %s=%q: %w", key, value, err)
-	}
-}
-
-func (p *params) bool(key string) bool {
-	s := p.str(key)
-	if s == "" {
-		return false
-	}
-	b, err := strconv.ParseBool(s)
-	if err != nil {
-		p.fail(key, s, errors.New("want true or false"))
-	}
-	return b
-}
-
-func (p *params) int(key string) int {
-	s := p.str(key)
-	if s == "" {
-		return 0
-	}
-	n, err := strconv.Atoi(s)
-	switch {
-	case errors.Is(err, strconv.ErrRange) && n > 0:
-		p.fail(key, s, errTooLarge)
-	case err != nil || n < 0:
-		p.fail(key, s, errors.New("want a whole number, 0 or more"))
-	}
-	return n
-}
-
-// errTooLarge refuses a number that does not fit an int here (above
-// 2147483647 on a 32-bit platform) rather than wrapping it.
-var errTooLarge = fmt.Errorf("too large for %s/%s, where the most is %d", runtime.GOOS, runtime.GOARCH, math.MaxInt)
-
-func (p *params) duration(key string) time.Duration {
-	s := p.str(key)
-	if s == "" {
-		return 0
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		p.fail(key, s, errors.New("want a duration such as 500ms or 2s"))
-	}
-	return d
-}
-
-// size reads a byte count: a whole number with an optional KiB, MiB or
-// GiB (or K, M, G) suffix.
-func (p *params) size(key string) int {
-	s := p.str(key)
-	if s == "" {
-		return 0
-	}
-	num, mult := s, 1
-	for i, suffixes := range [][]string{{"KiB", "K"}, {"MiB", "M"}, {"GiB", "G"}} {
-		for _, suf := range suffixes {
-			if n, ok := strings.CutSuffix(s, suf); ok && num == s {
-				num, mult = n, 1<<(10*(i+1))
-			}
-		}
-	}
-	n, err := strconv.Atoi(num)
-	switch {
-	case errors.Is(err, strconv.ErrRange) && n > 0, err == nil && n > math.MaxInt/mult:
-		p.fail(key, s, errTooLarge)
-	case err != nil || n < 0:
-		p.fail(key, s, errors.New("want a size such as 65536, 64KiB or 16MiB"))
-	}
-	return n * mult
-}
-
-func (p *params) level(key string) slog.Leveler {
-	s := p.str(key)
-	if s == "" {
-		return nil
-	}
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(s)); err != nil {
-		if n, nerr := strconv.Atoi(s); nerr == nil {
-			return slog.Level(n)
-		}
-		p.fail(key, s, errors.New("want debug, info, warn, error (with an optional +N or -N) or a number"))
-	}
-	return l
-}
-
 // tls reads the parameters of a TLS client into o.
-func (p *params) tls(o *Options) {
-	o.CAFile = p.str("ca")
-	if p.bool("insecure-skip-verify") {
+func tlsParams(p *urlquery.Query, o *Options) {
+	o.CAFile = p.Str("ca")
+	if p.Bool("insecure-skip-verify") {
 		o.TLS = &tls.Config{InsecureSkipVerify: true}
 	}
 }
 
 // basic reads the parameters every scheme takes into o.
-func (p *params) basic(o *Options) {
-	if l := p.level("level"); l != nil {
+func basicParams(p *urlquery.Query, o *Options) {
+	if l := p.Level("level"); l != nil {
 		o.Level = l
 	}
-	if n := p.str("name"); n != "" {
+	if n := p.Str("name"); n != "" {
 		o.Name = n
 	}
 }
 
 // common reads the parameters of every network handler into o.
-func (p *params) common(o *Options) {
-	p.basic(o)
-	if d := p.duration("dial-timeout"); d != 0 {
+func commonParams(p *urlquery.Query, o *Options) {
+	basicParams(p, o)
+	if d := p.Duration("dial-timeout"); d != 0 {
 		o.DialTimeout = d
 	}
-	if d := p.duration("write-timeout"); d != 0 {
+	if d := p.Duration("write-timeout"); d != 0 {
 		o.WriteTimeout = d
 	}
-	async := p.bool("async")
-	a := Async{MaxRecords: p.int("buffer"), MaxBytes: p.size("buffer-bytes"), BlockTimeout: p.duration("block-timeout")}
-	if s := p.str("overflow"); s != "" {
+	async := p.Bool("async")
+	a := Async{MaxRecords: p.Int("buffer"), MaxBytes: p.Size("buffer-bytes"), BlockTimeout: p.Duration("block-timeout")}
+	if s := p.Str("overflow"); s != "" {
 		o, err := spool.ParseOverflow(s)
 		if err != nil {
-			p.fail("overflow", s, err)
+			p.Fail("overflow", s, err)
 		}
 		a.Overflow = Overflow(o)
 	}
 	switch {
 	case async:
 		if o.Async != nil { // the URL's bounds over the caller's
-			a = mergeAsync(*o.Async, a, p.v.Has("overflow"))
+			a = mergeAsync(*o.Async, a, p.Has("overflow"))
 		}
 		o.Async = &a
-	case p.v.Has("async"): // async=false
+	case p.Has("async"): // async=false
 		o.Async = nil
 	default:
 		for _, k := range []string{"buffer", "buffer-bytes", "overflow", "block-timeout"} {
-			if p.v.Has(k) {
-				p.fail(k, p.v.Get(k), errors.New("applies only with async=true"))
+			if p.Has(k) {
+				p.Fail(k, p.Get(k), errors.New("applies only with async=true"))
 			}
 		}
 	}
@@ -491,28 +371,9 @@ func mergeAsync(base, u Async, overflow bool) Async {
 	return base
 }
 
-// done returns the first bad value, or else names a parameter the scheme
-// does not take.
-func (p *params) done(scheme string) error {
-	if p.err != nil {
-		return p.err
-	}
-	var keys []string
-	for k := range p.v {
-		if !p.used[k] {
-			keys = append(keys, k)
-		}
-	}
-	if len(keys) == 0 {
-		return nil
-	}
-	slices.Sort(keys)
-	return fmt.Errorf("unknown parameter %q for %s", keys[0], scheme)
-}
-
 // facility reads a facility's name or number.
-func (p *params) facility(key string) Facility {
-	s := p.str(key)
+func facilityParams(p *urlquery.Query, key string) Facility {
+	s := p.Str(key)
 	if s == "" {
 		return 0
 	}
@@ -521,7 +382,7 @@ func (p *params) facility(key string) Facility {
 		err = errors.New("kern is the kernel's own facility")
 	}
 	if err != nil {
-		p.fail(key, s, err)
+		p.Fail(key, s, err)
 	}
 	return f
 }

@@ -10,12 +10,11 @@ import (
 	"net"
 	"os"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/netlog-go/netlog/internal/transport"
+	"github.com/netlog-go/netlog/internal/urlquery"
 	"github.com/netlog-go/netlog/receive"
 )
 
@@ -351,16 +350,10 @@ func (b *byteSize) String() string {
 }
 
 func (b *byteSize) Set(s string) error {
-	num, unit := s, int64(1)
-	for suffix, size := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
-		if n, ok := strings.CutSuffix(s, suffix); ok {
-			num, unit = n, size
-		}
+	n, err := urlquery.ParseSize(s)
+	if err != nil {
+		return fmt.Errorf("%q: %w", s, err)
 	}
-	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || n < 0 || n > (1<<62)/unit {
-		return fmt.Errorf("%q: want a size in bytes, KiB, MiB or GiB", s)
-	}
-	*b = byteSize(n * unit)
+	*b = byteSize(n)
 	return nil
 }
