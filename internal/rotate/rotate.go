@@ -49,8 +49,9 @@ type Config struct {
 	// OnError, if not nil, is told of each failure that no Write returns:
 	// a rotation that failed (the file goes on growing), a rotated file
 	// that could not be compressed or removed. Each is counted in Stats
-	// too. It may be called during a Write, so it must neither call the
-	// File's methods nor block for long.
+	// too. It is called from the background work and during a Write,
+	// possibly at once, so it must be safe for concurrent use, call none
+	// of the File's methods, and not block for long.
 	OnError func(error)
 
 	now func() time.Time // the clock; nil is time.Now (tests set it)

@@ -3,6 +3,7 @@ package rotate
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -449,5 +450,59 @@ func TestAppendToExisting(t *testing.T) {
 	mustWrite(t, f, "new\n")
 	if ps := pieces(t, path); len(ps) != 2 || string(ps[0].data) != "old\n" || string(ps[1].data) != "new\n" {
 		t.Fatalf("files %q", ps)
+	}
+}
+
+// A compression that fails keeps the original, counted and reported;
+// the next pass tries again.
+func TestCompressFailure(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	name := path + "-20261201T100000Z"
+	os.WriteFile(name, []byte("records\n"), 0o640)
+	os.Mkdir(name+tmpExt, 0o700) // in the way of the .gz.tmp
+	var mu sync.Mutex
+	var reported []error
+	f := mustOpen(t, path, Config{Compress: true, OnError: func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		reported = append(reported, err)
+	}})
+	if err := f.Settle(t.Context()); err == nil || !strings.Contains(err.Error(), name) {
+		t.Fatalf("Settle: %v, want an error naming %s", err, name)
+	}
+	mu.Lock()
+	if st := f.Stats(); st.CompressFailures < 1 || len(reported) != int(st.CompressFailures) {
+		t.Errorf("stats %+v, %d reported", st, len(reported))
+	}
+	mu.Unlock()
+	if got := string(readFile(t, name)); got != "records\n" {
+		t.Fatalf("original holds %q", got)
+	}
+	os.Remove(name + tmpExt)
+	settle(t, f)
+	if got := string(readFile(t, name+gzExt)); got != "records\n" {
+		t.Fatalf("compressed on the next pass: %q", got)
+	}
+}
+
+// A compression cut short by Close is no failure: its .gz.tmp is
+// removed, the original kept for the next Open.
+func TestCompressAbandoned(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.log")
+	name := path + "-20261201T100000Z"
+	os.WriteFile(name, []byte("records\n"), 0o640)
+	f := mustOpen(t, path, Config{})
+	tz := &tidier{f: f, buf: make([]byte, 4096)}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := tz.compress(ctx, name); err != nil {
+		t.Fatalf("abandoned compression: %v", err)
+	}
+	if st := f.Stats(); st.CompressFailures != 0 || st.Compressed != 0 {
+		t.Errorf("stats %+v", st)
+	}
+	if !free(name+tmpExt) || !free(name+gzExt) || string(readFile(t, name)) != "records\n" {
+		t.Fatal("an abandoned compression left a .gz or .gz.tmp, or lost the original")
 	}
 }

@@ -188,7 +188,6 @@ func (t *tidier) gzip(ctx context.Context, name string) error {
 	}
 	tmp := name + tmpExt
 	if err := t.write(ctx, tmp, src, st); err != nil {
-		os.Remove(tmp) // never complete: the original stays
 		return err
 	}
 	if err := os.Rename(tmp, name+gzExt); err != nil {
@@ -201,11 +200,11 @@ func (t *tidier) gzip(ctx context.Context, name string) error {
 	return bare(os.Remove(name))
 }
 
-// write writes src gzipped to a new file tmp, synced.
+// write writes src gzipped to a new file tmp, synced, or removes it.
 func (t *tidier) write(ctx context.Context, tmp string, src *os.File, st os.FileInfo) error {
 	dst, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, st.Mode().Perm())
 	if err != nil {
-		return bare(err)
+		return bare(err) // something else's: left alone
 	}
 	if t.zw == nil {
 		t.zw = gzip.NewWriter(dst)
@@ -220,7 +219,10 @@ func (t *tidier) write(ctx context.Context, tmp string, src *os.File, st os.File
 	if err == nil {
 		err = dst.Sync()
 	}
-	return errors.Join(bare(err), bare(dst.Close()))
+	if err = errors.Join(bare(err), bare(dst.Close())); err != nil {
+		os.Remove(tmp) // never complete: the original stays
+	}
+	return err
 }
 
 // ctxReader ends a copy when ctx ends.
