@@ -21,18 +21,22 @@ func logLines(n int) []byte {
 
 // BenchmarkWrite measures Write of a 200-byte record (unbatched) and of
 // a 256 KiB batch (receive.Printer's size), with no rotation and with
-// rotation every few MiB (Keep 2, so the disk holds little).
+// rotation every few MiB (Keep 2, so the disk holds little), and Write
+// then Sync of a 4 KiB and a 256 KiB batch (an output with sync=true).
 func BenchmarkWrite(b *testing.B) {
 	line, batch := logLines(200)[:200], logLines(256 << 10)[:256<<10]
 	for _, bc := range []struct {
 		name string
 		p    []byte
 		cfg  Config
+		sync bool
 	}{
-		{"200B", line, Config{}},
-		{"200B/rotate=1MiB", line, Config{MaxSize: 1 << 20, Keep: 2}},
-		{"256KiB", batch, Config{}},
-		{"256KiB/rotate=4MiB", batch, Config{MaxSize: 4 << 20, Keep: 2}},
+		{"200B", line, Config{}, false},
+		{"200B/rotate=1MiB", line, Config{MaxSize: 1 << 20, Keep: 2}, false},
+		{"256KiB", batch, Config{}, false},
+		{"256KiB/rotate=4MiB", batch, Config{MaxSize: 4 << 20, Keep: 2}, false},
+		{"4KiB/sync", batch[:4<<10], Config{MaxSize: 4 << 20, Keep: 2}, true},
+		{"256KiB/sync", batch, Config{MaxSize: 4 << 20, Keep: 2}, true},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			path := filepath.Join(b.TempDir(), "app.log")
@@ -47,6 +51,11 @@ func BenchmarkWrite(b *testing.B) {
 			for b.Loop() {
 				if _, err := f.Write(bc.p); err != nil {
 					b.Fatal(err)
+				}
+				if bc.sync {
+					if err := f.Sync(); err != nil {
+						b.Fatal(err)
+					}
 				}
 				if written += len(bc.p); bc.cfg.MaxSize == 0 && written >= 256<<20 {
 					b.StopTimer() // the disk need not hold what a long run writes
