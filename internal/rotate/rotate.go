@@ -143,7 +143,7 @@ func (f *File) Write(p []byte) (int, error) {
 	}
 	if f.dueLocked(int64(len(p))) {
 		f.rotateLocked()
-		if err := f.readyLocked(); err != nil {
+		if err := f.readyLocked(); err != nil { // the path anew
 			return 0, err
 		}
 	}
@@ -182,35 +182,29 @@ func (f *File) dueLocked(n int64) bool {
 	return old || (f.cfg.MaxSize > 0 && f.size+n > f.cfg.MaxSize)
 }
 
-// rotateLocked renames the file to its rotated name and opens the path
-// anew. The file is closed before the rename, as Windows requires. A
-// failure is counted and reported, not returned: the path is opened
-// again and goes on growing, rather than the output stopping.
+// rotateLocked closes the file and renames it to its rotated name; the
+// Write that asked for it then opens the path anew. The file is closed
+// before the rename, as Windows requires. A failure is counted and
+// reported, not returned: the path is opened again and goes on growing,
+// rather than the output stopping.
 func (f *File) rotateLocked() {
 	pos, err := next(f.path, f.last, f.cfg.now())
-	name := pos.name(f.path)
 	if err == nil {
 		err = f.closeLocked()
 	}
 	if err == nil {
-		if err = os.Rename(f.path, name); err != nil {
-			err = fmt.Errorf("rotate: renaming %s to %s: %w", f.path, filepath.Base(name), bare(err))
+		if err = os.Rename(f.path, pos.name(f.path)); err != nil {
+			err = fmt.Errorf("rotate: renaming %s to %s: %w", f.path, filepath.Base(pos.name(f.path)), bare(err))
 		}
 	}
 	if err != nil {
 		f.rotateFailures.Add(1)
 		f.report(err)
-		if f.f != nil { // nothing was closed: go on writing to it
-			return
-		}
-	} else {
-		f.rotations.Add(1)
-		f.dirDirty, f.last = true, pos
-		f.tidy.kick()
+		return
 	}
-	if err := f.openLocked(); err != nil {
-		f.report(err) // and the Write returns it, when it tries again
-	}
+	f.rotations.Add(1)
+	f.dirDirty, f.last = true, pos
+	f.tidy.kick()
 }
 
 // openLocked opens the path for appending, creating it if need be.

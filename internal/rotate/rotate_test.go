@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -350,14 +351,21 @@ func TestOpenErrors(t *testing.T) {
 	dir := t.TempDir()
 	notDir := filepath.Join(dir, "plain")
 	os.WriteFile(notDir, nil, 0o600)
-	for _, tc := range []struct {
+	type errCase struct {
 		path, want string
 		is         error
-	}{
+	}
+	cases := []errCase{
 		{filepath.Join(dir, "missing", "app.log"), "its directory " + filepath.Join(dir, "missing") + " does not exist", fs.ErrNotExist},
 		{filepath.Join(notDir, "app.log"), "cannot open " + filepath.Join(notDir, "app.log"), nil},
 		{dir, "cannot open " + dir, nil},
-	} {
+	}
+	if runtime.GOOS != "windows" && os.Geteuid() != 0 { // permissions do not stop root
+		readOnly := filepath.Join(dir, "ro")
+		os.Mkdir(readOnly, 0o500)
+		cases = append(cases, errCase{filepath.Join(readOnly, "app.log"), "cannot open " + filepath.Join(readOnly, "app.log") + " for appending: permission denied", fs.ErrPermission})
+	}
+	for _, tc := range cases {
 		_, err := Open(tc.path, Config{MaxSize: 1 << 20, Keep: 1})
 		if err == nil || !strings.Contains(err.Error(), tc.want) || (tc.is != nil && !errors.Is(err, tc.is)) {
 			t.Errorf("Open(%s) = %v, want an error saying %q", tc.path, err, tc.want)
