@@ -12,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/netlog-go/netlog/receive"
+	"github.com/netlog-go/netlog/record"
 )
 
 // clock is a test's clock: it moves only when the test moves it.
@@ -173,5 +176,89 @@ func mustWrite(t *testing.T, f *File, s string) {
 	t.Helper()
 	if n, err := f.Write([]byte(s)); err != nil || n != len(s) {
 		t.Fatalf("Write(%q) = %d, %v", s, n, err)
+	}
+}
+
+// stream is writers printing numbered records 0…n-1 each through a
+// receive.Printer, in phases: record seq is in phase seq*phases/n, and a
+// writer starts phase k+1 only once the test has called next(k), so that
+// what the test did at the end of phase k (an external rotation and a
+// Reopen) comes before every record of the phases after.
+type stream struct {
+	t                  *testing.T
+	writers, n, phases int
+	gates              []chan struct{}
+	written            chan struct{}
+	seen               int
+	wg                 sync.WaitGroup
+	closeOnce          sync.Once
+}
+
+func startStream(t *testing.T, p *receive.Printer, writers, n, phases int) *stream {
+	s := &stream{t: t, writers: writers, n: n, phases: phases, written: make(chan struct{}, writers*n)}
+	for range phases {
+		s.gates = append(s.gates, make(chan struct{}))
+	}
+	for w := range writers {
+		s.wg.Go(func() {
+			for seq := range n {
+				if k := s.phase(seq); seq > 0 && k != s.phase(seq-1) {
+					<-s.gates[k-1]
+				}
+				if err := p.Write(&record.Entry{Name: "w" + strconv.Itoa(w), LevelName: "INFO", Msg: strconv.Itoa(seq)}); err != nil {
+					t.Error(err)
+					return
+				}
+				s.written <- struct{}{}
+			}
+		})
+	}
+	t.Cleanup(s.finish) // a failed test's writers are not left waiting
+	return s
+}
+
+func (s *stream) phase(seq int) int { return seq * s.phases / s.n }
+
+// midPhase waits until the writers, together, have written half of
+// phase k: some may still be writing it while the test acts.
+func (s *stream) midPhase(k int) {
+	for want := s.writers * (k*s.n/s.phases + s.n/s.phases/2); s.seen < want; s.seen++ {
+		<-s.written
+	}
+}
+
+// next lets the writers start phase k+1.
+func (s *stream) next(k int) { close(s.gates[k]) }
+
+// finish lets every phase run, and waits for the writers.
+func (s *stream) finish() {
+	s.closeOnce.Do(func() {
+		for _, g := range s.gates {
+			select {
+			case <-g:
+			default:
+				close(g)
+			}
+		}
+	})
+	s.wg.Wait()
+}
+
+// check reads ps in order and fails the test unless every record is in
+// exactly one file, in order, and none of phase k+1 is in a file before
+// the k+1th, where it could only be if the File wrote on to the old file
+// after the action that ended phase k.
+func (s *stream) check(ps []piece) {
+	s.t.Helper()
+	s.finish()
+	if bad := tally(ps, s.writers, s.n); bad != "" {
+		s.t.Fatalf("%d files:\n%s", len(ps), bad)
+	}
+	for i, p := range ps {
+		for line := range strings.Lines(string(p.data)) {
+			if w, seq, _ := parseLine(line, s.writers, s.n); s.phase(seq) > i {
+				s.t.Fatalf("w%d's record %d (phase %d) is in file %d, %s: written to a file moved away before", w, seq, s.phase(seq), i, p.name)
+			}
+		}
 	}
 }

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/netlog-go/netlog/receive"
-	"github.com/netlog-go/netlog/record"
 )
 
 // Several writers print numbered records through a receive.Printer (the
@@ -38,30 +37,11 @@ func TestRotateBySizeUnderStream(t *testing.T) {
 			const writers = 4
 			path := filepath.Join(t.TempDir(), "app.log")
 			f := mustOpen(t, path, Config{MaxSize: 2 << 10, Compress: tc.compress})
-			p := &receive.Printer{W: f, Sync: tc.sync}
-			var wg sync.WaitGroup
-			errs := make(chan error, writers)
-			for w := range writers {
-				wg.Go(func() {
-					for seq := range tc.n {
-						e := &record.Entry{Name: "w" + strconv.Itoa(w), LevelName: "INFO", Msg: strconv.Itoa(seq)}
-						if err := p.Write(e); err != nil {
-							errs <- err
-							return
-						}
-					}
-				})
-			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				t.Fatal(err)
-			}
+			s := startStream(t, &receive.Printer{W: f, Sync: tc.sync}, writers, tc.n, 1)
+			s.finish()
 			settle(t, f)
 			ps := pieces(t, path)
-			if bad := tally(ps, writers, tc.n); bad != "" {
-				t.Fatalf("%d files:\n%s", len(ps), bad)
-			}
+			s.check(ps)
 			st := f.Stats()
 			if st.Rotations < 10 || st.Rotations != uint64(len(ps)-1) {
 				t.Errorf("%d rotations for %d files", st.Rotations, len(ps))
@@ -300,48 +280,31 @@ func TestReopenAfterRename(t *testing.T) {
 }
 
 // Writers stream through a Printer while the file is moved away and
-// reopened, over and over: every record is in exactly one file, in order.
+// reopened, over and over: every record is in exactly one file, in order,
+// and those written after a Reopen in the new file.
 func TestReopenUnderStream(t *testing.T) {
-	const writers, n, moves = 3, 2000, 20
-	dir := t.TempDir()
-	path := filepath.Join(dir, "app.log")
+	const writers, moves = 3, 20
+	path := filepath.Join(t.TempDir(), "app.log")
 	f := mustOpen(t, path, Config{})
-	p := &receive.Printer{W: f}
-	var wg sync.WaitGroup
-	progress := make(chan struct{}, writers*n)
-	for w := range writers {
-		wg.Go(func() {
-			for seq := range n {
-				if err := p.Write(&record.Entry{Name: "w" + strconv.Itoa(w), LevelName: "INFO", Msg: strconv.Itoa(seq)}); err != nil {
-					t.Error(err)
-					return
-				}
-				progress <- struct{}{}
-			}
-		})
-	}
-	var moved []piece
-	for i := range moves {
-		for range writers * n / (moves + 1) { // some records between moves
-			<-progress
-		}
-		name := fmt.Sprintf("%s.%02d", path, i)
+	s := startStream(t, &receive.Printer{W: f}, writers, 100*(moves+1), moves+1)
+	var ps []piece
+	for k := range moves {
+		s.midPhase(k)
+		name := fmt.Sprintf("%s.%02d", path, k)
 		if err := os.Rename(path, name); err != nil {
 			t.Fatal(err)
 		}
 		if err := f.Reopen(); err != nil {
 			t.Fatal(err)
 		}
-		moved = append(moved, piece{name: name})
+		ps = append(ps, piece{name: name})
+		s.next(k)
 	}
-	wg.Wait()
-	for i := range moved {
-		moved[i].data = readFile(t, moved[i].name)
+	s.finish()
+	for i := range ps {
+		ps[i].data = readFile(t, ps[i].name)
 	}
-	ps := append(moved, piece{path, readFile(t, path)})
-	if bad := tally(ps, writers, n); bad != "" {
-		t.Fatal(bad)
-	}
+	s.check(append(ps, piece{path, readFile(t, path)}))
 	if got := f.Stats().Reopens; got != moves {
 		t.Errorf("%d reopens, want %d", got, moves)
 	}
