@@ -3,12 +3,14 @@
 package rotate
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -96,4 +98,46 @@ func reopenOnHUP(t *testing.T, f *File) <-chan error {
 		close(done)
 	})
 	return reopened
+}
+
+// gzip(1) reads the compressed rotated files, and gunzip -N restores
+// each one's name and modification time from its header.
+func TestGunzipInterop(t *testing.T) {
+	bin := peer.Path(t, "gzip")
+	path := filepath.Join(t.TempDir(), "app.log")
+	f := mustOpen(t, path, Config{MaxSize: 100, Compress: true})
+	for i := range 20 {
+		mustWrite(t, f, fmt.Sprintf("record %d %s\n", i, strings.Repeat("x", i*10)))
+	}
+	settle(t, f)
+	ps := pieces(t, path)
+	for _, p := range ps[:len(ps)-1] {
+		zipped, err := os.Stat(p.name) // written after the original's last record
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		copied := filepath.Join(dir, "renamed.gz")
+		os.WriteFile(copied, readRaw(t, p.name), 0o600)
+		if out, err := exec.Command(bin, "-dN", copied).CombinedOutput(); err != nil {
+			t.Fatalf("gzip -dN %s: %v\n%s", p.name, err, out)
+		}
+		restored := filepath.Join(dir, filepath.Base(strings.TrimSuffix(p.name, gzExt)))
+		got, err := os.ReadFile(restored)
+		if err != nil || !bytes.Equal(got, p.data) {
+			t.Fatalf("gunzip -N of %s: %q, %v; want %q", p.name, got, err, p.data)
+		}
+		if st, err := os.Stat(restored); err != nil || st.ModTime().After(zipped.ModTime()) {
+			t.Errorf("gunzip -N of %s: time %v, after the .gz's %v: not the original's, from the header", p.name, st.ModTime(), zipped.ModTime())
+		}
+	}
+}
+
+func readRaw(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
