@@ -43,8 +43,8 @@ type Config struct {
 	// Compress gzips each rotated file, in the background, one at a time.
 	Compress bool
 	// Mode is the permission a created file gets (less the umask); 0
-	// means 0640, readable by the owner's group (adm, on Debian), as
-	// rsyslog's default $FileCreateMode 0644 less the world's read.
+	// means 0640: readable by the owner's group but not the world, as
+	// Debian's rsyslog.conf sets ($FileCreateMode 0640, $FileGroup adm).
 	Mode fs.FileMode
 	// OnError, if not nil, is told of each failure that no Write returns:
 	// a rotation that failed (the file goes on growing), a rotated file
@@ -141,7 +141,7 @@ func (f *File) Write(p []byte) (int, error) {
 	if err := f.readyLocked(); err != nil {
 		return 0, err
 	}
-	if f.dueLocked(int64(len(p))) {
+	if len(p) > 0 && f.dueLocked(int64(len(p))) {
 		f.rotateLocked()
 		if err := f.readyLocked(); err != nil { // the path anew
 			return 0, err
