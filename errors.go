@@ -2,7 +2,6 @@ package netlog
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"net"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/netlog-go/netlog/internal/spool"
+	"github.com/netlog-go/netlog/internal/tlsconf"
 	"github.com/netlog-go/netlog/internal/transport"
 )
 
@@ -116,13 +116,10 @@ func newError(dest string, cause Cause, records int, err error) *Error {
 // causeOf classifies an error from a connection.
 func causeOf(err error) Cause {
 	var (
-		verify *tls.CertificateVerificationError
-		alert  tls.AlertError
-		header tls.RecordHeaderError
-		op     *net.OpError
+		op *net.OpError
 	)
 	switch {
-	case errors.As(err, &verify), errors.As(err, &alert), errors.As(err, &header):
+	case tlsconf.IsError(err):
 		return CauseTLS
 	case errors.Is(err, transport.ErrRefused):
 		return CauseRefused

@@ -162,24 +162,6 @@ func TestErrorsMatchSentinels(t *testing.T) {
 	if err := udp.Handle(context.Background(), r); !errors.Is(err, netlog.ErrClosed) {
 		t.Errorf("after Close: %v, want ErrClosed", err)
 	}
-	mail, err := netlog.NewSMTPHandler("127.0.0.1:9", &netlog.SMTPOptions{From: "a@example.com", To: []string{"b@example.com"},
-		Security: netlog.Plaintext, Queue: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var full error
-	for i := 0; i < 1000 && full == nil; i++ {
-		full = mail.Handle(context.Background(), r)
-	}
-	if !errors.Is(full, netlog.ErrQueueFull) {
-		t.Errorf("SMTP queue full: %v, want ErrQueueFull", full)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	mail.Close(ctx)
-	if err := mail.Handle(context.Background(), r); !errors.Is(err, netlog.ErrClosed) {
-		t.Errorf("SMTP after Close: %v, want ErrClosed", err)
-	}
 }
 
 // TestLastErrorOverflow: once the writer's connect has failed and it

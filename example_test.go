@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"time"
 
 	"github.com/netlog-go/netlog"
 	"github.com/netlog-go/netlog/receive"
@@ -83,30 +82,4 @@ func ExampleNewSyslogHandler() {
 	slog.New(h).Error("card declined", "msgid", "PAY1", "order", 1042)
 	// Output:
 	// netlog: syslog tls logs.example.com:6514: CA file: open /etc/ssl/collector-ca.pem: no such file or directory
-}
-
-// Email errors, each with the 100 records that led up to it, at most 10
-// emails a minute, over verified implicit TLS (port 465). Records below
-// Error are only kept as context, so this example sends nothing.
-func ExampleNewSMTPHandler() {
-	h, err := netlog.NewSMTPHandler("smtp.example.com:465", &netlog.SMTPOptions{
-		From:     "alerts@example.com",
-		To:       []string{"oncall@example.com"},
-		Username: "alerts",
-		Password: "from-your-secret-store",
-	})
-	if err != nil {
-		panic(err)
-	}
-	log := slog.New(h)
-	log.Info("charging card", "order", 1042)
-	log.Warn("card issuer slow", "order", 1042)
-	// log.Error("card declined", "order", 1042) would send one email: that
-	// record, then the two before it.
-
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	fmt.Println(h.Close(ctx), h.Stats().Handled)
-	// Output:
-	// <nil> 2
 }

@@ -5,10 +5,10 @@
 // (package receive, command netlog serve) reads from Python and Go senders;
 // a syslog handler (NewSyslogHandler) that speaks RFC 5424, RFC 3164 and
 // Python's SysLogHandler form to the local daemon, or over UDP, TCP and
-// verified TLS to rsyslog, syslog-ng or any collector; and an SMTP handler
-// (NewSMTPHandler) that emails alerts with the records that led to them,
-// over verified TLS, without mail storms and without blocking the caller.
-// Open makes any of them, or a console handler, from a URL.
+// verified TLS to rsyslog, syslog-ng or any collector. Package
+// netlog/smtp adds an SMTP handler that emails alerts with the records
+// that led to them. Open makes any of them, or a console handler, from a
+// URL.
 //
 // A record travels as Python's SocketHandler sends it: a 4-byte big-endian
 // length, then a pickle (or, with CodecJSON, a JSON object) of the

@@ -13,6 +13,7 @@ import (
 
 	"github.com/netlog-go/netlog"
 	"github.com/netlog-go/netlog/internal/testcert"
+	_ "github.com/netlog-go/netlog/smtp" // smtp:// and smtps://
 )
 
 var registerOnce sync.Once

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/netlog-go/netlog"
+	_ "github.com/netlog-go/netlog/smtp" // smtp:// and smtps:// for --to
 )
 
 // DefaultTo is where netlog send sends by default: netlog serve's default
