@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/netlog-go/netlog/internal/plug"
 	"github.com/netlog-go/netlog/internal/spool"
-	"github.com/netlog-go/netlog/internal/tlsconf"
 	"github.com/netlog-go/netlog/internal/transport"
 )
 
@@ -119,7 +119,7 @@ func causeOf(err error) Cause {
 		op *net.OpError
 	)
 	switch {
-	case tlsconf.IsError(err):
+	case plug.IsTLSError != nil && plug.IsTLSError(err):
 		return CauseTLS
 	case errors.Is(err, transport.ErrRefused):
 		return CauseRefused

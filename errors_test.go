@@ -71,7 +71,7 @@ func TestOnErrorWrongCA(t *testing.T) {
 	addr := wrongCACollector(t)
 	errs := make(chan error, 10)
 	h, err := netlog.NewSocketHandler("tls", addr, &netlog.Options{
-		CAFile:  testcert.New(t).CAFile, // not the collector's CA
+		TLS:     clientTLS(t, nil, testcert.New(t).CAFile), // not the collector's CA
 		Async:   &netlog.Async{},
 		Backoff: netlog.Backoff{Initial: 10 * time.Millisecond, Max: 100 * time.Millisecond},
 		OnError: func(err error) { errs <- err },

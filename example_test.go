@@ -9,6 +9,7 @@ import (
 	"github.com/netlog-go/netlog"
 	"github.com/netlog-go/netlog/receive"
 	"github.com/netlog-go/netlog/record"
+	"github.com/netlog-go/netlog/tlsclient"
 )
 
 // startReceiver runs a netlog receiver on a loopback port and calls show
@@ -70,16 +71,20 @@ func ExampleHandler_Stats() {
 // Send RFC 5424 with structured data to a syslog collector over TLS,
 // verifying its certificate against a CA of your own.
 func ExampleNewSyslogHandler() {
-	h, err := netlog.NewSyslogHandler("tls", "logs.example.com:6514", &netlog.SyslogOptions{
-		Options:  netlog.Options{Name: "billing", CAFile: "/etc/ssl/collector-ca.pem"},
-		Facility: netlog.FacilityLocal0,
-	})
+	tc, err := tlsclient.New(nil, "/etc/ssl/collector-ca.pem")
 	if err != nil {
 		fmt.Println(err) // the CA file is missing in this example
 		return
 	}
+	h, err := netlog.NewSyslogHandler("tls", "logs.example.com:6514", &netlog.SyslogOptions{
+		Options:  netlog.Options{Name: "billing", TLS: tc},
+		Facility: netlog.FacilityLocal0,
+	})
+	if err != nil {
+		panic(err)
+	}
 	defer h.Close(context.Background())
 	slog.New(h).Error("card declined", "msgid", "PAY1", "order", 1042)
 	// Output:
-	// netlog: syslog tls logs.example.com:6514: CA file: open /etc/ssl/collector-ca.pem: no such file or directory
+	// netlog: CA file: open /etc/ssl/collector-ca.pem: no such file or directory
 }

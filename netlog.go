@@ -28,7 +28,6 @@ package netlog
 
 import (
 	"context"
-	"crypto/tls"
 	"log/slog"
 	"time"
 
@@ -126,16 +125,14 @@ type Options struct {
 	// length prefix included; 0 means DefaultMaxDatagram. For syslog, see
 	// SyslogOptions. Datagram handlers only.
 	MaxDatagram int
-	// TLS configures the client side of TLS: the "tls" networks of the
-	// socket and syslog handlers, and the SMTP handler. The server's
-	// certificate is verified unless TLS.InsecureSkipVerify is set; the
-	// minimum version is TLS 1.2 whatever TLS.MinVersion says; set
-	// TLS.Certificates to authenticate to a server that asks. nil means
-	// the system's roots.
-	TLS *tls.Config
-	// CAFile names a PEM bundle of the CAs that may sign the server's
-	// certificate, in place of TLS.RootCAs. TLS destinations only.
-	CAFile string
+	// TLS configures the client side of TLS: the "tls" and "relp+tls"
+	// networks of the socket and syslog handlers, and the SMTP handler
+	// (package netlog/smtp). Make it with tlsclient.New from a
+	// *tls.Config and a CA file. The server's certificate is verified
+	// unless the config says InsecureSkipVerify; the minimum version is
+	// TLS 1.2 whatever it says. nil means the defaults: the system's
+	// roots. TLS destinations only.
+	TLS *TLS
 	// Async, if not nil, makes delivery asynchronous: Handle encodes the
 	// record on the caller's goroutine, queues the bytes and returns
 	// without waiting for the network; one writer goroutine per handler

@@ -1,7 +1,6 @@
 package netlog
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/url"
@@ -31,7 +30,7 @@ import (
 //
 // Query parameters set options; opts, if not nil, supplies the rest.
 // opts is a set of defaults: its fields that do not apply to the scheme
-// (CAFile for tcp://, Codec for syslog://, …) are ignored, so that one
+// (TLS for tcp://, Codec for syslog://, …) are ignored, so that one
 // value serves whatever URL a program is given; but a query parameter
 // that does not apply is an error. docs/urls.md lists the parameters of
 // each scheme. An unknown scheme or parameter, a bad value, a host where
@@ -180,10 +179,10 @@ func openSocket(u *url.URL, p *urlquery.Query, o Options) (Handler, error) {
 	if c := p.Str("codec"); c != "" {
 		o.Codec = Codec(c)
 	}
-	if u.Scheme == "tls" {
-		tlsParams(p, &o)
-	} else {
-		o.TLS, o.CAFile = nil, ""
+	if u.Scheme != "tls" {
+		o.TLS = nil
+	} else if err := tlsParams(p, &o); err != nil {
+		return nil, err
 	}
 	datagram := u.Scheme == "unixgram" || strings.HasPrefix(u.Scheme, "udp")
 	if datagram {
@@ -207,7 +206,9 @@ func openSyslog(u *url.URL, network string, p *urlquery.Query, o Options) (Handl
 	}
 	o.Codec, o.MaxDatagram = "", 0
 	if !strings.HasSuffix(network, "tls") {
-		o.TLS, o.CAFile = nil, ""
+		o.TLS = nil
+	} else if err := tlsParams(p, &o); err != nil {
+		return nil, err
 	}
 	so := SyslogOptions{Options: o, Format: SyslogFormat(p.Str("format")), Facility: facilityParams(p, "facility"),
 		Hostname: p.Str("hostname"), ProcID: p.Str("procid"), SDID: p.Str("sdid"), MsgIDKey: p.Str("msgid-key"),
@@ -217,9 +218,6 @@ func openSyslog(u *url.URL, network string, p *urlquery.Query, o Options) (Handl
 	if strings.HasPrefix(network, "relp") {
 		so.RELPWindow = p.Int("window")
 		relpRetries(p, &so.Options)
-	}
-	if strings.HasSuffix(network, "tls") {
-		tlsParams(p, &so.Options)
 	}
 	if err := p.Done(u.Scheme); err != nil {
 		return nil, err
@@ -244,14 +242,6 @@ func relpRetries(p *urlquery.Query, o *Options) {
 		a.Retries = -1 // Async's zero means the default
 	}
 	o.Async = &a
-}
-
-// tls reads the parameters of a TLS client into o.
-func tlsParams(p *urlquery.Query, o *Options) {
-	o.CAFile = p.Str("ca")
-	if p.Bool("insecure-skip-verify") {
-		o.TLS = &tls.Config{InsecureSkipVerify: true}
-	}
 }
 
 // common reads the parameters of every network handler into o.

@@ -40,7 +40,7 @@ func TestOpenSharedOptions(t *testing.T) {
 	defaults := &netlog.Options{
 		Level:   slog.LevelDebug,
 		Codec:   netlog.CodecJSON,
-		CAFile:  testcert.New(t).CAFile,
+		TLS:     clientTLS(t, nil, testcert.New(t).CAFile),
 		Async:   &netlog.Async{MaxRecords: 1000},
 		Backoff: netlog.Backoff{Initial: 10 * time.Millisecond},
 		OnError: func(error) {},

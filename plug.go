@@ -27,6 +27,8 @@ func init() {
 		return &socketHandler{c: c}, nil
 	}
 	plug.Params = func(q *urlquery.Query, opts any) { commonParams(q, opts.(*Options)) }
+	plug.NewTLS = func(config any) any { return &TLS{config: config} }
+	plug.TLSConfig = func(t any) any { return t.(*TLS).cfg() }
 	plug.NewCore = func(opts any, dest string) (plug.Core, error) {
 		c, err := newCore(opts.(*Options), dest, nil, 0)
 		if err != nil {

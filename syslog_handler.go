@@ -205,9 +205,10 @@ func defaultLocalSyslog() string {
 // TCP: each message counts as written only once the receiver has
 // acknowledged it, and is sent again after a reconnect until it is; use
 // it with Async so that callers do not wait for acknowledgments) or
-// "relp+tls" (RELP over TLS, verified as for "tls"). Nothing
-// is dialed until the first record. A bad address, facility, format, framing, SD-ID, CA file
-// or Backoff is an error that names it.
+// "relp+tls" (RELP over TLS, verified as for "tls"). The TLS networks
+// need package netlog/tlsclient imported. Nothing is dialed until the
+// first record. A bad address, facility, format, framing, SD-ID or
+// Backoff is an error that names it.
 func NewSyslogHandler(network, address string, opts *SyslogOptions) (Handler, error) {
 	if opts == nil {
 		opts = &SyslogOptions{}
@@ -334,8 +335,8 @@ func syslogDialer(network, address string, o *SyslogOptions) (func(context.Conte
 		if err := transport.CheckAddress("unixgram", address, "unixgram"); err != nil {
 			return nil, false, err
 		}
-		if o.TLS != nil || o.CAFile != "" {
-			return nil, false, errors.New(`TLS and CAFile apply only to the tls network, not "local"`)
+		if o.TLS != nil {
+			return nil, false, errors.New(`TLS applies only to the tls networks, not "local"`)
 		}
 		var d net.Dialer
 		return func(ctx context.Context) (net.Conn, error) { return dialLocal(ctx, &d, address) }, false, nil

@@ -200,10 +200,7 @@ func newMailer(mailhost string, o *Options) (*mailer, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc, err := tlsconf.Client(o.TLS, o.CAFile, host)
-	if err != nil {
-		return nil, err
-	}
+	tc := tlsconf.Client(tlsconf.Config(plug.TLSConfig(o.TLS)), host)
 	cfg := nlmail.Config{Host: host, Port: port, Security: nlmail.Security(o.Security), Username: o.Username,
 		Password: o.Password, TLS: tc, Timeout: o.DialTimeout}
 	if err := cfg.Check(); err != nil {

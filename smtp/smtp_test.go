@@ -24,6 +24,7 @@ import (
 	"github.com/netlog-go/netlog/internal/testrecv"
 	"github.com/netlog-go/netlog/internal/testsmtp"
 	"github.com/netlog-go/netlog/smtp"
+	"github.com/netlog-go/netlog/tlsclient"
 )
 
 func smtpHandler(t *testing.T, addr string, o *smtp.Options) netlog.Handler {
@@ -44,6 +45,16 @@ func smtpHandler(t *testing.T, addr string, o *smtp.Options) netlog.Handler {
 		h.Close(ctx)
 	})
 	return h
+}
+
+// clientTLS is tlsclient.New that fails t on an error.
+func clientTLS(t testing.TB, cfg *tls.Config) *netlog.TLS {
+	t.Helper()
+	c, err := tlsclient.New(cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func flush(t *testing.T, h netlog.Handler) {
@@ -77,7 +88,7 @@ func TestSMTPDelivery(t *testing.T) {
 			srv := testsmtp.Start(t, testsmtp.Config{Mode: c.mode, Cert: &certs.Server, Mechanisms: []string{c.mech}, Users: users})
 			o := &smtp.Options{Options: netlog.Options{Name: "billing", Level: slog.LevelError}, PerRecord: true,
 				Security: smtp.Security(c.security), Username: c.user}
-			o.TLS = &tls.Config{RootCAs: certs.Pool}
+			o.TLS = clientTLS(t, &tls.Config{RootCAs: certs.Pool})
 			if c.user != "" {
 				o.Password = users[c.user]
 			}
@@ -152,7 +163,7 @@ func TestSMTPSecurity(t *testing.T) {
 		srv := testsmtp.Start(t, testsmtp.Config{Mode: testsmtp.ImplicitTLS, Cert: &certs.Server, Listener: ln})
 		failed := make(chan error, 1)
 		h := smtpHandler(t, srv.Addr, &smtp.Options{PerRecord: true, Security: smtp.ImplicitTLS,
-			Options: netlog.Options{TLS: &tls.Config{RootCAs: certs.Pool}, OnError: func(err error) { failed <- err }}})
+			Options: netlog.Options{TLS: clientTLS(t, &tls.Config{RootCAs: certs.Pool}), OnError: func(err error) { failed <- err }}})
 		slog.New(h).Error("to the wrong host")
 		select {
 		case err := <-failed:

@@ -1,7 +1,6 @@
 package smtp
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/url"
@@ -9,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/netlog-go/netlog"
+	"github.com/netlog-go/netlog/internal/plug"
 	"github.com/netlog-go/netlog/internal/tlsconf"
 	"github.com/netlog-go/netlog/internal/urlquery"
 )
@@ -55,8 +55,8 @@ func fromURL(u *url.URL, defaults netlog.Options) (*Options, error) {
 	so := &Options{Options: o, From: p.Str("from"), Subject: p.Str("subject"),
 		PerRecord: p.Bool("per-record"), Context: p.Int("context"), MaxEmails: p.Int("max-emails"),
 		Per: p.Duration("per"), Queue: p.Int("queue"), Trigger: p.Level("trigger")}
-	if err := tlsParams(p, so); err != nil {
-		return nil, err
+	if c := tlsconf.Params(p, tlsconf.Config(plug.TLSConfig(o.TLS))); c != nil {
+		so.TLS = plug.NewTLS(c).(*netlog.TLS)
 	}
 	for _, to := range p.List("to") {
 		so.To = append(so.To, strings.Split(to, ",")...)
@@ -89,14 +89,4 @@ func fromURL(u *url.URL, defaults netlog.Options) (*Options, error) {
 		so.Password = pw
 	}
 	return so, nil
-}
-
-// tlsParams applies ca= and insecure-skip-verify=.
-func tlsParams(p *urlquery.Query, o *Options) error {
-	ca, insecure, _ := tlsconf.Params(p)
-	o.CAFile = ca
-	if insecure {
-		o.TLS = &tls.Config{InsecureSkipVerify: true}
-	}
-	return nil
 }

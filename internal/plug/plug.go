@@ -10,6 +10,7 @@ package plug
 import (
 	"context"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/netlog-go/netlog/internal/transport"
@@ -69,3 +70,31 @@ type Core interface {
 // NewCore makes the Core of a handler from opts (a *netlog.Options, not
 // nil); dest names the destination in errors ("smtp mail.example.com").
 var NewCore func(opts any, dest string) (Core, error)
+
+// The hooks of TLS. The root package links no crypto/tls (it would add
+// about 1.8 MB to every program that imports it): package tlsclient sets
+// DialTLS and TLSParams in its init, internal/tlsconf (imported by every
+// package that links crypto/tls) sets IsTLSError; each is nil until then.
+// A config typed any is a *tls.Config.
+var (
+	// DialTLS returns how to connect to address over TLS with config
+	// (nil: the defaults): verified, TLS 1.2 at least, the server name
+	// from address unless config names one.
+	DialTLS func(config any, address string) func(ctx context.Context) (net.Conn, error)
+	// TLSParams reads a URL's TLS parameters (ca, insecure-skip-verify)
+	// from q over config (nil: the defaults) and returns the config to
+	// use: config itself if neither is given. A CA file that cannot be
+	// read fails q's parameter.
+	TLSParams func(q *urlquery.Query, config any) any
+	// IsTLSError reports whether err is a TLS failure: certificate,
+	// alert, a peer that does not speak TLS.
+	IsTLSError func(err error) bool
+)
+
+// NewTLS wraps config (a *tls.Config) as a *netlog.TLS; TLSConfig
+// returns the config of a *netlog.TLS, nil for nil. The root package
+// sets them.
+var (
+	NewTLS    func(config any) any
+	TLSConfig func(t any) any
+)
