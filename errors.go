@@ -115,9 +115,7 @@ func newError(dest string, cause Cause, records int, err error) *Error {
 
 // causeOf classifies an error from a connection.
 func causeOf(err error) Cause {
-	var (
-		op *net.OpError
-	)
+	var op *net.OpError
 	switch {
 	case plug.IsTLSError != nil && plug.IsTLSError(err):
 		return CauseTLS
