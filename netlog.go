@@ -131,7 +131,8 @@ type Options struct {
 	// *tls.Config and a CA file. The server's certificate is verified
 	// unless the config says InsecureSkipVerify; the minimum version is
 	// TLS 1.2 whatever it says. nil means the defaults: the system's
-	// roots. TLS destinations only.
+	// roots. TLS destinations only; the TLS networks need package
+	// netlog/tlsclient imported (see TLS).
 	TLS *TLS
 	// Async, if not nil, makes delivery asynchronous: Handle encodes the
 	// record on the caller's goroutine, queues the bytes and returns
