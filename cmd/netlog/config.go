@@ -344,8 +344,11 @@ func (c *config) outputs(fs *flag.FlagSet, v any) {
 // parameters.
 func outputURL(t map[string]any) (string, error) {
 	raw, ok := t["url"].(string)
-	if !ok {
-		return "", errors.New("missing, or not a string")
+	switch {
+	case t["url"] == nil:
+		return "", errors.New("missing")
+	case !ok:
+		return "", fmt.Errorf("a TOML %s; want string", tomlType(t["url"]))
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
