@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/netlog-go/netlog/internal/transport"
 	"github.com/netlog-go/netlog/receive"
@@ -125,8 +127,8 @@ func prepare(specs []listenerSpec) ([]prepared, error) {
 // checkAddress checks that addr is an address network can listen on,
 // without listening: a host and a port for IP, a path for Unix sockets.
 func checkAddress(network, addr string) error {
-	if network == "unix" || network == "unixgram" {
-		return nil // any path; listening says if it cannot be made
+	if network == "unix" || network == "unixgram" || strings.HasPrefix(addr, systemdPrefix) {
+		return nil // any path or name; listening says if it cannot be had
 	}
 	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -170,13 +172,14 @@ func open(ps []prepared, srv *receive.Server) ([]listener, error) {
 	return ls, nil
 }
 
-// listen opens p's socket.
+// listen opens p's socket, or takes the one systemd passed.
 func (p prepared) listen(srv *receive.Server) (listener, error) {
-	if p.network == "unix" || p.network == "unixgram" {
+	name, passed := strings.CutPrefix(p.addr, systemdPrefix)
+	if !passed && (p.network == "unix" || p.network == "unixgram") {
 		removeStale(p.addr)
 	}
 	if p.packet != nil {
-		pc, err := net.ListenPacket(p.network, p.addr)
+		pc, err := p.listenPacket(name, passed)
 		if err != nil {
 			return listener{}, err
 		}
@@ -184,14 +187,14 @@ func (p prepared) listen(srv *receive.Server) (listener, error) {
 			desc:  p.label + " " + pc.LocalAddr().String(),
 			serve: func(ctx context.Context) error { return p.packet(srv, ctx, pc) },
 			close: func() error {
-				if p.network == "unixgram" {
+				if p.network == "unixgram" && !passed {
 					os.Remove(p.addr)
 				}
 				return pc.Close()
 			},
 		}, nil
 	}
-	ln, err := net.Listen(p.network, p.addr)
+	ln, err := p.listenStream(name, passed)
 	if err != nil {
 		return listener{}, err
 	}
@@ -203,6 +206,52 @@ func (p prepared) listen(srv *receive.Server) (listener, error) {
 		serve: func(ctx context.Context) error { return p.stream(srv, ctx, ln) },
 		close: ln.Close,
 	}, nil
+}
+
+func (p prepared) listenPacket(name string, passed bool) (net.PacketConn, error) {
+	if !passed {
+		return net.ListenPacket(p.network, p.addr)
+	}
+	f, err := inherited(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close() // FilePacketConn has its own copy of the descriptor
+	return net.FilePacketConn(f)
+}
+
+func (p prepared) listenStream(name string, passed bool) (net.Listener, error) {
+	if !passed {
+		return net.Listen(p.network, p.addr)
+	}
+	f, err := inherited(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close() // FileListener has its own copy of the descriptor
+	return net.FileListener(f)
+}
+
+// systemdPrefix starts an address that names a socket systemd passed
+// (socket activation): "systemd:syslog" is the socket of the .socket
+// unit's FileDescriptorName=syslog.
+const systemdPrefix = "systemd:"
+
+// inherited is the socket systemd passed under name, as sd_listen_fds(3)
+// finds it: LISTEN_PID is this process, LISTEN_FDS counts the sockets
+// from descriptor 3 on, and LISTEN_FDNAMES names them, colon-separated.
+func inherited(name string) (*os.File, error) {
+	if pid, _ := strconv.Atoi(os.Getenv("LISTEN_PID")); pid != os.Getpid() {
+		return nil, errors.New("systemd passed no sockets to this process (LISTEN_PID)")
+	}
+	n, _ := strconv.Atoi(os.Getenv("LISTEN_FDS"))
+	names := strings.Split(os.Getenv("LISTEN_FDNAMES"), ":")
+	for i := range min(n, len(names)) {
+		if names[i] == name {
+			return os.NewFile(uintptr(3+i), name), nil
+		}
+	}
+	return nil, fmt.Errorf("systemd passed no socket named %q (LISTEN_FDNAMES=%q)", name, os.Getenv("LISTEN_FDNAMES"))
 }
 
 // removeStale removes a socket file that no process listens on any more
