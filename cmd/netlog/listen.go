@@ -179,7 +179,7 @@ func (p prepared) listen(srv *receive.Server) (listener, error) {
 		removeStale(p.addr)
 	}
 	if p.packet != nil {
-		pc, err := p.listenPacket(name, passed)
+		pc, err := socket(p, name, passed, net.ListenPacket, net.FilePacketConn)
 		if err != nil {
 			return listener{}, err
 		}
@@ -194,7 +194,7 @@ func (p prepared) listen(srv *receive.Server) (listener, error) {
 			},
 		}, nil
 	}
-	ln, err := p.listenStream(name, passed)
+	ln, err := socket(p, name, passed, net.Listen, net.FileListener)
 	if err != nil {
 		return listener{}, err
 	}
@@ -208,28 +208,19 @@ func (p prepared) listen(srv *receive.Server) (listener, error) {
 	}, nil
 }
 
-func (p prepared) listenPacket(name string, passed bool) (net.PacketConn, error) {
+// socket listens on p's address with listen, or, if systemd passed the
+// socket named name, makes it one with fromFile.
+func socket[T any](p prepared, name string, passed bool, listen func(network, addr string) (T, error), fromFile func(*os.File) (T, error)) (T, error) {
 	if !passed {
-		return net.ListenPacket(p.network, p.addr)
+		return listen(p.network, p.addr)
 	}
 	f, err := inherited(name)
 	if err != nil {
-		return nil, err
+		var none T
+		return none, err
 	}
-	defer f.Close() // FilePacketConn has its own copy of the descriptor
-	return net.FilePacketConn(f)
-}
-
-func (p prepared) listenStream(name string, passed bool) (net.Listener, error) {
-	if !passed {
-		return net.Listen(p.network, p.addr)
-	}
-	f, err := inherited(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close() // FileListener has its own copy of the descriptor
-	return net.FileListener(f)
+	defer f.Close() // fromFile has its own copy of the descriptor
+	return fromFile(f)
 }
 
 // systemdPrefix starts an address that names a socket systemd passed
