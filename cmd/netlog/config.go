@@ -386,12 +386,11 @@ func (c *config) at(path string) string {
 // line is the line of the key at path, or of the table holding it (a
 // key of an inline table).
 func (c *config) line(path string) int {
-	for p := path; p != ""; p = p[:max(0, strings.LastIndexByte(p, '.'))] {
-		if line, ok := c.lines[p]; ok {
+	for p := path; ; p = p[:max(0, strings.LastIndexByte(p, '.'))] {
+		if line, ok := c.lines[p]; ok || p == "" {
 			return line
 		}
 	}
-	return 0
 }
 
 // keyLines maps the path of each key in a TOML document to its line:
@@ -399,6 +398,12 @@ func (c *config) line(path string) int {
 func keyLines(data []byte) map[string]int {
 	lines := map[string]int{}
 	arrays := map[string]int{} // array table → how many so far
+	var newlines []int         // their offsets, for each key's line
+	for i, c := range data {
+		if c == '\n' {
+			newlines = append(newlines, i)
+		}
+	}
 	var p unstable.Parser
 	p.Reset(data)
 	table := ""
@@ -409,7 +414,8 @@ func keyLines(data []byte) map[string]int {
 		for it := e.Key(); it.Next(); {
 			parts = append(parts, string(it.Node().Data))
 			if line == 0 {
-				line = p.Shape(it.Node().Raw).Start.Line
+				line, _ = slices.BinarySearch(newlines, int(it.Node().Raw.Offset))
+				line++
 			}
 		}
 		key := strings.Join(parts, ".")
@@ -419,19 +425,29 @@ func keyLines(data []byte) map[string]int {
 		case unstable.ArrayTable:
 			arrays[key]++
 			table = key + "." + strconv.Itoa(arrays[key])
+			key = table
 		case unstable.KeyValue:
 			key = strings.TrimPrefix(table+"."+key, ".")
 		default:
 			continue
 		}
-		if _, seen := lines[key]; !seen {
-			lines[key] = line
+		// Each prefix is a key too ("a" of a.b = 1, "listener" of
+		// [[listener]]), at the line where it first appears.
+		for i := range key {
+			if key[i] == '.' {
+				mark(lines, key[:i], line)
+			}
 		}
-		if e.Kind != unstable.KeyValue {
-			lines[table] = line
-		}
+		mark(lines, key, line)
 	}
 	return lines
+}
+
+// mark records key's line, unless it was seen before.
+func mark(lines map[string]int, key string, line int) {
+	if _, seen := lines[key]; !seen {
+		lines[key] = line
+	}
 }
 
 // flagMention finds the flags an error message names ("--max-frame").

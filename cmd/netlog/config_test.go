@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"flag"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"os"
@@ -20,7 +23,7 @@ import (
 
 // writeConfig writes a config file named netlog.toml into a temporary
 // directory and returns its path.
-func writeConfig(t *testing.T, text string) string {
+func writeConfig(t testing.TB, text string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "netlog.toml")
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
@@ -298,7 +301,7 @@ level = "info"
 }
 
 // tomlBlocks are the ```toml blocks of docs/config.md.
-func tomlBlocks(t *testing.T) []string {
+func tomlBlocks(t testing.TB) []string {
 	t.Helper()
 	doc, err := os.ReadFile("../../docs/config.md")
 	if err != nil {
@@ -343,4 +346,31 @@ func TestConfigDocExample(t *testing.T) {
 			t.Errorf("output %d is %q; the doc says %q", i+1, outs[i], w[1])
 		}
 	}
+}
+
+// FuzzConfig: any file gives a result or problems, never a panic, and
+// each problem of a file names the file and a line of it.
+func FuzzConfig(f *testing.F) {
+	for _, seed := range []string{"max-frame = 3\n[[listener]]\nkind = \"tcp\"\n", "a.b.c = 1\n[x.y]\n'q k' = [{a = 1}]\n",
+		"[[output]]\nurl = \"stdout\"\n[[output]]\nlevel = {x = 1}\n", "listener = [{kind = \"udp\", address = 1}]\n"} {
+		f.Add(seed)
+	}
+	blocks := tomlBlocks(f)
+	for _, b := range blocks {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		path := writeConfig(t, text)
+		_, err := parseServe([]string{"--check-config", path}, io.Discard)
+		var ps fileProblems
+		if !errors.As(err, &ps) {
+			return
+		}
+		lines := strings.Count(text, "\n") + 1
+		for _, p := range ps {
+			if p.line < 1 || p.line > lines || !strings.HasPrefix(p.err.Error(), fmt.Sprintf("%s:%d: key ", path, p.line)) {
+				t.Errorf("problem at line %d of %d: %v", p.line, lines, p.err)
+			}
+		}
+	})
 }
