@@ -97,7 +97,7 @@ func (f *serveFlags) where(name, key string) string {
 type prepared struct {
 	listenerSpec
 	listenerKind
-	tls *tls.Config
+	tlsConfig *tls.Config
 }
 
 // prepare checks every listener of specs without opening it: that its
@@ -112,9 +112,9 @@ func prepare(specs []listenerSpec) ([]prepared, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", s.where("address"), err))
 			continue
 		}
-		if p.listenerKind.tls {
+		if p.tls {
 			var err error
-			if p.tls, err = serverTLS(s); err != nil {
+			if p.tlsConfig, err = serverTLS(s); err != nil {
 				errs = append(errs, err)
 				continue
 			}
@@ -198,8 +198,8 @@ func (p prepared) listen(srv *receive.Server) (listener, error) {
 	if err != nil {
 		return listener{}, err
 	}
-	if p.tls != nil {
-		ln = tls.NewListener(ln, p.tls)
+	if p.tlsConfig != nil {
+		ln = tls.NewListener(ln, p.tlsConfig)
 	}
 	return listener{
 		desc:  p.label + " " + ln.Addr().String(),
