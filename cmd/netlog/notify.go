@@ -5,7 +5,11 @@ import (
 	"io"
 	"net"
 	"os"
+	"time"
 )
+
+// notifyTimeout bounds the wait for a full notification socket.
+const notifyTimeout = 5 * time.Second
 
 // notify sends state ("READY=1") to the service manager, as
 // sd_notify(3) does: one datagram to the Unix socket $NOTIFY_SOCKET
@@ -19,6 +23,8 @@ func notify(stderr io.Writer, state string) {
 	}
 	c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: path, Net: "unixgram"})
 	if err == nil {
+		// A manager that does not read must not stop the server.
+		c.SetWriteDeadline(time.Now().Add(notifyTimeout))
 		_, err = c.Write([]byte(state))
 		c.Close()
 	}
