@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/netlog-go/netlog/internal/relay"
 	"github.com/netlog-go/netlog/internal/transport"
 	"github.com/netlog-go/netlog/receive"
 )
@@ -32,7 +33,14 @@ type serveFlags struct {
 	handshakeTimeout                            time.Duration
 	metrics                                     string
 	syslogMultiline                             bool
+	outs                                        urlList
 }
+
+// urlList is a repeatable flag's values.
+type urlList []string
+
+func (l *urlList) String() string     { return strings.Join(*l, " ") }
+func (l *urlList) Set(s string) error { *l = append(*l, s); return nil }
 
 func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	f := &serveFlags{}
@@ -53,7 +61,8 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate `file` of the TLS listeners")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM private key `file` of the TLS listeners")
 	fs.StringVar(&f.tlsClientCA, "tls-client-ca", "", "PEM CA `file`: require client certificates it signed")
-	fs.StringVar(&f.format, "format", "text", "output `format`: text or json (one object per line)")
+	fs.StringVar(&f.format, "format", "text", "`format` of the stdout and stderr outputs: text or json (one object per line)")
+	fs.Var(&f.outs, "out", "send every record to this output `URL` (repeatable; default stdout): stdout, stderr, or a URL as netlog.Open takes (syslog+relp://host:port, tcp://host:port, …) with level=, buffer=, overflow=; docs/relay.md")
 	fs.IntVar(&f.maxFrame, "max-frame", receive.DefaultMaxFrame, "largest frame payload accepted, in `bytes`")
 	fs.IntVar(&f.maxConns, "max-conns", receive.DefaultMaxConns, "most stream `connections` served at once; more are refused as busy")
 	fs.IntVar(&f.maxConnsPerPeer, "max-conns-per-peer", 0, "most stream `connections` from one IP address; 0 means --max-conns/64")
@@ -64,7 +73,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fs.DurationVar(&f.frameTimeout, "frame-timeout", receive.DefaultFrameTimeout, "refuse a frame that takes longer than this to arrive (a trickling peer)")
 	f.udpRcvbuf = receive.PacketBuffer
 	fs.Var(&f.udpRcvbuf, "udp-rcvbuf", "socket receive buffer `size` asked for on the datagram listeners (like 16MiB): the burst the kernel holds while the server is busy; a warning says when the kernel grants less")
-	fs.BoolVar(&f.fsync, "fsync", false, "fsync the output after each batch of records, before acknowledging them (RELP, the drain's close); the output must be a file")
+	fs.BoolVar(&f.fsync, "fsync", false, "fsync the stdout output after each batch of records, before acknowledging them (RELP, the drain's close); stdout must be a file")
 	fs.StringVar(&f.metrics, "metrics", "", "serve Prometheus metrics at http://`address`/metrics; off by default")
 	fs.DurationVar(&f.drain, "drain", receive.DefaultDrain, "on SIGINT or SIGTERM, how long to keep reading what senders have sent")
 	if err := fs.Parse(args); err != nil {
@@ -113,7 +122,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "netlog serve:", err)
 		return 2
 	}
-	out := &receive.Printer{W: stdout, JSON: f.format == "json", Sync: f.fsync}
+	out, err := outputs(f, stdout, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "netlog serve:", err)
+		return 2
+	}
 	srv := &receive.Server{
 		Sink:     out,
 		MaxFrame: f.maxFrame,
@@ -138,15 +151,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// makes it collect before --max-memory is reached.
 		defer debug.SetGCPercent(debug.SetGCPercent(serveGCPercent))
 	}
-	ls, err := open(f, srv)
-	if err != nil {
+	ls, err := open(f, srv, out)
+	if err != nil || len(ls) == 0 {
 		for _, l := range ls {
 			l.close()
 		}
-		fmt.Fprintln(stderr, "netlog serve:", err)
-		return 1
-	}
-	if len(ls) == 0 {
+		closeOutputs(out, f.drain, stderr)
+		if err != nil {
+			fmt.Fprintln(stderr, "netlog serve:", err)
+			return 1
+		}
 		fmt.Fprintln(stderr, "netlog serve: every listener is disabled")
 		return 2
 	}
@@ -174,13 +188,44 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, l := range ls {
 		l.close()
 	}
-	if err := out.Flush(); err != nil {
-		fmt.Fprintln(stderr, "netlog serve: output:", err)
+	if !closeOutputs(out, f.drain, stderr) {
 		status = 1
 	}
 	st := srv.Stats()
 	fmt.Fprintf(stderr, "netlog: stopped: %d records, %d frames refused\n", st.Records, sum(st.Refused))
 	return status
+}
+
+// outputs opens the outputs of --out (stdout if none) as one relay.
+func outputs(f *serveFlags, stdout, stderr io.Writer) (*relay.Relay, error) {
+	env := &relay.Env{Stdout: stdout, Stderr: stderr, JSON: f.format == "json", Sync: f.fsync,
+		OnError: func(err error) { fmt.Fprintln(stderr, "netlog: output:", err) }}
+	urls := f.outs
+	if len(urls) == 0 {
+		urls = []string{"stdout"}
+	}
+	var outs []relay.Output
+	for _, u := range urls {
+		o, err := relay.Open(u, env)
+		if err != nil {
+			relay.New(outs).Close(context.Background())
+			return nil, err
+		}
+		outs = append(outs, o)
+	}
+	return relay.New(outs), nil
+}
+
+// closeOutputs delivers what the outputs hold, for up to drain, and
+// closes them; false if one failed or dropped records.
+func closeOutputs(out *relay.Relay, drain time.Duration, stderr io.Writer) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	if err := out.Close(ctx); err != nil {
+		fmt.Fprintln(stderr, "netlog serve:", err)
+		return false
+	}
+	return true
 }
 
 // syncable checks that --fsync has a file to sync.
@@ -205,7 +250,7 @@ func sum(m map[receive.Reason]uint64) (n uint64) {
 
 // open opens every listener that f enables; on error it returns those
 // already open so that the caller closes them.
-func open(f *serveFlags, srv *receive.Server) ([]listener, error) {
+func open(f *serveFlags, srv *receive.Server, out *relay.Relay) ([]listener, error) {
 	var ls []listener
 	// label says what a listener takes: "tcp" frames, "syslog+tls" messages.
 	stream := func(label, network, addr string, wrap func(net.Listener) (net.Listener, error), serve func(context.Context, net.Listener) error) error {
@@ -280,7 +325,7 @@ func open(f *serveFlags, srv *receive.Server) ([]listener, error) {
 		}
 	}
 	if f.metrics != "" && len(ls) > 0 {
-		m, err := metrics(f.metrics, srv)
+		m, err := metrics(f.metrics, srv, out)
 		if err != nil {
 			return ls, err
 		}
