@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/url"
 	"slices"
 	"strconv"
@@ -87,7 +88,7 @@ func openConsole(u *url.URL, env *Env) (Output, error) {
 	if u.Scheme == "stderr" {
 		p.W = env.Stderr
 	}
-	var level slog.Level = slog.LevelDebug - 4 // everything: Python's NOTSET and up
+	level := everything
 	for k := range q {
 		v := q.Get(k)
 		var err error
@@ -106,8 +107,16 @@ func openConsole(u *url.URL, env *Env) (Output, error) {
 			return nil, fmt.Errorf("parameter %s=%q: %w", k, v, err)
 		}
 	}
-	return CommitterOutput(u.Redacted(), p, level, p.Flush, nil), nil
+	name := u.Scheme + "://"
+	if u.RawQuery != "" {
+		name += "?" + u.RawQuery
+	}
+	return CommitterOutput(name, p, level, p.Flush, nil), nil
 }
+
+// everything is an output's level unless level= says otherwise: a relay
+// forwards what it receives, whatever its level.
+const everything = slog.Level(math.MinInt32)
 
 // parseLevel reads a level as netlog.Open's level= does: a name with an
 // optional offset (warn+2), or a number.
@@ -132,6 +141,7 @@ var queued = []string{"tcp", "tcp4", "tcp6", "tls", "udp", "udp4", "udp6", "unix
 // openHandler opens an output through netlog.Open: asynchronous, with
 // the overflow policy Block unless the URL says otherwise.
 func openHandler(u *url.URL, env *Env) (Output, error) {
+	name := u.Redacted()
 	if slices.Contains(queued, u.Scheme) {
 		q := u.Query()
 		if v := q.Get("async"); q.Has("async") && v != "true" {
@@ -142,10 +152,7 @@ func openHandler(u *url.URL, env *Env) (Output, error) {
 		v.RawQuery = q.Encode()
 		u = &v
 	}
-	opts := &netlog.Options{Async: &netlog.Async{Overflow: netlog.Block}}
-	if env.OnError != nil {
-		opts.OnError = func(err error) { env.OnError(err) }
-	}
+	opts := &netlog.Options{Level: everything, Async: &netlog.Async{Overflow: netlog.Block}, OnError: env.OnError}
 	h, err := netlog.Open(u.String(), opts)
 	if err != nil {
 		return nil, err
@@ -155,5 +162,5 @@ func openHandler(u *url.URL, env *Env) (Output, error) {
 		h.Close(context.Background())
 		return nil, fmt.Errorf("the %s output cannot forward received records", u.Scheme)
 	}
-	return &handlerOutput{name: u.Redacted(), h: h, f: f}, nil
+	return &handlerOutput{name: name, h: h, f: f}, nil
 }
