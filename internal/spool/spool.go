@@ -153,6 +153,7 @@ type Spool struct {
 	changed  chan struct{} // closed when room is made or frames resolve, if watched
 	watched  bool
 	lost     lostSeqs // frames dropped after they were queued, for Wait
+	waiters  int      // Waits under way
 
 	wake  chan struct{} // the writer's doorbell
 	abort context.CancelFunc
@@ -391,6 +392,8 @@ const (
 func (s *Spool) run(ctx context.Context) {
 	defer close(s.done)
 	var bt batch
+	napper := time.NewTimer(time.Hour)
+	defer napper.Stop()
 	fails, refusals := 0, 0 // refusals: of bt's first frame
 	for {
 		if len(bt.ends) == 0 && !s.next(ctx, &bt) {
@@ -404,8 +407,8 @@ func (s *Spool) run(ctx context.Context) {
 		}
 		if err == nil {
 			fails = 0
-			if small {
-				time.Sleep(gather) // let a batch gather: callers need not wake an idle writer
+			if small && !s.awaited() {
+				nap(napper, s.wake) // let a batch gather: callers need not wake an idle writer
 			}
 			continue
 		}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"time"
 )
 
 // maxLost bounds the sequence numbers of dropped frames a Spool keeps for
@@ -61,6 +62,14 @@ var ErrLost = errors.New("dropped before delivery")
 func (s *Spool) Wait(ctx context.Context, from, to uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.waiters++
+	defer func() { s.waiters-- }()
+	if s.minPending() <= to {
+		select { // cut the writer's nap short: a sender waits
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
 	for s.minPending() <= to {
 		ch := s.watch()
 		s.mu.Unlock()
@@ -79,6 +88,25 @@ func (s *Spool) Wait(ctx context.Context, from, to uint64) error {
 		return fmt.Errorf("%d of records %d to %d %w", n, from, to, ErrLost)
 	}
 	return nil
+}
+
+// awaited reports whether a Wait waits for frames still queued: the
+// writer then goes on at once, rather than let a batch gather while a
+// sender waits for its acknowledgment.
+func (s *Spool) awaited() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.waiters > 0 && s.nonEmpty != 0
+}
+
+// nap waits for gather, or until wake rings (a Wait).
+func nap(t *time.Timer, wake <-chan struct{}) {
+	t.Reset(gather)
+	select {
+	case <-t.C:
+	case <-wake:
+		t.Stop()
+	}
 }
 
 // Seq returns the sequence number the next frame queued will get.
