@@ -28,6 +28,7 @@ type committerOutput struct {
 	level        slog.Leveler
 	flush, close func() error
 	added        atomic.Uint64
+	failed       atomic.Uint64 // refused by the Committer (its error stays)
 }
 
 func (o *committerOutput) Name() string                  { return o.name }
@@ -35,10 +36,12 @@ func (o *committerOutput) Enabled(level slog.Level) bool { return level >= o.lev
 
 func (o *committerOutput) Add(_ context.Context, e *record.Entry, _ spool.Room) (uint64, error) {
 	t, err := o.c.Add(e)
-	if err == nil {
-		o.added.Add(1)
+	if err != nil {
+		o.failed.Add(1)
+		return 0, err
 	}
-	return uint64(t), err
+	o.added.Add(1)
+	return uint64(t), nil
 }
 
 func (o *committerOutput) Commit(ctx context.Context, _, to uint64) error {
@@ -46,9 +49,10 @@ func (o *committerOutput) Commit(ctx context.Context, _, to uint64) error {
 }
 
 // Stats counts as delivered the records added: a Committer writes every
-// record it takes, or fails for good.
+// record it takes, or fails for good; as dropped ("failed"), those it
+// refused.
 func (o *committerOutput) Stats() Stats {
-	return Stats{Delivered: o.added.Load(), Dropped: map[string]uint64{}}
+	return Stats{Delivered: o.added.Load(), Dropped: map[string]uint64{"failed": o.failed.Load()}}
 }
 
 func (o *committerOutput) Close(context.Context) error {
