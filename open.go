@@ -458,17 +458,17 @@ func (p *params) common(o *Options) {
 		a.Overflow = Overflow(o)
 	}
 	switch {
-	case async:
+	case p.v.Has("async") && !async: // async=false
+		o.Async = nil
+	case async || o.Async != nil: // asked for by the URL or by the caller's Options
 		if o.Async != nil { // the URL's bounds over the caller's
 			a = mergeAsync(*o.Async, a, p.v.Has("overflow"))
 		}
 		o.Async = &a
-	case p.v.Has("async"): // async=false
-		o.Async = nil
 	default:
 		for _, k := range []string{"buffer", "buffer-bytes", "overflow", "block-timeout"} {
 			if p.v.Has(k) {
-				p.fail(k, p.v.Get(k), errors.New("applies only with async=true"))
+				p.fail(k, p.v.Get(k), errors.New("applies only with async=true (or Options.Async)"))
 			}
 		}
 	}

@@ -354,6 +354,10 @@ func TestRelayDeadOutputDatagrams(t *testing.T) {
 	eventually(t, "every datagram to reach both outputs", func() bool {
 		m = scrape(t, "http://"+s.addrs["metrics"]+"/metrics")
 		got := m["netlog_receive_records_total"]
+		if testing.Verbose() {
+			t.Logf("records %v, kernel drops %v, stdout delivered %v, dead queued %v dropped %v", got, m["netlog_receive_kernel_drops_total"],
+				m[`netlog_output_delivered_total{output="stdout://"}`], m[queuedDead], m[droppedDead])
+		}
 		return got+m["netlog_receive_kernel_drops_total"] == n &&
 			m[`netlog_output_delivered_total{output="stdout://"}`] == got && m[queuedDead]+m[droppedDead] == got
 	})
@@ -382,7 +386,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	deadline := time.Now().Add(2 * time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("waited 2 minutes for %s", what)
+			t.Fatalf("waited 2 minutes for %s", what) // cond may have logged why
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"math"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -68,13 +67,23 @@ func Open(rawURL string, env *Env) (Output, error) {
 	open := registry.m[u.Scheme]
 	registry.RUnlock()
 	if open == nil {
-		open = openHandler
+		return openHandler(u, env)
 	}
 	o, err := open(u, env)
 	if err != nil {
-		return nil, fmt.Errorf("--out %q: %w", u.Redacted(), err)
+		return nil, fmt.Errorf("--out %q: %w", display(u), err)
 	}
 	return o, nil
+}
+
+// display is u as a message or metric names it: its password masked,
+// and "stdout://" rather than url's "stdout:".
+func display(u *url.URL) string {
+	s := u.Redacted()
+	if rest, ok := strings.CutPrefix(s, u.Scheme+":"); ok && !strings.HasPrefix(rest, "//") && u.Opaque == "" {
+		s = u.Scheme + "://" + rest
+	}
+	return s
 }
 
 // openConsole opens stdout:// or stderr://, printed as netlog serve
@@ -107,11 +116,7 @@ func openConsole(u *url.URL, env *Env) (Output, error) {
 			return nil, fmt.Errorf("parameter %s=%q: %w", k, v, err)
 		}
 	}
-	name := u.Scheme + "://"
-	if u.RawQuery != "" {
-		name += "?" + u.RawQuery
-	}
-	return CommitterOutput(name, p, level, p.Flush, nil), nil
+	return CommitterOutput(display(u), p, level, p.Flush, nil), nil
 }
 
 // everything is an output's level unless level= says otherwise: a relay
@@ -132,35 +137,23 @@ func parseLevel(s string) (slog.Level, error) {
 	return l, nil
 }
 
-// queued are the schemes whose handlers the relay makes asynchronous
-// itself (async=true added to the URL), so that buffer=, buffer-bytes=
-// and overflow= apply without it.
-var queued = []string{"tcp", "tcp4", "tcp6", "tls", "udp", "udp4", "udp6", "unix", "unixgram",
-	"syslog", "syslog+udp", "syslog+tcp", "syslog+tls", "syslog+relp", "syslog+relp+tls", "syslog+unix", "syslog+unixgram"}
-
-// openHandler opens an output through netlog.Open: asynchronous, with
-// the overflow policy Block unless the URL says otherwise.
+// openHandler opens an output through netlog.Open: asynchronous (the
+// URL's buffer=, overflow=, … apply without async=true), with the
+// overflow policy Block unless the URL says otherwise. Its errors name
+// the URL, as netlog.Open's do.
 func openHandler(u *url.URL, env *Env) (Output, error) {
-	name := u.Redacted()
-	if slices.Contains(queued, u.Scheme) {
-		q := u.Query()
-		if v := q.Get("async"); q.Has("async") && v != "true" {
-			return nil, fmt.Errorf("parameter async=%q: an output is always asynchronous", v)
-		}
-		q.Set("async", "true")
-		v := *u
-		v.RawQuery = q.Encode()
-		u = &v
+	if q := u.Query(); q.Has("async") && q.Get("async") != "true" {
+		return nil, fmt.Errorf("--out %q: parameter async=%q: an output is always asynchronous", display(u), q.Get("async"))
 	}
 	opts := &netlog.Options{Level: everything, Async: &netlog.Async{Overflow: netlog.Block}, OnError: env.OnError}
 	h, err := netlog.Open(u.String(), opts)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("--out: %w", err)
 	}
 	f, ok := h.(forward.Handler)
 	if !ok {
 		h.Close(context.Background())
-		return nil, fmt.Errorf("the %s output cannot forward received records", u.Scheme)
+		return nil, fmt.Errorf("--out %q: the %s output cannot forward received records", display(u), u.Scheme)
 	}
-	return &handlerOutput{name: name, h: h, f: f}, nil
+	return &handlerOutput{name: display(u), h: h, f: f}, nil
 }

@@ -58,16 +58,13 @@ type Relay struct {
 	ctx    context.Context // ends at Close: no Add waits beyond it
 	cancel context.CancelFunc
 
-	mu   sync.Mutex
-	ring []slot
-}
-
-// slot is what a Relay remembers of one ticket: for each output, the
-// positions [lo, hi) of the record if it went there, or an empty range at
-// the output's end if not.
-type slot struct {
-	ticket receive.Ticket
-	lo, hi []uint64
+	// What the Relay remembers of the last ringSize tickets: the ticket in
+	// slot i is tickets[i], and for each output k, lo[i*n+k] to
+	// hi[i*n+k] (exclusive) are the positions of its record if it went
+	// there, or an empty range at the output's end if not.
+	mu      sync.Mutex
+	tickets []receive.Ticket
+	lo, hi  []uint64
 }
 
 var _ interface {
@@ -78,11 +75,10 @@ var _ interface {
 
 // New returns a Relay over outs, which it closes at Close.
 func New(outs []Output) *Relay {
-	r := &Relay{outs: outs, last: make([]atomic.Uint64, len(outs)), ring: make([]slot, ringSize)}
+	n := len(outs)
+	r := &Relay{outs: outs, last: make([]atomic.Uint64, n),
+		tickets: make([]receive.Ticket, ringSize), lo: make([]uint64, ringSize*n), hi: make([]uint64, ringSize*n)}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
-	for i := range r.ring {
-		r.ring[i].lo, r.ring[i].hi = make([]uint64, len(outs)), make([]uint64, len(outs))
-	}
 	return r
 }
 
@@ -138,11 +134,11 @@ func (r *Relay) add(e *record.Entry, room spool.Room) (receive.Ticket, error) {
 		raise(&r.last[k], pos+1)
 		lo, hi = append(lo, pos), append(hi, pos+1)
 	}
+	i, n := int(t%ringSize), len(r.outs)
 	r.mu.Lock()
-	s := &r.ring[t%ringSize]
-	s.ticket = t
-	copy(s.lo, lo)
-	copy(s.hi, hi)
+	r.tickets[i] = t
+	copy(r.lo[i*n:], lo)
+	copy(r.hi[i*n:], hi)
 	r.mu.Unlock()
 	return t, first
 }
@@ -172,12 +168,13 @@ func (r *Relay) CommitRange(ctx context.Context, first, last receive.Ticket) err
 	for range r.outs {
 		from, to = append(from, 0), append(to, 0)
 	}
+	n := len(r.outs)
 	r.mu.Lock()
-	if s := &r.ring[first%ringSize]; first != 0 && s.ticket == first {
-		copy(from, s.lo)
+	if i := int(first % ringSize); first != 0 && r.tickets[i] == first {
+		copy(from, r.lo[i*n:(i+1)*n])
 	} // else from 0: an old ticket is checked over everything before it
-	if s := &r.ring[last%ringSize]; s.ticket == last {
-		copy(to, s.hi)
+	if i := int(last % ringSize); r.tickets[i] == last {
+		copy(to, r.hi[i*n:(i+1)*n])
 	} else {
 		for k := range to {
 			to[k] = r.last[k].Load() // past it, at least

@@ -2,12 +2,16 @@ package relay
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -212,4 +216,46 @@ func BenchmarkRelayCommit(b *testing.B) {
 			})
 		})
 	}
+}
+
+// TestRegister: a registered scheme (as file:// will be) opens through
+// its Opener, as a Committer output.
+func TestRegister(t *testing.T) {
+	var buf syncBuffer
+	Register("memtest", func(u *url.URL, env *Env) (Output, error) {
+		if len(u.Query()) > 0 {
+			return nil, fmt.Errorf("unknown parameter %q", u.RawQuery)
+		}
+		p := &receive.Printer{W: &buf}
+		return CommitterOutput(display(u), p, slog.LevelInfo, p.Flush, nil), nil
+	})
+	if _, err := Open("memtest:///x?y=1", &Env{}); err == nil || !strings.Contains(err.Error(), `--out "memtest:///x?y=1": unknown parameter`) {
+		t.Errorf("bad URL: %v", err)
+	}
+	r := open(t, "memtest:///x")
+	tk, err := r.Add(entry("to memory", slog.LevelInfo))
+	if err == nil {
+		err = r.Commit(context.Background(), tk)
+	}
+	if err != nil || !strings.Contains(buf.String(), "INFO t: to memory") {
+		t.Errorf("%v; wrote %q", err, buf.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a Printer's writer goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
