@@ -21,7 +21,9 @@ import (
 const SDID = "netlog@32473"
 
 // Handler is a handler that encodes a received Entry as it is, with its
-// own wire format, and sends it.
+// own wire format, and sends it. The Entry's own attributes are written;
+// those a handler got from WithAttrs and WithGroup are not (a relay's
+// handlers have none).
 type Handler interface {
 	// HandleEntry sends e as Handle sends a record: synchronously, or
 	// queued if the handler is asynchronous. Its level is not checked.

@@ -577,21 +577,28 @@ func (s *Spool) Flush(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	target := s.seq
-	for {
-		n := s.pendingBefore(target)
-		if n == 0 {
-			return nil
-		}
+	if err := s.await(ctx, func() bool { return s.pendingBefore(target) == 0 }); err != nil {
+		return fmt.Errorf("%d records not yet delivered: %w", s.pendingBefore(target), err)
+	}
+	return nil
+}
+
+// await returns once done holds, looking again whenever frames resolve,
+// or ctx's error if it ends first. mu is held (and released while it
+// waits).
+func (s *Spool) await(ctx context.Context, done func() bool) error {
+	for !done() {
 		ch := s.watch()
 		s.mu.Unlock()
 		select {
 		case <-ch:
 		case <-ctx.Done():
 			s.mu.Lock()
-			return fmt.Errorf("%d records not yet delivered: %w", s.pendingBefore(target), ctx.Err())
+			return ctx.Err()
 		}
 		s.mu.Lock()
 	}
+	return nil
 }
 
 // pendingBefore counts the pending frames with sequence numbers below

@@ -70,16 +70,8 @@ func (s *Spool) Wait(ctx context.Context, from, to uint64) error {
 		default:
 		}
 	}
-	for s.minPending() <= to {
-		ch := s.watch()
-		s.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			s.mu.Lock()
-			return fmt.Errorf("records %d to %d not yet delivered: %w", from, to, ctx.Err())
-		}
-		s.mu.Lock()
+	if err := s.await(ctx, func() bool { return s.minPending() > to }); err != nil {
+		return fmt.Errorf("records %d to %d not yet delivered: %w", from, to, err)
 	}
 	switch n := s.lost.any(from, to); {
 	case n < 0:
