@@ -430,3 +430,34 @@ func (f *fileLines) waitFor(n int, timeout time.Duration) bool {
 	}
 	return true
 }
+
+// TestRelayStopsWithOutputDown: netlog serve stops on its signal even
+// while a RELP session waits for an output that is down: after the drain
+// the wait gives up (the record is not acknowledged), the output gets
+// the drain again to deliver, and the record it could not deliver is
+// reported.
+func TestRelayStopsWithOutputDown(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := startServe(t, ctx, 1, "--tcp", "", "--udp", "", "--relp", "127.0.0.1:0", "--drain", "200ms",
+		"--out", "syslog+relp://"+peer.FreePort(t, "tcp"))
+	h := relpSender(t, s.addrs["relp"], 1)
+	defer h.Close(context.Background())
+	slog.New(h).Info("never delivered")
+	for !strings.Contains(s.errLine(t), "connect: connection refused") { // the output tried, so the record is in
+	}
+	cancel()
+	if code := <-s.exit; code != 1 {
+		t.Errorf("exit status %d, want 1 (a record not delivered)", code)
+	}
+	var report []string
+	for l := range s.stderr {
+		report = append(report, l)
+	}
+	if all := strings.Join(report, "\n"); !strings.Contains(all, "1 records not delivered") || !strings.Contains(all, "refused undelivered frame") {
+		t.Errorf("netlog serve reported:\n%s", all)
+	}
+	if st := h.Stats(); st.Acknowledged != 0 {
+		t.Errorf("%d records acknowledged", st.Acknowledged)
+	}
+}

@@ -166,6 +166,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Once the listeners have drained, a connection still waiting for an
+	// output (one that is down) gives up: its records are not
+	// acknowledged, and the outputs get --drain more to deliver.
+	defer context.AfterFunc(ctx, func() { time.AfterFunc(f.drain, out.Stop) })()
 	errs := make(chan error, len(ls))
 	var wg sync.WaitGroup
 	for _, l := range ls {

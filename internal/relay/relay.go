@@ -162,7 +162,16 @@ func (r *Relay) Commit(ctx context.Context, t receive.Ticket) error {
 // CommitRange returns once the records added with tickets first to last
 // (and any added before them) are confirmed by every output they went to;
 // its error names the first output that dropped one of them or failed.
+// It also gives up when the Relay is stopped.
 func (r *Relay) CommitRange(ctx context.Context, first, last receive.Ticket) error {
+	if ctx.Done() == nil { // never canceled (the Server's): the Relay's own ends at Stop
+		ctx = r.ctx
+	} else {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer context.AfterFunc(r.ctx, cancel)()
+		defer cancel()
+	}
 	var fb, tb [8]uint64
 	from, to := fb[:0], tb[:0]
 	for range r.outs {
@@ -192,8 +201,14 @@ func (r *Relay) CommitRange(ctx context.Context, first, last receive.Ticket) err
 	return nil
 }
 
-// Close stops the waits for room, then closes every output, each
-// delivering what it holds until ctx ends.
+// Stop ends every wait: for room in an output (Add returns an error) and
+// for delivery (Commit returns an error), so that a connection waiting
+// for an output that is down ends, as netlog serve's drain must. The
+// outputs go on delivering what they hold until Close.
+func (r *Relay) Stop() { r.cancel() }
+
+// Close stops the waits, then closes every output, each delivering what
+// it holds until ctx ends.
 func (r *Relay) Close(ctx context.Context) error {
 	r.cancel()
 	var errs []error
