@@ -259,3 +259,22 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestDisplay: an output's name masks its password and writes
+// stdout:// as given.
+func TestDisplay(t *testing.T) {
+	for raw, want := range map[string]string{
+		"stdout://":                            "stdout://",
+		"stdout://?format=json":                "stdout://?format=json",
+		"kafka://user:secret@b1:9092/t?acks=1": "kafka://user:xxxxx@b1:9092/t?acks=1",
+		"syslog+relp://127.0.0.1:2514":         "syslog+relp://127.0.0.1:2514",
+	} {
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := display(u); got != want {
+			t.Errorf("display(%s) = %s, want %s", raw, got, want)
+		}
+	}
+}
