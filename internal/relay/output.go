@@ -44,8 +44,11 @@ func (o *committerOutput) Add(_ context.Context, e *record.Entry, _ spool.Room) 
 	return uint64(t), nil
 }
 
+// Commit does not give up at Relay.Stop: a Committer's write completes
+// or fails on its own, and a record read before the drain ended must be
+// written before the sender's connection is closed.
 func (o *committerOutput) Commit(ctx context.Context, _, to uint64) error {
-	return o.c.Commit(ctx, receive.Ticket(to))
+	return o.c.Commit(context.WithoutCancel(ctx), receive.Ticket(to))
 }
 
 // Stats counts as delivered the records added: a Committer writes every

@@ -201,10 +201,11 @@ func (r *Relay) CommitRange(ctx context.Context, first, last receive.Ticket) err
 	return nil
 }
 
-// Stop ends every wait: for room in an output (Add returns an error) and
-// for delivery (Commit returns an error), so that a connection waiting
-// for an output that is down ends, as netlog serve's drain must. The
-// outputs go on delivering what they hold until Close.
+// Stop ends every wait for an output that may be down: for room in its
+// queue (Add returns an error) and for delivery (Commit returns an
+// error), so that a connection waiting for an output that is down ends,
+// as netlog serve's drain must. A CommitterOutput's commit (a write) is
+// not cut short. The outputs go on delivering what they hold until Close.
 func (r *Relay) Stop() { r.cancel() }
 
 // Close stops the waits, then closes every output, each delivering what
