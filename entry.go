@@ -42,9 +42,6 @@ func (h *socketHandler) Delivered(ctx context.Context, from, to uint64) error {
 	return h.c.delivered(ctx, from, to)
 }
 
-// NextSeq: see forward.Handler.
-func (h *socketHandler) NextSeq() uint64 { return h.c.nextSeq() }
-
 // appendEntry appends e as one frame of c's codec, with peer and listener
 // fields unless its attributes have them (from an earlier relay).
 func (c *core) appendEntry(b []byte, e *record.Entry) []byte {
@@ -96,13 +93,6 @@ func (c *core) delivered(ctx context.Context, from, to uint64) error {
 	return nil
 }
 
-func (c *core) nextSeq() uint64 {
-	if c.spool == nil {
-		return 0
-	}
-	return c.spool.Seq()
-}
-
 // HandleEntry sends a received entry as one syslog message: a syslog
 // message keeps its facility, severity, HOSTNAME, APP-NAME, PROCID, MSGID
 // and structured data; another record has its logger name as APP-NAME,
@@ -131,9 +121,6 @@ func (h *syslogHandler) EnqueueEntry(ctx context.Context, e *record.Entry, room 
 func (h *syslogHandler) Delivered(ctx context.Context, from, to uint64) error {
 	return h.c.delivered(ctx, from, to)
 }
-
-// NextSeq: see forward.Handler.
-func (h *syslogHandler) NextSeq() uint64 { return h.c.nextSeq() }
 
 // encodeEntry is encode for a received entry.
 func (h *syslogHandler) encodeEntry(s *state, e *record.Entry) (frame, buf, scratch []byte) {

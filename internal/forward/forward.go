@@ -36,6 +36,4 @@ type Handler interface {
 	// delivered or dropped; it returns nil if none from from to to was
 	// dropped (spool.Wait).
 	Delivered(ctx context.Context, from, to uint64) error
-	// NextSeq returns the sequence number the next record queued gets.
-	NextSeq() uint64
 }

@@ -101,13 +101,6 @@ func nap(t *time.Timer, wake <-chan struct{}) {
 	}
 }
 
-// Seq returns the sequence number the next frame queued will get.
-func (s *Spool) Seq() uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.seq
-}
-
 // minPending returns the lowest sequence number of a frame queued or
 // being written, or MaxUint64 if there is none. mu is held.
 func (s *Spool) minPending() uint64 {
