@@ -150,12 +150,7 @@ func (h *socketHandler) Handle(ctx context.Context, r slog.Record) error {
 
 // send writes frame, or queues it when the handler is asynchronous.
 func (c *core) send(ctx context.Context, frame []byte, level slog.Level) error {
-	if c.maxFrame > 0 && len(frame) > c.maxFrame {
-		c.handled.Add(1)
-		c.failed.Add(1)
-		c.tooLarge.Add(1)
-		err := newError(c.dest, CauseDropped, 1, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(frame), c.maxFrame))
-		c.errs.report(CauseDropped, 1, err)
+	if err := c.oversize(frame); err != nil {
 		return err
 	}
 	if c.spool != nil { // it counts the record
@@ -180,6 +175,19 @@ func (c *core) send(ctx context.Context, frame []byte, level slog.Level) error {
 	c.written.Add(1)
 	c.bytes.Add(uint64(len(frame)))
 	return nil
+}
+
+// oversize counts and returns ErrTooLarge for a frame over maxFrame.
+func (c *core) oversize(frame []byte) error {
+	if c.maxFrame == 0 || len(frame) <= c.maxFrame {
+		return nil
+	}
+	c.handled.Add(1)
+	c.failed.Add(1)
+	c.tooLarge.Add(1)
+	err := newError(c.dest, CauseDropped, 1, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(frame), c.maxFrame))
+	c.errs.report(CauseDropped, 1, err)
+	return err
 }
 
 // encode appends r as a whole frame to s.buf[:0].

@@ -268,17 +268,17 @@ func commonParams(p *urlquery.Query, o *Options) {
 		a.Overflow = Overflow(o)
 	}
 	switch {
-	case async:
+	case p.Has("async") && !async: // async=false
+		o.Async = nil
+	case async || o.Async != nil: // asked for by the URL or by the caller's Options
 		if o.Async != nil { // the URL's bounds over the caller's
 			a = mergeAsync(*o.Async, a, p.Has("overflow"))
 		}
 		o.Async = &a
-	case p.Has("async"): // async=false
-		o.Async = nil
 	default:
 		for _, k := range []string{"buffer", "buffer-bytes", "overflow", "block-timeout"} {
 			if p.Has(k) {
-				p.Fail(k, p.Get(k), errors.New("applies only with async=true"))
+				p.Fail(k, p.Get(k), errors.New("applies only with async=true (or Options.Async)"))
 			}
 		}
 	}

@@ -444,6 +444,13 @@ func (h *syslogHandler) encode(s *state, r slog.Record) (frame, buf, scratch []b
 		b = appendUTF8(append(syslog.AppendPRI(b, sc.facility, hdr.Severity), sc.ident...), e.Msg)
 		b = h.appendAttrs(b, s, r)
 	}
+	return h.finish(s, b, start)
+}
+
+// finish truncates the message that starts at b[start] if it must be,
+// ends and frames it; it returns the frame and the buffers to keep.
+func (h *syslogHandler) finish(s *state, b []byte, start int) (frame, buf, scratch []byte) {
+	sc := h.s
 	if sc.truncate > 0 && len(b)-start > sc.truncate {
 		b = truncateUTF8(b, start+sc.truncate)
 		h.c.truncated.Add(1)

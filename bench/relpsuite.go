@@ -29,7 +29,10 @@ type relpRow struct {
 	input    kind                              // what the receiver takes, for its probe
 	window   int                               // the RELP window of the netlog handler or omrelp; 0: the default
 	network  string                            // the netlog handler's network
-	omrelp   bool                              // the handler sends to an rsyslog relay that forwards with omrelp
+	// relay, if not nil, starts a relay that takes octet-counted syslog
+	// over TCP from the handler and forwards it over RELP to the
+	// receiver: rsyslog with omrelp, or netlog serve --out syslog+relp.
+	relay func(dir, target string, window int) (*daemon, error)
 }
 
 func relpRows(bin string) []relpRow {
@@ -42,10 +45,11 @@ func relpRows(bin string) []relpRow {
 		{name: "netlog handler, RELP window=128 -> rsyslog imrelp", receiver: imrelp, input: relpTCP, network: "relp", window: 128},
 		{name: "netlog handler, RELP -> netlog serve --relp", receiver: serve, input: relpTCP, network: "relp"},
 		{name: "netlog handler, RELP window=128 -> netlog serve --relp", receiver: serve, input: relpTCP, network: "relp", window: 128},
-		{name: "rsyslog omrelp -> netlog serve --relp", receiver: serve, input: relpTCP, network: "tcp", omrelp: true},
-		{name: "rsyslog omrelp -> rsyslog imrelp", receiver: imrelp, input: relpTCP, network: "tcp", omrelp: true},
-		{name: "rsyslog omrelp windowSize=1024 -> netlog serve --relp", receiver: serve, input: relpTCP, network: "tcp", omrelp: true, window: 1024},
-		{name: "rsyslog omrelp windowSize=1024 -> rsyslog imrelp", receiver: imrelp, input: relpTCP, network: "tcp", omrelp: true, window: 1024},
+		{name: "rsyslog omrelp -> netlog serve --relp", receiver: serve, input: relpTCP, network: "tcp", relay: omrelpRelay},
+		{name: "rsyslog omrelp -> rsyslog imrelp", receiver: imrelp, input: relpTCP, network: "tcp", relay: omrelpRelay},
+		{name: "rsyslog omrelp windowSize=1024 -> netlog serve --relp", receiver: serve, input: relpTCP, network: "tcp", relay: omrelpRelay, window: 1024},
+		{name: "rsyslog omrelp windowSize=1024 -> rsyslog imrelp", receiver: imrelp, input: relpTCP, network: "tcp", relay: omrelpRelay, window: 1024},
+		{name: "netlog serve --out syslog+relp -> rsyslog imrelp", receiver: imrelp, input: relpTCP, network: "tcp", relay: netlogRelay(bin)},
 	}
 }
 
@@ -113,8 +117,8 @@ func runRELPRow(r relpRow, dir string, in *inputs, n int) relpResult {
 		return res
 	}
 	to := d.addr
-	if r.omrelp {
-		relay, err := omrelpRelay(filepath.Join(dir, "relay"), d.addr, r.window)
+	if r.relay != nil {
+		relay, err := r.relay(filepath.Join(dir, "relay"), d.addr, r.window)
 		if err != nil {
 			res.err = err
 			return res
@@ -199,12 +203,31 @@ ruleset(name="relay") {
 	return launch(cmd, d, dir, false)
 }
 
+// netlogRelay runs netlog serve as a relay: octet-counted syslog over
+// TCP in (--syslog-tcp), out over RELP to target (--out syslog+relp://),
+// each record acknowledged to nobody (TCP input) but delivered only once
+// target acknowledged it. window is not used: the RELP output's window is
+// the library's default, 1,024.
+func netlogRelay(bin string) func(dir, target string, window int) (*daemon, error) {
+	return func(dir, target string, _ int) (*daemon, error) {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		addr, err := freePort("tcp")
+		if err != nil {
+			return nil, err
+		}
+		cmd := exec.CommandContext(context.Background(), bin, "serve", "--tcp=", "--udp=", "--syslog-tcp="+addr, "--out=syslog+relp://"+target)
+		return launch(cmd, &daemon{addr: addr}, dir, false)
+	}
+}
+
 // printRELP prints the table, each row's rate also as a share of the
 // plain TCP row's.
 func printRELP(n int, rs []relpResult) {
 	var tcp float64
 	for _, r := range rs {
-		if r.row.network == "tcp" && !r.row.omrelp {
+		if r.row.network == "tcp" && r.row.relay == nil {
 			tcp = r.perSec
 		}
 	}

@@ -24,11 +24,31 @@ type Committer interface {
 	Commit(ctx context.Context, t Ticket) error
 }
 
+// An Offerer is a Committer that also takes records from inputs that
+// cannot acknowledge them (datagrams): the Server gives those to Offer,
+// and does not commit them, so that an output that is down makes the
+// Offerer drop (and count) them instead of stopping the datagram reader.
+type Offerer interface {
+	// Offer takes e without waiting for an output; its error means e
+	// was taken by none.
+	Offer(e *record.Entry) error
+}
+
+// A RangeCommitter is a Committer whose Commit can tell the records of
+// one connection from those of others: CommitRange is Commit for the
+// records added with tickets first to last (and any between), so that a
+// record of another connection that an output dropped does not fail
+// this connection's commit.
+type RangeCommitter interface {
+	CommitRange(ctx context.Context, first, last Ticket) error
+}
+
 // commitPoint is what one connection (or datagram listener) has added to
 // the Sink and not yet seen committed.
 type commitPoint struct {
-	last    Ticket
-	pending bool
+	first, last Ticket
+	pending     bool
+	offer       bool // a datagram listener's: Offer to an Offerer
 }
 
 // add hands e to the Sink: Add for a Committer, else Write.
@@ -37,8 +57,14 @@ func (s *Server) add(cp *commitPoint, e *record.Entry) error {
 	if !ok {
 		return s.Sink.Write(e)
 	}
+	if o, ok := s.Sink.(Offerer); ok && cp.offer {
+		return o.Offer(e)
+	}
 	t, err := c.Add(e)
 	if err == nil {
+		if !cp.pending {
+			cp.first = t
+		}
 		cp.last, cp.pending = t, true
 	}
 	return err
@@ -50,5 +76,8 @@ func (s *Server) commit(ctx context.Context, cp *commitPoint) error {
 		return nil
 	}
 	cp.pending = false
+	if rc, ok := s.Sink.(RangeCommitter); ok {
+		return rc.CommitRange(ctx, cp.first, cp.last)
+	}
 	return s.Sink.(Committer).Commit(ctx, cp.last)
 }

@@ -112,7 +112,7 @@ func (s *Server) readDatagrams(ctx context.Context, listener string, pc net.Pack
 // decodeDatagrams decodes and adds the datagrams of each chunk, and
 // commits when the reader had nothing more to read and no chunk waits.
 func (s *Server) decodeDatagrams(proto *protocol, listener string, work <-chan *chunk, free chan<- *chunk) {
-	var cp commitPoint
+	cp := commitPoint{offer: true}
 	for c := range work {
 		start := 0
 		for i, end := range c.ends {

@@ -54,7 +54,8 @@ import (
 // objects; a syslog message adds "syslog_format", "facility" and
 // "severity" (names), "hostname", "appname", "procid", "msgid" and
 // "structured_data" (an object of SD-ID → object of PARAM-NAME → value);
-// a received record adds "peer" and "listener".
+// a received record adds "peer" and "listener", unless its attributes
+// have a "peer" (from the relay that forwarded it).
 type Printer struct {
 	W    io.Writer
 	JSON bool
@@ -105,11 +106,23 @@ func (p *Printer) append(b []byte, e *record.Entry) []byte {
 	if e.Syslog != nil {
 		b = appendSyslogJSON(b, e.Syslog)
 	}
-	if e.Peer != "" {
+	if e.Peer != "" && !hasPeer(e) { // a relayed record has the first relay's already
 		b = record.JSON.String(record.JSON.Key(b, "peer"), e.Peer)
 		b = record.JSON.String(record.JSON.Key(b, "listener"), e.Listener)
 	}
 	return append(record.JSON.End(b), '\n')
+}
+
+// hasPeer reports whether e has a "peer" attribute: a record forwarded by
+// a relay (netlog serve --out) carries the peer that relay received it
+// from.
+func hasPeer(e *record.Entry) bool {
+	for _, a := range e.Attrs {
+		if a.Key == "peer" {
+			return true
+		}
+	}
+	return false
 }
 
 // appendText appends e in the text form; st caches the formatting of

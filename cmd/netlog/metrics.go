@@ -12,12 +12,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/netlog-go/netlog/internal/relay"
 	"github.com/netlog-go/netlog/receive"
 )
 
 // collector turns a receive.Server's Stats into Prometheus metrics, read
 // at each scrape.
-type collector struct{ srv *receive.Server }
+type collector struct {
+	srv   *receive.Server
+	relay *relay.Relay
+}
 
 var (
 	descFrames   = prometheus.NewDesc("netlog_receive_frames_total", "Frames read, good or bad.", nil, nil)
@@ -34,10 +38,13 @@ var (
 	descJoined   = prometheus.NewDesc("netlog_receive_syslog_joined_lines_total", "Lines of LF-framed syslog joined to the message before them (multi-line messages).", nil, nil)
 	descJoinCuts = prometheus.NewDesc("netlog_receive_syslog_join_cuts_total", "Joined syslog messages cut at --max-frame, the rest printed as further records.", nil, nil)
 	descKDrops   = prometheus.NewDesc("netlog_receive_kernel_drops_total", "Datagrams the kernel dropped with a socket's receive buffer full (Linux).", nil, nil)
+	descOutDeliv = prometheus.NewDesc("netlog_output_delivered_total", "Records an output delivered (for RELP: acknowledged by the server), by output URL.", []string{"output"}, nil)
+	descOutDrop  = prometheus.NewDesc("netlog_output_dropped_total", "Records an output gave up, by output URL and reason.", []string{"output", "reason"}, nil)
+	descOutQueue = prometheus.NewDesc("netlog_output_queued", "Records an output holds, not yet delivered or dropped, by output URL.", []string{"output"}, nil)
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descFrames, descRecords, descUnparsed, descRefused, descIdle, descAccepted, descActive, descAcceptEr, descSilent, descMemUsed, descMemWaits, descJoined, descJoinCuts, descKDrops} {
+	for _, d := range []*prometheus.Desc{descFrames, descRecords, descUnparsed, descRefused, descIdle, descAccepted, descActive, descAcceptEr, descSilent, descMemUsed, descMemWaits, descJoined, descJoinCuts, descKDrops, descOutDeliv, descOutDrop, descOutQueue} {
 		ch <- d
 	}
 }
@@ -65,6 +72,14 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descAcceptEr, l.AcceptErrors, name)
 		ch <- prometheus.MustNewConstMetric(descActive, prometheus.GaugeValue, float64(l.Active), name)
 	}
+	for _, o := range c.relay.Outputs() {
+		st := o.Stats()
+		counter(descOutDeliv, st.Delivered, o.Name())
+		for reason, n := range st.Dropped {
+			counter(descOutDrop, n, o.Name(), reason)
+		}
+		ch <- prometheus.MustNewConstMetric(descOutQueue, prometheus.GaugeValue, float64(st.Queued), o.Name())
+	}
 }
 
 // metricsMaxConns is how many connections --metrics serves at once; more
@@ -78,9 +93,9 @@ const (
 // metrics is the listener of --metrics: the Prometheus text format at
 // /metrics, and h's /healthz and /readyz, over HTTP. It serves until h's
 // listeners have all stopped, so that /readyz answers 503 during the drain.
-func metrics(addr string, srv *receive.Server, h *health) (listener, error) {
+func metrics(addr string, srv *receive.Server, h *health, rl *relay.Relay) (listener, error) {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collector{srv})
+	reg.MustRegister(collector{srv, rl})
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", h.healthz)

@@ -8,9 +8,11 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/netlog-go/netlog/internal/relay"
 	"github.com/netlog-go/netlog/internal/urlquery"
 	"github.com/netlog-go/netlog/receive"
 )
@@ -28,6 +30,7 @@ type serveFlags struct {
 	handshakeTimeout                            time.Duration
 	metrics                                     string
 	syslogMultiline                             bool
+	outs                                        urlList
 
 	// Set by --config or --check-config (config.go): the file's
 	// [[listener]] tables, and where it set each flag it set.
@@ -35,6 +38,12 @@ type serveFlags struct {
 	listeners           []listenerSpec
 	from                map[string]string
 }
+
+// urlList is a repeatable flag's values.
+type urlList []string
+
+func (l *urlList) String() string     { return strings.Join(*l, " ") }
+func (l *urlList) Set(s string) error { *l = append(*l, s); return nil }
 
 func parseServe(args []string, stderr io.Writer) (_ *serveFlags, err error) {
 	f := &serveFlags{}
@@ -56,7 +65,8 @@ func parseServe(args []string, stderr io.Writer) (_ *serveFlags, err error) {
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate `file` of the TLS listeners")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM private key `file` of the TLS listeners")
 	fs.StringVar(&f.tlsClientCA, "tls-client-ca", "", "PEM CA `file`: require client certificates it signed")
-	fs.StringVar(&f.format, "format", "text", "output `format`: text or json (one object per line)")
+	fs.StringVar(&f.format, "format", "text", "`format` of the stdout and stderr outputs: text or json (one object per line)")
+	fs.Var(&f.outs, "out", "send every record to this output `URL` (repeatable; default stdout): stdout, stderr, or a URL as netlog.Open takes (syslog+relp://host:port, tcp://host:port, …) with level=, buffer=, overflow=; docs/relay.md")
 	fs.IntVar(&f.maxFrame, "max-frame", receive.DefaultMaxFrame, "largest frame payload accepted, in `bytes`")
 	fs.IntVar(&f.maxConns, "max-conns", receive.DefaultMaxConns, "most stream `connections` served at once; more are refused as busy")
 	fs.IntVar(&f.maxConnsPerPeer, "max-conns-per-peer", 0, "most stream `connections` from one IP address; 0 means --max-conns/64")
@@ -67,7 +77,7 @@ func parseServe(args []string, stderr io.Writer) (_ *serveFlags, err error) {
 	fs.DurationVar(&f.frameTimeout, "frame-timeout", receive.DefaultFrameTimeout, "refuse a frame that takes longer than this to arrive (a trickling peer)")
 	f.udpRcvbuf = receive.PacketBuffer
 	fs.Var(&f.udpRcvbuf, "udp-rcvbuf", "socket receive buffer `size` asked for on the datagram listeners (like 16MiB): the burst the kernel holds while the server is busy; a warning says when the kernel grants less")
-	fs.BoolVar(&f.fsync, "fsync", false, "fsync the output after each batch of records, before acknowledging them (RELP, the drain's close); the output must be a file")
+	fs.BoolVar(&f.fsync, "fsync", false, "fsync the stdout output after each batch of records, before acknowledging them (RELP, the drain's close); stdout must be a file")
 	fs.StringVar(&f.metrics, "metrics", "", "serve Prometheus metrics at http://`address`/metrics, and /healthz and /readyz beside them; off by default")
 	fs.StringVar(&f.config, "config", "", "TOML `file` of settings: a key per flag, and [[listener]] and [[output]] tables (docs/config.md); flags given override it")
 	fs.StringVar(&f.checkConfig, "check-config", "", "check the --config `file` and the flags, listening on nothing, and exit with status 0 if they are good, else 1")
@@ -126,8 +136,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "netlog serve:", err)
 		return 2
 	}
-	out := &receive.Printer{W: stdout, JSON: f.format == "json", Sync: f.fsync}
-	hooks := outputHooks{health: []outputCheck{{"stdout", alwaysHealthy}}}
+	out, err := outputs(f, stdout, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "netlog serve:", err)
+		return 2
+	}
+	hooks := outputHooksOf(out)
 	srv := &receive.Server{
 		Sink:     out,
 		MaxFrame: f.maxFrame,
@@ -153,6 +167,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		defer debug.SetGCPercent(debug.SetGCPercent(serveGCPercent))
 	}
 	if len(ps) == 0 {
+		closeOutputs(out, f.drain, stderr)
 		fmt.Fprintln(stderr, "netlog serve: every listener is disabled")
 		return 2
 	}
@@ -160,7 +175,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	h := newHealth(ls, hooks.health)
 	if err == nil && f.metrics != "" {
 		var m listener
-		if m, err = metrics(f.metrics, srv, h); err == nil {
+		if m, err = metrics(f.metrics, srv, h, out); err == nil {
 			ls = append(ls, m)
 		}
 	}
@@ -168,12 +183,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		for _, l := range ls {
 			l.close()
 		}
+		closeOutputs(out, f.drain, stderr)
 		fmt.Fprintln(stderr, "netlog serve:", err)
 		return 1
 	}
 	defer onHangup(hooks.reopen, stderr)()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Once the listeners have drained, a connection still waiting for an
+	// output (one that is down) gives up: its records are not
+	// acknowledged, and the outputs get --drain more to deliver.
+	defer context.AfterFunc(ctx, func() { time.AfterFunc(f.drain, out.Stop) })()
 	errs := make(chan error, len(ls))
 	var wg sync.WaitGroup
 	for _, l := range ls {
@@ -197,13 +217,44 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, l := range ls {
 		l.close()
 	}
-	if err := out.Flush(); err != nil {
-		fmt.Fprintln(stderr, "netlog serve: output:", err)
+	if !closeOutputs(out, f.drain, stderr) {
 		status = 1
 	}
 	st := srv.Stats()
 	fmt.Fprintf(stderr, "netlog: stopped: %d records, %d frames refused\n", st.Records, sum(st.Refused))
 	return status
+}
+
+// outputs opens the outputs of --out (stdout if none) as one relay.
+func outputs(f *serveFlags, stdout, stderr io.Writer) (*relay.Relay, error) {
+	env := &relay.Env{Stdout: stdout, Stderr: stderr, JSON: f.format == "json", Sync: f.fsync,
+		OnError: func(err error) { fmt.Fprintln(stderr, "netlog: output:", err) }}
+	urls := f.outs
+	if len(urls) == 0 {
+		urls = []string{"stdout"}
+	}
+	var outs []relay.Output
+	for _, u := range urls {
+		o, err := relay.Open(u, env)
+		if err != nil {
+			relay.New(outs).Close(context.Background())
+			return nil, err
+		}
+		outs = append(outs, o)
+	}
+	return relay.New(outs), nil
+}
+
+// closeOutputs delivers what the outputs hold, for up to drain, and
+// closes them; false if one failed or dropped records.
+func closeOutputs(out *relay.Relay, drain time.Duration, stderr io.Writer) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	if err := out.Close(ctx); err != nil {
+		fmt.Fprintln(stderr, "netlog serve:", err)
+		return false
+	}
+	return true
 }
 
 // syncable checks that --fsync has a file to sync.

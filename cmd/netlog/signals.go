@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/netlog-go/netlog/internal/relay"
 )
 
 // outputHooks is what netlog serve needs from its outputs besides
@@ -15,6 +17,24 @@ import (
 type outputHooks struct {
 	health []outputCheck
 	reopen []func() error
+}
+
+// outputHooksOf gathers r's outputs' hooks: an output reports its health
+// with a Healthy method (else it is always healthy) and is reopened on
+// SIGHUP if it has a Reopen method.
+func outputHooksOf(r *relay.Relay) outputHooks {
+	var h outputHooks
+	for _, o := range r.Outputs() {
+		check := alwaysHealthy
+		if c, ok := o.(interface{ Healthy() error }); ok {
+			check = c.Healthy
+		}
+		h.health = append(h.health, outputCheck{o.Name(), check})
+		if f, ok := o.(interface{ Reopen() error }); ok {
+			h.reopen = append(h.reopen, f.Reopen)
+		}
+	}
+	return h
 }
 
 // onHangup calls every reopen function at each SIGHUP, reporting on

@@ -152,6 +152,8 @@ type Spool struct {
 	closing  bool          // Close was called
 	changed  chan struct{} // closed when room is made or frames resolve, if watched
 	watched  bool
+	lost     lostSeqs // frames dropped after they were queued, for Wait
+	waiters  int      // Waits under way
 
 	wake  chan struct{} // the writer's doorbell
 	abort context.CancelFunc
@@ -201,26 +203,45 @@ func New(link transport.Sender, cfg Config) (*Spool, error) {
 // ErrTimeout, or ErrClosed while it waited for room) or the Spool was
 // already closed (ErrClosed, counted as Refused).
 func (s *Spool) Put(ctx context.Context, frame []byte, sev int) error {
+	_, err := s.Enqueue(ctx, frame, sev, BlockTimeout)
+	return err
+}
+
+// Room is how long Enqueue waits for room under the Block policy.
+type Room int
+
+// How Enqueue waits for room.
+const (
+	BlockTimeout Room = iota // up to Config.BlockTimeout, as Put does
+	BlockCtx                 // until ctx ends or the Spool closes: back-pressure
+	NoWait                   // not at all: a frame that does not fit is dropped (Dropped.Newest)
+)
+
+// Enqueue is Put that returns the frame's sequence number, for Wait, and
+// waits for room under Block as room says. Sequence numbers grow by one
+// with each frame queued.
+func (s *Spool) Enqueue(ctx context.Context, frame []byte, sev int, room Room) (uint64, error) {
 	sev = min(max(sev, 0), Severities-1)
 	s.mu.Lock()
 	if s.closing {
 		s.counts.Refused++
 		s.mu.Unlock()
-		return ErrClosed
+		return 0, ErrClosed
 	}
 	s.counts.Enqueued++
 	if !s.fits(len(frame)) {
-		err := s.makeRoom(ctx, len(frame), sev)
+		err := s.makeRoom(ctx, len(frame), sev, room)
 		if err == nil && s.closing { // closed while it waited for room
 			s.counts.Dropped.Closed++
 			err = ErrClosed
 		}
 		if err != nil {
 			s.mu.Unlock()
-			return err
+			return 0, err
 		}
 	}
-	s.fifos[sev].push(&s.pool, s.seq, frame)
+	seq := s.seq
+	s.fifos[sev].push(&s.pool, seq, frame)
 	s.seq++
 	s.nonEmpty |= 1 << sev
 	s.counts.Pending++
@@ -234,7 +255,7 @@ func (s *Spool) Put(ctx context.Context, frame []byte, sev int) error {
 		default:
 		}
 	}
-	return nil
+	return seq, nil
 }
 
 func (s *Spool) fits(n int) bool {
@@ -244,7 +265,7 @@ func (s *Spool) fits(n int) bool {
 // makeRoom applies the overflow policy until a frame of n bytes and
 // severity sev fits, or returns the error that drops it. mu is held (and
 // released while blocking).
-func (s *Spool) makeRoom(ctx context.Context, n, sev int) error {
+func (s *Spool) makeRoom(ctx context.Context, n, sev int, room Room) error {
 	var timer *time.Timer
 	defer func() {
 		if timer != nil {
@@ -269,11 +290,15 @@ func (s *Spool) makeRoom(ctx context.Context, n, sev int) error {
 				s.counts.Dropped.Closed++
 				return ErrClosed
 			}
-			if n > s.cfg.MaxBytes {
-				break // it would wait for nothing
+			if n > s.cfg.MaxBytes || room == NoWait {
+				break // it would wait for nothing, or may not wait
 			}
-			if timer == nil {
-				timer = time.NewTimer(s.cfg.BlockTimeout)
+			var expired <-chan time.Time // nil under BlockCtx: only ctx ends the wait
+			if room == BlockTimeout {
+				if timer == nil {
+					timer = time.NewTimer(s.cfg.BlockTimeout)
+				}
+				expired = timer.C
 			}
 			ch := s.watch()
 			s.mu.Unlock()
@@ -281,7 +306,7 @@ func (s *Spool) makeRoom(ctx context.Context, n, sev int) error {
 			case <-ch:
 				s.mu.Lock()
 				continue
-			case <-timer.C:
+			case <-expired:
 			case <-ctx.Done():
 			}
 			s.mu.Lock()
@@ -299,6 +324,7 @@ func (s *Spool) makeRoom(ctx context.Context, n, sev int) error {
 
 // dropFrom drops the oldest frame of fifos[k], counting it in c.
 func (s *Spool) dropFrom(k int, c *uint64) {
+	s.lost.add(s.fifos[k].first())
 	n := s.fifos[k].drop(&s.pool)
 	if s.fifos[k].empty() {
 		s.nonEmpty &^= 1 << k
@@ -366,6 +392,8 @@ const (
 func (s *Spool) run(ctx context.Context) {
 	defer close(s.done)
 	var bt batch
+	napper := time.NewTimer(time.Hour)
+	defer napper.Stop()
 	fails, refusals := 0, 0 // refusals: of bt's first frame
 	for {
 		if len(bt.ends) == 0 && !s.next(ctx, &bt) {
@@ -379,8 +407,8 @@ func (s *Spool) run(ctx context.Context) {
 		}
 		if err == nil {
 			fails = 0
-			if small {
-				time.Sleep(gather) // let a batch gather: callers need not wake an idle writer
+			if small && !s.awaited() {
+				nap(napper, s.wake) // let a batch gather: callers need not wake an idle writer
 			}
 			continue
 		}
@@ -474,6 +502,9 @@ func (s *Spool) written(bt *batch, n int, refused bool) {
 	s.mu.Lock()
 	if refused {
 		s.counts.Dropped.Refused += uint64(n)
+		for _, q := range bt.seqs[:n] {
+			s.lost.add(q)
+		}
 	} else {
 		s.counts.Written += uint64(n)
 		s.counts.Bytes += uint64(size)
@@ -546,21 +577,28 @@ func (s *Spool) Flush(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	target := s.seq
-	for {
-		n := s.pendingBefore(target)
-		if n == 0 {
-			return nil
-		}
+	if err := s.await(ctx, func() bool { return s.pendingBefore(target) == 0 }); err != nil {
+		return fmt.Errorf("%d records not yet delivered: %w", s.pendingBefore(target), err)
+	}
+	return nil
+}
+
+// await returns once done holds, looking again whenever frames resolve,
+// or ctx's error if it ends first. mu is held (and released while it
+// waits).
+func (s *Spool) await(ctx context.Context, done func() bool) error {
+	for !done() {
 		ch := s.watch()
 		s.mu.Unlock()
 		select {
 		case <-ch:
 		case <-ctx.Done():
 			s.mu.Lock()
-			return fmt.Errorf("%d records not yet delivered: %w", s.pendingBefore(target), ctx.Err())
+			return ctx.Err()
 		}
 		s.mu.Lock()
 	}
+	return nil
 }
 
 // pendingBefore counts the pending frames with sequence numbers below
@@ -605,6 +643,8 @@ func (s *Spool) Close(ctx context.Context) error {
 	s.abort()
 	s.mu.Lock()
 	lost := s.counts.Pending
+	s.lost.closedFrom = min(s.minPending(), s.seq)
+	s.lost.closed = true
 	s.counts.Dropped.Closed += lost
 	s.counts.Pending, s.counts.PendingBytes = 0, 0
 	s.fifos, s.nonEmpty, s.inFlight = [Severities]fifo{}, 0, nil
