@@ -174,6 +174,7 @@ func (s *Sender) options(c *Config) []kgo.Opt {
 		kgo.ProducerLinger(c.Linger), kgo.RetryBackoffFn(c.Backoff.Delay),
 		kgo.ClientID(cmp(c.ClientID, "netlog")), kgo.WithHooks(hooks{s}),
 		kgo.ProducerBatchCompression(compressions[cmp(c.Compression, "none")]),
+		kgo.AllowAutoTopicCreation(), // as Kafka's own producer: the broker's auto.create.topics.enable decides
 	}
 	switch c.Acks {
 	case AcksLeader:
@@ -336,7 +337,7 @@ func (s *Sender) await(ctx context.Context, bt *batch) (int, error) {
 	s.pend = bt
 	held := bt.left.Load()
 	if last := s.lastDial.Load(); last != nil {
-		return 0, fmt.Errorf("%w, %d records held by the producer; last connect: %w", why, held, *last)
+		return 0, fmt.Errorf("%w (records held by the producer: %d; last connect: %w)", why, held, *last)
 	}
-	return 0, fmt.Errorf("%w, %d records held by the producer", why, held)
+	return 0, fmt.Errorf("%w (records held by the producer: %d)", why, held)
 }

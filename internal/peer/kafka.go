@@ -22,7 +22,7 @@ import (
 // restart on the same port serves them again.
 type Kafka struct {
 	Addr  string // host:port
-	Topic string // created with one partition
+	Topic string // created with one partition; a topic produced to first is created with one too
 	bin   string
 	dir   string
 	cmd   *exec.Cmd
@@ -109,13 +109,13 @@ type KafkaRecord struct {
 	Value     string
 }
 
-// ReadKafka reads every record of the broker's topic with kcat
-// (librdkafka), an independent client, from the first offset to the
-// end of each partition at the time it reads.
-func (k *Kafka) ReadKafka(t testing.TB) []KafkaRecord {
+// Read reads every record of topic with kcat (librdkafka), an
+// independent client, from the first offset to the end of each partition
+// at the time it reads.
+func (k *Kafka) Read(t testing.TB, topic string) []KafkaRecord {
 	t.Helper()
 	kcat := Path(t, "kcat")
-	cmd := exec.Command(kcat, "-C", "-b", k.Addr, "-t", k.Topic, "-o", "beginning", "-e", "-q", "-J")
+	cmd := exec.Command(kcat, "-C", "-b", k.Addr, "-t", topic, "-o", "beginning", "-e", "-q", "-J")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
