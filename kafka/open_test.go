@@ -2,8 +2,11 @@ package kafka_test
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/netlog-go/netlog"
 	"github.com/netlog-go/netlog/kafka"
@@ -78,5 +81,22 @@ func TestOpenTakesParameters(t *testing.T) {
 	}
 	if err := h.Close(context.Background()); err != nil {
 		t.Errorf("Close of a handler that never connected: %v", err)
+	}
+}
+
+// TestTooLarge: a record over batch-bytes is refused at Handle, counted,
+// and never queued: Kafka would refuse it.
+func TestTooLarge(t *testing.T) {
+	h, err := netlog.Open("kafka://127.0.0.1:9092/logs?batch-bytes=1KiB", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	err = h.Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelInfo, strings.Repeat("x", 2000), 0))
+	if !errors.Is(err, netlog.ErrTooLarge) {
+		t.Errorf("Handle of a record over batch-bytes: %v", err)
+	}
+	if st := h.Stats(); st.TooLarge != 1 || st.Enqueued != 0 {
+		t.Errorf("stats %+v", st)
 	}
 }

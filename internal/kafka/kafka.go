@@ -249,7 +249,7 @@ func (s *Sender) Close() error {
 // until ctx ends. An error after ctx ended may leave the record with the
 // producer, which may still deliver it.
 func (s *Sender) Write(ctx context.Context, frame []byte) error {
-	bt := newBatch()
+	bt := batches.Get().(*batch)
 	if err := bt.fill(s.key, frame, []int{len(frame)}, 0); err != nil {
 		return err
 	}
@@ -257,11 +257,15 @@ func (s *Sender) Write(ctx context.Context, frame []byte) error {
 	select {
 	case <-bt.done:
 	case <-ctx.Done():
-		return fmt.Errorf("waiting for Kafka's acknowledgment: %w", ctx.Err())
+		return fmt.Errorf("waiting for Kafka's acknowledgment: %w", ctx.Err()) // bt stays with the producer
 	}
 	_, err := bt.result()
+	batches.Put(bt)
 	return err
 }
+
+// batches are Write's, reused once answered.
+var batches = sync.Pool{New: func() any { return newBatch() }}
 
 // WriteFrames produces the frames of b (ending at ends) and returns how
 // many Kafka acknowledged, in order, before the first it did not.
