@@ -25,6 +25,7 @@ type Kafka struct {
 	Topic string // created with one partition; a topic produced to first is created with one too
 	bin   string
 	dir   string
+	args  []string // kfake's TLS and SASL flags
 	cmd   *exec.Cmd
 }
 
@@ -39,10 +40,12 @@ func kfakePath(t testing.TB) string {
 	return Path(t, "kfake") // fails or skips, as the mode says
 }
 
-// StartKafka starts a broker with topic and waits until it listens.
-func StartKafka(t testing.TB, topic string) *Kafka {
+// StartKafka starts a broker with topic and waits until it listens. args
+// are more of kfake's flags: -tls-cert FILE -tls-key FILE for TLS, -sasl
+// MECHANISM:USER:PASSWORD for SASL (internal/peer/kfake).
+func StartKafka(t testing.TB, topic string, args ...string) *Kafka {
 	t.Helper()
-	k := &Kafka{Addr: FreePort(t, "tcp"), Topic: topic, bin: kfakePath(t), dir: t.TempDir()}
+	k := &Kafka{Addr: FreePort(t, "tcp"), Topic: topic, bin: kfakePath(t), dir: t.TempDir(), args: args}
 	t.Cleanup(func() { k.Stop(t) })
 	k.Start(t)
 	return k
@@ -53,7 +56,7 @@ func StartKafka(t testing.TB, topic string) *Kafka {
 func (k *Kafka) Start(t testing.TB) {
 	t.Helper()
 	_, port, _ := net.SplitHostPort(k.Addr)
-	k.cmd = exec.Command(k.bin, "-port", port, "-data-dir", filepath.Join(k.dir, "data"), "-topic", k.Topic)
+	k.cmd = exec.Command(k.bin, append([]string{"-port", port, "-data-dir", filepath.Join(k.dir, "data"), "-topic", k.Topic}, k.args...)...)
 	k.cmd.Stderr = os.Stderr
 	out, err := k.cmd.StdoutPipe()
 	if err != nil {
@@ -111,11 +114,15 @@ type KafkaRecord struct {
 
 // Read reads every record of topic with kcat (librdkafka), an
 // independent client, from the first offset to the end of each partition
-// at the time it reads.
-func (k *Kafka) Read(t testing.TB, topic string) []KafkaRecord {
+// at the time it reads. config is librdkafka's settings (-X), such as
+// security.protocol=SASL_SSL.
+func (k *Kafka) Read(t testing.TB, topic string, config ...string) []KafkaRecord {
 	t.Helper()
-	kcat := Path(t, "kcat")
-	cmd := exec.Command(kcat, "-C", "-b", k.Addr, "-t", topic, "-o", "beginning", "-e", "-q", "-J")
+	args := []string{"-C", "-b", k.Addr, "-t", topic, "-o", "beginning", "-e", "-q", "-J"}
+	for _, c := range config {
+		args = append(args, "-X", c)
+	}
+	cmd := exec.Command(Path(t, "kcat"), args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
