@@ -15,6 +15,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
+	"go.uber.org/goleak"
 
 	"github.com/netlog-go/netlog"
 	"github.com/netlog-go/netlog/internal/peer"
@@ -275,5 +276,32 @@ func notWritten(t *testing.T, h netlog.Handler, want string) {
 	var e *netlog.Error
 	if st.Written != 0 || st.Connects != 0 || !errors.As(st.LastError, &e) || !strings.Contains(e.Error(), want) {
 		t.Errorf("stats %+v; want an error about %s", st, want)
+	}
+}
+
+// TestCloseBrokerDown: Close with the broker down gives up at its
+// deadline, says how many records were dropped, counts them, and leaves
+// no goroutine of the handler or the producer behind.
+func TestCloseBrokerDown(t *testing.T) {
+	k := peer.StartKafka(t, "close")
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	h, err := netlog.Open("kafka://"+k.Addr+"/close?write-timeout=200ms", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slog.New(h).Info("delivered")
+	flush(t, h)
+	k.Stop(t)
+	for i := range 100 {
+		slog.New(h).Info("stranded", "i", i)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	err = h.Close(ctx)
+	if !errors.Is(err, netlog.ErrClosed) || !strings.Contains(err.Error(), "100") {
+		t.Errorf("Close: %v", err)
+	}
+	if st := h.Stats(); st.Written != 1 || st.Dropped.Closed != 100 || st.Pending != 0 {
+		t.Errorf("stats %+v", st)
 	}
 }

@@ -81,8 +81,9 @@ type Sender struct {
 	timeout time.Duration
 
 	mu    sync.Mutex
-	pend  *batch // produced by a WriteFrames that returned before every answer came
-	spare *batch // the last batch, answered, for reuse
+	pend  *batch      // produced by a WriteFrames that returned before every answer came
+	held  atomic.Bool // pend != nil, for RetryAt without mu
+	spare *batch      // the last batch, answered, for reuse
 
 	connects, connectFailures atomic.Uint64
 	lastDial                  atomic.Pointer[error] // the last failed connect, for the timeout's error
@@ -231,9 +232,7 @@ func (s *Sender) ConnectFailures() uint64 { return s.connectFailures.Load() }
 // that timed out, the next write should come at once to wait for them.
 // Otherwise the zero time lets the queue pace its retries.
 func (s *Sender) RetryAt() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.pend != nil {
+	if s.held.Load() {
 		return time.Now().Add(time.Millisecond)
 	}
 	return time.Time{}
@@ -307,7 +306,7 @@ func (s *Sender) WriteFrames(ctx context.Context, b []byte, ends []int) (int, er
 // is that of the first held record that failed, or the wait's.
 func (s *Sender) settle(ctx context.Context, b []byte, ends []int) (int, error) {
 	bt := s.pend
-	if _, err := s.await(ctx, bt); bt.waiting() {
+	if _, err := s.await(ctx, bt); s.pend != nil {
 		return 0, err
 	}
 	k, err := bt.result()
@@ -331,14 +330,18 @@ func (s *Sender) await(ctx context.Context, bt *batch) (int, error) {
 	var why error
 	select {
 	case <-bt.done:
-		s.pend, s.spare = nil, bt
-		return bt.result()
 	case <-t.C:
 		why = fmt.Errorf("no acknowledgment from Kafka within %v", s.timeout)
 	case <-ctx.Done():
 		why = fmt.Errorf("waiting for Kafka's acknowledgment: %w", ctx.Err())
 	}
+	if !bt.waiting() { // all answered, perhaps just as the wait ended
+		s.pend, s.spare = nil, bt
+		s.held.Store(false)
+		return bt.result()
+	}
 	s.pend = bt
+	s.held.Store(true)
 	held := bt.left.Load()
 	if last := s.lastDial.Load(); last != nil {
 		return 0, fmt.Errorf("%w (records held by the producer: %d; last connect: %w)", why, held, *last)
