@@ -50,16 +50,16 @@ import (
 
 // The acknowledgments Options.Acks takes.
 const (
-	AcksAll    = ikafka.AcksAll    // every in-sync replica has the record; the producer is idempotent
-	AcksLeader = ikafka.AcksLeader // the partition's leader has it; not idempotent
-	AcksNone   = ikafka.AcksNone   // sent, unanswered: a record lost on the way is not known
+	AcksAll    = "all"    // every in-sync replica has the record; the producer is idempotent
+	AcksLeader = "leader" // the partition's leader has it; not idempotent
+	AcksNone   = "none"   // sent, unanswered: a record lost on the way is not known
 )
 
 // The keys Options.Key takes.
 const (
-	KeyNone = ikafka.KeyNone // no key
-	KeyName = ikafka.KeyName // the logger name
-	KeyPeer = ikafka.KeyPeer // the sender's address, for a record netlog serve relays; no key for others
+	KeyNone = "none" // no key
+	KeyName = "name" // the logger name
+	KeyPeer = "peer" // the sender's address, for a record netlog serve relays; no key for others
 )
 
 // Options configure a Kafka handler. The zero value is valid.
