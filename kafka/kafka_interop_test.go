@@ -314,3 +314,18 @@ func TestCloseBrokerDown(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// TestSyncBrokerDown: a synchronous Handle with the broker down returns
+// an error after write-timeout instead of blocking its caller.
+func TestSyncBrokerDown(t *testing.T) {
+	k := peer.StartKafka(t, "syncdown")
+	h := open(t, "kafka://"+k.Addr+"/syncdown?async=false&write-timeout=300ms")
+	slog.New(h).Info("up")
+	k.Stop(t)
+	if err := h.Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelInfo, "down", 0)); err == nil {
+		t.Fatal("Handle with the broker down returned nil")
+	}
+	if st := h.Stats(); st.Written != 1 || st.Failed != 1 {
+		t.Errorf("stats %+v", st)
+	}
+}

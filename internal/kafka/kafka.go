@@ -244,19 +244,23 @@ func (s *Sender) Close() error {
 	return nil
 }
 
-// Write produces one frame and waits for Kafka's acknowledgment, or
-// until ctx ends. An error after ctx ended may leave the record with the
-// producer, which may still deliver it.
+// Write produces one frame and waits for Kafka's acknowledgment, at most
+// the write timeout or until ctx ends. An error after such a wait may
+// leave the record with the producer, which may still deliver it.
 func (s *Sender) Write(ctx context.Context, frame []byte) error {
 	bt := batches.Get().(*batch)
 	if err := bt.fill(s.key, frame, []int{len(frame)}, 0); err != nil {
 		return err
 	}
 	bt.produce(ctx, s.cl)
-	select {
+	t := time.NewTimer(s.timeout)
+	defer t.Stop()
+	select { // bt stays with the producer unless answered
 	case <-bt.done:
+	case <-t.C:
+		return fmt.Errorf("no acknowledgment from Kafka within %v; the producer may still deliver the record", s.timeout)
 	case <-ctx.Done():
-		return fmt.Errorf("waiting for Kafka's acknowledgment: %w", ctx.Err()) // bt stays with the producer
+		return fmt.Errorf("waiting for Kafka's acknowledgment: %w; the producer may still deliver the record", ctx.Err())
 	}
 	_, err := bt.result()
 	batches.Put(bt)
