@@ -9,10 +9,10 @@ require (
 	github.com/netlog-go/netlog v0.0.0
 	github.com/samber/slog-syslog/v2 v2.5.2
 	golang.org/x/image v0.30.0
+	golang.org/x/net v0.56.0
 )
 
 require (
-	github.com/leodido/go-syslog/v4 v4.6.0 // indirect
 	github.com/samber/lo v1.47.0 // indirect
 	github.com/samber/slog-common v0.18.1 // indirect
 	github.com/wneessen/go-mail v0.8.1 // indirect
