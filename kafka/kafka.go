@@ -29,7 +29,6 @@
 package kafka
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/url"
@@ -44,6 +43,7 @@ import (
 	"github.com/netlog-go/netlog"
 	ikafka "github.com/netlog-go/netlog/internal/kafka"
 	"github.com/netlog-go/netlog/internal/plug"
+	"github.com/netlog-go/netlog/internal/tlsconf"
 	"github.com/netlog-go/netlog/internal/transport"
 	"github.com/netlog-go/netlog/internal/urlquery"
 )
@@ -69,8 +69,8 @@ type Options struct {
 	// (the producer's retries and reconnects), DialTimeout (default 10 s),
 	// WriteTimeout (how long a write waits for acknowledgments before it
 	// is reported as failed and waited for again; default 5 s), and TLS
-	// and CAFile with UseTLS. Codec and MaxDatagram do not apply: the
-	// record is JSON.
+	// (made by package tlsclient's New) with UseTLS. Codec and MaxDatagram
+	// do not apply: the record is JSON.
 	netlog.Options
 	// Sync makes Handle wait for Kafka's acknowledgment of its record,
 	// instead of queueing it. Concurrent callers' records share produce
@@ -94,8 +94,9 @@ type Options struct {
 	// ClientID is the client.id the brokers log; default "netlog".
 	ClientID string
 	// UseTLS connects with TLS 1.2 or later, the brokers' certificates
-	// verified against CAFile, TLS.RootCAs or the system's roots, unless
-	// TLS.InsecureSkipVerify; TLS.Certificates authenticate the client.
+	// verified as Options.TLS says (tlsclient.New: a CA file, a
+	// *tls.Config's roots and client certificates), by default against
+	// the system's roots, each against the broker's host name.
 	UseTLS bool
 	// SASL authenticates to the brokers; only with UseTLS, so that no
 	// password crosses the network in clear.
@@ -119,7 +120,7 @@ func New(brokers []string, topic string, opts *Options) (netlog.Handler, error) 
 	if opts != nil {
 		o = *opts
 	}
-	if !o.UseTLS && (o.TLS != nil || o.CAFile != "") {
+	if !o.UseTLS && o.TLS != nil {
 		return nil, fmt.Errorf("netlog: kafka %s: TLS settings without UseTLS", dest(brokers, topic))
 	}
 	h, err := build(brokers, topic, o)
@@ -166,31 +167,11 @@ func config(brokers []string, topic string, o *Options) (ikafka.Config, error) {
 	cfg := ikafka.Config{Brokers: brokers, Topic: topic, Acks: o.Acks, Compression: o.Compression,
 		Linger: o.Linger, BatchBytes: o.BatchBytes, Key: o.Key, ClientID: o.ClientID,
 		DialTimeout: o.DialTimeout, WriteTimeout: o.WriteTimeout, Backoff: backoff}
-	if o.UseTLS {
-		if cfg.TLS, err = clientTLS(o); err != nil {
-			return cfg, err
-		}
+	if o.UseTLS { // no address: the producer names each broker it dials
+		cfg.TLS = tlsconf.Client(tlsconf.Config(plug.TLSConfig(o.TLS)), "")
 	}
 	cfg.SASL, err = mechanism(o.SASL)
 	return cfg, err
-}
-
-// clientTLS is the TLS configuration from o; the producer sets each
-// broker's name as the server name.
-func clientTLS(o *Options) (*tls.Config, error) {
-	cfg := &tls.Config{}
-	if o.TLS != nil {
-		cfg = o.TLS.Clone()
-	}
-	cfg.MinVersion = max(cfg.MinVersion, tls.VersionTLS12)
-	if o.CAFile != "" {
-		pool, err := transport.LoadCAs(o.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("CA file: %w", err)
-		}
-		cfg.RootCAs = pool
-	}
-	return cfg, nil
 }
 
 // mechanism is the SASL mechanism s names; nil for none.
@@ -234,7 +215,7 @@ func openURL(u *url.URL, defaults *netlog.Options) (netlog.Handler, error) {
 	}
 	q := urlquery.New(v)
 	o := Options{Options: *defaults}
-	o.TLS, o.CAFile = nil, "" // the defaults' TLS is for other schemes, unless tls=true
+	o.TLS = nil // the defaults' TLS is for other schemes, unless tls=true
 	plug.Params(q, &o.Options)
 	o.Sync = o.Async == nil
 	o.Acks, o.Compression, o.Key, o.ClientID = q.Str("acks"), q.Str("compression"), q.Str("key"), q.Str("client-id")
@@ -253,7 +234,6 @@ func openURL(u *url.URL, defaults *netlog.Options) (netlog.Handler, error) {
 // defaults' TLS settings apply under the URL's.
 func tlsParams(q *urlquery.Query, o *Options, defaults *netlog.Options) {
 	o.UseTLS = q.Bool("tls")
-	ca, insecure := q.Str("ca"), q.Bool("insecure-skip-verify")
 	if !o.UseTLS {
 		for _, k := range []string{"ca", "insecure-skip-verify"} {
 			if q.Has(k) {
@@ -262,12 +242,9 @@ func tlsParams(q *urlquery.Query, o *Options, defaults *netlog.Options) {
 		}
 		return
 	}
-	o.TLS, o.CAFile = defaults.TLS, defaults.CAFile
-	if ca != "" {
-		o.CAFile = ca
-	}
-	if insecure {
-		o.TLS = &tls.Config{InsecureSkipVerify: true}
+	o.TLS = defaults.TLS
+	if c := tlsconf.Params(q, tlsconf.Config(plug.TLSConfig(defaults.TLS))); c != nil {
+		o.TLS = plug.NewTLS(c).(*netlog.TLS)
 	}
 }
 

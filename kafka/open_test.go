@@ -10,6 +10,7 @@ import (
 
 	"github.com/netlog-go/netlog"
 	"github.com/netlog-go/netlog/kafka"
+	"github.com/netlog-go/netlog/tlsclient"
 )
 
 // TestOpenErrors: a bad kafka:// URL is an error at Open that names the
@@ -64,9 +65,13 @@ func TestNewErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no broker address") {
 		t.Errorf("no broker: %v", err)
 	}
-	_, err = kafka.New([]string{"127.0.0.1:9092"}, "logs", &kafka.Options{Options: netlog.Options{CAFile: "ca.pem"}})
+	settings, err := tlsclient.New(nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = kafka.New([]string{"127.0.0.1:9092"}, "logs", &kafka.Options{Options: netlog.Options{TLS: settings}})
 	if err == nil || !strings.Contains(err.Error(), "TLS settings without UseTLS") {
-		t.Errorf("CAFile without UseTLS: %v", err)
+		t.Errorf("TLS without UseTLS: %v", err)
 	}
 }
 
