@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/bits"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -77,30 +78,14 @@ func (bt *batch) fill(key string, b []byte, ends []int, first int) error {
 	}
 	nh := 0
 	for i := range bt.items {
-		nh += popcount(bt.items[i].present)
+		nh += bits.OnesCount8(bt.items[i].present)
 	}
-	bt.recs = grow(bt.recs, len(bt.items))
+	bt.recs = slices.Grow(bt.recs[:0], len(bt.items))[:len(bt.items)]
 	bt.hdrs = slices.Grow(bt.hdrs[:0], nh) // not to grow again: records point into it
 	for i := range bt.items {
 		bt.recs[i] = bt.record(&bt.items[i])
 	}
 	return nil
-}
-
-// grow returns s resized to n.
-func grow[T any](s []T, n int) []T {
-	if cap(s) < n {
-		return make([]T, n)
-	}
-	return s[:n]
-}
-
-func popcount(x uint8) int {
-	n := 0
-	for ; x != 0; x &= x - 1 {
-		n++
-	}
-	return n
 }
 
 // add copies one record and the text of its headers and key into buf.
