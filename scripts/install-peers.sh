@@ -16,6 +16,7 @@ declare -A peers=(
   [ip]=iproute2
   [qemu-s390x-static]=qemu-user-static # the test command's big-endian and 32-bit ARM runs
   [stress-ng]=stress-ng                # acceptance runs under CPU load
+  [kcat]=kcat                          # librdkafka's client: reads back what the Kafka tests produce
 )
 # rsyslog's TLS driver and RELP modules are modules, not commands.
 extra=()
@@ -55,4 +56,15 @@ if ! command -v syslog-ng >/dev/null 2>&1 && [ ! -x "$syslog_ng_dir/usr/sbin/sys
   mkdir -p "$syslog_ng_dir"
   for deb in "$tmp"/*.deb; do dpkg -x "$deb" "$syslog_ng_dir"; done
   rm -rf "$tmp"
+fi
+
+# The Kafka tests' broker is franz-go's kfake cluster, run as a program
+# built from internal/peer/kfake (its own module: kfake needs a newer Go
+# than netlog asks of its users) into the cache where internal/peer finds it.
+kfake_dir="${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/netlog-peers/kfake" # as internal/peer looks for it
+kfake_src="$(cd "$(dirname "$0")/.." && pwd)/internal/peer/kfake"
+if [ ! -x "$kfake_dir/kfake" ] || [ -n "$(find "$kfake_src" -newer "$kfake_dir/kfake" -type f)" ]; then
+  echo "install-peers: building kfake into $kfake_dir"
+  mkdir -p "$kfake_dir"
+  (cd "$kfake_src" && GOWORK=off go build -o "$kfake_dir/kfake" .)
 fi
