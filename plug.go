@@ -20,4 +20,5 @@ func init() {
 		return &socketHandler{c: c}, nil
 	}
 	plug.Params = func(q *urlquery.Query, opts any) { commonParams(q, opts.(*Options)) }
+	plug.Report = func(h any, records int, err error) { h.(*socketHandler).c.errs.report(CauseRefused, records, err) }
 }

@@ -1,0 +1,73 @@
+package otlp
+
+import (
+	"encoding/binary"
+
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
+	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
+
+	"github.com/netlog-go/netlog/internal/transport"
+	"github.com/netlog-go/netlog/record"
+)
+
+// Request maps the frames b[:ends[0]], b[ends[0]:ends[1]], … to the body
+// of one OTLP export request, observed at observed (Unix ns). Each
+// record's logger name is its instrumentation scope; its resource's
+// service.name is service, or the logger name if service is "". Records of
+// one scope keep their order.
+//
+// The request is a LogsData: its one field has the number and type of
+// ExportLogsServiceRequest's, so that its encoding is that request's,
+// without the gRPC service code that the collector package links in.
+func Request(b []byte, ends []int, service string, observed uint64) *logspb.LogsData {
+	req := &logspb.LogsData{}
+	var e record.Entry
+	start := 0
+	for _, end := range ends {
+		frame := payload(b[start:end])
+		start = end
+		if err := record.DecodeJSONInto(&e, frame); err != nil {
+			sl := scope(req, service, "")
+			sl.LogRecords = append(sl.LogRecords, Undecodable(frame, err, observed))
+			continue
+		}
+		sl := scope(req, service, e.Name)
+		sl.LogRecords = append(sl.LogRecords, LogRecord(&e, observed))
+	}
+	return req
+}
+
+// payload is a frame's JSON: a frame from the root's handler (plug.Handler)
+// starts with the length prefix of the socket handlers' framing.
+func payload(frame []byte) []byte {
+	if len(frame) >= transport.PrefixLen && int(binary.BigEndian.Uint32(frame)) == len(frame)-transport.PrefixLen {
+		return frame[transport.PrefixLen:]
+	}
+	return frame
+}
+
+// scope finds or adds the ScopeLogs of logger name under its service.
+func scope(req *logspb.LogsData, service, name string) *logspb.ScopeLogs {
+	if service == "" {
+		service = name
+	}
+	var rl *logspb.ResourceLogs
+	for _, r := range req.ResourceLogs {
+		if r.Resource.Attributes[0].Value.GetStringValue() == service {
+			rl = r
+			break
+		}
+	}
+	if rl == nil {
+		rl = &logspb.ResourceLogs{Resource: Resource(service)}
+		req.ResourceLogs = append(req.ResourceLogs, rl)
+	}
+	for _, sl := range rl.ScopeLogs {
+		if sl.Scope.Name == name {
+			return sl
+		}
+	}
+	sl := &logspb.ScopeLogs{Scope: &commonpb.InstrumentationScope{Name: name}}
+	rl.ScopeLogs = append(rl.ScopeLogs, sl)
+	return sl
+}
