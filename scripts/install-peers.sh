@@ -55,3 +55,15 @@ if ! command -v syslog-ng >/dev/null 2>&1 && [ ! -x "$syslog_ng_dir/usr/sbin/sys
   for deb in "$tmp"/*.deb; do dpkg -x "$deb" "$syslog_ng_dir"; done
   rm -rf "$tmp"
 fi
+
+# The OpenTelemetry Collector: built from its Go modules (internal/peer/otelcol,
+# a module of its own, every collector module at one release) into the cache
+# where internal/peer looks for it; rebuilt when its source changes.
+otelcol_dir="${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/netlog-peers/otelcol" # as internal/peer looks for it
+otelcol_src="$(cd "$(dirname "$0")/.." && pwd)/internal/peer/otelcol"
+if [ ! -x "$otelcol_dir/netlog-otelcol" ] || [ -n "$(find "$otelcol_src" -newer "$otelcol_dir/netlog-otelcol" -type f)" ]; then
+  echo "install-peers: building the OpenTelemetry Collector into $otelcol_dir (a few minutes the first time)"
+  mkdir -p "$otelcol_dir"
+  (cd "$otelcol_src" && GOWORK=off GOFLAGS=-mod=readonly go build -trimpath -o "$otelcol_dir/netlog-otelcol.new" . &&
+    mv "$otelcol_dir/netlog-otelcol.new" "$otelcol_dir/netlog-otelcol")
+fi
