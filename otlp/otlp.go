@@ -1,0 +1,134 @@
+// Package otlp sends slog records to an OpenTelemetry Collector, or any
+// endpoint that takes OTLP logs over HTTP, as OTLP log records (protobuf,
+// POST /v1/logs), with the same queue, counters and error reports as
+// netlog's socket handlers.
+//
+// Importing it adds the schemes otlp+http and otlp+https to netlog.Open
+// (and so to netlog serve's outputs):
+//
+//	import _ "github.com/netlog-go/netlog/otlp"
+//
+//	h, err := netlog.Open("otlp+http://127.0.0.1:4318?async=true&service=billing", nil)
+//
+// A record's severity, message, time, attributes (groups as dotted keys),
+// source, thread, process and exception become the LogRecord's fields and
+// semantic-convention attributes; docs/otlp.md has the whole mapping.
+package otlp
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net/url"
+
+	"github.com/netlog-go/netlog"
+	"github.com/netlog-go/netlog/internal/otlp"
+	"github.com/netlog-go/netlog/internal/plug"
+	"github.com/netlog-go/netlog/internal/transport"
+	"github.com/netlog-go/netlog/internal/urlquery"
+)
+
+func init() {
+	netlog.RegisterScheme("otlp+http", open)
+	netlog.RegisterScheme("otlp+https", open)
+}
+
+// Options configures an OTLP handler.
+type Options struct {
+	// Options are the handler's: Level, Name, AddSource, ReplaceAttr,
+	// DialTimeout, WriteTimeout (one request, answer included), Backoff,
+	// Async (recommended: without it each record is a request of its
+	// own, made on the caller's goroutine), OnError; TLS and CAFile for
+	// https. Codec and MaxDatagram do not apply.
+	netlog.Options
+	// Service is the resource's service.name; "" means each record's
+	// logger name (Options.Name for a Go program's records).
+	Service string
+	// Gzip compresses each request's body.
+	Gzip bool
+}
+
+// New returns a handler that posts records to endpoint, an OTLP/HTTP
+// URL: http://host:4318 or https://…, to which /v1/logs is added if it
+// has no path. It connects on the first record.
+func New(endpoint string, opts *Options) (netlog.Handler, error) {
+	o := Options{}
+	if opts != nil {
+		o = *opts
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("netlog/otlp: endpoint: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" {
+		return nil, fmt.Errorf("netlog/otlp: endpoint %q: want http://host:port or https://host:port, with an optional path and no user or query", endpoint)
+	}
+	if u.Path == "" || u.Path == "/" {
+		u.Path = "/v1/logs"
+	}
+	cfg := otlp.Config{
+		URL: u.String(), Service: o.Service, Gzip: o.Gzip,
+		DialTimeout: o.DialTimeout, WriteTimeout: o.WriteTimeout, Backoff: transport.Backoff(o.Backoff),
+	}
+	if u.Scheme == "https" {
+		if cfg.TLS, err = clientTLS(&o.Options); err != nil {
+			return nil, fmt.Errorf("netlog/otlp: %w", err)
+		}
+	}
+	var h any
+	cfg.OnRejected = func(n, total int64, msg string) {
+		plug.Report(h, int(n), fmt.Errorf("%w: %d records (%d in all) rejected in a partial success: %s", transport.ErrRefused, n, total, msg))
+	}
+	s, err := otlp.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("netlog/otlp: %w", err)
+	}
+	dest := "otlp " + u.String()
+	h, err = plug.Handler(&o.Options, dest, s, 0)
+	if err != nil {
+		return nil, fmt.Errorf("netlog/otlp: %s: %w", dest, err)
+	}
+	return h.(netlog.Handler), nil
+}
+
+// clientTLS is the TLS configuration of an https endpoint: verified
+// against CAFile, TLS.RootCAs or the system's roots, TLS 1.2 at least (the
+// root package's rule for every TLS destination).
+func clientTLS(o *netlog.Options) (*tls.Config, error) {
+	cfg := &tls.Config{}
+	if o.TLS != nil {
+		cfg = o.TLS.Clone()
+	}
+	cfg.MinVersion = max(cfg.MinVersion, tls.VersionTLS12)
+	if o.CAFile != "" {
+		pool, err := transport.LoadCAs(o.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("CA file: %w", err)
+		}
+		cfg.RootCAs = pool
+	}
+	return cfg, nil
+}
+
+// open is netlog.Open's Opener for otlp+http://host:port/path?… and
+// otlp+https://….
+func open(u *url.URL, opts *netlog.Options) (netlog.Handler, error) {
+	o := Options{Options: *opts}
+	q := urlquery.New(u.Query())
+	plug.Params(q, &o.Options)
+	o.Service = q.Str("service")
+	o.Gzip = q.Bool("gzip")
+	if u.Scheme == "otlp+https" {
+		o.CAFile = q.Str("ca")
+		if q.Bool("insecure-skip-verify") {
+			o.TLS = &tls.Config{InsecureSkipVerify: true}
+		}
+	}
+	if err := q.Done(u.Scheme); err != nil {
+		return nil, fmt.Errorf("netlog: %w", err)
+	}
+	if u.Host == "" || u.User != nil {
+		return nil, fmt.Errorf("netlog: %s URL: want %s://host:port, with an optional path and no user", u.Scheme, u.Scheme)
+	}
+	endpoint := url.URL{Scheme: u.Scheme[len("otlp+"):], Host: u.Host, Path: u.Path}
+	return New(endpoint.String(), &o)
+}
