@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/url"
 	"os"
 	"runtime"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/netlog-go/netlog"
 	"github.com/netlog-go/netlog/internal/peer"
+	"github.com/netlog-go/netlog/internal/testcert"
 	_ "github.com/netlog-go/netlog/otlp"
 )
 
@@ -200,5 +202,37 @@ func TestCollectorRefuses(t *testing.T) {
 	defer mu.Unlock()
 	if len(reported) == 0 || !errors.Is(reported[0], netlog.ErrRefused) {
 		t.Errorf("OnError got %v", reported)
+	}
+}
+
+// TestCollectorHTTPS sends over otlp+https to a Collector whose
+// certificate a test CA signed: verified with ca=, and refused (a TLS
+// error, nothing delivered) without it.
+func TestCollectorHTTPS(t *testing.T) {
+	certs := testcert.New(t)
+	c := peer.StartCollector(t, peer.CollectorOptions{CertFile: certs.CertFile, KeyFile: certs.KeyFile})
+	h, err := netlog.Open("otlp+https://"+c.HTTP+"?name=tls&ca="+url.QueryEscape(certs.CAFile), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelInfo, "over https", 0)); err != nil {
+		t.Fatal(err)
+	}
+	h.Close(context.Background())
+	if logs := c.Logs(t, 1, 30*time.Second); len(logs) != 1 || logs[0].Record.Body.GetStringValue() != "over https" {
+		t.Fatalf("the collector wrote %v", logs)
+	}
+	unverified, err := netlog.Open("otlp+https://"+c.HTTP+"?name=tls", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unverified.Close(context.Background())
+	err = unverified.Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelInfo, "unverified", 0))
+	var ne *netlog.Error
+	if !errors.As(err, &ne) || ne.Cause != netlog.CauseTLS {
+		t.Errorf("without the CA: %v, want a TLS error", err)
+	}
+	if logs := c.Logs(t, 1, 0); len(logs) != 1 {
+		t.Errorf("the collector wrote %d records", len(logs))
 	}
 }

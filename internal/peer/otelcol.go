@@ -3,6 +3,7 @@ package peer
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"fmt"
 	"net/http"
 	"os"
@@ -25,6 +26,7 @@ type Collector struct {
 	conf string
 	log  string // the collector's own log
 	bin  string
+	tls  bool
 	cmd  *exec.Cmd
 	done chan struct{} // closed when cmd has exited
 }
@@ -34,6 +36,9 @@ type CollectorOptions struct {
 	// MaxRequestBodySize, if not 0, is the receiver's limit on a
 	// request's body: a larger one is answered 400.
 	MaxRequestBodySize int
+	// CertFile and KeyFile, if set, make the receiver take HTTPS only,
+	// proving itself with them.
+	CertFile, KeyFile string
 }
 
 // collectorPath finds the collector that scripts/install-peers.sh
@@ -56,11 +61,14 @@ func StartCollector(t testing.TB, o CollectorOptions) *Collector {
 	c := &Collector{
 		HTTP: FreePort(t, "tcp"), File: filepath.Join(dir, "logs.jsonl"),
 		conf: filepath.Join(dir, "otelcol.yaml"), log: filepath.Join(dir, "otelcol.log"),
-		bin: collectorPath(t),
+		bin: collectorPath(t), tls: o.CertFile != "",
 	}
 	limit := ""
 	if o.MaxRequestBodySize != 0 {
 		limit = fmt.Sprintf("\n        max_request_body_size: %d", o.MaxRequestBodySize)
+	}
+	if c.tls {
+		limit += fmt.Sprintf("\n        tls:\n          cert_file: %s\n          key_file: %s", o.CertFile, o.KeyFile)
 	}
 	// Internal metrics off: parallel collectors would share their port.
 	conf := fmt.Sprintf(`receivers:
@@ -115,8 +123,14 @@ func (c *Collector) Start(t testing.TB) {
 // collector starts its receivers last, once the pipeline behind them is
 // up. It gives up if the collector exits.
 func (c *Collector) ready() bool {
+	url, client := "http://"+c.HTTP+"/v1/logs", http.DefaultClient
+	if c.tls { // the probe asks only whether it answers: the tests verify
+		url = "https://" + c.HTTP + "/v1/logs"
+		client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+		defer client.CloseIdleConnections()
+	}
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); {
-		resp, err := http.Post("http://"+c.HTTP+"/v1/logs", "application/json", bytes.NewReader([]byte("{}")))
+		resp, err := client.Post(url, "application/json", bytes.NewReader([]byte("{}")))
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
