@@ -2,8 +2,16 @@ package otlp_test
 
 import (
 	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/netlog-go/netlog"
 	"github.com/netlog-go/netlog/otlp"
@@ -33,5 +41,42 @@ func TestOpenErrors(t *testing.T) {
 		if _, err := otlp.New(endpoint, nil); err == nil {
 			t.Errorf("New(%q): no error", endpoint)
 		}
+	}
+}
+
+// TestPartialSuccess: records an endpoint takes but rejects (an OTLP
+// partial success, which a Collector does not give on demand: a local
+// HTTP server answers it) are reported through OnError and LastError,
+// matching netlog.ErrRefused, with their count.
+func TestPartialSuccess(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		ps := protowire.AppendTag(nil, 1, protowire.VarintType)
+		ps = protowire.AppendVarint(ps, 1)
+		ps = protowire.AppendString(protowire.AppendTag(ps, 2, protowire.BytesType), "too old")
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		w.Write(protowire.AppendBytes(protowire.AppendTag(nil, 1, protowire.BytesType), ps))
+	}))
+	defer srv.Close()
+	reported := make(chan error, 10)
+	h, err := netlog.Open("otlp+"+srv.URL, &netlog.Options{OnError: func(err error) { reported <- err }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	if err := h.Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelInfo, "old", 0)); err != nil {
+		t.Fatal(err)
+	}
+	var ne *netlog.Error
+	select {
+	case err := <-reported:
+		if !errors.As(err, &ne) || !errors.Is(err, netlog.ErrRefused) || ne.Records != 1 || !strings.Contains(err.Error(), "too old") {
+			t.Errorf("OnError got %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no error reported")
+	}
+	if st := h.Stats(); !errors.Is(st.LastError, netlog.ErrRefused) || st.Written != 1 {
+		t.Errorf("stats %+v", st)
 	}
 }
