@@ -18,7 +18,10 @@ package otlp
 import (
 	"crypto/tls"
 	"fmt"
+	"net/http"
 	"net/url"
+	"os"
+	"strings"
 
 	"github.com/netlog-go/netlog"
 	"github.com/netlog-go/netlog/internal/otlp"
@@ -45,6 +48,10 @@ type Options struct {
 	Service string
 	// Gzip compresses each request's body.
 	Gzip bool
+	// Header is added to each request: the API key or authorization an
+	// endpoint asks for. Content-Type and Content-Encoding are the
+	// handler's.
+	Header http.Header
 }
 
 // New returns a handler that posts records to endpoint, an OTLP/HTTP
@@ -66,7 +73,7 @@ func New(endpoint string, opts *Options) (netlog.Handler, error) {
 		u.Path = "/v1/logs"
 	}
 	cfg := otlp.Config{
-		URL: u.String(), Service: o.Service, Gzip: o.Gzip,
+		URL: u.String(), Service: o.Service, Gzip: o.Gzip, Header: o.Header.Clone(),
 		DialTimeout: o.DialTimeout, WriteTimeout: o.WriteTimeout, Backoff: transport.Backoff(o.Backoff),
 	}
 	if u.Scheme == "https" {
@@ -117,6 +124,13 @@ func open(u *url.URL, opts *netlog.Options) (netlog.Handler, error) {
 	plug.Params(q, &o.Options)
 	o.Service = q.Str("service")
 	o.Gzip = q.Bool("gzip")
+	if env := q.Str("headers-env"); env != "" {
+		h, err := headersFromEnv(env)
+		if err != nil {
+			return nil, fmt.Errorf("netlog: %s: headers-env: %w", u.Scheme, err)
+		}
+		o.Header = h
+	}
 	if u.Scheme == "otlp+https" {
 		o.CAFile = q.Str("ca")
 		if q.Bool("insecure-skip-verify") {
@@ -131,4 +145,26 @@ func open(u *url.URL, opts *netlog.Options) (netlog.Handler, error) {
 	}
 	endpoint := url.URL{Scheme: u.Scheme[len("otlp+"):], Host: u.Host, Path: u.Path}
 	return New(endpoint.String(), &o)
+}
+
+// headersFromEnv reads request headers from the environment variable
+// env, in the form of OpenTelemetry's OTEL_EXPORTER_OTLP_HEADERS:
+// "key1=value1,key2=value2", values percent-encoded. The headers stay out
+// of the URL, which may be logged or shown; so does their text here.
+func headersFromEnv(env string) (http.Header, error) {
+	text, ok := os.LookupEnv(env)
+	if !ok {
+		return nil, fmt.Errorf("environment variable %s is not set", env)
+	}
+	h := http.Header{}
+	for i, pair := range strings.Split(text, ",") {
+		k, v, ok := strings.Cut(pair, "=")
+		k = strings.TrimSpace(k)
+		value, err := url.PathUnescape(strings.TrimSpace(v))
+		if !ok || k == "" || err != nil {
+			return nil, fmt.Errorf("environment variable %s: entry %d is not key=value (percent-encoded)", env, i+1)
+		}
+		h.Add(k, value)
+	}
+	return h, nil
 }

@@ -80,3 +80,33 @@ func TestPartialSuccess(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// TestHeadersEnv: headers-env names a variable in the form of
+// OTEL_EXPORTER_OTLP_HEADERS; each request carries its headers.
+func TestHeadersEnv(t *testing.T) {
+	got := make(chan http.Header, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		got <- r.Header
+	}))
+	defer srv.Close()
+	t.Setenv("TEST_OTLP_HEADERS", "api-key=s3cr%C3%A9t, x-team = ops")
+	h, err := netlog.Open("otlp+"+srv.URL+"?headers-env=TEST_OTLP_HEADERS", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	if err := h.Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelInfo, "m", 0)); err != nil {
+		t.Fatal(err)
+	}
+	if hd := <-got; hd.Get("Api-Key") != "s3crét" || hd.Get("X-Team") != "ops" || hd.Get("Content-Type") != "application/x-protobuf" {
+		t.Errorf("headers %v", hd)
+	}
+	t.Setenv("TEST_OTLP_BAD", "novalue,k=v")
+	for env, want := range map[string]string{"TEST_OTLP_UNSET": "not set", "TEST_OTLP_BAD": "entry 1"} {
+		_, err := netlog.Open("otlp+"+srv.URL+"?headers-env="+env, nil)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", env, err, want)
+		}
+	}
+}

@@ -33,6 +33,8 @@ type Config struct {
 	Service string
 	// Gzip compresses each request's body.
 	Gzip bool
+	// Header is added to each request (an endpoint's API key, say).
+	Header http.Header
 	// TLS configures https; nil means the system's roots.
 	TLS *tls.Config
 	// DialTimeout bounds a connect (and a TLS handshake); default 1 s.
@@ -190,6 +192,9 @@ func (s *Sender) post(ctx context.Context, b []byte, ends []int) error {
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, s.cfg.URL, bytes.NewReader(body))
 	if err != nil {
 		return err
+	}
+	for k, vs := range s.cfg.Header {
+		hreq.Header[k] = vs
 	}
 	hreq.Header.Set("Content-Type", "application/x-protobuf")
 	if s.cfg.Gzip {
