@@ -70,75 +70,125 @@ const (
 	unknownFunc = "(unknown function)"
 )
 
-// LogRecord maps one decoded record to an OTLP LogRecord observed at
-// observed (Unix ns). The record's attributes come first, groups flattened
-// into dotted keys (a group "http" with "status" is "http.status"), then
-// its standard fields.
-func LogRecord(e *record.Entry, observed uint64) *logspb.LogRecord {
-	lr := &logspb.LogRecord{
-		ObservedTimeUnixNano: observed,
-		SeverityNumber:       Severity(e.LevelNo),
-		SeverityText:         e.LevelName,
-		Body:                 str(e.Msg),
+// builder makes a request's messages. It allocates the ones every record
+// has (the LogRecord, its key-values and their scalar values, the
+// attribute list) in chunks sized to the request, not one by one:
+// otherwise allocating them is a good part of the mapping's cost. A
+// builder serves one request; its messages live as long as they are
+// referenced.
+type builder struct {
+	chunk   int // values of a kind allocated at once
+	recs    []logspb.LogRecord
+	kvs     []commonpb.KeyValue
+	vals    []commonpb.AnyValue
+	strs    []commonpb.AnyValue_StringValue
+	ints    []commonpb.AnyValue_IntValue
+	floats  []commonpb.AnyValue_DoubleValue
+	bools   []commonpb.AnyValue_BoolValue
+	lists   []*commonpb.KeyValue // attribute lists are carved from it
+	scratch []*commonpb.KeyValue // a record's attributes being gathered
+}
+
+// newBuilder returns a builder for a request of n records: chunks of n
+// values (one LogRecord each; a dozen key-values take a dozen chunks),
+// between 8 and 512.
+func newBuilder(n int) *builder { return &builder{chunk: min(max(n, 8), 512)} }
+
+// next returns a new zero T from the chunk in *s, starting another chunk
+// of size values when it is full (the messages in the old one stay where
+// they are).
+func next[T any](s *[]T, size int) *T {
+	if len(*s) == cap(*s) {
+		*s = make([]T, 0, size)
 	}
+	*s = (*s)[:len(*s)+1]
+	return &(*s)[len(*s)-1]
+}
+
+// list returns a copy of kvs carved from the builder's lists.
+func (b *builder) list(kvs []*commonpb.KeyValue) []*commonpb.KeyValue {
+	if cap(b.lists)-len(b.lists) < len(kvs) {
+		b.lists = make([]*commonpb.KeyValue, 0, max(8*b.chunk, len(kvs)))
+	}
+	start := len(b.lists)
+	b.lists = append(b.lists, kvs...)
+	return b.lists[start:len(b.lists):len(b.lists)]
+}
+
+// LogRecord maps one decoded record to an OTLP LogRecord observed at
+// observed (Unix ns).
+func LogRecord(e *record.Entry, observed uint64) *logspb.LogRecord {
+	return newBuilder(1).logRecord(e, observed)
+}
+
+// logRecord is LogRecord. The record's attributes come first, groups
+// flattened into dotted keys (a group "http" with "status" is
+// "http.status"), then its standard fields.
+func (b *builder) logRecord(e *record.Entry, observed uint64) *logspb.LogRecord {
+	lr := next(&b.recs, b.chunk)
+	lr.ObservedTimeUnixNano = observed
+	lr.SeverityNumber = Severity(e.LevelNo)
+	lr.SeverityText = e.LevelName
+	lr.Body = b.str(e.Msg)
 	if !e.Created.IsZero() {
 		lr.TimeUnixNano = uint64(e.Created.UnixNano())
 	}
-	kvs := make([]*commonpb.KeyValue, 0, len(e.Attrs)+8)
+	kvs := b.scratch[:0]
 	for _, a := range e.Attrs {
-		kvs = appendAttr(kvs, "", a)
+		kvs = b.appendAttr(kvs, "", a)
 	}
-	lr.Attributes = appendFields(kvs, e)
+	b.scratch = b.appendFields(kvs, e)
+	lr.Attributes = b.list(b.scratch)
 	return lr
 }
 
-// Undecodable is the LogRecord of a frame that is not a record (never one
+// undecodable is the LogRecord of a frame that is not a record (never one
 // netlog's encoder made): the frame's text as its body, so that nothing is
 // lost, and the decoder's error.
-func Undecodable(frame []byte, err error, observed uint64) *logspb.LogRecord {
+func (b *builder) undecodable(frame []byte, err error, observed uint64) *logspb.LogRecord {
 	return &logspb.LogRecord{
 		ObservedTimeUnixNano: observed,
-		Body:                 str(strings.ToValidUTF8(string(frame), "\uFFFD")),
-		Attributes:           []*commonpb.KeyValue{kv(keyDecodeErr, str(err.Error()))},
+		Body:                 b.str(strings.ToValidUTF8(string(frame), "\uFFFD")),
+		Attributes:           []*commonpb.KeyValue{b.kv(keyDecodeErr, b.str(err.Error()))},
 	}
 }
 
 // appendFields adds the standard fields that are known.
-func appendFields(kvs []*commonpb.KeyValue, e *record.Entry) []*commonpb.KeyValue {
+func (b *builder) appendFields(kvs []*commonpb.KeyValue, e *record.Entry) []*commonpb.KeyValue {
 	if e.Pathname != "" && e.Pathname != unknownFile {
-		kvs = append(kvs, kv(keyFilepath, str(e.Pathname)))
+		kvs = append(kvs, b.kv(keyFilepath, b.str(e.Pathname)))
 	}
 	if e.Lineno > 0 {
-		kvs = append(kvs, kv(keyLineno, integer(int64(e.Lineno))))
+		kvs = append(kvs, b.kv(keyLineno, b.integer(int64(e.Lineno))))
 	}
 	if e.FuncName != "" && e.FuncName != unknownFunc {
-		kvs = append(kvs, kv(keyFunction, str(e.FuncName)))
+		kvs = append(kvs, b.kv(keyFunction, b.str(e.FuncName)))
 	}
 	if e.Thread != 0 {
-		kvs = append(kvs, kv(keyThreadID, integer(e.Thread)))
+		kvs = append(kvs, b.kv(keyThreadID, b.integer(e.Thread)))
 	}
 	if e.ThreadName != "" {
-		kvs = append(kvs, kv(keyThreadName, str(e.ThreadName)))
+		kvs = append(kvs, b.kv(keyThreadName, b.str(e.ThreadName)))
 	}
 	if e.Process != 0 {
-		kvs = append(kvs, kv(keyPID, integer(int64(e.Process))))
+		kvs = append(kvs, b.kv(keyPID, b.integer(int64(e.Process))))
 	}
 	for _, f := range [...]struct{ k, v string }{
 		{record.FieldProcessName, e.ProcessName}, {record.FieldTaskName, e.TaskName}, {keyStack, e.StackInfo},
 	} {
 		if f.v != "" {
-			kvs = append(kvs, kv(f.k, str(f.v)))
+			kvs = append(kvs, b.kv(f.k, b.str(f.v)))
 		}
 	}
 	if e.ExcText != "" {
-		kvs = appendException(kvs, e.ExcText)
+		kvs = b.appendException(kvs, e.ExcText)
 	}
 	return kvs
 }
 
 // appendException adds a formatted exception as exception.stacktrace, and
 // its type and message when its last line is Python's "Type: message".
-func appendException(kvs []*commonpb.KeyValue, text string) []*commonpb.KeyValue {
+func (b *builder) appendException(kvs []*commonpb.KeyValue, text string) []*commonpb.KeyValue {
 	last := strings.TrimRight(text, "\n")
 	if i := strings.LastIndexByte(last, '\n'); i >= 0 {
 		last = last[i+1:]
@@ -148,17 +198,17 @@ func appendException(kvs []*commonpb.KeyValue, text string) []*commonpb.KeyValue
 		typ, msg = last, ""
 	}
 	if typ != "" && !strings.ContainsAny(typ, " \t") {
-		kvs = append(kvs, kv(keyExcType, str(typ)))
+		kvs = append(kvs, b.kv(keyExcType, b.str(typ)))
 		if msg != "" {
-			kvs = append(kvs, kv(keyExcMessage, str(msg)))
+			kvs = append(kvs, b.kv(keyExcMessage, b.str(msg)))
 		}
 	}
-	return append(kvs, kv(keyExcStack, str(text)))
+	return append(kvs, b.kv(keyExcStack, b.str(text)))
 }
 
 // appendAttr adds a, under prefix: a group's members each with a dotted
 // key, the relay's peer and listener under the semantic conventions' names.
-func appendAttr(kvs []*commonpb.KeyValue, prefix string, a slog.Attr) []*commonpb.KeyValue {
+func (b *builder) appendAttr(kvs []*commonpb.KeyValue, prefix string, a slog.Attr) []*commonpb.KeyValue {
 	v := a.Value.Resolve()
 	key := a.Key
 	if prefix != "" && key != "" {
@@ -168,114 +218,124 @@ func appendAttr(kvs []*commonpb.KeyValue, prefix string, a slog.Attr) []*commonp
 	}
 	if v.Kind() == slog.KindGroup {
 		for _, m := range v.Group() {
-			kvs = appendAttr(kvs, key, m)
+			kvs = b.appendAttr(kvs, key, m)
 		}
 		return kvs
 	}
 	if prefix == "" && v.Kind() == slog.KindString {
 		switch key {
 		case attrPeer:
-			return appendPeer(kvs, v.String())
+			return b.appendPeer(kvs, v.String())
 		case attrListener:
-			return appendListener(kvs, v.String())
+			return b.appendListener(kvs, v.String())
 		}
 	}
-	return append(kvs, kv(key, anyValue(v)))
+	return append(kvs, b.kv(key, b.anyValue(v)))
 }
 
 // appendPeer adds the sender's address as client.address and client.port.
-func appendPeer(kvs []*commonpb.KeyValue, peer string) []*commonpb.KeyValue {
-	return appendHostPort(kvs, peer, keyClientAddr, keyClientPort)
+func (b *builder) appendPeer(kvs []*commonpb.KeyValue, peer string) []*commonpb.KeyValue {
+	return b.appendHostPort(kvs, peer, keyClientAddr, keyClientPort)
 }
 
 // appendListener adds the listener a relayed record came in on ("tcp
 // 127.0.0.1:9020") as network.transport, server.address and server.port.
-func appendListener(kvs []*commonpb.KeyValue, listener string) []*commonpb.KeyValue {
+func (b *builder) appendListener(kvs []*commonpb.KeyValue, listener string) []*commonpb.KeyValue {
 	if network, addr, ok := strings.Cut(listener, " "); ok {
-		kvs = append(kvs, kv(keyNetwork, str(network)))
+		kvs = append(kvs, b.kv(keyNetwork, b.str(network)))
 		listener = addr
 	}
-	return appendHostPort(kvs, listener, keyServerAddr, keyServerPort)
+	return b.appendHostPort(kvs, listener, keyServerAddr, keyServerPort)
 }
 
 // appendHostPort adds address under addrKey, split into host and port
 // where it has a numeric port; whole otherwise (a Unix socket's path).
-func appendHostPort(kvs []*commonpb.KeyValue, address, addrKey, portKey string) []*commonpb.KeyValue {
+func (b *builder) appendHostPort(kvs []*commonpb.KeyValue, address, addrKey, portKey string) []*commonpb.KeyValue {
 	host, port, err := net.SplitHostPort(address)
 	n, perr := strconv.Atoi(port)
 	if err != nil || perr != nil {
-		return append(kvs, kv(addrKey, str(address)))
+		return append(kvs, b.kv(addrKey, b.str(address)))
 	}
-	return append(kvs, kv(addrKey, str(host)), kv(portKey, integer(int64(n))))
+	return append(kvs, b.kv(addrKey, b.str(host)), b.kv(portKey, b.integer(int64(n))))
 }
 
 // anyValue converts a decoded attribute's value; a record decoded from
 // JSON holds strings, numbers, booleans, nulls and lists.
-func anyValue(v slog.Value) *commonpb.AnyValue {
+func (b *builder) anyValue(v slog.Value) *commonpb.AnyValue {
 	switch v.Kind() {
 	case slog.KindString:
-		return str(v.String())
+		return b.str(v.String())
 	case slog.KindInt64:
-		return integer(v.Int64())
+		return b.integer(v.Int64())
 	case slog.KindUint64:
 		if u := v.Uint64(); u <= 1<<63-1 {
-			return integer(int64(u))
+			return b.integer(int64(u))
 		}
-		return str(v.String())
+		return b.str(v.String())
 	case slog.KindFloat64:
-		return &commonpb.AnyValue{Value: &commonpb.AnyValue_DoubleValue{DoubleValue: v.Float64()}}
+		f, av := next(&b.floats, b.chunk), next(&b.vals, b.chunk)
+		f.DoubleValue, av.Value = v.Float64(), f
+		return av
 	case slog.KindBool:
-		return &commonpb.AnyValue{Value: &commonpb.AnyValue_BoolValue{BoolValue: v.Bool()}}
+		t, av := next(&b.bools, b.chunk), next(&b.vals, b.chunk)
+		t.BoolValue, av.Value = v.Bool(), t
+		return av
 	case slog.KindGroup: // inside a list: a kvlist, as dotted keys cannot say it
-		return kvlist(v.Group())
+		return b.kvlist(v.Group())
 	}
 	switch x := v.Any().(type) {
 	case nil:
 		return &commonpb.AnyValue{} // JSON's null: a value with none set
 	case []any:
-		return array(x)
+		return b.array(x)
 	case []byte:
 		return &commonpb.AnyValue{Value: &commonpb.AnyValue_BytesValue{BytesValue: x}}
 	case slog.Value:
-		return anyValue(x)
+		return b.anyValue(x)
 	}
-	return str(v.String())
+	return b.str(v.String())
 }
 
-func array(xs []any) *commonpb.AnyValue {
+func (b *builder) array(xs []any) *commonpb.AnyValue {
 	vs := make([]*commonpb.AnyValue, len(xs))
 	for i, x := range xs {
-		vs[i] = anyValue(slog.AnyValue(x))
+		vs[i] = b.anyValue(slog.AnyValue(x))
 	}
 	return &commonpb.AnyValue{Value: &commonpb.AnyValue_ArrayValue{ArrayValue: &commonpb.ArrayValue{Values: vs}}}
 }
 
-func kvlist(as []slog.Attr) *commonpb.AnyValue {
+func (b *builder) kvlist(as []slog.Attr) *commonpb.AnyValue {
 	kvs := make([]*commonpb.KeyValue, len(as))
 	for i, a := range as {
-		kvs[i] = kv(a.Key, anyValue(a.Value.Resolve()))
+		kvs[i] = b.kv(a.Key, b.anyValue(a.Value.Resolve()))
 	}
 	return &commonpb.AnyValue{Value: &commonpb.AnyValue_KvlistValue{KvlistValue: &commonpb.KeyValueList{Values: kvs}}}
 }
 
-func kv(k string, v *commonpb.AnyValue) *commonpb.KeyValue {
-	return &commonpb.KeyValue{Key: k, Value: v}
+func (b *builder) kv(k string, v *commonpb.AnyValue) *commonpb.KeyValue {
+	kv := next(&b.kvs, b.chunk)
+	kv.Key, kv.Value = k, v
+	return kv
 }
 
 // str makes a string value; protobuf strings are UTF-8, and a decoded
 // record's strings are (its decoders replace invalid bytes).
-func str(s string) *commonpb.AnyValue {
+func (b *builder) str(s string) *commonpb.AnyValue {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
-	return &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: s}}
+	sv, v := next(&b.strs, b.chunk), next(&b.vals, b.chunk)
+	sv.StringValue, v.Value = s, sv
+	return v
 }
 
-func integer(i int64) *commonpb.AnyValue {
-	return &commonpb.AnyValue{Value: &commonpb.AnyValue_IntValue{IntValue: i}}
+func (b *builder) integer(i int64) *commonpb.AnyValue {
+	iv, v := next(&b.ints, b.chunk), next(&b.vals, b.chunk)
+	iv.IntValue, v.Value = i, iv
+	return v
 }
 
-// Resource is the resource of the records of one service.
-func Resource(service string) *resourcepb.Resource {
-	return &resourcepb.Resource{Attributes: []*commonpb.KeyValue{kv("service.name", str(service))}}
+// resource is the resource of the records of one service.
+func (b *builder) resource(service string) *resourcepb.Resource {
+	return &resourcepb.Resource{Attributes: []*commonpb.KeyValue{b.kv("service.name", b.str(service))}}
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/netlog-go/netlog/record"
 )
 
-// Request maps the frames b[:ends[0]], b[ends[0]:ends[1]], … to the body
+// Request maps the frames[:ends[0]], frames[ends[0]:ends[1]], … to the body
 // of one OTLP export request, observed at observed (Unix ns). Each
 // record's logger name is its instrumentation scope; its resource's
 // service.name is service, or the logger name if service is "". Records of
@@ -19,20 +19,21 @@ import (
 // The request is a LogsData: its one field has the number and type of
 // ExportLogsServiceRequest's, so that its encoding is that request's,
 // without the gRPC service code that the collector package links in.
-func Request(b []byte, ends []int, service string, observed uint64) *logspb.LogsData {
+func Request(frames []byte, ends []int, service string, observed uint64) *logspb.LogsData {
 	req := &logspb.LogsData{}
+	b := newBuilder(len(ends))
 	var e record.Entry
 	start := 0
 	for _, end := range ends {
-		frame := payload(b[start:end])
+		frame := payload(frames[start:end])
 		start = end
 		if err := record.DecodeJSONInto(&e, frame); err != nil {
-			sl := scope(req, service, "")
-			sl.LogRecords = append(sl.LogRecords, Undecodable(frame, err, observed))
+			sl := b.scope(req, service, "")
+			sl.LogRecords = append(sl.LogRecords, b.undecodable(frame, err, observed))
 			continue
 		}
-		sl := scope(req, service, e.Name)
-		sl.LogRecords = append(sl.LogRecords, LogRecord(&e, observed))
+		sl := b.scope(req, service, e.Name)
+		sl.LogRecords = append(sl.LogRecords, b.logRecord(&e, observed))
 	}
 	return req
 }
@@ -47,7 +48,7 @@ func payload(frame []byte) []byte {
 }
 
 // scope finds or adds the ScopeLogs of logger name under its service.
-func scope(req *logspb.LogsData, service, name string) *logspb.ScopeLogs {
+func (b *builder) scope(req *logspb.LogsData, service, name string) *logspb.ScopeLogs {
 	if service == "" {
 		service = name
 	}
@@ -59,7 +60,7 @@ func scope(req *logspb.LogsData, service, name string) *logspb.ScopeLogs {
 		}
 	}
 	if rl == nil {
-		rl = &logspb.ResourceLogs{Resource: Resource(service)}
+		rl = &logspb.ResourceLogs{Resource: b.resource(service)}
 		req.ResourceLogs = append(req.ResourceLogs, rl)
 	}
 	for _, sl := range rl.ScopeLogs {
