@@ -2,7 +2,6 @@ package netlog
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"net"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/netlog-go/netlog/internal/plug"
 	"github.com/netlog-go/netlog/internal/spool"
 	"github.com/netlog-go/netlog/internal/transport"
 )
@@ -115,14 +115,9 @@ func newError(dest string, cause Cause, records int, err error) *Error {
 
 // causeOf classifies an error from a connection.
 func causeOf(err error) Cause {
-	var (
-		verify *tls.CertificateVerificationError
-		alert  tls.AlertError
-		header tls.RecordHeaderError
-		op     *net.OpError
-	)
+	var op *net.OpError
 	switch {
-	case errors.As(err, &verify), errors.As(err, &alert), errors.As(err, &header):
+	case plug.IsTLSError != nil && plug.IsTLSError(err):
 		return CauseTLS
 	case errors.Is(err, transport.ErrRefused):
 		return CauseRefused

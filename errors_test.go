@@ -18,8 +18,10 @@ import (
 )
 
 // TestNoImportSideEffects: importing netlog registers nothing on
-// net/http's default mux (expvar's /debug/vars, for one). It runs a
-// program of its own: this test binary links expvar for an example.
+// net/http's default mux (expvar's /debug/vars, for one), and links no
+// TLS or SMTP client: a TLS or SMTP destination then says which package
+// it needs. It runs a program of its own: this test binary links expvar
+// for an example, and tlsclient and smtp for their tests.
 func TestNoImportSideEffects(t *testing.T) {
 	run := exec.Command("go", "run", "./internal/sizecheck/imports")
 	// Built for the machine it runs on, also when this test runs under
@@ -34,7 +36,7 @@ func TestNoImportSideEffects(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, dep := range strings.Fields(string(deps)) {
-		if dep == "expvar" || dep == "net/http/pprof" {
+		if dep == "expvar" || dep == "net/http/pprof" || dep == "crypto/tls" || dep == "crypto/x509" || strings.HasPrefix(dep, "github.com/wneessen/go-mail") {
 			t.Errorf("the library imports %s", dep)
 		}
 	}
@@ -71,7 +73,7 @@ func TestOnErrorWrongCA(t *testing.T) {
 	addr := wrongCACollector(t)
 	errs := make(chan error, 10)
 	h, err := netlog.NewSocketHandler("tls", addr, &netlog.Options{
-		CAFile:  testcert.New(t).CAFile, // not the collector's CA
+		TLS:     clientTLS(t, nil, testcert.New(t).CAFile), // not the collector's CA
 		Async:   &netlog.Async{},
 		Backoff: netlog.Backoff{Initial: 10 * time.Millisecond, Max: 100 * time.Millisecond},
 		OnError: func(err error) { errs <- err },
@@ -161,24 +163,6 @@ func TestErrorsMatchSentinels(t *testing.T) {
 	r := slog.NewRecord(time.Now(), slog.LevelInfo, "late", 0)
 	if err := udp.Handle(context.Background(), r); !errors.Is(err, netlog.ErrClosed) {
 		t.Errorf("after Close: %v, want ErrClosed", err)
-	}
-	mail, err := netlog.NewSMTPHandler("127.0.0.1:9", &netlog.SMTPOptions{From: "a@example.com", To: []string{"b@example.com"},
-		Security: netlog.Plaintext, Queue: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var full error
-	for i := 0; i < 1000 && full == nil; i++ {
-		full = mail.Handle(context.Background(), r)
-	}
-	if !errors.Is(full, netlog.ErrQueueFull) {
-		t.Errorf("SMTP queue full: %v, want ErrQueueFull", full)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	mail.Close(ctx)
-	if err := mail.Handle(context.Background(), r); !errors.Is(err, netlog.ErrClosed) {
-		t.Errorf("SMTP after Close: %v, want ErrClosed", err)
 	}
 }
 

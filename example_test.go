@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"time"
 
 	"github.com/netlog-go/netlog"
 	"github.com/netlog-go/netlog/receive"
 	"github.com/netlog-go/netlog/record"
+	"github.com/netlog-go/netlog/tlsclient"
 )
 
 // startReceiver runs a netlog receiver on a loopback port and calls show
@@ -71,42 +71,20 @@ func ExampleHandler_Stats() {
 // Send RFC 5424 with structured data to a syslog collector over TLS,
 // verifying its certificate against a CA of your own.
 func ExampleNewSyslogHandler() {
-	h, err := netlog.NewSyslogHandler("tls", "logs.example.com:6514", &netlog.SyslogOptions{
-		Options:  netlog.Options{Name: "billing", CAFile: "/etc/ssl/collector-ca.pem"},
-		Facility: netlog.FacilityLocal0,
-	})
+	tc, err := tlsclient.New(nil, "/etc/ssl/collector-ca.pem")
 	if err != nil {
 		fmt.Println(err) // the CA file is missing in this example
 		return
 	}
-	defer h.Close(context.Background())
-	slog.New(h).Error("card declined", "msgid", "PAY1", "order", 1042)
-	// Output:
-	// netlog: syslog tls logs.example.com:6514: CA file: open /etc/ssl/collector-ca.pem: no such file or directory
-}
-
-// Email errors, each with the 100 records that led up to it, at most 10
-// emails a minute, over verified implicit TLS (port 465). Records below
-// Error are only kept as context, so this example sends nothing.
-func ExampleNewSMTPHandler() {
-	h, err := netlog.NewSMTPHandler("smtp.example.com:465", &netlog.SMTPOptions{
-		From:     "alerts@example.com",
-		To:       []string{"oncall@example.com"},
-		Username: "alerts",
-		Password: "from-your-secret-store",
+	h, err := netlog.NewSyslogHandler("tls", "logs.example.com:6514", &netlog.SyslogOptions{
+		Options:  netlog.Options{Name: "billing", TLS: tc},
+		Facility: netlog.FacilityLocal0,
 	})
 	if err != nil {
 		panic(err)
 	}
-	log := slog.New(h)
-	log.Info("charging card", "order", 1042)
-	log.Warn("card issuer slow", "order", 1042)
-	// log.Error("card declined", "order", 1042) would send one email: that
-	// record, then the two before it.
-
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	fmt.Println(h.Close(ctx), h.Stats().Handled)
+	defer h.Close(context.Background())
+	slog.New(h).Error("card declined", "msgid", "PAY1", "order", 1042)
 	// Output:
-	// <nil> 2
+	// netlog: CA file: open /etc/ssl/collector-ca.pem: no such file or directory
 }

@@ -80,9 +80,8 @@ func TestConstructionErrors(t *testing.T) {
 		{"stream network on datagram", "tcp", "localhost:9020", true, netlog.Options{}, `"tcp"`},
 		{"bad backoff", "tcp", "localhost:9020", false, netlog.Options{Backoff: netlog.Backoff{Factor: 0.5}}, "Factor"},
 		{"tiny datagram", "udp", "localhost:9021", true, netlog.Options{MaxDatagram: 2}, "MaxDatagram"},
-		{"TLS options without TLS", "tcp", "localhost:9020", false, netlog.Options{CAFile: "ca.pem"}, "apply only to the tls network"},
+		{"TLS options without TLS", "tcp", "localhost:9020", false, netlog.Options{TLS: &netlog.TLS{}}, "applies only to the tls network"},
 		{"TLS on a datagram handler", "tls", "localhost:9020", true, netlog.Options{}, `unknown network "tls"`},
-		{"missing CA file", "tls", "localhost:9020", false, netlog.Options{CAFile: "/nonexistent/ca.pem"}, "/nonexistent/ca.pem"},
 	} {
 		newH := netlog.NewSocketHandler
 		if c.datagram {

@@ -5,10 +5,10 @@
 // (package receive, command netlog serve) reads from Python and Go senders;
 // a syslog handler (NewSyslogHandler) that speaks RFC 5424, RFC 3164 and
 // Python's SysLogHandler form to the local daemon, or over UDP, TCP and
-// verified TLS to rsyslog, syslog-ng or any collector; and an SMTP handler
-// (NewSMTPHandler) that emails alerts with the records that led to them,
-// over verified TLS, without mail storms and without blocking the caller.
-// Open makes any of them, or a console handler, from a URL.
+// verified TLS to rsyslog, syslog-ng or any collector. Package
+// netlog/smtp adds an SMTP handler that emails alerts with the records
+// that led to them. Open makes any of them, or a console handler, from a
+// URL.
 //
 // A record travels as Python's SocketHandler sends it: a 4-byte big-endian
 // length, then a pickle (or, with CodecJSON, a JSON object) of the
@@ -28,7 +28,6 @@ package netlog
 
 import (
 	"context"
-	"crypto/tls"
 	"log/slog"
 	"time"
 
@@ -126,16 +125,15 @@ type Options struct {
 	// length prefix included; 0 means DefaultMaxDatagram. For syslog, see
 	// SyslogOptions. Datagram handlers only.
 	MaxDatagram int
-	// TLS configures the client side of TLS: the "tls" networks of the
-	// socket and syslog handlers, and the SMTP handler. The server's
-	// certificate is verified unless TLS.InsecureSkipVerify is set; the
-	// minimum version is TLS 1.2 whatever TLS.MinVersion says; set
-	// TLS.Certificates to authenticate to a server that asks. nil means
-	// the system's roots.
-	TLS *tls.Config
-	// CAFile names a PEM bundle of the CAs that may sign the server's
-	// certificate, in place of TLS.RootCAs. TLS destinations only.
-	CAFile string
+	// TLS configures the client side of TLS: the "tls" and "relp+tls"
+	// networks of the socket and syslog handlers, and the SMTP handler
+	// (package netlog/smtp). Make it with tlsclient.New from a
+	// *tls.Config and a CA file. The server's certificate is verified
+	// unless the config says InsecureSkipVerify; the minimum version is
+	// TLS 1.2 whatever it says. nil means the defaults: the system's
+	// roots. TLS destinations only; the TLS networks need package
+	// netlog/tlsclient imported (see TLS).
+	TLS *TLS
 	// Async, if not nil, makes delivery asynchronous: Handle encodes the
 	// record on the caller's goroutine, queues the bytes and returns
 	// without waiting for the network; one writer goroutine per handler

@@ -1,11 +1,9 @@
 package netlog
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,15 +22,15 @@ import (
 //	syslog:///dev/log          NewSyslogHandler "local" (the path may be left out)
 //	syslog+udp://host:port     NewSyslogHandler over UDP; likewise syslog+tcp,
 //	syslog+tls://host:port     syslog+tls, syslog+relp, syslog+unix:///path, syslog+unixgram:///path
-//	smtp://user:pass@host:port NewSMTPHandler with STARTTLS
-//	smtps://user:pass@host:port NewSMTPHandler with implicit TLS
 //	stderr:// or stdout://     slog's text handler on the console; ?format=json for slog's JSON handler
 //
-// and any scheme a program added with RegisterScheme.
+// and any scheme a program added with RegisterScheme, or a package it
+// imports added: smtp:// and smtps:// come with
+// github.com/netlog-go/netlog/smtp (import _ "github.com/netlog-go/netlog/smtp").
 //
 // Query parameters set options; opts, if not nil, supplies the rest.
 // opts is a set of defaults: its fields that do not apply to the scheme
-// (CAFile for tcp://, Async for smtp://, …) are ignored, so that one
+// (TLS for tcp://, Codec for syslog://, …) are ignored, so that one
 // value serves whatever URL a program is given; but a query parameter
 // that does not apply is an error. docs/urls.md lists the parameters of
 // each scheme. An unknown scheme or parameter, a bad value, a host where
@@ -62,12 +60,12 @@ func Open(rawURL string, opts *Options) (Handler, error) {
 		}
 		commonParams(p, &o)
 		h, err = openSyslog(u, network, p, o)
-	case "smtp", "smtps":
-		h, err = openSMTP(u, p, o)
 	case "stderr", "stdout":
 		h, err = openConsole(u, p, o)
 	case "":
-		return nil, fmt.Errorf("netlog: URL %q has no scheme (tcp://, udp://, syslog://, smtp://, stderr://, …)", u.Redacted())
+		return nil, fmt.Errorf("netlog: URL %q has no scheme (tcp://, udp://, syslog://, stderr://, …)", u.Redacted())
+	case "smtp", "smtps":
+		return nil, fmt.Errorf("netlog: URL %q: scheme %q needs the SMTP handler: import _ \"github.com/netlog-go/netlog/smtp\"", u.Redacted(), u.Scheme)
 	default:
 		return nil, fmt.Errorf("netlog: URL %q: unknown scheme %q", u.Redacted(), u.Scheme)
 	}
@@ -119,7 +117,7 @@ func builtin(scheme string) bool {
 	switch scheme {
 	case "tcp", "tcp4", "tcp6", "tls", "udp", "udp4", "udp6", "unix", "unixgram",
 		"syslog", "syslog+udp", "syslog+tcp", "syslog+tls", "syslog+relp", "syslog+relp+tls", "syslog+unix", "syslog+unixgram",
-		"smtp", "smtps", "stderr", "stdout", "":
+		"stderr", "stdout", "":
 		return true
 	}
 	return false
@@ -159,7 +157,7 @@ func address(u *url.URL, unix bool) (string, error) {
 	switch {
 	case u.Opaque != "":
 		return "", fmt.Errorf("%q is not an address: write %s://host:port or %s:///path", u.Opaque, u.Scheme, u.Scheme)
-	case u.User != nil && !strings.HasPrefix(u.Scheme, "smtp"):
+	case u.User != nil:
 		return "", fmt.Errorf("user %q does not apply to %s", u.User.Username(), u.Scheme)
 	case unix && u.Host != "":
 		return "", fmt.Errorf("host %q: a Unix socket takes a path (%s:///path)", u.Host, u.Scheme)
@@ -181,10 +179,10 @@ func openSocket(u *url.URL, p *urlquery.Query, o Options) (Handler, error) {
 	if c := p.Str("codec"); c != "" {
 		o.Codec = Codec(c)
 	}
-	if u.Scheme == "tls" {
-		tlsParams(p, &o)
-	} else {
-		o.TLS, o.CAFile = nil, ""
+	if u.Scheme != "tls" {
+		o.TLS = nil
+	} else if err := tlsParams(p, &o); err != nil {
+		return nil, err
 	}
 	datagram := u.Scheme == "unixgram" || strings.HasPrefix(u.Scheme, "udp")
 	if datagram {
@@ -208,7 +206,9 @@ func openSyslog(u *url.URL, network string, p *urlquery.Query, o Options) (Handl
 	}
 	o.Codec, o.MaxDatagram = "", 0
 	if !strings.HasSuffix(network, "tls") {
-		o.TLS, o.CAFile = nil, ""
+		o.TLS = nil
+	} else if err := tlsParams(p, &o); err != nil {
+		return nil, err
 	}
 	so := SyslogOptions{Options: o, Format: SyslogFormat(p.Str("format")), Facility: facilityParams(p, "facility"),
 		Hostname: p.Str("hostname"), ProcID: p.Str("procid"), SDID: p.Str("sdid"), MsgIDKey: p.Str("msgid-key"),
@@ -218,9 +218,6 @@ func openSyslog(u *url.URL, network string, p *urlquery.Query, o Options) (Handl
 	if strings.HasPrefix(network, "relp") {
 		so.RELPWindow = p.Int("window")
 		relpRetries(p, &so.Options)
-	}
-	if strings.HasSuffix(network, "tls") {
-		tlsParams(p, &so.Options)
 	}
 	if err := p.Done(u.Scheme); err != nil {
 		return nil, err
@@ -247,81 +244,14 @@ func relpRetries(p *urlquery.Query, o *Options) {
 	o.Async = &a
 }
 
-func openSMTP(u *url.URL, p *urlquery.Query, o Options) (Handler, error) {
-	if u.Host == "" {
-		return nil, errors.New("missing mail host")
-	}
-	if u.Path != "" && u.Path != "/" {
-		return nil, fmt.Errorf("path %q does not apply to %s", u.Path, u.Scheme)
-	}
-	basicParams(p, &o)
-	if d := p.Duration("dial-timeout"); d != 0 {
-		o.DialTimeout = d
-	}
-	o.Codec, o.WriteTimeout, o.MaxDatagram, o.Async = "", 0, 0, nil
-	password, env := "", p.Str("password-env")
-	if u.User != nil {
-		password, _ = u.User.Password()
-	}
-	so := SMTPOptions{Options: o, From: p.Str("from"), Subject: p.Str("subject"),
-		PerRecord: p.Bool("per-record"), Context: p.Int("context"), MaxEmails: p.Int("max-emails"),
-		Per: p.Duration("per"), Queue: p.Int("queue")}
-	tlsParams(p, &so.Options)
-	for _, to := range p.List("to") {
-		so.To = append(so.To, strings.Split(to, ",")...)
-	}
-	switch {
-	case so.From == "":
-		return nil, errors.New("missing from= (the sender's address)")
-	case len(so.To) == 0:
-		return nil, errors.New("missing to= (one or more recipients, comma-separated or repeated)")
-	}
-	if t := p.Level("trigger"); t != nil {
-		so.Trigger = t
-	}
-	so.Security = STARTTLS
-	if u.Scheme == "smtps" {
-		so.Security = ImplicitTLS
-	} else if p.Bool("plaintext") {
-		so.Security = Plaintext
-	}
-	if err := p.Done(u.Scheme); err != nil {
-		return nil, err
-	}
-	if u.User != nil {
-		so.Username, so.Password = u.User.Username(), password
-	}
-	if env != "" {
-		pw, ok := os.LookupEnv(env)
-		if !ok {
-			return nil, fmt.Errorf("password-env: environment variable %s is not set", env)
-		}
-		so.Password = pw
-	}
-	return NewSMTPHandler(u.Host, &so)
-}
-
-// tls reads the parameters of a TLS client into o.
-func tlsParams(p *urlquery.Query, o *Options) {
-	o.CAFile = p.Str("ca")
-	if p.Bool("insecure-skip-verify") {
-		o.TLS = &tls.Config{InsecureSkipVerify: true}
-	}
-}
-
-// basic reads the parameters every scheme takes into o.
-func basicParams(p *urlquery.Query, o *Options) {
+// common reads the parameters of every network handler into o.
+func commonParams(p *urlquery.Query, o *Options) {
 	if l := p.Level("level"); l != nil {
 		o.Level = l
 	}
 	if n := p.Str("name"); n != "" {
 		o.Name = n
 	}
-}
-
-// common reads the parameters of every network handler into o.
-func commonParams(p *urlquery.Query, o *Options) {
-	basicParams(p, o)
 	if d := p.Duration("dial-timeout"); d != 0 {
 		o.DialTimeout = d
 	}

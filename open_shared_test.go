@@ -13,6 +13,7 @@ import (
 
 	"github.com/netlog-go/netlog"
 	"github.com/netlog-go/netlog/internal/testcert"
+	_ "github.com/netlog-go/netlog/smtp" // smtp:// and smtps://
 )
 
 var registerOnce sync.Once
@@ -39,7 +40,7 @@ func TestOpenSharedOptions(t *testing.T) {
 	defaults := &netlog.Options{
 		Level:   slog.LevelDebug,
 		Codec:   netlog.CodecJSON,
-		CAFile:  testcert.New(t).CAFile,
+		TLS:     clientTLS(t, nil, testcert.New(t).CAFile),
 		Async:   &netlog.Async{MaxRecords: 1000},
 		Backoff: netlog.Backoff{Initial: 10 * time.Millisecond},
 		OnError: func(error) {},

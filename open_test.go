@@ -15,7 +15,6 @@ import (
 	"github.com/netlog-go/netlog"
 	"github.com/netlog-go/netlog/internal/testcert"
 	"github.com/netlog-go/netlog/internal/testrecv"
-	"github.com/netlog-go/netlog/internal/testsmtp"
 	"github.com/netlog-go/netlog/receive"
 	"github.com/netlog-go/netlog/record"
 )
@@ -110,37 +109,6 @@ func TestOpenSyslog(t *testing.T) {
 	})
 }
 
-// TestOpenSMTP opens smtp:// and smtps:// against a real SMTP server, the
-// password once in the URL and once from the environment.
-func TestOpenSMTP(t *testing.T) {
-	certs := testcert.New(t)
-	users := map[string]string{"app": "s3cret"}
-	t.Setenv("NETLOG_TEST_SMTP_PASSWORD", "s3cret")
-	for _, c := range []struct {
-		scheme string
-		mode   testsmtp.Mode
-		user   string
-	}{
-		{"smtp", testsmtp.STARTTLS, "app:s3cret@"},
-		{"smtps", testsmtp.ImplicitTLS, "app@"},
-	} {
-		t.Run(c.scheme, func(t *testing.T) {
-			srv := testsmtp.Start(t, testsmtp.Config{Mode: c.mode, Cert: &certs.Server, Mechanisms: []string{"PLAIN"}, Users: users})
-			q := url.Values{"from": {"app@example.com"}, "to": {"ops@example.com,oncall@example.com"},
-				"subject": {"alert"}, "per-record": {"true"}, "ca": {certs.CAFile}, "level": {"error"}}
-			if c.user == "app@" {
-				q.Set("password-env", "NETLOG_TEST_SMTP_PASSWORD")
-			}
-			h := open(t, c.scheme+"://"+c.user+srv.Addr+"?"+q.Encode())
-			slog.New(h).Error("disk full")
-			m := srv.Next(t)
-			if m.User != "app" || !m.TLS || m.Subject != "alert" || len(m.To) != 2 || !strings.Contains(m.Body, "disk full") {
-				t.Errorf("%+v", m)
-			}
-		})
-	}
-}
-
 // TestOpenErrors: each malformed URL is refused with an error naming what
 // is wrong, and a password never appears in it.
 func TestOpenErrors(t *testing.T) {
@@ -179,13 +147,6 @@ func TestOpenErrors(t *testing.T) {
 		{"syslog+tls://localhost:6514?ca=/nonexistent.pem", "/nonexistent.pem"},
 		{"syslog+ftp://localhost:514", `unknown scheme "syslog+ftp"`},
 		{"syslog://host/dev/log", `host "host"`},
-		{"smtp://mail.example.com?to=a@example.com", "missing from="},
-		{"smtp://mail.example.com?from=a@example.com", "missing to="},
-		{"smtp://u:hunter2@mail.example.com?from=a@example.com&to=b@example.com&plaintext=true", "plaintext"},
-		{"smtp://mail.example.com?from=a@example.com&to=b@example.com&async=true", "async"},
-		{"smtp://mail.example.com?from=a@example.com&to=b@example.com&password-env=NETLOG_TEST_NOT_SET", "NETLOG_TEST_NOT_SET"},
-		{"smtps://u:hunter2@mail.example.com/x?from=a@example.com&to=b@example.com", `path "/x"`},
-		{"smtps://u:hunter2@mail.example.com:0?from=a@example.com&to=b@example.com&bogus=1", `unknown parameter "bogus"`},
 		{"tcp://u:hunter2@[::1", "missing ']'"},
 		{"tcp://u:hunter2@host:port", `invalid port ":port"`},
 	} {

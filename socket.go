@@ -2,7 +2,6 @@ package netlog
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"net"
 	"slices"
@@ -13,7 +12,8 @@ import (
 // NewSocketHandler returns the handler Python calls SocketHandler: it sends
 // each record as one length-prefixed frame over a stream connection.
 // network is "tcp", "tcp4", "tcp6", "unix" or "tls" (TCP with TLS, verified
-// as Options.TLS and Options.CAFile say; Python's SocketHandler has none);
+// as Options.TLS says; Python's SocketHandler has none; it needs package
+// netlog/tlsclient imported);
 // address is "host:port" or a socket path. Nothing is dialed until the first record, so a receiver that
 // is not up yet is not an error; a malformed address, an unknown network or
 // codec, or a bad Backoff are.
@@ -77,8 +77,8 @@ func dialer(network, address string, o *Options, networks ...string) (func(conte
 		return nil, transport.CheckAddress(network, address, networks...) // names the networks
 	}
 	if network != "tls" {
-		if o.TLS != nil || o.CAFile != "" {
-			return nil, fmt.Errorf("TLS and CAFile apply only to the tls network, not %q", network)
+		if o.TLS != nil {
+			return nil, fmt.Errorf("TLS applies only to the tls network, not %q", network)
 		}
 		if err := transport.CheckAddress(network, address, networks...); err != nil {
 			return nil, err
@@ -88,10 +88,5 @@ func dialer(network, address string, o *Options, networks ...string) (func(conte
 	if err := transport.CheckAddress("tcp", address, "tcp"); err != nil {
 		return nil, err
 	}
-	cfg, err := clientTLS(address, o)
-	if err != nil {
-		return nil, err
-	}
-	td := &tls.Dialer{NetDialer: &d, Config: cfg}
-	return func(ctx context.Context) (net.Conn, error) { return td.DialContext(ctx, "tcp", address) }, nil
+	return tlsDialer(address, o)
 }

@@ -5,16 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 	"unicode/utf8"
 
+	"github.com/netlog-go/netlog/internal/flat"
 	"github.com/netlog-go/netlog/internal/relp"
 	"github.com/netlog-go/netlog/internal/syslog"
 	"github.com/netlog-go/netlog/internal/transport"
@@ -167,7 +166,7 @@ type syslogHandler struct {
 	c     *core
 	s     *syslogCore
 	msgID string // MSGID from a WithAttrs attribute
-	flatAttrs
+	flat.Attrs
 }
 
 type syslogCore struct {
@@ -184,7 +183,7 @@ type syslogCore struct {
 	bom      bool
 	framing  transport.Framing // "" for datagrams and the Python format
 	truncate int               // truncate datagram messages to this many bytes; 0 none
-	value    flatValue
+	value    flat.Value
 }
 
 // defaultLocalSyslog is where the local syslog daemon listens.
@@ -206,9 +205,10 @@ func defaultLocalSyslog() string {
 // TCP: each message counts as written only once the receiver has
 // acknowledged it, and is sent again after a reconnect until it is; use
 // it with Async so that callers do not wait for acknowledgments) or
-// "relp+tls" (RELP over TLS, verified as for "tls"). Nothing
-// is dialed until the first record. A bad address, facility, format, framing, SD-ID, CA file
-// or Backoff is an error that names it.
+// "relp+tls" (RELP over TLS, verified as for "tls"). The TLS networks
+// need package netlog/tlsclient imported. Nothing is dialed until the
+// first record. A bad address, facility, format, framing, SD-ID or
+// Backoff is an error that names it.
 func NewSyslogHandler(network, address string, opts *SyslogOptions) (Handler, error) {
 	if opts == nil {
 		opts = &SyslogOptions{}
@@ -289,7 +289,7 @@ func newSyslogCore(network string, o *SyslogOptions) (*syslogCore, error) {
 		sc.format = syslog.RFC3164
 	}
 	if sc.format == syslog.RFC5424 {
-		sc.value.mode = sdValue
+		sc.value.Mode = flat.SD
 	}
 	sc.facility = syslog.Facility(o.Facility)
 	if o.Facility == FacilityKern {
@@ -335,8 +335,8 @@ func syslogDialer(network, address string, o *SyslogOptions) (func(context.Conte
 		if err := transport.CheckAddress("unixgram", address, "unixgram"); err != nil {
 			return nil, false, err
 		}
-		if o.TLS != nil || o.CAFile != "" {
-			return nil, false, errors.New(`TLS and CAFile apply only to the tls network, not "local"`)
+		if o.TLS != nil {
+			return nil, false, errors.New(`TLS applies only to the tls networks, not "local"`)
 		}
 		var d net.Dialer
 		return func(ctx context.Context) (net.Conn, error) { return dialLocal(ctx, &d, address) }, false, nil
@@ -478,7 +478,7 @@ func appendUTF8(b []byte, s string) []byte {
 
 // recordMsgID finds the MSGID attribute among r's top-level attributes.
 func (h *syslogHandler) recordMsgID(r slog.Record) (id string, ok bool) {
-	if len(h.groups) > 0 {
+	if len(h.Groups) > 0 {
 		return "", false
 	}
 	r.Attrs(func(a slog.Attr) bool {
@@ -496,24 +496,24 @@ func (h *syslogHandler) recordMsgID(r slog.Record) (id string, ok bool) {
 // in RFC 5424, key=value text otherwise.
 func (h *syslogHandler) appendAttrs(b []byte, s *state, r slog.Record) []byte {
 	for _, a := range s.extras {
-		b = appendFlat(b, "", a, nil, nil, h)
+		b = flat.Append(b, "", a, nil, nil, h)
 	}
 	if e := &s.entry; h.c.addSource && e.Lineno > 0 {
-		b = h.param(b, "", slog.SourceKey, slog.StringValue(e.Pathname+":"+strconv.Itoa(e.Lineno)))
+		b = h.Param(b, "", slog.SourceKey, slog.StringValue(e.Pathname+":"+strconv.Itoa(e.Lineno)))
 	}
-	return h.appendRecord(b, r, h.c.replace, h)
+	return h.AppendRecord(b, r, h.c.replace, h)
 }
 
-// taken reports whether a top-level attribute is the MSGID.
-func (h *syslogHandler) taken(key string) bool {
+// Taken reports whether a top-level attribute is the MSGID.
+func (h *syslogHandler) Taken(key string) bool {
 	return key == h.s.msgIDKey && h.s.format == syslog.RFC5424
 }
 
-// param appends one attribute: ` name="value"` in RFC 5424 structured
+// Param appends one attribute: ` name="value"` in RFC 5424 structured
 // data (the name held to MaxSDName), ` name=value` in text.
-func (h *syslogHandler) param(b []byte, prefix, key string, v slog.Value) []byte {
+func (h *syslogHandler) Param(b []byte, prefix, key string, v slog.Value) []byte {
 	b = append(b, ' ')
-	if h.s.value.mode != sdValue {
+	if h.s.value.Mode != flat.SD {
 		b = append(append(b, prefix...), key...)
 		return record.AppendValue(h.s.value, append(b, '='), v)
 	}
@@ -535,11 +535,11 @@ func (h *syslogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	}
 	h2 := *h
 	for _, a := range attrs {
-		if h.prefix == "" && h.taken(a.Key) {
+		if h.Prefix == "" && h.Taken(a.Key) {
 			h2.msgID = a.Value.Resolve().String()
 		}
 	}
-	h2.flatAttrs = h.withAttrs(attrs, h.c.replace, h)
+	h2.Attrs = h.With(attrs, h.c.replace, h)
 	return &h2
 }
 
@@ -549,7 +549,7 @@ func (h *syslogHandler) WithGroup(name string) slog.Handler {
 		return h
 	}
 	h2 := *h
-	h2.flatAttrs = h.withGroup(name)
+	h2.Attrs = h.Group(name)
 	return &h2
 }
 
@@ -561,50 +561,3 @@ func (h *syslogHandler) Close(ctx context.Context) error { return h.c.close(ctx)
 
 // Flush: see socketHandler.Flush.
 func (h *syslogHandler) Flush(ctx context.Context) error { return h.c.flush(ctx) }
-
-// flatValue writes an attribute's value as text, in one of three modes.
-// Values map as in the other codecs (record.AppendValue): durations in
-// nanoseconds, times in RFC 3339.
-type flatValue struct{ mode flatMode }
-
-type flatMode int
-
-const (
-	textValue flatMode = iota // key=value text: quoted if it has a space, quote, '=' or control character
-	sdValue                   // an RFC 5424 PARAM-VALUE: '"', '\' and ']' escaped
-	lineValue                 // "name: value" lines: quoted if empty, with a control character, or space at either end
-)
-
-func (flatValue) Begin(b []byte) []byte            { return b }
-func (flatValue) End(b []byte) []byte              { return b }
-func (flatValue) Key(b []byte, _ string) []byte    { return b }
-func (flatValue) Open(b []byte) []byte             { return b }
-func (flatValue) Close(b []byte) []byte            { return b }
-func (flatValue) Null(b []byte) []byte             { return append(b, "null"...) }
-func (flatValue) Int(b []byte, i int64) []byte     { return strconv.AppendInt(b, i, 10) }
-func (flatValue) Uint(b []byte, u uint64) []byte   { return strconv.AppendUint(b, u, 10) }
-func (flatValue) Bool(b []byte, v bool) []byte     { return strconv.AppendBool(b, v) }
-func (flatValue) Float(b []byte, f float64) []byte { return strconv.AppendFloat(b, f, 'g', -1, 64) }
-func (flatValue) Time(b []byte, t time.Time) []byte {
-	return t.AppendFormat(b, time.RFC3339Nano)
-}
-func (v flatValue) Decimal(b []byte, n int64, scale int) []byte {
-	return v.Float(b, float64(n)/math.Pow10(scale))
-}
-
-func (v flatValue) String(b []byte, s string) []byte {
-	switch v.mode {
-	case sdValue:
-		return syslog.AppendSDValue(b, s)
-	case lineValue:
-		if s == "" || s[0] == ' ' || s[len(s)-1] == ' ' {
-			return strconv.AppendQuote(b, s)
-		}
-	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || r == utf8.RuneError || v.mode == textValue && (r == ' ' || r == '"' || r == '=') {
-			return strconv.AppendQuote(b, s)
-		}
-	}
-	return append(b, s...)
-}

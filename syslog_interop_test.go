@@ -46,7 +46,7 @@ func TestRsyslog(t *testing.T) {
 		{"udp", "udp", r.UDP, netlog.SyslogOptions{}},
 		{"tcp octet-counting", "tcp", r.TCP, netlog.SyslogOptions{}},
 		{"tcp lf", "tcp", r.TCP, netlog.SyslogOptions{Framing: netlog.LF}},
-		{"tls", "tls", r.TLS, netlog.SyslogOptions{Options: netlog.Options{CAFile: certs.CAFile, DialTimeout: time.Minute}}},
+		{"tls", "tls", r.TLS, netlog.SyslogOptions{Options: netlog.Options{TLS: clientTLS(t, nil, certs.CAFile), DialTimeout: time.Minute}}},
 		{"local unix socket", "local", r.Unix, netlog.SyslogOptions{}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -169,7 +169,6 @@ func TestSyslogConstructionErrors(t *testing.T) {
 		{"tcp", "localhost:514", netlog.SyslogOptions{Framing: "crlf"}, `"crlf"`},
 		{"udp", "localhost:514", netlog.SyslogOptions{Framing: "crlf"}, `"crlf"`},
 		{"udp", "localhost:514", netlog.SyslogOptions{SDID: "bad id"}, `"bad id"`},
-		{"tls", "localhost:6514", netlog.SyslogOptions{Options: netlog.Options{CAFile: "/nonexistent/ca.pem"}}, "/nonexistent/ca.pem"},
 		{"sctp", "localhost:514", netlog.SyslogOptions{}, `"sctp"`},
 		{"tcp", "localhost", netlog.SyslogOptions{}, "missing port"},
 		{"udp", "localhost:514", netlog.SyslogOptions{Options: netlog.Options{Codec: "json"}}, `"json"`},
@@ -197,7 +196,7 @@ func TestSyslogNG(t *testing.T) {
 		o                   netlog.SyslogOptions
 	}{
 		{"tcp octet-counting", "tcp", s.TCP, netlog.SyslogOptions{}},
-		{"tls", "tls", s.TLS, netlog.SyslogOptions{Options: netlog.Options{CAFile: certs.CAFile, DialTimeout: time.Minute}}},
+		{"tls", "tls", s.TLS, netlog.SyslogOptions{Options: netlog.Options{TLS: clientTLS(t, nil, certs.CAFile), DialTimeout: time.Minute}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			o := c.o

@@ -1,34 +1,50 @@
 package netlog
 
 import (
-	"crypto/tls"
-	"fmt"
+	"context"
+	"errors"
 	"net"
 
-	"github.com/netlog-go/netlog/internal/transport"
+	"github.com/netlog-go/netlog/internal/plug"
+	"github.com/netlog-go/netlog/internal/urlquery"
 )
 
-// clientTLS is the TLS configuration for a connection to address (host:port
-// or host) from o: verified against CAFile, TLS.RootCAs or the system's
-// roots, TLS 1.2 at least, the server name from the address.
-func clientTLS(address string, o *Options) (*tls.Config, error) {
-	cfg := &tls.Config{}
-	if o.TLS != nil {
-		cfg = o.TLS.Clone()
+// TLS is the client side of TLS for Options.TLS, made by
+// github.com/netlog-go/netlog/tlsclient's New from a *tls.Config and a CA
+// file; the zero TLS means the defaults. It is opaque, and its maker a
+// package of its own, so that importing netlog does not link crypto/tls
+// into a program that never uses TLS (about 3.3 MB).
+type TLS struct {
+	config any // a *tls.Config; nil: the defaults
+}
+
+// errNoTLS: the program links no TLS.
+var errNoTLS = errors.New(`TLS needs package github.com/netlog-go/netlog/tlsclient: import it, or import _ "github.com/netlog-go/netlog/tlsclient" for the defaults`)
+
+// tlsDialer returns how to connect to address over TLS as o says.
+func tlsDialer(address string, o *Options) (func(context.Context) (net.Conn, error), error) {
+	if plug.DialTLS == nil {
+		return nil, errNoTLS
 	}
-	cfg.MinVersion = max(cfg.MinVersion, tls.VersionTLS12)
-	if cfg.ServerName == "" {
-		cfg.ServerName = address
-		if host, _, err := net.SplitHostPort(address); err == nil {
-			cfg.ServerName = host
-		}
+	return plug.DialTLS(o.TLS.cfg(), address), nil
+}
+
+// cfg is t's *tls.Config as plug's hooks take it; nil for nil.
+func (t *TLS) cfg() any {
+	if t == nil {
+		return nil
 	}
-	if o.CAFile != "" {
-		pool, err := transport.LoadCAs(o.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("CA file: %w", err)
-		}
-		cfg.RootCAs = pool
+	return t.config
+}
+
+// tlsParams reads a URL's TLS parameters (ca, insecure-skip-verify)
+// into o.
+func tlsParams(p *urlquery.Query, o *Options) error {
+	if plug.TLSParams == nil {
+		return errNoTLS
 	}
-	return cfg, nil
+	if c := plug.TLSParams(p, o.TLS.cfg()); c != o.TLS.cfg() {
+		o.TLS = &TLS{config: c}
+	}
+	return nil
 }

@@ -16,7 +16,6 @@
 package otlp
 
 import (
-	"crypto/tls"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -26,6 +25,7 @@ import (
 	"github.com/netlog-go/netlog"
 	"github.com/netlog-go/netlog/internal/otlp"
 	"github.com/netlog-go/netlog/internal/plug"
+	"github.com/netlog-go/netlog/internal/tlsconf"
 	"github.com/netlog-go/netlog/internal/transport"
 	"github.com/netlog-go/netlog/internal/urlquery"
 )
@@ -40,8 +40,8 @@ type Options struct {
 	// Options are the handler's: Level, Name, AddSource, ReplaceAttr,
 	// DialTimeout, WriteTimeout (one request, answer included), Backoff,
 	// Async (recommended: without it each record is a request of its
-	// own, made on the caller's goroutine), OnError; TLS and CAFile for
-	// https. Codec and MaxDatagram do not apply.
+	// own, made on the caller's goroutine), OnError; TLS (from
+	// tlsclient.New) for https. Codec and MaxDatagram do not apply.
 	netlog.Options
 	// Service is the resource's service.name; "" means each record's
 	// logger name (Options.Name for a Go program's records).
@@ -77,9 +77,8 @@ func New(endpoint string, opts *Options) (netlog.Handler, error) {
 		DialTimeout: o.DialTimeout, WriteTimeout: o.WriteTimeout, Backoff: transport.Backoff(o.Backoff),
 	}
 	if u.Scheme == "https" {
-		if cfg.TLS, err = clientTLS(&o.Options); err != nil {
-			return nil, fmt.Errorf("netlog/otlp: %w", err)
-		}
+		// Verified, TLS 1.2 at least, as every netlog TLS destination.
+		cfg.TLS = tlsconf.Client(tlsconf.Config(plug.TLSConfig(o.TLS)), u.Host)
 	}
 	var h any
 	cfg.OnRejected = func(n, total int64, msg string) {
@@ -95,25 +94,6 @@ func New(endpoint string, opts *Options) (netlog.Handler, error) {
 		return nil, fmt.Errorf("netlog/otlp: %s: %w", dest, err)
 	}
 	return h.(netlog.Handler), nil
-}
-
-// clientTLS is the TLS configuration of an https endpoint: verified
-// against CAFile, TLS.RootCAs or the system's roots, TLS 1.2 at least (the
-// root package's rule for every TLS destination).
-func clientTLS(o *netlog.Options) (*tls.Config, error) {
-	cfg := &tls.Config{}
-	if o.TLS != nil {
-		cfg = o.TLS.Clone()
-	}
-	cfg.MinVersion = max(cfg.MinVersion, tls.VersionTLS12)
-	if o.CAFile != "" {
-		pool, err := transport.LoadCAs(o.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("CA file: %w", err)
-		}
-		cfg.RootCAs = pool
-	}
-	return cfg, nil
 }
 
 // open is netlog.Open's Opener for otlp+http://host:port/path?… and
@@ -132,9 +112,8 @@ func open(u *url.URL, opts *netlog.Options) (netlog.Handler, error) {
 		o.Header = h
 	}
 	if u.Scheme == "otlp+https" {
-		o.CAFile = q.Str("ca")
-		if q.Bool("insecure-skip-verify") {
-			o.TLS = &tls.Config{InsecureSkipVerify: true}
+		if c := tlsconf.Params(q, tlsconf.Config(plug.TLSConfig(o.TLS))); c != nil {
+			o.TLS = plug.NewTLS(c).(*netlog.TLS)
 		}
 	}
 	if err := q.Done(u.Scheme); err != nil {

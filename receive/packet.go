@@ -23,7 +23,9 @@ const (
 // datagramReader reads datagrams in batches.
 type datagramReader interface {
 	// read reads one datagram or more, at most len(bufs); more says
-	// whether others may be queued already.
+	// whether others are queued already. It is false whenever the next
+	// read may wait: the caller holds back what it read, to fill its
+	// chunk, while more is true.
 	read(bufs [][]byte, sizes []int, addrs []net.Addr) (n int, more bool, err error)
 	// drops is how many datagrams the kernel dropped on the socket so
 	// far, as it last reported (0 where it cannot tell).

@@ -16,6 +16,7 @@ type batchReader struct {
 	pc interface {
 		ReadBatch([]ipv4.Message, int) (int, error)
 	}
+	conn    net.PacketConn
 	msgs    []ipv4.Message
 	dropped uint64
 }
@@ -27,7 +28,7 @@ func newDatagramReader(pc net.PacketConn) datagramReader {
 	if !ok {
 		return readFromReader{pc}
 	}
-	r := &batchReader{pc: ipv4.NewPacketConn(uc)}
+	r := &batchReader{pc: ipv4.NewPacketConn(uc), conn: uc}
 	if a, ok := uc.LocalAddr().(*net.UDPAddr); ok && a.IP.To4() == nil && !a.IP.IsUnspecified() {
 		r.pc = ipv6.NewPacketConn(uc)
 	}
@@ -53,7 +54,11 @@ func (r *batchReader) read(bufs [][]byte, sizes []int, addrs []net.Addr) (int, b
 		sizes[i], addrs[i] = r.msgs[i].N, r.msgs[i].Addr
 	}
 	r.overflow(r.msgs[n-1].OOB[:r.msgs[n-1].NN])
-	return n, n == len(r.msgs), nil
+	// Fewer than a batch means the queue was empty; a full batch may have
+	// taken its last datagram, so ask rather than guess: the caller keeps
+	// datagrams back while more are queued, and a guess wrong here kept
+	// them until another datagram came, maybe never.
+	return n, n == len(r.msgs) && queued(r.conn), nil
 }
 
 // overflow takes the kernel's count of drops from a datagram's control

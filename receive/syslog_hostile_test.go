@@ -15,6 +15,7 @@ import (
 	"github.com/netlog-go/netlog/internal/testcert"
 	"github.com/netlog-go/netlog/receive"
 	"github.com/netlog-go/netlog/record"
+	"github.com/netlog-go/netlog/tlsclient"
 )
 
 // TestSyslogHostile sends bad input to the syslog TCP and TLS listeners
@@ -52,11 +53,15 @@ func TestSyslogHostile(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		client, err := tlsclient.New(&tls.Config{RootCAs: certs.Pool, Certificates: []tls.Certificate{certs.Client}}, "")
+		if err != nil {
+			t.Error(err)
+			return
+		}
 		h, err := netlog.NewSyslogHandler("tls", secure, &netlog.SyslogOptions{
 			// A minute for the connect, handshake included: on a busy machine
 			// the default second can run out, and the first record with it.
-			Options: netlog.Options{TLS: &tls.Config{RootCAs: certs.Pool, Certificates: []tls.Certificate{certs.Client}},
-				DialTimeout: time.Minute},
+			Options: netlog.Options{TLS: client, DialTimeout: time.Minute},
 		})
 		if err != nil {
 			t.Error(err)

@@ -9,6 +9,7 @@ export PATH="$PATH:/usr/sbin:/sbin"
 # command → Debian package that provides it
 declare -A peers=(
   [python3]=python3
+  [logrotate]=logrotate # external rotation of the file output, with SIGHUP (internal/rotate)
   [rsyslogd]=rsyslog
   [logger]=bsdutils
   [openssl]=openssl

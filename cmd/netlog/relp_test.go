@@ -19,6 +19,7 @@ import (
 	"github.com/netlog-go/netlog/internal/peer"
 	"github.com/netlog-go/netlog/internal/relp"
 	"github.com/netlog-go/netlog/internal/testcert"
+	"github.com/netlog-go/netlog/tlsclient"
 )
 
 // TestRELPSurvivesSIGKILL streams 200,000 records from the syslog handler
@@ -139,8 +140,12 @@ func TestRELPOverTLS(t *testing.T) {
 	defer cancel()
 	s := startServe(t, ctx, 1, "--tcp", "", "--udp", "", "--relp-tls", "127.0.0.1:0",
 		"--tls-cert", certs.CertFile, "--tls-key", certs.KeyFile, "--tls-client-ca", certs.CAFile)
+	client, err := tlsclient.New(&tls.Config{Certificates: []tls.Certificate{certs.Client}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	h, err := netlog.Open("syslog+relp+tls://"+s.addrs["relp+tls"]+"?name=secure&window=8&dial-timeout=1m&ca="+url.QueryEscape(certs.CAFile),
-		&netlog.Options{TLS: &tls.Config{Certificates: []tls.Certificate{certs.Client}}})
+		&netlog.Options{TLS: client})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/netlog-go/netlog"
+	_ "github.com/netlog-go/netlog/smtp"      // smtp:// and smtps:// for --to
+	_ "github.com/netlog-go/netlog/tlsclient" // tls://, syslog+tls:// and syslog+relp+tls://
 )
 
 // DefaultTo is where netlog send sends by default: netlog serve's default

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/netlog-go/netlog/internal/transport"
+	"github.com/netlog-go/netlog/internal/tlsconf"
 	"github.com/netlog-go/netlog/internal/urlquery"
 	"github.com/netlog-go/netlog/receive"
 )
@@ -298,7 +298,7 @@ func serverTLS(f *serveFlags) (*tls.Config, error) {
 	}
 	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	if f.tlsClientCA != "" {
-		if cfg.ClientCAs, err = transport.LoadCAs(f.tlsClientCA); err != nil {
+		if cfg.ClientCAs, err = tlsconf.LoadCAs(f.tlsClientCA); err != nil {
 			return nil, fmt.Errorf("--tls-client-ca: %w", err)
 		}
 		cfg.ClientAuth = tls.RequireAndVerifyClientCert

@@ -25,6 +25,7 @@ import (
 	"github.com/netlog-go/netlog"
 	"github.com/netlog-go/netlog/internal/peer"
 	"github.com/netlog-go/netlog/internal/testcert"
+	"github.com/netlog-go/netlog/tlsclient"
 )
 
 // serving is a netlog serve running in-process.
@@ -329,8 +330,12 @@ func TestServeTLS(t *testing.T) {
 	s := startServe(t, ctx, 1, "--tcp", "", "--udp", "", "--tls", "127.0.0.1:0",
 		"--tls-cert", certs.CertFile, "--tls-key", certs.KeyFile, "--tls-client-ca", certs.CAFile)
 	addr := s.addrs["tls"]
+	client, err := tlsclient.New(&tls.Config{Certificates: []tls.Certificate{certs.Client}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	h, err := netlog.Open("tls://"+addr+"?name=secure&ca="+url.QueryEscape(certs.CAFile),
-		&netlog.Options{TLS: &tls.Config{Certificates: []tls.Certificate{certs.Client}}, DialTimeout: time.Minute})
+		&netlog.Options{TLS: client, DialTimeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,7 +346,11 @@ func TestServeTLS(t *testing.T) {
 	h.Close(context.Background())
 
 	// A handshake on a busy machine can outlast the default 1 s dial timeout.
-	anon, err := netlog.NewSocketHandler("tls", addr, &netlog.Options{CAFile: certs.CAFile, DialTimeout: time.Minute})
+	anonTLS, err := tlsclient.New(nil, certs.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anon, err := netlog.NewSocketHandler("tls", addr, &netlog.Options{TLS: anonTLS, DialTimeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

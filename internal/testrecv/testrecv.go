@@ -95,22 +95,25 @@ func start(t testing.TB, network, addr string, syslog bool) *Receiver {
 // Next returns the next record, failing the test after 10 s.
 func (r *Receiver) Next(t testing.TB) *record.Entry {
 	t.Helper()
-	return within(t, r.Entries, "no record arrived on "+r.Network+" "+r.Addr)
+	return within(t, r, r.Entries, "no record arrived")
 }
 
 // NextReport returns the next refusal, failing the test after 10 s.
 func (r *Receiver) NextReport(t testing.TB) receive.Report {
 	t.Helper()
-	return within(t, r.Reports, "no refusal was reported on "+r.Network+" "+r.Addr)
+	return within(t, r, r.Reports, "no refusal was reported")
 }
 
-func within[T any](t testing.TB, c <-chan T, failure string) T {
+// within waits for the next value on c; on failure it says what the
+// server counted meanwhile: whether what was sent was read at all (Frames,
+// KernelDrops) tells a datagram the kernel dropped from one read but held.
+func within[T any](t testing.TB, r *Receiver, c <-chan T, failure string) T {
 	t.Helper()
 	select {
 	case v := <-c:
 		return v
 	case <-time.After(10 * time.Second):
-		t.Fatal(failure)
+		t.Fatalf("%s on %s %s within 10 s; server stats %+v", failure, r.Network, r.Addr, r.Server.Stats())
 		var zero T
 		return zero
 	}

@@ -3,17 +3,20 @@
 package transport
 
 import (
-	"crypto/tls"
 	"net"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
+// netConner is a connection over another, as *tls.Conn is: named by its
+// method so that the senders do not link crypto/tls.
+type netConner interface{ NetConn() net.Conn }
+
 // rawConn returns the raw connection under c, for peerClosed; nil if c
 // has no socket under it.
 func rawConn(c net.Conn) syscall.RawConn {
-	if t, ok := c.(*tls.Conn); ok {
+	if t, ok := c.(netConner); ok {
 		c = t.NetConn()
 	}
 	sc, ok := c.(syscall.Conn)

@@ -3,7 +3,6 @@
 package transport
 
 import (
-	"crypto/tls"
 	"io"
 	"net"
 	"syscall"
@@ -21,7 +20,7 @@ import (
 // anything but TCP (and TLS over TCP) it returns c.
 func QuickAck(c net.Conn) io.Reader {
 	under := c
-	if t, ok := c.(*tls.Conn); ok {
+	if t, ok := c.(netConner); ok {
 		under = t.NetConn()
 	}
 	rc := rawConn(under)

@@ -1,4 +1,19 @@
-package netlog
+// Package smtp is netlog's SMTP handler: it emails alerts with the
+// records that led to them, over verified TLS, without mail storms and
+// without blocking the caller — Python's SMTPHandler, made safe for
+// production.
+//
+// It is a package of its own so that a program that does not send email
+// does not link an SMTP client. Importing it also makes netlog.Open know
+// the smtp:// and smtps:// schemes, as importing a database/sql driver
+// makes sql.Open know its name:
+//
+//	import _ "github.com/netlog-go/netlog/smtp"
+//
+//	h, err := netlog.Open("smtps://alerts@mail.example.com?from=alerts@example.com&to=oncall@example.com&password-env=SMTP_PASSWORD", nil)
+//
+// docs/urls.md lists the URL's parameters.
+package smtp
 
 import (
 	"context"
@@ -12,36 +27,47 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/netlog-go/netlog"
+	"github.com/netlog-go/netlog/internal/flat"
 	nlmail "github.com/netlog-go/netlog/internal/mail"
+	"github.com/netlog-go/netlog/internal/plug"
 	"github.com/netlog-go/netlog/internal/spool"
+	"github.com/netlog-go/netlog/internal/tlsconf"
 	"github.com/netlog-go/netlog/internal/transport"
 	"github.com/netlog-go/netlog/record"
 )
 
-// SMTPSecurity is how the connection to the mail server is protected.
-type SMTPSecurity string
+// Security is how the connection to the mail server is protected.
+type Security string
 
-// SMTP security modes: see SMTPOptions.Security.
+// The security modes: see Options.Security.
 const (
-	STARTTLS    SMTPSecurity = SMTPSecurity(nlmail.STARTTLS)    // plain connection upgraded with STARTTLS, which the server must offer
-	ImplicitTLS SMTPSecurity = SMTPSecurity(nlmail.ImplicitTLS) // TLS from the first byte (RFC 8314)
-	Plaintext   SMTPSecurity = SMTPSecurity(nlmail.Plaintext)   // no encryption; never with a password
+	STARTTLS    Security = Security(nlmail.STARTTLS)    // plain connection upgraded with STARTTLS, which the server must offer
+	ImplicitTLS Security = Security(nlmail.ImplicitTLS) // TLS from the first byte (RFC 8314)
+	Plaintext   Security = Security(nlmail.Plaintext)   // no encryption; never with a password
 )
 
-// SMTPOptions configure an SMTP handler. Of the embedded Options, Level is
-// the least level handled (default Info), Name the logger name shown,
-// DialTimeout the SMTP timeout (default 5 s) and Backoff the retry
-// schedule; Codec, WriteTimeout, MaxDatagram and Async do not apply.
-// OnError is told of every email that failed for good (rate-limited as
-// for every handler) and of records refused because the queue was full.
-type SMTPOptions struct {
-	Options
-	From string   // sender address
-	To   []string // one or more recipients
+// Options configure an SMTP handler. Of the embedded netlog.Options,
+// Level is the least level handled (default Info), Name the logger name
+// shown, AddSource and ReplaceAttr apply as for every handler,
+// DialTimeout bounds the whole SMTP exchange (default 5 s), Backoff is
+// the retry schedule of an email that failed for a reason that may pass,
+// and TLS the client side of TLS (see Security); Codec, WriteTimeout,
+// MaxDatagram and Async do not apply and are refused: it always sends in
+// the background. OnError is told of every email that failed for good
+// (rate-limited as for every handler) and of records refused because the
+// queue was full.
+type Options struct {
+	netlog.Options
+	// From is the sender's address.
+	From string
+	// To lists one or more recipients.
+	To []string
 	// Subject is the subject of every email; SubjectFunc, if set, makes
 	// it from the triggering record instead (Python's getSubject). The
 	// default is "LEVEL name: message".
-	Subject     string
+	Subject string
+	// SubjectFunc: see Subject.
 	SubjectFunc func(r slog.Record) string
 	// Username and Password, if set, authenticate with the best mechanism
 	// the server offers (SCRAM-SHA-256, SCRAM-SHA-1, CRAM-MD5, PLAIN,
@@ -51,12 +77,13 @@ type SMTPOptions struct {
 	// default on port 465; RFC 8314) or Plaintext (port 25; never with a
 	// password). With STARTTLS a server that does not offer it is an
 	// error, not a downgrade.
-	Security SMTPSecurity
+	Security Security
 	// Trigger is the level at and above which a record sends an email
 	// (default Error); the records below it, down to Level, are kept as
-	// context: the last Context of them (default 100) go in the email
-	// after the record that triggered it.
+	// context: the last Context of them (default 100; negative for none)
+	// go in the email after the record that triggered it.
 	Trigger slog.Leveler
+	// Context: see Trigger.
 	Context int
 	// PerRecord sends one email per record at or above Level, with no
 	// context: Python's SMTPHandler.
@@ -65,9 +92,11 @@ type SMTPOptions struct {
 	// alerts that come while the limit holds are gathered into the next
 	// email, which says how many it holds.
 	MaxEmails int
-	Per       time.Duration
+	// Per: see MaxEmails.
+	Per time.Duration
 	// Queue bounds the records waiting for the sender (default 1024);
-	// a record that finds it full is refused and counted.
+	// a record that finds it full is refused with netlog.ErrQueueFull,
+	// and counted.
 	Queue int
 }
 
@@ -75,7 +104,7 @@ type SMTPOptions struct {
 // composes and sends.
 type smtpHandler struct {
 	m *mailer
-	flatAttrs
+	flat.Attrs
 }
 
 type queued struct {
@@ -86,7 +115,7 @@ type queued struct {
 // mailer is what an SMTP handler and those derived from it share; the
 // fields after "loop state" belong to the sending goroutine.
 type mailer struct {
-	c           *core // level, ReplaceAttr, built-ins
+	c           plug.Core // level, ReplaceAttr, built-ins, errors
 	trigger     slog.Leveler
 	perRecord   bool
 	cfg         nlmail.Config
@@ -139,12 +168,13 @@ type alert struct {
 // is counted in it, not listed.
 const maxShown = 2000
 
-// NewSMTPHandler returns a handler that emails alerts through mailhost
-// ("host" or "host:port"). A bad host, address, security mode, or
+// NewHandler returns a handler that emails alerts through mailhost
+// ("host" or "host:port"). Handle only queues the record; one goroutine
+// composes and sends the emails. A bad host, address, security mode, or
 // credentials without TLS is an error at construction.
-func NewSMTPHandler(mailhost string, opts *SMTPOptions) (Handler, error) {
+func NewHandler(mailhost string, opts *Options) (netlog.Handler, error) {
 	if opts == nil {
-		opts = &SMTPOptions{}
+		opts = &Options{}
 	}
 	m, err := newMailer(mailhost, opts)
 	if err != nil {
@@ -154,7 +184,7 @@ func NewSMTPHandler(mailhost string, opts *SMTPOptions) (Handler, error) {
 	return &smtpHandler{m: m}, nil
 }
 
-func newMailer(mailhost string, o *SMTPOptions) (*mailer, error) {
+func newMailer(mailhost string, o *Options) (*mailer, error) {
 	switch {
 	case o.Codec != "" || o.WriteTimeout != 0 || o.MaxDatagram != 0 || o.Async != nil:
 		return nil, errors.New("Codec, WriteTimeout, MaxDatagram and Async do not apply (it always sends in the background; see Stats)")
@@ -170,20 +200,17 @@ func newMailer(mailhost string, o *SMTPOptions) (*mailer, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc, err := clientTLS(host, &o.Options)
-	if err != nil {
-		return nil, err
-	}
+	tc := tlsconf.Client(tlsconf.Config(plug.TLSConfig(o.TLS)), host)
 	cfg := nlmail.Config{Host: host, Port: port, Security: nlmail.Security(o.Security), Username: o.Username,
 		Password: o.Password, TLS: tc, Timeout: o.DialTimeout}
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
-	backoff, err := o.Backoff.internal().Normalize()
+	backoff, err := transport.Backoff(o.Backoff).Normalize()
 	if err != nil {
 		return nil, err
 	}
-	c, err := newCore(&o.Options, "smtp "+mailhost, nil, 0)
+	c, err := plug.NewCore(&o.Options, "smtp "+mailhost)
 	if err != nil {
 		return nil, err
 	}
@@ -195,8 +222,8 @@ func newMailer(mailhost string, o *SMTPOptions) (*mailer, error) {
 		stop: make(chan struct{}), done: make(chan struct{}),
 		ring: make([]string, 0, orDefault(o.Context, 100)),
 	}
-	m.errFull = newError(c.dest, CauseDropped, 1, spool.ErrFull)
-	m.errClosed = newError(c.dest, CauseDropped, 1, spool.ErrClosed)
+	m.errFull = c.Error(1, spool.ErrFull)
+	m.errClosed = c.Error(1, spool.ErrClosed)
 	if m.trigger == nil {
 		m.trigger = slog.LevelError
 	}
@@ -219,7 +246,7 @@ func orDefault(v, def int) int {
 
 // Enabled reports whether level is at or above the handler's Level.
 func (h *smtpHandler) Enabled(_ context.Context, level slog.Level) bool {
-	return level >= h.m.c.level.Level()
+	return h.m.c.Enabled(level)
 }
 
 // Handle enqueues r for the sender and returns at once. A full queue or
@@ -236,7 +263,7 @@ func (h *smtpHandler) Handle(_ context.Context, r slog.Record) error {
 		return nil
 	default:
 		m.full.Add(1)
-		m.c.errs.report(CauseDropped, 1, m.errFull)
+		m.c.Report(m.errFull)
 		return m.errFull
 	}
 }
@@ -246,7 +273,7 @@ func (h *smtpHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if len(attrs) == 0 {
 		return h
 	}
-	return &smtpHandler{h.m, h.withAttrs(attrs, h.m.c.replace, emailLines{})}
+	return &smtpHandler{h.m, h.With(attrs, h.m.c.Replacer(), flat.Lines{})}
 }
 
 // WithGroup returns a handler whose later attributes are named "name.key".
@@ -254,22 +281,22 @@ func (h *smtpHandler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return h
 	}
-	return &smtpHandler{h.m, h.withGroup(name)}
+	return &smtpHandler{h.m, h.Group(name)}
 }
 
 // Stats returns the handler's counters. It queues every record it
 // handles: Handled = Enqueued = Mailed + Failed + Discarded +
 // Dropped.Total() + Pending, where Failed counts the records of emails
 // that failed for good and Dropped those refused (queue full, or closed).
-func (h *smtpHandler) Stats() Stats {
+func (h *smtpHandler) Stats() netlog.Stats {
 	m := h.m
-	st := Stats{
+	st := netlog.Stats{
 		Handled: m.handled.Load(), Enqueued: m.handled.Load(), Failed: m.failed.Load(),
-		Dropped: Drops{Newest: m.full.Load(), Closed: m.refused.Load()}, Emails: m.emails.Load(),
+		Dropped: netlog.Drops{Newest: m.full.Load(), Closed: m.refused.Load()}, Emails: m.emails.Load(),
 		Written: m.mailed.Load(), Mailed: m.mailed.Load(), Retries: m.retries.Load(),
 		Discarded: m.discarded.Load(), Pending: uint64(len(m.q)) + m.held.Load(),
 	}
-	st.LastError, st.LastErrorTime = m.c.errs.lastError()
+	st.LastError, st.LastErrorTime = m.c.LastError()
 	return st
 }
 
@@ -298,19 +325,19 @@ func (h *smtpHandler) Flush(ctx context.Context) error {
 // next email (context with no trigger is not waiting to be sent).
 func (h *smtpHandler) pendingErr() error {
 	if n := uint64(len(h.m.q)) + h.m.unsent.Load(); n > 0 {
-		return newError(h.m.c.dest, CauseWrite, int(n), fmt.Errorf("%d records not sent", n))
+		return h.m.c.Error(int(n), fmt.Errorf("%d records not sent", n))
 	}
 	return nil
 }
 
 // Close refuses new records, sends what is pending within ctx
-// (DefaultCloseTimeout if it has no deadline), stops the sender and
+// (netlog.DefaultCloseTimeout if it has no deadline), stops the sender and
 // returns by ctx's deadline, with an error saying what was not sent.
 func (h *smtpHandler) Close(ctx context.Context) error {
-	ctx, cancel := closeContext(ctx)
-	defer cancel()
 	m := h.m
-	defer m.c.errs.wait(ctx)
+	ctx, cancel := m.c.CloseContext(ctx)
+	defer cancel()
+	defer m.c.Wait(ctx)
 	m.closed.Store(true)
 	err := h.Flush(ctx)
 	m.cancel() // a send still in flight gives up
@@ -431,7 +458,7 @@ func (m *mailer) trySend() {
 	default:
 		m.failed.Add(uint64(d.records))
 		m.pending, m.failures, m.retryAt = nil, 0, time.Time{}
-		m.c.errs.report(causeOf(err), d.records, fmt.Errorf("%d records not sent: %w", d.records, err))
+		m.c.Report(m.c.Error(d.records, fmt.Errorf("%d records not sent: %w", d.records, err)))
 	}
 }
 
@@ -443,7 +470,7 @@ func (m *mailer) compose(d *digest) *nlmail.Message {
 	case m.subjectFunc != nil:
 		subject = m.subjectFunc(d.first)
 	case subject == "":
-		subject = d.first.Level.String() + " " + m.c.name + ": " + d.first.Message
+		subject = d.first.Level.String() + " " + m.c.Name() + ": " + d.first.Message
 	}
 	var b strings.Builder
 	if d.records > 1 {
@@ -476,7 +503,7 @@ func (m *mailer) compose(d *digest) *nlmail.Message {
 // as dotted names). It returns the text and the record's level.
 func (m *mailer) format(it queued) (string, slog.Level) {
 	var e record.Entry
-	extras, level := m.c.fill(&e, &it.r, nil)
+	extras, level := m.c.Fill(&e, &it.r)
 	b := m.buf[:0]
 	b = append(b, "--- "...)
 	b = append(b, e.LevelName...)
@@ -486,30 +513,18 @@ func (m *mailer) format(it queued) (string, slog.Level) {
 	first, _, _ := strings.Cut(e.Msg, "\n")
 	b = append(append(b, first...), '\n')
 	if !e.Created.IsZero() {
-		b = emailLines{}.param(b, "", "time", slog.TimeValue(e.Created))
+		b = flat.Lines{}.Param(b, "", "time", slog.TimeValue(e.Created))
 	}
-	b = emailLines{}.param(b, "", "level", slog.StringValue(e.LevelName))
-	b = emailLines{}.param(b, "", "logger", slog.StringValue(e.Name))
-	b = emailLines{}.param(b, "", "msg", slog.StringValue(e.Msg))
+	b = flat.Lines{}.Param(b, "", "level", slog.StringValue(e.LevelName))
+	b = flat.Lines{}.Param(b, "", "logger", slog.StringValue(e.Name))
+	b = flat.Lines{}.Param(b, "", "msg", slog.StringValue(e.Msg))
 	if e.Lineno > 0 {
-		b = emailLines{}.param(b, "", "source", slog.StringValue(e.Pathname+":"+strconv.Itoa(e.Lineno)+" "+e.FuncName))
+		b = flat.Lines{}.Param(b, "", "source", slog.StringValue(e.Pathname+":"+strconv.Itoa(e.Lineno)+" "+e.FuncName))
 	}
 	for _, a := range extras {
-		b = appendFlat(b, "", a, nil, nil, emailLines{})
+		b = flat.Append(b, "", a, nil, nil, flat.Lines{})
 	}
-	b = it.h.appendRecord(b, it.r, m.c.replace, emailLines{})
+	b = it.h.AppendRecord(b, it.r, m.c.Replacer(), flat.Lines{})
 	m.buf = b
 	return string(b), level
-}
-
-// emailLines writes an attribute as a "name: value" line; a value that is
-// empty, has a line break or a control character, or starts or ends with
-// a space is Go-quoted.
-type emailLines struct{}
-
-func (emailLines) taken(string) bool { return false }
-
-func (emailLines) param(b []byte, prefix, key string, v slog.Value) []byte {
-	b = append(append(append(b, prefix...), key...), ": "...)
-	return append(record.AppendValue(flatValue{mode: lineValue}, b, v), '\n')
 }

@@ -1,4 +1,4 @@
-package netlog_test
+package smtp_test
 
 import (
 	"context"
@@ -16,16 +16,18 @@ import (
 	"testing/slogtest"
 	"time"
 
-	"github.com/emersion/go-smtp"
+	gosmtp "github.com/emersion/go-smtp"
 
 	"github.com/netlog-go/netlog"
 	"github.com/netlog-go/netlog/internal/peer"
 	"github.com/netlog-go/netlog/internal/testcert"
 	"github.com/netlog-go/netlog/internal/testrecv"
 	"github.com/netlog-go/netlog/internal/testsmtp"
+	"github.com/netlog-go/netlog/smtp"
+	"github.com/netlog-go/netlog/tlsclient"
 )
 
-func smtpHandler(t *testing.T, addr string, o *netlog.SMTPOptions) netlog.Handler {
+func smtpHandler(t *testing.T, addr string, o *smtp.Options) netlog.Handler {
 	t.Helper()
 	if o.From == "" {
 		o.From = "alerts@example.com"
@@ -33,7 +35,7 @@ func smtpHandler(t *testing.T, addr string, o *netlog.SMTPOptions) netlog.Handle
 	if o.To == nil {
 		o.To = []string{"ops@example.com", "oncall@example.com"}
 	}
-	h, err := netlog.NewSMTPHandler(addr, o)
+	h, err := smtp.NewHandler(addr, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,6 +45,16 @@ func smtpHandler(t *testing.T, addr string, o *netlog.SMTPOptions) netlog.Handle
 		h.Close(ctx)
 	})
 	return h
+}
+
+// clientTLS is tlsclient.New that fails t on an error.
+func clientTLS(t testing.TB, cfg *tls.Config) *netlog.TLS {
+	t.Helper()
+	c, err := tlsclient.New(cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func flush(t *testing.T, h netlog.Handler) {
@@ -68,15 +80,15 @@ func TestSMTPDelivery(t *testing.T) {
 		user      string
 		tlsWanted bool
 	}{
-		{"starttls plain-auth", testsmtp.STARTTLS, "PLAIN", string(netlog.STARTTLS), "app", true},
-		{"implicit tls login-auth", testsmtp.ImplicitTLS, "LOGIN", string(netlog.ImplicitTLS), "app", true},
-		{"plaintext no auth", testsmtp.Plain, "", string(netlog.Plaintext), "", false},
+		{"starttls plain-auth", testsmtp.STARTTLS, "PLAIN", string(smtp.STARTTLS), "app", true},
+		{"implicit tls login-auth", testsmtp.ImplicitTLS, "LOGIN", string(smtp.ImplicitTLS), "app", true},
+		{"plaintext no auth", testsmtp.Plain, "", string(smtp.Plaintext), "", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			srv := testsmtp.Start(t, testsmtp.Config{Mode: c.mode, Cert: &certs.Server, Mechanisms: []string{c.mech}, Users: users})
-			o := &netlog.SMTPOptions{Options: netlog.Options{Name: "billing", Level: slog.LevelError}, PerRecord: true,
-				Security: netlog.SMTPSecurity(c.security), Username: c.user}
-			o.TLS = &tls.Config{RootCAs: certs.Pool}
+			o := &smtp.Options{Options: netlog.Options{Name: "billing", Level: slog.LevelError}, PerRecord: true,
+				Security: smtp.Security(c.security), Username: c.user}
+			o.TLS = clientTLS(t, &tls.Config{RootCAs: certs.Pool})
 			if c.user != "" {
 				o.Password = users[c.user]
 			}
@@ -121,7 +133,7 @@ func TestSMTPSecurity(t *testing.T) {
 		srv := testsmtp.Start(t, testsmtp.Config{Mode: testsmtp.Plain, Mechanisms: []string{"PLAIN"},
 			Users: map[string]string{"app": "pw"}, InsecureAuth: true})
 		failed := make(chan error, 1)
-		h := smtpHandler(t, srv.Addr, &netlog.SMTPOptions{PerRecord: true, Username: "app", Password: "pw",
+		h := smtpHandler(t, srv.Addr, &smtp.Options{PerRecord: true, Username: "app", Password: "pw",
 			Options: netlog.Options{OnError: func(err error) { failed <- err }}})
 		slog.New(h).Error("secret")
 		select {
@@ -137,8 +149,8 @@ func TestSMTPSecurity(t *testing.T) {
 		}
 	})
 	t.Run("credentials over plaintext refused at construction", func(t *testing.T) {
-		_, err := netlog.NewSMTPHandler("127.0.0.1:25", &netlog.SMTPOptions{From: "a@b.c", To: []string{"d@e.f"},
-			Security: netlog.Plaintext, Username: "u", Password: "p"})
+		_, err := smtp.NewHandler("127.0.0.1:25", &smtp.Options{From: "a@b.c", To: []string{"d@e.f"},
+			Security: smtp.Plaintext, Username: "u", Password: "p"})
 		if err == nil || !strings.Contains(err.Error(), "never sent unencrypted") {
 			t.Errorf("err = %v", err)
 		}
@@ -150,8 +162,8 @@ func TestSMTPSecurity(t *testing.T) {
 		}
 		srv := testsmtp.Start(t, testsmtp.Config{Mode: testsmtp.ImplicitTLS, Cert: &certs.Server, Listener: ln})
 		failed := make(chan error, 1)
-		h := smtpHandler(t, srv.Addr, &netlog.SMTPOptions{PerRecord: true, Security: netlog.ImplicitTLS,
-			Options: netlog.Options{TLS: &tls.Config{RootCAs: certs.Pool}, OnError: func(err error) { failed <- err }}})
+		h := smtpHandler(t, srv.Addr, &smtp.Options{PerRecord: true, Security: smtp.ImplicitTLS,
+			Options: netlog.Options{TLS: clientTLS(t, &tls.Config{RootCAs: certs.Pool}), OnError: func(err error) { failed <- err }}})
 		slog.New(h).Error("to the wrong host")
 		select {
 		case err := <-failed:
@@ -168,7 +180,7 @@ func TestSMTPSecurity(t *testing.T) {
 	})
 	t.Run("header injection through the subject", func(t *testing.T) {
 		srv := testsmtp.Start(t, testsmtp.Config{Mode: testsmtp.Plain})
-		h := smtpHandler(t, srv.Addr, &netlog.SMTPOptions{PerRecord: true, Security: netlog.Plaintext})
+		h := smtpHandler(t, srv.Addr, &smtp.Options{PerRecord: true, Security: smtp.Plaintext})
 		slog.New(h).Error("x\r\nBcc: victim@example.com\r\n\r\nforged body")
 		flush(t, h)
 		m := srv.Next(t)
@@ -185,7 +197,7 @@ func TestSMTPSecurity(t *testing.T) {
 // first, then the 100 before it in order.
 func TestSMTPDigest(t *testing.T) {
 	srv := testsmtp.Start(t, testsmtp.Config{})
-	h := smtpHandler(t, srv.Addr, &netlog.SMTPOptions{Security: netlog.Plaintext})
+	h := smtpHandler(t, srv.Addr, &smtp.Options{Security: smtp.Plaintext})
 	log := slog.New(h)
 	for i := range 100 {
 		log.Info("step", "i", i)
@@ -218,8 +230,8 @@ func TestSMTPStorm(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Date(2026, 11, 24, 6, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	h := smtpHandler(t, srv.Addr, &netlog.SMTPOptions{Security: netlog.Plaintext, MaxEmails: 10, Per: time.Minute})
-	netlog.SetSMTPClock(h, clock)
+	h := smtpHandler(t, srv.Addr, &smtp.Options{Security: smtp.Plaintext, MaxEmails: 10, Per: time.Minute})
+	smtp.SetClock(h, clock)
 	log := slog.New(h)
 	for i := range 10 { // the first ten go out as they come
 		log.Error("disk full", "n", i)
@@ -270,11 +282,11 @@ func TestSMTPFailures(t *testing.T) {
 	t.Run("451 then 250", func(t *testing.T) {
 		srv := testsmtp.Start(t, testsmtp.Config{Reply: func(n int) error {
 			if n == 1 {
-				return &smtp.SMTPError{Code: 451, Message: "try later"}
+				return &gosmtp.SMTPError{Code: 451, Message: "try later"}
 			}
 			return nil
 		}})
-		h := smtpHandler(t, srv.Addr, &netlog.SMTPOptions{PerRecord: true, Security: netlog.Plaintext, Options: netlog.Options{Backoff: fast}})
+		h := smtpHandler(t, srv.Addr, &smtp.Options{PerRecord: true, Security: smtp.Plaintext, Options: netlog.Options{Backoff: fast}})
 		slog.New(h).Error("retry me")
 		flush(t, h)
 		srv.Next(t)
@@ -283,9 +295,9 @@ func TestSMTPFailures(t *testing.T) {
 		}
 	})
 	t.Run("550", func(t *testing.T) {
-		srv := testsmtp.Start(t, testsmtp.Config{Reply: func(int) error { return &smtp.SMTPError{Code: 550, Message: "no such user"} }})
+		srv := testsmtp.Start(t, testsmtp.Config{Reply: func(int) error { return &gosmtp.SMTPError{Code: 550, Message: "no such user"} }})
 		failed := make(chan error, 1)
-		h := smtpHandler(t, srv.Addr, &netlog.SMTPOptions{PerRecord: true, Security: netlog.Plaintext, Options: netlog.Options{OnError: func(err error) { failed <- err }}})
+		h := smtpHandler(t, srv.Addr, &smtp.Options{PerRecord: true, Security: smtp.Plaintext, Options: netlog.Options{OnError: func(err error) { failed <- err }}})
 		slog.New(h).Error("bounced")
 		select {
 		case err := <-failed:
@@ -306,7 +318,7 @@ func TestSMTPFailures(t *testing.T) {
 		}
 		addr := ln.Addr().String()
 		ln.Close()
-		h := smtpHandler(t, addr, &netlog.SMTPOptions{PerRecord: true, Security: netlog.Plaintext, Options: netlog.Options{Backoff: fast}})
+		h := smtpHandler(t, addr, &smtp.Options{PerRecord: true, Security: smtp.Plaintext, Options: netlog.Options{Backoff: fast}})
 		slog.New(h).Error("eventually")
 		for h.Stats().Retries < 2 {
 			runtime.Gosched()
@@ -322,8 +334,8 @@ func TestSMTPFailures(t *testing.T) {
 		}
 	})
 	t.Run("Close keeps its deadline", func(t *testing.T) {
-		h, err := netlog.NewSMTPHandler(silentCollector(t), &netlog.SMTPOptions{From: "a@b.c", To: []string{"d@e.f"},
-			PerRecord: true, Security: netlog.Plaintext, Options: netlog.Options{DialTimeout: time.Minute}})
+		h, err := smtp.NewHandler(silentCollector(t), &smtp.Options{From: "a@b.c", To: []string{"d@e.f"},
+			PerRecord: true, Security: smtp.Plaintext, Options: netlog.Options{DialTimeout: time.Minute}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -342,7 +354,7 @@ func TestSMTPFailures(t *testing.T) {
 // reading each email's body back into fields.
 func TestSMTPSlogtest(t *testing.T) {
 	srv := testsmtp.Start(t, testsmtp.Config{})
-	h := smtpHandler(t, srv.Addr, &netlog.SMTPOptions{PerRecord: true, Security: netlog.Plaintext, MaxEmails: 1000})
+	h := smtpHandler(t, srv.Addr, &smtp.Options{PerRecord: true, Security: smtp.Plaintext, MaxEmails: 1000})
 	slogtest.Run(t,
 		func(*testing.T) slog.Handler { return h },
 		func(t *testing.T) map[string]any { flush(t, h); return bodyMap(t, srv.Next(t).Body) })
@@ -369,8 +381,8 @@ func bodyMap(t *testing.T, body string) map[string]any {
 // back with Python's email package.
 func TestSMTPPythonServer(t *testing.T) {
 	addr, lines := peer.StartPython(t, "testdata/py_smtpd.py")
-	h := smtpHandler(t, addr, &netlog.SMTPOptions{
-		Security: netlog.Plaintext, Subject: "Störung ✓ in billing", Options: netlog.Options{Name: "billing"}})
+	h := smtpHandler(t, addr, &smtp.Options{
+		Security: smtp.Plaintext, Subject: "Störung ✓ in billing", Options: netlog.Options{Name: "billing"}})
 	log := slog.New(h)
 	log.Warn("retrying", "attempt", 1)
 	log.Error("payment failed", "order", 1042, "reason", "card declined ü")
@@ -400,5 +412,51 @@ func TestSMTPPythonServer(t *testing.T) {
 	}
 	if m["date"] == "None" || m["message_id"] == "None" {
 		t.Errorf("Date %v, Message-ID %v", m["date"], m["message_id"])
+	}
+}
+
+// silentCollector is a loopback address whose listener accepts
+// connections, holds them open and never reads or answers.
+func silentCollector(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open until the listener closes
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestErrorsMatchSentinels: the SMTP handler's refusals match the root
+// package's sentinels, as every handler's do.
+func TestErrorsMatchSentinels(t *testing.T) {
+	mail, err := smtp.NewHandler("127.0.0.1:9", &smtp.Options{From: "a@example.com", To: []string{"b@example.com"},
+		Security: smtp.Plaintext, Queue: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := slog.NewRecord(time.Now(), slog.LevelInfo, "late", 0)
+	var full error
+	for i := 0; i < 1000 && full == nil; i++ {
+		full = mail.Handle(context.Background(), r)
+	}
+	var e *netlog.Error
+	if !errors.Is(full, netlog.ErrQueueFull) || !errors.As(full, &e) || e.Cause != netlog.CauseDropped || e.Dest != "smtp 127.0.0.1:9" {
+		t.Errorf("SMTP queue full: %v, want ErrQueueFull, dropped, from smtp 127.0.0.1:9", full)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	mail.Close(ctx)
+	if err := mail.Handle(context.Background(), r); !errors.Is(err, netlog.ErrClosed) {
+		t.Errorf("SMTP after Close: %v, want ErrClosed", err)
 	}
 }
