@@ -138,8 +138,11 @@ func TestRequest(t *testing.T) {
 			}
 		}
 		prefix := func(name string) string {
-			if service != "" {
+			switch {
+			case service != "":
 				return service + "/" + name
+			case name == "":
+				return "unknown_service/"
 			}
 			return name + "/" + name
 		}

@@ -13,7 +13,8 @@ import (
 // Request maps the frames[:ends[0]], frames[ends[0]:ends[1]], … to the body
 // of one OTLP export request, observed at observed (Unix ns). Each
 // record's logger name is its instrumentation scope; its resource's
-// service.name is service, or the logger name if service is "". Records of
+// service.name is service, or the logger name if service is ""
+// ("unknown_service" if that is "" too). Records of
 // one scope keep their order.
 //
 // The request is a LogsData: its one field has the number and type of
@@ -47,10 +48,17 @@ func payload(frame []byte) []byte {
 	return frame
 }
 
+// unknownService is the service.name of records with no logger name, as
+// OpenTelemetry's resource semantic conventions name an unknown service.
+const unknownService = "unknown_service"
+
 // scope finds or adds the ScopeLogs of logger name under its service.
 func (b *builder) scope(req *logspb.LogsData, service, name string) *logspb.ScopeLogs {
 	if service == "" {
 		service = name
+	}
+	if service == "" {
+		service = unknownService
 	}
 	var rl *logspb.ResourceLogs
 	for _, r := range req.ResourceLogs {
