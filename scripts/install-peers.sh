@@ -65,6 +65,6 @@ otelcol_src="$(cd "$(dirname "$0")/.." && pwd)/internal/peer/otelcol"
 if [ ! -x "$otelcol_dir/netlog-otelcol" ] || [ -n "$(find "$otelcol_src" -newer "$otelcol_dir/netlog-otelcol" -type f)" ]; then
   echo "install-peers: building the OpenTelemetry Collector into $otelcol_dir (a few minutes the first time)"
   mkdir -p "$otelcol_dir"
-  (cd "$otelcol_src" && GOWORK=off GOFLAGS=-mod=readonly go build -trimpath -o "$otelcol_dir/netlog-otelcol.new" . &&
+  (cd "$otelcol_src" && GOWORK=off GOFLAGS="-mod=readonly -buildvcs=false" go build -trimpath -o "$otelcol_dir/netlog-otelcol.new" . &&
     mv "$otelcol_dir/netlog-otelcol.new" "$otelcol_dir/netlog-otelcol")
 fi
