@@ -236,3 +236,41 @@ func TestCollectorHTTPS(t *testing.T) {
 		t.Errorf("the collector wrote %d records", len(logs))
 	}
 }
+
+// TestCollectorConcurrentSync: a synchronous handler used by many
+// goroutines at once (a request per record, on connections the handler
+// shares): every record arrives once.
+func TestCollectorConcurrentSync(t *testing.T) {
+	const goroutines, each = 8, 50
+	c := peer.StartCollector(t, peer.CollectorOptions{})
+	h, err := netlog.Open("otlp+http://"+c.HTTP+"?name=sync", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range each {
+				r := slog.NewRecord(time.Now(), slog.LevelInfo, "m", 0)
+				r.AddAttrs(slog.Int("seq", g*each+i))
+				if err := h.Handle(context.Background(), r); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if st := h.Stats(); st.Written != goroutines*each || st.Failed != 0 {
+		t.Errorf("stats %+v", st)
+	}
+	seen := make([]int, goroutines*each)
+	for _, l := range c.Logs(t, goroutines*each, 30*time.Second) {
+		seq := attrs(l.Record.Attributes)["seq"].GetIntValue()
+		if seq < 0 || seq >= int64(len(seen)) {
+			t.Fatalf("record %v", l.Record)
+		}
+		seen[seq]++
+	}
+	checkOnce(t, seen)
+}
