@@ -10,12 +10,12 @@ import (
 	"github.com/netlog-go/netlog/record"
 )
 
-// Request maps the frames[:ends[0]], frames[ends[0]:ends[1]], … to the body
-// of one OTLP export request, observed at observed (Unix ns). Each
+// Request maps the frames[:ends[0]], frames[ends[0]:ends[1]], … to the
+// body of one OTLP export request, observed at observed (Unix ns). Each
 // record's logger name is its instrumentation scope; its resource's
 // service.name is service, or the logger name if service is ""
-// ("unknown_service" if that is "" too). Records of
-// one scope keep their order.
+// ("unknown_service" if that is "" too). Records of one scope keep their
+// order.
 //
 // The request is a LogsData: its one field has the number and type of
 // ExportLogsServiceRequest's, so that its encoding is that request's,
