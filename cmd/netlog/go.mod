@@ -4,6 +4,7 @@ go 1.25.0
 
 require (
 	github.com/netlog-go/netlog v0.0.0-00010101000000-000000000000
+	github.com/pelletier/go-toml/v2 v2.4.3
 	github.com/prometheus/client_golang v1.23.2
 )
 

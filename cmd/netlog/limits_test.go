@@ -35,7 +35,14 @@ type binServe struct {
 func startBin(t *testing.T, n int, wrapper []string, args ...string) *binServe {
 	t.Helper()
 	argv := append(append(wrapper, buildNetlog(t), "serve"), args...)
-	b := &binServe{cmd: exec.Command(argv[0], argv[1:]...), addrs: map[string]string{}, stderr: make(chan string, 1<<16)}
+	return startCmd(t, n, exec.Command(argv[0], argv[1:]...))
+}
+
+// startCmd starts cmd, the netlog serve binary, and waits until n
+// listeners are up.
+func startCmd(t *testing.T, n int, cmd *exec.Cmd) *binServe {
+	t.Helper()
+	b := &binServe{cmd: cmd, addrs: map[string]string{}, stderr: make(chan string, 1<<16)}
 	b.stdout, _ = b.cmd.StdoutPipe()
 	stderr, _ := b.cmd.StderrPipe()
 	if err := b.cmd.Start(); err != nil {

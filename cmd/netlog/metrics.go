@@ -76,12 +76,15 @@ const (
 )
 
 // metrics is the listener of --metrics: the Prometheus text format at
-// /metrics, over HTTP.
-func metrics(addr string, srv *receive.Server) (listener, error) {
+// /metrics, and h's /healthz and /readyz, over HTTP. It serves until h's
+// listeners have all stopped, so that /readyz answers 503 during the drain.
+func metrics(addr string, srv *receive.Server, h *health) (listener, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collector{srv})
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", h.healthz)
+	mux.HandleFunc("/readyz", h.readyz)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return listener{}, fmt.Errorf("--metrics: %w", err)
@@ -91,9 +94,8 @@ func metrics(addr string, srv *receive.Server) (listener, error) {
 		WriteTimeout: metricsTimeout, IdleTimeout: metricsTimeout, MaxHeaderBytes: 8 << 10}
 	return listener{
 		desc: "metrics " + ln.Addr().String(),
-		serve: func(ctx context.Context) error {
-			stop := context.AfterFunc(ctx, func() { hs.Close() })
-			defer stop()
+		serve: func(context.Context) error {
+			go func() { <-h.stopped; hs.Close() }()
 			if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("--metrics: %w", err)
 			}

@@ -2,18 +2,15 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"runtime/debug"
 	"sync"
 	"time"
 
-	"github.com/netlog-go/netlog/internal/tlsconf"
 	"github.com/netlog-go/netlog/internal/urlquery"
 	"github.com/netlog-go/netlog/receive"
 )
@@ -31,10 +28,17 @@ type serveFlags struct {
 	handshakeTimeout                            time.Duration
 	metrics                                     string
 	syslogMultiline                             bool
+
+	// Set by --config or --check-config (config.go): the file's
+	// [[listener]] tables, and where it set each flag it set.
+	config, checkConfig string
+	listeners           []listenerSpec
+	from                map[string]string
 }
 
-func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
+func parseServe(args []string, stderr io.Writer) (_ *serveFlags, err error) {
 	f := &serveFlags{}
+	defer func() { err = f.explain(err) }()
 	fs := flag.NewFlagSet("netlog serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.tcp, "tcp", "127.0.0.1:9020", "TCP `address` for length-prefixed frames (Python's SocketHandler); empty disables")
@@ -64,9 +68,11 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	f.udpRcvbuf = receive.PacketBuffer
 	fs.Var(&f.udpRcvbuf, "udp-rcvbuf", "socket receive buffer `size` asked for on the datagram listeners (like 16MiB): the burst the kernel holds while the server is busy; a warning says when the kernel grants less")
 	fs.BoolVar(&f.fsync, "fsync", false, "fsync the output after each batch of records, before acknowledging them (RELP, the drain's close); the output must be a file")
-	fs.StringVar(&f.metrics, "metrics", "", "serve Prometheus metrics at http://`address`/metrics; off by default")
+	fs.StringVar(&f.metrics, "metrics", "", "serve Prometheus metrics at http://`address`/metrics, and /healthz and /readyz beside them; off by default")
+	fs.StringVar(&f.config, "config", "", "TOML `file` of settings: a key per flag, and [[listener]] and [[output]] tables (docs/config.md); flags given override it")
+	fs.StringVar(&f.checkConfig, "check-config", "", "check the --config `file` and the flags, listening on nothing, and exit with status 0 if they are good, else 1")
 	fs.DurationVar(&f.drain, "drain", receive.DefaultDrain, "on SIGINT or SIGTERM, how long to keep reading what senders have sent")
-	if err := fs.Parse(args); err != nil {
+	if err := parseWithConfig(fs, f, args); err != nil {
 		return nil, err
 	}
 	switch {
@@ -106,13 +112,22 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "netlog serve:", err)
-		return 2
+		return parseStatus(err)
+	}
+	ps, err := prepare(f.listenerSpecs())
+	if f.checkConfig != "" {
+		return checkConfig(f, len(ps), err, stderr)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "netlog serve:", err)
+		return 1
 	}
 	if err := syncable(f, stdout); err != nil {
 		fmt.Fprintln(stderr, "netlog serve:", err)
 		return 2
 	}
 	out := &receive.Printer{W: stdout, JSON: f.format == "json", Sync: f.fsync}
+	hooks := outputHooks{health: []outputCheck{{"stdout", alwaysHealthy}}}
 	srv := &receive.Server{
 		Sink:     out,
 		MaxFrame: f.maxFrame,
@@ -137,7 +152,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// makes it collect before --max-memory is reached.
 		defer debug.SetGCPercent(debug.SetGCPercent(serveGCPercent))
 	}
-	ls, err := open(f, srv)
+	if len(ps) == 0 {
+		fmt.Fprintln(stderr, "netlog serve: every listener is disabled")
+		return 2
+	}
+	ls, err := open(ps, srv)
+	h := newHealth(ls, hooks.health)
+	if err == nil && f.metrics != "" {
+		var m listener
+		if m, err = metrics(f.metrics, srv, h); err == nil {
+			ls = append(ls, m)
+		}
+	}
 	if err != nil {
 		for _, l := range ls {
 			l.close()
@@ -145,10 +171,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "netlog serve:", err)
 		return 1
 	}
-	if len(ls) == 0 {
-		fmt.Fprintln(stderr, "netlog serve: every listener is disabled")
-		return 2
-	}
+	defer onHangup(hooks.reopen, stderr)()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := make(chan error, len(ls))
@@ -162,6 +185,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}()
 	}
 	go func() { wg.Wait(); close(errs) }()
+	h.serving(ctx, stderr)
 	status := 0
 	for err := range errs {
 		if err != nil {
@@ -200,127 +224,6 @@ func sum(m map[receive.Reason]uint64) (n uint64) {
 		n += v
 	}
 	return n
-}
-
-// open opens every listener that f enables; on error it returns those
-// already open so that the caller closes them.
-func open(f *serveFlags, srv *receive.Server) ([]listener, error) {
-	var ls []listener
-	// label says what a listener takes: "tcp" frames, "syslog+tls" messages.
-	stream := func(label, network, addr string, wrap func(net.Listener) (net.Listener, error), serve func(context.Context, net.Listener) error) error {
-		if addr == "" {
-			return nil
-		}
-		if network == "unix" {
-			removeStale(addr)
-		}
-		ln, err := net.Listen(network, addr)
-		if err != nil {
-			return err
-		}
-		if wrap != nil {
-			if ln, err = wrap(ln); err != nil {
-				return err
-			}
-		}
-		ls = append(ls, listener{
-			desc:  label + " " + ln.Addr().String(),
-			serve: func(ctx context.Context) error { return serve(ctx, ln) },
-			close: ln.Close,
-		})
-		return nil
-	}
-	packet := func(label, network, addr string, serve func(context.Context, net.PacketConn) error) error {
-		if addr == "" {
-			return nil
-		}
-		if network == "unixgram" {
-			removeStale(addr)
-		}
-		pc, err := net.ListenPacket(network, addr)
-		if err != nil {
-			return err
-		}
-		ls = append(ls, listener{
-			desc:  label + " " + pc.LocalAddr().String(),
-			serve: func(ctx context.Context) error { return serve(ctx, pc) },
-			close: func() error {
-				if network == "unixgram" {
-					os.Remove(addr)
-				}
-				return pc.Close()
-			},
-		})
-		return nil
-	}
-	withTLS := func(ln net.Listener) (net.Listener, error) {
-		cfg, err := serverTLS(f)
-		if err != nil {
-			ln.Close()
-			return nil, err
-		}
-		return tls.NewListener(ln, cfg), nil
-	}
-	for _, err := range []error{
-		stream("tcp", "tcp", f.tcp, nil, srv.ServeStream),
-		stream("tls", "tcp", f.tls, withTLS, srv.ServeStream),
-		packet("udp", "udp", f.udp, srv.ServePacket),
-		stream("unix", "unix", f.unix, nil, srv.ServeStream),
-		packet("unixgram", "unixgram", f.unixgram, srv.ServePacket),
-		packet("syslog+udp", "udp", f.syslogUDP, srv.ServeSyslogPacket),
-		stream("syslog+tcp", "tcp", f.syslogTCP, nil, srv.ServeSyslogStream),
-		stream("syslog+tls", "tcp", f.syslogTLS, withTLS, srv.ServeSyslogStream),
-		packet("syslog+unixgram", "unixgram", f.syslogUnix, srv.ServeSyslogPacket),
-		stream("relp", "tcp", f.relp, nil, srv.ServeRELP),
-		stream("relp+tls", "tcp", f.relpTLS, withTLS, srv.ServeRELP),
-	} {
-		if err != nil {
-			return ls, err
-		}
-	}
-	if f.metrics != "" && len(ls) > 0 {
-		m, err := metrics(f.metrics, srv)
-		if err != nil {
-			return ls, err
-		}
-		ls = append(ls, m)
-	}
-	return ls, nil
-}
-
-// serverTLS is the TLS listener's configuration: TLS 1.2 at least, and
-// client certificates required and verified against --tls-client-ca if
-// it is given.
-func serverTLS(f *serveFlags) (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(f.tlsCert, f.tlsKey)
-	if err != nil {
-		return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
-	}
-	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	if f.tlsClientCA != "" {
-		if cfg.ClientCAs, err = tlsconf.LoadCAs(f.tlsClientCA); err != nil {
-			return nil, fmt.Errorf("--tls-client-ca: %w", err)
-		}
-		cfg.ClientAuth = tls.RequireAndVerifyClientCert
-	}
-	return cfg, nil
-}
-
-// removeStale removes a socket file that no process listens on any more
-// (left by a crash), so that listening on its path succeeds. Anything
-// else at the path is left alone, and Listen reports it.
-func removeStale(path string) {
-	fi, err := os.Lstat(path)
-	if err != nil || fi.Mode()&os.ModeSocket == 0 {
-		return
-	}
-	for _, network := range []string{"unix", "unixgram"} {
-		if c, err := net.Dial(network, path); err == nil {
-			c.Close()
-			return
-		}
-	}
-	os.Remove(path)
 }
 
 // serveGCPercent is the GOGC of netlog serve, unless the environment sets one.

@@ -10,20 +10,26 @@ import (
 
 // TestQuickAck: over TCP the reader sets TCP_QUICKACK, and sets it again
 // after a read (Linux clears it as it sees fit); over a Unix socket it is
-// the connection itself.
+// the connection itself. The peer writes only once the first check is
+// done, and closes only after the second: its FIN puts the connection
+// back in delayed-ACK (pingpong) mode (tcp_fin), and a check after it
+// would read 0.
 func TestQuickAck(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
+	write, checked := make(chan struct{}), make(chan struct{})
 	go func() {
 		c, err := ln.Accept()
 		if err != nil {
 			return
 		}
 		defer c.Close()
+		<-write
 		c.Write([]byte("ack"))
+		<-checked
 	}()
 	c, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
@@ -40,12 +46,15 @@ func TestQuickAck(t *testing.T) {
 		t.Fatalf("QuickAck over TCP: %T, TCP_QUICKACK %d", r, quick())
 	}
 	control(c, func(fd int) { unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_QUICKACK, 0) })
-	if b, err := io.ReadAll(r); string(b) != "ack" || err != nil {
-		t.Fatalf("read %q, %v", b, err)
+	close(write)
+	got := make([]byte, 3)
+	if _, err := io.ReadFull(r, got); string(got) != "ack" || err != nil {
+		t.Fatalf("read %q, %v", got, err)
 	}
 	if quick() != 1 {
 		t.Errorf("TCP_QUICKACK %d after a read, want 1", quick())
 	}
+	close(checked)
 
 	a, b := net.Pipe()
 	defer a.Close()
