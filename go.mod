@@ -9,9 +9,11 @@ require (
 	github.com/leodido/go-syslog/v4 v4.6.0
 	github.com/twmb/franz-go v1.21.7
 	github.com/wneessen/go-mail v0.8.1
+	go.opentelemetry.io/proto/otlp v1.11.0
 	go.uber.org/goleak v1.3.0
-	golang.org/x/net v0.56.0
+	golang.org/x/net v0.57.0
 	golang.org/x/sys v0.47.0
+	google.golang.org/protobuf v1.36.11
 )
 
 require (

@@ -68,3 +68,15 @@ if [ ! -x "$kfake_dir/kfake" ] || [ -n "$(find "$kfake_src" -newer "$kfake_dir/k
   mkdir -p "$kfake_dir"
   (cd "$kfake_src" && GOWORK=off go build -o "$kfake_dir/kfake" .)
 fi
+
+# The OpenTelemetry Collector: built from its Go modules (internal/peer/otelcol,
+# a module of its own, every collector module at one release) into the cache
+# where internal/peer looks for it; rebuilt when its source changes.
+otelcol_dir="${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/netlog-peers/otelcol" # as internal/peer looks for it
+otelcol_src="$(cd "$(dirname "$0")/.." && pwd)/internal/peer/otelcol"
+if [ ! -x "$otelcol_dir/netlog-otelcol" ] || [ -n "$(find "$otelcol_src" -newer "$otelcol_dir/netlog-otelcol" -type f)" ]; then
+  echo "install-peers: building the OpenTelemetry Collector into $otelcol_dir (a few minutes the first time)"
+  mkdir -p "$otelcol_dir"
+  (cd "$otelcol_src" && GOWORK=off GOFLAGS="-mod=readonly -buildvcs=false" go build -trimpath -o "$otelcol_dir/netlog-otelcol.new" . &&
+    mv "$otelcol_dir/netlog-otelcol.new" "$otelcol_dir/netlog-otelcol")
+fi

@@ -32,6 +32,12 @@ var (
 	// buffer-bytes, overflow, block-timeout) from q into opts (a
 	// *netlog.Options).
 	Params func(q *urlquery.Query, opts any)
+
+	// Report passes err, a failure of records records that the
+	// destination refused after taking them (an OTLP partial success), to
+	// the error reporting of h, a handler Handler made: OnError and
+	// Stats.LastError. err should wrap transport.ErrRefused.
+	Report func(h any, records int, err error)
 )
 
 // Core is what a handler with a delivery of its own (netlog/smtp's
