@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
@@ -316,6 +317,9 @@ func TestRelayBackPressure(t *testing.T) {
 	if st.Acknowledged != 0 || m["netlog_output_delivered_total"+out] != 0 || m["netlog_receive_records_total"] > buffer+conns {
 		t.Errorf("want nothing acknowledged or delivered, and at most %v records taken", buffer+conns)
 	}
+	if code, body := healthz(t, rs.metrics); code != http.StatusServiceUnavailable || !strings.Contains(body, `"ok":false`) {
+		t.Errorf("/healthz with the output down: %d %s", code, body)
+	}
 	r.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -327,6 +331,22 @@ func TestRelayBackPressure(t *testing.T) {
 		t.Errorf("after the output came up: %s; sender stats %+v", text, st)
 	}
 	t.Logf("after the output came up: %s (%d duplicates: what the sender sent again on new sessions)", text, dups)
+	eventually(t, "/healthz to answer 200 once the output delivers", func() bool {
+		code, _ := healthz(t, rs.metrics)
+		return code == http.StatusOK
+	})
+}
+
+// healthz asks netlog serve's /healthz.
+func healthz(t *testing.T, addr string) (int, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
 
 // TestRelayDeadOutputDatagrams: records from a datagram input (which

@@ -11,9 +11,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/netlog-go/netlog"
 	"github.com/netlog-go/netlog/internal/forward"
+	"github.com/netlog-go/netlog/internal/urlquery"
 	"github.com/netlog-go/netlog/receive"
 )
 
@@ -92,50 +94,43 @@ func openConsole(u *url.URL, env *Env) (Output, error) {
 	if u.Host != "" || (u.Path != "" && u.Path != "/") || u.Opaque != "" {
 		return nil, fmt.Errorf("%s takes no host or path", u.Scheme)
 	}
-	q := u.Query()
-	p := &receive.Printer{W: env.Stdout, JSON: env.JSON, Sync: env.Sync && u.Scheme == "stdout"}
+	q := urlquery.New(u.Query())
+	w := env.Stdout
 	if u.Scheme == "stderr" {
-		p.W = env.Stderr
+		w = env.Stderr
 	}
-	level := everything
-	for k := range q {
-		v := q.Get(k)
-		var err error
-		switch k {
-		case "format":
-			p.JSON = v == "json"
-			if v != "json" && v != "text" {
-				err = errors.New("want text or json")
-			}
-		case "level":
-			level, err = parseLevel(v)
-		default:
-			return nil, fmt.Errorf("unknown parameter %q for %s", k, u.Scheme)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("parameter %s=%q: %w", k, v, err)
-		}
+	p := &receive.Printer{W: w, JSON: printJSON(q, env), Sync: env.Sync && u.Scheme == "stdout"}
+	level := levelOf(q)
+	if err := q.Done(u.Scheme); err != nil {
+		return nil, err
 	}
 	return CommitterOutput(display(u), p, level, p.Flush, nil), nil
+}
+
+// printJSON reads format=, text or json; absent, --format decides.
+func printJSON(q *urlquery.Query, env *Env) bool {
+	switch f := q.Str("format"); f {
+	case "":
+		return env.JSON
+	case "json", "text":
+		return f == "json"
+	default:
+		q.Fail("format", f, errors.New("want text or json"))
+		return false
+	}
+}
+
+// levelOf reads level=; absent, the output takes every level.
+func levelOf(q *urlquery.Query) slog.Leveler {
+	if l := q.Level("level"); l != nil {
+		return l
+	}
+	return everything
 }
 
 // everything is an output's level unless level= says otherwise: a relay
 // forwards what it receives, whatever its level.
 const everything = slog.Level(math.MinInt32)
-
-// parseLevel reads a level as netlog.Open's level= does: a name with an
-// optional offset (warn+2), or a number.
-func parseLevel(s string) (slog.Level, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(s)); err != nil {
-		n, nerr := strconv.Atoi(s)
-		if nerr != nil {
-			return 0, errors.New("want debug, info, warn, error (with an optional +N or -N) or a number")
-		}
-		l = slog.Level(n)
-	}
-	return l, nil
-}
 
 // openHandler opens an output through netlog.Open: asynchronous (the
 // URL's buffer=, overflow=, … apply without async=true), with the
@@ -155,5 +150,5 @@ func openHandler(u *url.URL, env *Env) (Output, error) {
 		h.Close(context.Background())
 		return nil, fmt.Errorf("--out %q: the %s output cannot forward received records", display(u), u.Scheme)
 	}
-	return &handlerOutput{name: display(u), h: h, f: f}, nil
+	return &handlerOutput{name: display(u), h: h, f: f, progress: time.Now()}, nil
 }

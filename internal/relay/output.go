@@ -3,8 +3,11 @@ package relay
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/netlog-go/netlog"
 	"github.com/netlog-go/netlog/internal/forward"
@@ -76,6 +79,10 @@ type handlerOutput struct {
 	name string
 	h    netlog.Handler
 	f    forward.Handler
+
+	mu       sync.Mutex
+	written  uint64    // Stats.Written at the latest Healthy that saw it grow
+	progress time.Time // when that was, or when the output was opened
 }
 
 func (o *handlerOutput) Name() string { return o.name }
@@ -102,3 +109,19 @@ func (o *handlerOutput) Stats() Stats {
 }
 
 func (o *handlerOutput) Close(ctx context.Context) error { return o.h.Close(ctx) }
+
+// Healthy reports the output unreachable while it holds records and has
+// failed since it was last seen delivering (by an earlier Healthy), with
+// the latest error; /healthz calls it.
+func (o *handlerOutput) Healthy() error {
+	st := o.h.Stats()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if st.Written != o.written {
+		o.written, o.progress = st.Written, time.Now()
+	}
+	if st.Pending > 0 && st.LastError != nil && st.LastErrorTime.After(o.progress) {
+		return fmt.Errorf("%d records waiting: %w", st.Pending, st.LastError)
+	}
+	return nil
+}
