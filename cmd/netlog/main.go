@@ -21,6 +21,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	_ "github.com/netlog-go/netlog/kafka" // kafka:// for --out and --to
 )
 
 func main() {
