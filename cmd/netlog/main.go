@@ -23,7 +23,7 @@ import (
 	"syscall"
 
 	_ "github.com/netlog-go/netlog/kafka" // kafka:// for --out and --to
-	_ "github.com/netlog-go/netlog/otlp" // otlp+http:// and otlp+https:// for serve --out and send --to
+	_ "github.com/netlog-go/netlog/otlp"  // otlp+http:// and otlp+https:// for serve --out and send --to
 )
 
 func main() {
