@@ -43,11 +43,15 @@ func (h *socketHandler) Delivered(ctx context.Context, from, to uint64) error {
 	return h.c.delivered(ctx, from, to)
 }
 
-// appendEntry appends e as one frame of c's codec, with peer and listener
-// fields unless its attributes have them (from an earlier relay).
+// appendEntry appends e as one frame of c's codec, with a syslog
+// message's fields (syslog.AppendFields) and the peer and listener fields
+// unless its attributes have them (from an earlier relay).
 func (c *core) appendEntry(b []byte, e *record.Entry) []byte {
 	f := c.format
 	b = f.AppendBody(transport.BeginFrame(b), e)
+	if e.Syslog != nil && !hasAttr(e.Attrs, "syslog_format") {
+		b = syslog.AppendFields(f.Enc, b, e.Syslog)
+	}
 	if e.Peer != "" && !hasAttr(e.Attrs, "peer") {
 		b = f.Enc.String(f.Enc.Key(b, "peer"), e.Peer)
 		b = f.Enc.String(f.Enc.Key(b, "listener"), e.Listener)

@@ -65,6 +65,34 @@ func TestSyslogHandleEntryKeepsSyslogFields(t *testing.T) {
 	}
 }
 
+// TestHandleEntryCarriesSyslogFields: a syslog message forwarded as a
+// pickle or JSON (to a netlog receiver, Kafka, OTLP) carries its syslog
+// header and structured data as fields.
+func TestHandleEntryCarriesSyslogFields(t *testing.T) {
+	e := &record.Entry{Msg: "disk full", LevelNo: 40, Created: time.Now(),
+		Syslog: &record.Syslog{Format: "rfc5424", Facility: 3, Severity: 2, Hostname: "db1", AppName: "pg", ProcID: "77", MsgID: "ID4",
+			SD: []record.SDElement{{ID: "meta@1", Params: []record.SDParam{{Name: "k", Value: "v"}}}}}}
+	want := "[syslog_format=rfc5424 facility=daemon severity=crit hostname=db1 appname=pg procid=77 msgid=ID4 structured_data=[meta@1=[k=v]]]"
+	for _, codec := range []Codec{CodecPickle, CodecJSON} {
+		c, err := newCore(&Options{Codec: codec}, "test", nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		payload := c.appendEntry(nil, e)[transport.PrefixLen:]
+		decode := pickle.Decode
+		if codec == CodecJSON {
+			decode = record.DecodeJSON
+		}
+		back, err := decode(payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(back.Attrs); got != want {
+			t.Errorf("%s: attributes %s, want %s", codec, got, want)
+		}
+	}
+}
+
 // FuzzHandleEntry: any record the receiver decodes from JSON, forwarded
 // as a pickle or JSON, decodes again with the same standard fields and
 // peer; forwarded as RFC 5424, it parses as RFC 5424 with its syslog

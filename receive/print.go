@@ -104,7 +104,7 @@ func (p *Printer) append(b []byte, e *record.Entry) []byte {
 	}
 	b = record.JSONFormat.AppendBody(b, e)
 	if e.Syslog != nil {
-		b = appendSyslogJSON(b, e.Syslog)
+		b = syslog.AppendFields(record.JSON, b, e.Syslog)
 	}
 	if e.Peer != "" && !hasPeer(e) { // a relayed record has the first relay's already
 		b = record.JSON.String(record.JSON.Key(b, "peer"), e.Peer)
@@ -327,28 +327,4 @@ func appendSyslogText(b []byte, s *record.Syslog) []byte {
 		}
 	}
 	return b
-}
-
-func appendSyslogJSON(b []byte, s *record.Syslog) []byte {
-	enc := record.JSON
-	b = enc.String(enc.Key(b, "syslog_format"), s.Format)
-	if s.Format == "raw" {
-		return b
-	}
-	b = enc.String(enc.Key(b, "facility"), syslog.Facility(s.Facility).String())
-	b = enc.String(enc.Key(b, "severity"), syslog.Severity(s.Severity).String())
-	for _, f := range [...]struct{ k, v string }{
-		{"hostname", s.Hostname}, {"appname", s.AppName}, {"procid", s.ProcID}, {"msgid", s.MsgID},
-	} {
-		b = enc.String(enc.Key(b, f.k), f.v)
-	}
-	b = enc.Open(enc.Key(b, "structured_data"))
-	for _, el := range s.SD {
-		b = enc.Open(enc.Key(b, el.ID))
-		for _, p := range el.Params {
-			b = enc.String(enc.Key(b, p.Name), p.Value)
-		}
-		b = enc.Close(b)
-	}
-	return enc.Close(b)
 }
