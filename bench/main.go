@@ -21,9 +21,9 @@
 // With -relay it runs the relay suite (docs/benchmarks-relay.md): the
 // receiver suite's inputs into netlog serve with a file, RELP or TCP
 // output and into rsyslog doing the same with omfile, omrelp or omfwd,
-// counted at the destination (-n defaults to 200,000 there).
+// counted at the destination.
 //
-//	cd bench && go run . -relay [-n 200000] [-conns 1,8] [-only relp] [-chart relay.png]
+//	cd bench && go run . -relay [-n 1000000] [-conns 1,8] [-only relp] [-chart relay.png]
 package main
 
 import (
@@ -110,9 +110,6 @@ func main() {
 	relay := flag.Bool("relay", false, "run the relay suite instead: netlog serve --out file, syslog+relp and syslog+tcp beside rsyslog's omfile, omrelp and omfwd, counted at the destination")
 	flag.Parse()
 	if *relay {
-		if !isSet("n") {
-			*n = 200_000
-		}
 		if *chart == "chart.png" {
 			*chart = "relay.png"
 		}
