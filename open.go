@@ -26,7 +26,9 @@ import (
 //
 // and any scheme a program added with RegisterScheme, or a package it
 // imports added: smtp:// and smtps:// come with
-// github.com/netlog-go/netlog/smtp (import _ "github.com/netlog-go/netlog/smtp").
+// github.com/netlog-go/netlog/smtp (import _ "github.com/netlog-go/netlog/smtp"),
+// kafka:// with …/netlog/kafka, otlp+http:// and otlp+https:// with
+// …/netlog/otlp.
 //
 // Query parameters set options; opts, if not nil, supplies the rest.
 // opts is a set of defaults: its fields that do not apply to the scheme
@@ -64,8 +66,8 @@ func Open(rawURL string, opts *Options) (Handler, error) {
 		h, err = openConsole(u, p, o)
 	case "":
 		return nil, fmt.Errorf("netlog: URL %q has no scheme (tcp://, udp://, syslog://, stderr://, …)", u.Redacted())
-	case "smtp", "smtps":
-		return nil, fmt.Errorf("netlog: URL %q: scheme %q needs the SMTP handler: import _ \"github.com/netlog-go/netlog/smtp\"", u.Redacted(), u.Scheme)
+	case "smtp", "smtps", "kafka", "otlp+http", "otlp+https":
+		return nil, fmt.Errorf("netlog: URL %q: scheme %q needs its package: import _ \"github.com/netlog-go/netlog/%s\"", u.Redacted(), u.Scheme, schemePackage(u.Scheme))
 	default:
 		return nil, fmt.Errorf("netlog: URL %q: unknown scheme %q", u.Redacted(), u.Scheme)
 	}
@@ -87,6 +89,12 @@ type Opener func(u *url.URL, opts *Options) (Handler, error)
 var schemes struct {
 	sync.RWMutex
 	m map[string]Opener
+}
+
+// schemePackage names the package of netlog's that registers scheme.
+func schemePackage(scheme string) string {
+	name, _, _ := strings.Cut(strings.TrimSuffix(scheme, "s"), "+")
+	return name
 }
 
 // RegisterScheme makes Open hand URLs of scheme to open, so that a

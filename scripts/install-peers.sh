@@ -66,7 +66,7 @@ kfake_src="$(cd "$(dirname "$0")/.." && pwd)/internal/peer/kfake"
 if [ ! -x "$kfake_dir/kfake" ] || [ -n "$(find "$kfake_src" -newer "$kfake_dir/kfake" -type f)" ]; then
   echo "install-peers: building kfake into $kfake_dir"
   mkdir -p "$kfake_dir"
-  (cd "$kfake_src" && GOWORK=off go build -o "$kfake_dir/kfake" .)
+  (cd "$kfake_src" && GOWORK=off GOFLAGS="-mod=readonly -buildvcs=false" go build -o "$kfake_dir/kfake" .) # no VCS stamp: a fresh clone's ownership can make git refuse
 fi
 
 # The OpenTelemetry Collector: built from its Go modules (internal/peer/otelcol,

@@ -18,7 +18,7 @@ echo "platforms: go vet clean for 16 targets ($((SECONDS - start)) s)"
 
 # The unit-tested packages: cmd/netlog's tests start the command and real
 # peers, so they run natively only.
-pkgs=(. ./internal/mail ./internal/pickle ./internal/relp ./internal/spool ./internal/syslog ./internal/transport ./receive ./record ./internal/otlp ./otlp)
+pkgs=(. ./internal/mail ./internal/pickle ./internal/relp ./internal/spool ./internal/syslog ./internal/transport ./receive ./record ./internal/otlp ./otlp ./internal/kafka ./kafka)
 # qemu-user passes neither TCP_QUICKACK (getsockopt) nor SO_RXQ_OVFL
 # (ancillary data) on to the program: these run in the native passes.
 emulated='^(TestQuickAck|TestKernelDropsCounted)$'

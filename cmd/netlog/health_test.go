@@ -153,7 +153,7 @@ func TestServeHealthDuringDrain(t *testing.T) {
 	if code, body := get(t, base+"/readyz"); code != 200 || body != `{"state":"ready"}`+"\n" {
 		t.Errorf("/readyz: %d %q", code, body)
 	}
-	want := `{"listeners":[{"listener":"tcp ` + b.addrs["tcp"] + `","state":"accepting"}],"outputs":[{"output":"stdout","ok":true}]}` + "\n"
+	want := `{"listeners":[{"listener":"tcp ` + b.addrs["tcp"] + `","state":"accepting"}],"outputs":[{"output":"stdout://","ok":true}]}` + "\n"
 	if code, body := get(t, base+"/healthz"); code != 200 || body != want {
 		t.Errorf("/healthz: %d %q, want %q", code, body, want)
 	}

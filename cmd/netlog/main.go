@@ -21,6 +21,9 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	_ "github.com/netlog-go/netlog/kafka" // kafka:// for --out and --to
+	_ "github.com/netlog-go/netlog/otlp"  // otlp+http:// and otlp+https:// for serve --out and send --to
 )
 
 func main() {

@@ -26,6 +26,8 @@ func main() {
 		"tls://127.0.0.1:9":                                       "netlog/tlsclient",
 		"syslog+tls://127.0.0.1:9?ca=/ca.pem":                     "netlog/tlsclient",
 		"smtps://127.0.0.1:9?from=a@example.com&to=b@example.com": "netlog/smtp",
+		"kafka://127.0.0.1:9/logs":                                "netlog/kafka",
+		"otlp+https://127.0.0.1:9":                                "netlog/otlp",
 	} {
 		_, err := netlog.Open(url, nil)
 		needs(err, url, pkg)
