@@ -23,6 +23,17 @@ type daemon struct {
 	// downstream, for a relay, is the receiver it forwards to, whose
 	// file out is; it is stopped after the relay.
 	downstream *daemon
+	// newCounter, if set, counts the records at the destination; else
+	// each line of out is one.
+	newCounter func() (counter, error)
+}
+
+// counter counts the records at the daemon's destination.
+func (d *daemon) counter() (counter, error) {
+	if d.newCounter != nil {
+		return d.newCounter()
+	}
+	return &lineCounter{path: d.out}, nil
 }
 
 // A contestant is a receiver program and the inputs it takes.

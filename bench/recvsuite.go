@@ -197,13 +197,17 @@ func measure(r *row, c contestant, dir string, in *inputs) {
 	}
 	defer d.stop()
 	fail := func(err error) { r.err, r.receiverStdio = err, d.stdioTail() }
-	lines := &lineCounter{path: d.out}
+	lines, err := d.counter()
+	if err != nil {
+		fail(err)
+		return
+	}
 	defer lines.close()
 	if err := ready(d, r.input, in, lines); err != nil {
 		fail(err)
 		return
 	}
-	base := lines.n
+	base := lines.records()
 	cpu0, err := cpuTicks(d.cmd.Process.Pid)
 	if err != nil {
 		fail(err)
@@ -215,7 +219,7 @@ func measure(r *row, c contestant, dir string, in *inputs) {
 	senders.Go(func() { sent <- send(r, d.addr, in) })
 	last, err := awaitRecords(lines, base, int64(r.sent), r.input, sent)
 	senders.Wait() // the last records may be in the file before the senders return
-	r.received = lines.n - base
+	r.received = lines.records() - base
 	// Losing datagrams is what a UDP row measures, and a peer losing
 	// records over TCP, or resetting a sender's connection, is a finding;
 	// netlog serve doing either is a failure.
@@ -261,12 +265,12 @@ func send(r *row, addr string, in *inputs) error {
 	return err
 }
 
-// ready probes the daemon until one record has reached its file (20 s at
+// ready probes the daemon until one record has reached its destination (20 s at
 // most: no receiver has a readiness signal). A UDP probe may be lost, so
 // it is sent again every 100 ms; once one is through, ready waits for the
 // file to stay the same for half a second, so that no late probe counts
 // as a record of the row.
-func ready(d *daemon, k kind, in *inputs, lines *lineCounter) error {
+func ready(d *daemon, k kind, in *inputs, lines counter) error {
 	deadline := time.Now().Add(20 * time.Second)
 	var probed, lastProbe time.Time
 	for time.Now().Before(deadline) {
@@ -279,7 +283,7 @@ func ready(d *daemon, k kind, in *inputs, lines *lineCounter) error {
 		if _, err := lines.update(); err != nil {
 			return err
 		}
-		if lines.n > 0 {
+		if lines.records() > 0 {
 			return settle(lines)
 		}
 		time.Sleep(20 * time.Millisecond) // polling a file: it gives no signal
@@ -287,8 +291,8 @@ func ready(d *daemon, k kind, in *inputs, lines *lineCounter) error {
 	return fmt.Errorf("no probe record in %s within 20 s (a probe was sent: %v)", d.out, !probed.IsZero())
 }
 
-// settle returns once the file has not grown for half a second.
-func settle(lines *lineCounter) error {
+// settle returns once no record has come for half a second.
+func settle(lines counter) error {
 	for quiet := time.Now(); time.Since(quiet) < 500*time.Millisecond; time.Sleep(20 * time.Millisecond) {
 		grew, err := lines.update()
 		if err != nil {
@@ -301,11 +305,11 @@ func settle(lines *lineCounter) error {
 	return nil
 }
 
-// awaitRecords polls the file until want records more than base are in
-// it, or, once the senders are done, until none has come for the idle
+// awaitRecords polls the destination until want records more than base
+// are in it, or, once the senders are done, until none has come for the idle
 // time (records lost). It returns when the last record was seen and the
 // senders' error.
-func awaitRecords(lines *lineCounter, base, want int64, k kind, sent <-chan error) (time.Time, error) {
+func awaitRecords(lines counter, base, want int64, k kind, sent <-chan error) (time.Time, error) {
 	idle := *idleFlag
 	if k == udp {
 		idle /= 10
@@ -323,7 +327,7 @@ func awaitRecords(lines *lineCounter, base, want int64, k kind, sent <-chan erro
 		if grew {
 			last, quiet = now, now
 		}
-		if lines.n-base >= want {
+		if lines.records()-base >= want {
 			return last, sendErr
 		}
 		if !done {
@@ -340,14 +344,25 @@ func awaitRecords(lines *lineCounter, base, want int64, k kind, sent <-chan erro
 	}
 }
 
-// lineCounter counts the complete lines of a file as it grows.
-type lineCounter struct {
-	path string
-	f    *os.File
-	off  int64
-	n    int64
-	buf  []byte
+// A counter counts the records at a destination as they arrive.
+type counter interface {
+	update() (grew bool, err error) // counts the records that came since the last call
+	records() int64
+	close()
 }
+
+// lineCounter counts the records in the complete lines of a file as it
+// grows: a line each, unless recordsIn, given whole lines, says how many.
+type lineCounter struct {
+	path      string
+	recordsIn func(lines []byte) int64
+	f         *os.File
+	off       int64
+	n         int64
+	buf       []byte
+}
+
+func (c *lineCounter) records() int64 { return c.n }
 
 // update counts the lines added since the last call.
 func (c *lineCounter) update() (grew bool, err error) {
@@ -361,25 +376,32 @@ func (c *lineCounter) update() (grew bool, err error) {
 		c.buf = make([]byte, 1<<20)
 	}
 	for {
-		m, err := c.f.ReadAt(c.buf, c.off)
-		if m > 0 {
-			// Count complete lines only: a writer may be mid-line.
-			end := bytes.LastIndexByte(c.buf[:m], '\n') + 1
-			if end == 0 {
-				return grew, nil
-			}
-			k := int64(bytes.Count(c.buf[:end], []byte{'\n'}))
-			c.n += k
-			c.off += int64(end)
-			grew = grew || k > 0
+		m, rerr := c.f.ReadAt(c.buf, c.off)
+		// Count complete lines only: a writer may be mid-line.
+		end := bytes.LastIndexByte(c.buf[:m], '\n') + 1
+		if end == 0 && m == len(c.buf) { // a line longer than the buffer
+			c.buf = make([]byte, 2*len(c.buf))
+			continue
 		}
-		if err == io.EOF || m < len(c.buf) {
+		k := c.count(c.buf[:end])
+		c.n += k
+		c.off += int64(end)
+		grew = grew || k > 0
+		if rerr == io.EOF || m < len(c.buf) {
 			return grew, nil
 		}
-		if err != nil {
-			return grew, err
+		if rerr != nil {
+			return grew, rerr
 		}
 	}
+}
+
+// count counts the records in lines, complete lines.
+func (c *lineCounter) count(lines []byte) int64 {
+	if c.recordsIn == nil {
+		return int64(bytes.Count(lines, []byte{'\n'}))
+	}
+	return c.recordsIn(lines)
 }
 
 func (c *lineCounter) close() {

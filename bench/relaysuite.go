@@ -10,12 +10,13 @@ import (
 
 // The relay suite (docs/benchmarks-relay.md): the receiver suite's
 // generated inputs into a relay, netlog serve with an --out or rsyslog
-// with the output module that does the same job, counted in the file of
-// the destination. A row's records/s run from its first byte sent to its
+// with the output module that does the same job, counted at the
+// destination: in its file, in the Kafka topic, in the OpenTelemetry
+// Collector's file. A row's records/s run from its first byte sent to its
 // last record at the destination; its CPU time and peak RSS are the
 // relay's.
 //
-//	cd bench && go run . -relay [-n 200000] [-conns 1,8] [-only relp]
+//	cd bench && go run . -relay [-n 1000000] [-conns 1,8] [-only relp]
 
 // relayConns is the relay suite's -conns unless the flag is given.
 const relayConns = "1,8"
@@ -38,14 +39,18 @@ func relaySuite(connsSet bool) suite {
 }
 
 // relays pairs each netlog serve output with rsyslog doing the same job:
-// writing a file, forwarding over RELP, forwarding over TCP.
+// writing a file, forwarding over RELP, forwarding over TCP; and runs
+// netlog serve's Kafka and OTLP outputs, which rsyslog has no
+// counterpart of here.
 func relays(bin string) []contestant {
 	both, syslogOnly := []kind{octetTCP, pickleTCP}, []kind{octetTCP}
 	imrelp := func(dir string) (*daemon, error) { return rsyslog(dir, relpTCP) }
 	imtcp := func(dir string) (*daemon, error) { return rsyslog(dir, octetTCP) }
-	serve := func(scheme string) func(dir string, k kind, target string) (*daemon, error) {
+	// serve runs netlog serve with the output URL format names with the
+	// destination's address.
+	serve := func(format string) func(dir string, k kind, target string) (*daemon, error) {
 		return func(dir string, k kind, target string) (*daemon, error) {
-			return serveRelay(bin, dir, k, scheme+target)
+			return serveRelay(bin, dir, k, fmt.Sprintf(format, target))
 		}
 	}
 	omfwd := func(dir string, _ kind, target string) (*daemon, error) {
@@ -57,10 +62,12 @@ func relays(bin string) []contestant {
 	return []contestant{
 		{"netlog serve --out file", both, serveFile(bin)},
 		{"rsyslog imtcp -> omfile", syslogOnly, rsyslog},
-		{"netlog serve --out syslog+relp -> rsyslog imrelp", both, forwardTo(imrelp, serve("syslog+relp://"))},
+		{"netlog serve --out syslog+relp -> rsyslog imrelp", both, forwardTo(imrelp, serve("syslog+relp://%s"))},
 		{"rsyslog omrelp windowSize=1024 -> rsyslog imrelp", syslogOnly, forwardTo(imrelp, omrelp)},
-		{"netlog serve --out syslog+tcp -> rsyslog imtcp", both, forwardTo(imtcp, serve("syslog+tcp://"))},
+		{"netlog serve --out syslog+tcp -> rsyslog imtcp", both, forwardTo(imtcp, serve("syslog+tcp://%s"))},
 		{"rsyslog omfwd TCP -> rsyslog imtcp", syslogOnly, forwardTo(imtcp, omfwd)},
+		{"netlog serve --out kafka -> kfake", both, forwardTo(kafkaDest, serve("kafka://%s/"+benchTopic))},
+		{"netlog serve --out otlp+http -> OpenTelemetry Collector", both, forwardTo(collectorDest, serve("otlp+http://%s"))},
 	}
 }
 
@@ -91,7 +98,7 @@ func forwardTo(dest func(dir string) (*daemon, error), relay func(dir string, k 
 		if err != nil {
 			return nil, err
 		}
-		if err := listening(down.addr, 20*time.Second); err != nil {
+		if err := listening(down.addr, time.Minute); err != nil {
 			down.stop()
 			return nil, fmt.Errorf("%w; it printed:\n%s", err, down.stdioTail())
 		}
@@ -100,7 +107,7 @@ func forwardTo(dest func(dir string) (*daemon, error), relay func(dir string, k 
 			down.stop()
 			return nil, err
 		}
-		d.out, d.downstream = down.out, down
+		d.out, d.newCounter, d.downstream = down.out, down.newCounter, down
 		return d, nil
 	}
 }
