@@ -17,6 +17,13 @@
 // both (-n defaults to 100,000 there).
 //
 //	cd bench && go run . -relp [-n 100000] [-only imrelp]
+//
+// With -relay it runs the relay suite (docs/benchmarks-relay.md): the
+// receiver suite's inputs into netlog serve with a file, RELP, TCP, Kafka
+// or OTLP output and into rsyslog doing the first three with omfile,
+// omrelp or omfwd, counted at the destination.
+//
+//	cd bench && go run . -relay [-n 1000000] [-conns 1,8] [-only relp] [-chart relay.png]
 package main
 
 import (
@@ -100,7 +107,18 @@ func main() {
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	recv := flag.Bool("receivers", false, "run the receiver suite instead: the same input into netlog serve, rsyslog, syslog-ng and Python's cookbook receiver")
 	relpFlag := flag.Bool("relp", false, "run the RELP suite instead: netlog's RELP handler and rsyslog's omrelp into rsyslog imrelp and netlog serve --relp, beside TCP into imtcp")
+	relay := flag.Bool("relay", false, "run the relay suite instead: netlog serve --out file, syslog+relp and syslog+tcp beside rsyslog's omfile, omrelp and omfwd, and --out kafka and otlp+http, counted at the destination")
 	flag.Parse()
+	if *relay {
+		if *chart == "chart.png" {
+			*chart = "relay.png"
+		}
+		if err := runSuite(relaySuite(isSet("conns")), *n, *only, *chart); err != nil {
+			fmt.Fprintln(os.Stderr, "relay:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *relpFlag {
 		if !isSet("n") {
 			*n = 100_000

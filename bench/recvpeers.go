@@ -20,6 +20,20 @@ type daemon struct {
 	out   string // the file it writes records to, one line each
 	addr  string // where the row's input goes
 	stdio *os.File
+	// downstream, for a relay, is the receiver it forwards to, whose
+	// file out is; it is stopped after the relay.
+	downstream *daemon
+	// newCounter, if set, counts the records at the destination; else
+	// each line of out is one.
+	newCounter func() (counter, error)
+}
+
+// counter counts the records at the daemon's destination.
+func (d *daemon) counter() (counter, error) {
+	if d.newCounter != nil {
+		return d.newCounter()
+	}
+	return &lineCounter{path: d.out}, nil
 }
 
 // A contestant is a receiver program and the inputs it takes.
@@ -115,12 +129,19 @@ func (d *daemon) stop() {
 		f.Close()
 	}
 	d.stdio.Close()
+	if d.downstream != nil {
+		d.downstream.stop()
+	}
 }
 
 // stdioTail is the end of what the daemon printed, for an error message.
 func (d *daemon) stdioTail() string {
 	b, _ := os.ReadFile(d.stdio.Name())
-	return string(b[max(0, len(b)-2000):])
+	tail := string(b[max(0, len(b)-2000):])
+	if d.downstream != nil {
+		tail += "\n  and the receiver it forwards to printed:\n" + d.downstream.stdioTail()
+	}
+	return tail
 }
 
 // netlogServe runs the binary built from this repository, its text output
@@ -133,20 +154,26 @@ func netlogServe(bin string) func(string, kind) (*daemon, error) {
 		if err != nil {
 			return nil, err
 		}
-		args := []string{"serve", "--tcp=", "--udp=", "--max-conns-per-peer=128"}
-		switch k {
-		case octetTCP, lfTCP:
-			args = append(args, "--syslog-tcp="+addr)
-		case udp:
-			args = append(args, "--syslog-udp="+addr)
-		case pickleTCP:
-			args = append(args, "--tcp="+addr)
-		case relpTCP:
-			args = append(args, "--relp="+addr)
-		}
 		d := &daemon{out: filepath.Join(dir, "out.log"), addr: addr}
-		return launch(exec.CommandContext(context.Background(), bin, args...), d, dir, true)
+		return launch(exec.CommandContext(context.Background(), bin, serveArgs(k, addr)...), d, dir, true)
 	}
+}
+
+// serveArgs are netlog serve's arguments for input k on addr, and no
+// other listener.
+func serveArgs(k kind, addr string) []string {
+	args := []string{"serve", "--tcp=", "--udp=", "--max-conns-per-peer=128"}
+	switch k {
+	case octetTCP, lfTCP:
+		args = append(args, "--syslog-tcp="+addr)
+	case udp:
+		args = append(args, "--syslog-udp="+addr)
+	case pickleTCP:
+		args = append(args, "--tcp="+addr)
+	case relpTCP:
+		args = append(args, "--relp="+addr)
+	}
+	return args
 }
 
 // rsyslog runs rsyslogd in the foreground with its default queues: the

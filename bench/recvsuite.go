@@ -48,10 +48,32 @@ func (r row) name() string {
 	return in + " -> " + r.receiver // ASCII: the chart's font has no other
 }
 
+// suite is a set of contestants run on the same generated inputs: the
+// receiver suite, or the relay suite.
+type suite struct {
+	contestants func(netlogBin string) []contestant
+	kinds       []kind // the inputs, in the table's order
+	conns       string // the TCP loads, as -conns takes them
+	column      string // the table's heading for a contestant
+	chartTitle  string
+}
+
 // receivers runs every receiver on every input it takes and prints the
 // table; the chart goes to chartPath unless it is empty.
 func receivers(n int, only, chartPath string) error {
-	conns, err := ints(*connsFlag)
+	return runSuite(suite{
+		contestants: contestants,
+		kinds:       []kind{octetTCP, lfTCP, udp, pickleTCP, relpTCP},
+		conns:       *connsFlag,
+		column:      "receiver",
+		chartTitle:  "records/s into a file (higher is better); ",
+	}, n, only, chartPath)
+}
+
+// runSuite runs every contestant of s on every input of s it takes and
+// prints the table; the chart goes to chartPath unless it is empty.
+func runSuite(s suite, n int, only, chartPath string) error {
+	conns, err := ints(s.conns)
 	if err != nil {
 		return fmt.Errorf("-conns: %w", err)
 	}
@@ -74,18 +96,18 @@ func receivers(n int, only, chartPath string) error {
 	if err != nil {
 		return err
 	}
-	rows, err := runRows(contestants(bin), in, tmp, n, only, conns, rates)
+	rows, err := runRows(s.contestants(bin), s.kinds, in, tmp, n, only, conns, rates)
 	if err != nil {
 		return err
 	}
 	caption := fmt.Sprintf("%d records per row, %s, %d CPUs, %s", n, runtime.Version(), runtime.NumCPU(), time.Now().UTC().Format("2006-01-02"))
-	printRows(os.Stdout, caption, rows)
+	printRows(os.Stdout, caption, s.column, rows)
 	if chartPath != "" {
 		bars := make([]result, len(rows))
 		for i, r := range rows {
 			bars[i] = result{name: r.name(), delivered: r.perSec}
 		}
-		if err := drawChart(chartPath, "records/s into a file (higher is better); ", caption, bars); err != nil {
+		if err := drawChart(chartPath, s.chartTitle, caption, bars); err != nil {
 			return fmt.Errorf("chart: %w", err)
 		}
 	}
@@ -97,12 +119,12 @@ func receivers(n int, only, chartPath string) error {
 	return nil
 }
 
-// runRows runs every input, at each of its loads, into every receiver
+// runRows runs every input of kinds, at each of its loads, into every receiver
 // that takes it, one directory under tmp each, and reports each row on
 // stderr as it ends.
-func runRows(cs []contestant, in *inputs, tmp string, n int, only string, conns, rates []int) ([]row, error) {
+func runRows(cs []contestant, kinds []kind, in *inputs, tmp string, n int, only string, conns, rates []int) ([]row, error) {
 	var rows []row
-	for _, k := range []kind{octetTCP, lfTCP, udp, pickleTCP, relpTCP} {
+	for _, k := range kinds {
 		loads := conns
 		if k == udp {
 			loads = rates
@@ -150,9 +172,10 @@ func (r row) remark() string {
 	return ""
 }
 
-func printRows(w io.Writer, caption string, rows []row) {
+// printRows prints the table, column heading the contestants' column.
+func printRows(w io.Writer, caption, column string, rows []row) {
 	fmt.Fprintf(w, "%s\n\n", caption)
-	fmt.Fprintln(w, "| input | conns / offered | receiver | records/s | CPU µs per record | peak RSS MiB | lost |")
+	fmt.Fprintf(w, "| input | conns / offered | %s | records/s | CPU µs per record | peak RSS MiB | lost |\n", column)
 	fmt.Fprintln(w, "|---|---:|---|---:|---:|---:|---:|")
 	for _, r := range rows {
 		load := strconv.Itoa(r.conns)
@@ -174,13 +197,17 @@ func measure(r *row, c contestant, dir string, in *inputs) {
 	}
 	defer d.stop()
 	fail := func(err error) { r.err, r.receiverStdio = err, d.stdioTail() }
-	lines := &lineCounter{path: d.out}
+	lines, err := d.counter()
+	if err != nil {
+		fail(err)
+		return
+	}
 	defer lines.close()
 	if err := ready(d, r.input, in, lines); err != nil {
 		fail(err)
 		return
 	}
-	base := lines.n
+	base := lines.records()
 	cpu0, err := cpuTicks(d.cmd.Process.Pid)
 	if err != nil {
 		fail(err)
@@ -192,12 +219,12 @@ func measure(r *row, c contestant, dir string, in *inputs) {
 	senders.Go(func() { sent <- send(r, d.addr, in) })
 	last, err := awaitRecords(lines, base, int64(r.sent), r.input, sent)
 	senders.Wait() // the last records may be in the file before the senders return
-	r.received = lines.n - base
+	r.received = lines.records() - base
 	// Losing datagrams is what a UDP row measures, and a peer losing
 	// records over TCP, or resetting a sender's connection, is a finding;
 	// netlog serve doing either is a failure.
 	r.incomplete = r.input != udp && r.received < int64(r.sent)
-	if r.receiver != "netlog serve" {
+	if !strings.HasPrefix(r.receiver, "netlog serve") {
 		r.finding, err = err, nil
 		if r.finding != nil || r.incomplete {
 			r.receiverStdio = d.stdioTail()
@@ -238,12 +265,12 @@ func send(r *row, addr string, in *inputs) error {
 	return err
 }
 
-// ready probes the daemon until one record has reached its file (20 s at
+// ready probes the daemon until one record has reached its destination (20 s at
 // most: no receiver has a readiness signal). A UDP probe may be lost, so
 // it is sent again every 100 ms; once one is through, ready waits for the
 // file to stay the same for half a second, so that no late probe counts
 // as a record of the row.
-func ready(d *daemon, k kind, in *inputs, lines *lineCounter) error {
+func ready(d *daemon, k kind, in *inputs, lines counter) error {
 	deadline := time.Now().Add(20 * time.Second)
 	var probed, lastProbe time.Time
 	for time.Now().Before(deadline) {
@@ -256,7 +283,7 @@ func ready(d *daemon, k kind, in *inputs, lines *lineCounter) error {
 		if _, err := lines.update(); err != nil {
 			return err
 		}
-		if lines.n > 0 {
+		if lines.records() > 0 {
 			return settle(lines)
 		}
 		time.Sleep(20 * time.Millisecond) // polling a file: it gives no signal
@@ -264,8 +291,8 @@ func ready(d *daemon, k kind, in *inputs, lines *lineCounter) error {
 	return fmt.Errorf("no probe record in %s within 20 s (a probe was sent: %v)", d.out, !probed.IsZero())
 }
 
-// settle returns once the file has not grown for half a second.
-func settle(lines *lineCounter) error {
+// settle returns once no record has come for half a second.
+func settle(lines counter) error {
 	for quiet := time.Now(); time.Since(quiet) < 500*time.Millisecond; time.Sleep(20 * time.Millisecond) {
 		grew, err := lines.update()
 		if err != nil {
@@ -278,11 +305,11 @@ func settle(lines *lineCounter) error {
 	return nil
 }
 
-// awaitRecords polls the file until want records more than base are in
-// it, or, once the senders are done, until none has come for the idle
+// awaitRecords polls the destination until want records more than base
+// are in it, or, once the senders are done, until none has come for the idle
 // time (records lost). It returns when the last record was seen and the
 // senders' error.
-func awaitRecords(lines *lineCounter, base, want int64, k kind, sent <-chan error) (time.Time, error) {
+func awaitRecords(lines counter, base, want int64, k kind, sent <-chan error) (time.Time, error) {
 	idle := *idleFlag
 	if k == udp {
 		idle /= 10
@@ -300,7 +327,7 @@ func awaitRecords(lines *lineCounter, base, want int64, k kind, sent <-chan erro
 		if grew {
 			last, quiet = now, now
 		}
-		if lines.n-base >= want {
+		if lines.records()-base >= want {
 			return last, sendErr
 		}
 		if !done {
@@ -317,14 +344,25 @@ func awaitRecords(lines *lineCounter, base, want int64, k kind, sent <-chan erro
 	}
 }
 
-// lineCounter counts the complete lines of a file as it grows.
-type lineCounter struct {
-	path string
-	f    *os.File
-	off  int64
-	n    int64
-	buf  []byte
+// A counter counts the records at a destination as they arrive.
+type counter interface {
+	update() (grew bool, err error) // counts the records that came since the last call
+	records() int64
+	close()
 }
+
+// lineCounter counts the records in the complete lines of a file as it
+// grows: a line each, unless recordsIn, given whole lines, says how many.
+type lineCounter struct {
+	path      string
+	recordsIn func(lines []byte) int64
+	f         *os.File
+	off       int64
+	n         int64
+	buf       []byte
+}
+
+func (c *lineCounter) records() int64 { return c.n }
 
 // update counts the lines added since the last call.
 func (c *lineCounter) update() (grew bool, err error) {
@@ -338,25 +376,32 @@ func (c *lineCounter) update() (grew bool, err error) {
 		c.buf = make([]byte, 1<<20)
 	}
 	for {
-		m, err := c.f.ReadAt(c.buf, c.off)
-		if m > 0 {
-			// Count complete lines only: a writer may be mid-line.
-			end := bytes.LastIndexByte(c.buf[:m], '\n') + 1
-			if end == 0 {
-				return grew, nil
-			}
-			k := int64(bytes.Count(c.buf[:end], []byte{'\n'}))
-			c.n += k
-			c.off += int64(end)
-			grew = grew || k > 0
+		m, rerr := c.f.ReadAt(c.buf, c.off)
+		// Count complete lines only: a writer may be mid-line.
+		end := bytes.LastIndexByte(c.buf[:m], '\n') + 1
+		if end == 0 && m == len(c.buf) { // a line longer than the buffer
+			c.buf = make([]byte, 2*len(c.buf))
+			continue
 		}
-		if err == io.EOF || m < len(c.buf) {
+		k := c.count(c.buf[:end])
+		c.n += k
+		c.off += int64(end)
+		grew = grew || k > 0
+		if rerr == io.EOF || m < len(c.buf) {
 			return grew, nil
 		}
-		if err != nil {
-			return grew, err
+		if rerr != nil {
+			return grew, rerr
 		}
 	}
+}
+
+// count counts the records in lines, complete lines.
+func (c *lineCounter) count(lines []byte) int64 {
+	if c.recordsIn == nil {
+		return int64(bytes.Count(lines, []byte{'\n'}))
+	}
+	return c.recordsIn(lines)
 }
 
 func (c *lineCounter) close() {

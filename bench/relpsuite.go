@@ -175,6 +175,14 @@ func omrelpRelay(dir, target string, window int) (*daemon, error) {
 	if window > 0 {
 		opt = fmt.Sprintf(" windowSize=\"%d\"", window)
 	}
+	return rsyslogRelay(dir, "omrelp", fmt.Sprintf(`action(type="omrelp" target="127.0.0.1" port=%q template="RSYSLOG_SyslogProtocol23Format"%s)`, port(target), opt))
+}
+
+// rsyslogRelay runs an rsyslogd that takes octet-counted syslog over TCP
+// (imtcp) and hands each message to action, an output module's action
+// that forwards it (module is that output module, loaded unless it is
+// built in).
+func rsyslogRelay(dir, module, action string) (*daemon, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -186,15 +194,18 @@ func omrelpRelay(dir, target string, window int) (*daemon, error) {
 	if err != nil {
 		return nil, err
 	}
+	load := ""
+	if module != "omfwd" { // built in
+		load = fmt.Sprintf("module(load=%q)\n", module)
+	}
 	d := &daemon{addr: addr}
 	conf := fmt.Sprintf(`global(workDirectory=%q)
 module(load="imtcp")
-module(load="omrelp")
-input(type="imtcp" address="127.0.0.1" port=%q ruleset="relay")
+%sinput(type="imtcp" address="127.0.0.1" port=%q ruleset="relay")
 ruleset(name="relay") {
-  action(type="omrelp" target="127.0.0.1" port=%q template="RSYSLOG_SyslogProtocol23Format"%s)
+  %s
 }
-`, dir, port(addr), port(target), opt)
+`, dir, load, port(addr), action)
 	file := filepath.Join(dir, "rsyslog.conf")
 	if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
 		return nil, err
@@ -210,16 +221,22 @@ ruleset(name="relay") {
 // the library's default, 1,024.
 func netlogRelay(bin string) func(dir, target string, window int) (*daemon, error) {
 	return func(dir, target string, _ int) (*daemon, error) {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, err
-		}
-		addr, err := freePort("tcp")
-		if err != nil {
-			return nil, err
-		}
-		cmd := exec.CommandContext(context.Background(), bin, "serve", "--tcp=", "--udp=", "--syslog-tcp="+addr, "--out=syslog+relp://"+target)
-		return launch(cmd, &daemon{addr: addr}, dir, false)
+		return serveRelay(bin, dir, octetTCP, "syslog+relp://"+target)
 	}
+}
+
+// serveRelay runs netlog serve taking input k and sending every record
+// to the output URL out.
+func serveRelay(bin, dir string, k kind, out string) (*daemon, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	addr, err := listenAddr(k)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(context.Background(), bin, append(serveArgs(k, addr), "--out="+out)...)
+	return launch(cmd, &daemon{addr: addr}, dir, false)
 }
 
 // printRELP prints the table, each row's rate also as a share of the

@@ -51,6 +51,6 @@ for target in internal/pickle:FuzzDecode internal/pickle:FuzzFastPath record:Fuz
 done
 bash scripts/sizecheck.sh
 # The side-by-side suites (their own module): build, and run every sender
-# and every receiver on a few records.
-(cd bench && go vet ./... && go run . -n 2000 -chart '' >/dev/null && go run . -receivers -n 2000 -chart '' >/dev/null && go run . -relp -n 2000 >/dev/null)
-echo "test: bench/ ran every contender and every receiver"
+# and every receiver and relay on a few records.
+(cd bench && go vet ./... && go run . -n 2000 -chart '' >/dev/null && go run . -receivers -n 2000 -chart '' >/dev/null && go run . -relp -n 2000 >/dev/null && go run . -relay -n 2000 -chart '' >/dev/null)
+echo "test: bench/ ran every contender, every receiver and every relay"

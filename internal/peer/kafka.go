@@ -29,12 +29,20 @@ type Kafka struct {
 	cmd   *exec.Cmd
 }
 
-// kfakePath finds the kfake program: in the peers' cache, or on PATH.
+// KfakeBin finds the kfake program: in the peers' cache
+// (scripts/install-peers.sh builds it there), or on PATH.
+func KfakeBin() (string, error) {
+	cache, _ := os.UserCacheDir()
+	if bin := filepath.Join(cache, "netlog-peers", "kfake", "kfake"); fileExists(bin) {
+		return bin, nil
+	}
+	return exec.LookPath("kfake")
+}
+
 func kfakePath(t testing.TB) string {
 	t.Helper()
 	skipShort(t, "kfake")
-	cache, _ := os.UserCacheDir()
-	if bin := filepath.Join(cache, "netlog-peers", "kfake", "kfake"); fileExists(bin) {
+	if bin, err := KfakeBin(); err == nil {
 		return bin
 	}
 	return Path(t, "kfake") // fails or skips, as the mode says

@@ -41,14 +41,22 @@ type CollectorOptions struct {
 	CertFile, KeyFile string
 }
 
-// collectorPath finds the collector that scripts/install-peers.sh
-// builds into the peers' cache.
-func collectorPath(t testing.TB) string {
-	skipShort(t, "otelcol")
+// CollectorBin finds the collector that scripts/install-peers.sh builds
+// into the peers' cache.
+func CollectorBin() (string, error) {
 	cache, _ := os.UserCacheDir()
 	bin := filepath.Join(cache, "netlog-peers", "otelcol", "netlog-otelcol")
 	if !fileExists(bin) {
-		Unavailable(t, fmt.Sprintf("interop peer OpenTelemetry Collector is missing (%s); scripts/install-peers.sh builds it from internal/peer/otelcol", bin))
+		return "", fmt.Errorf("interop peer OpenTelemetry Collector is missing (%s); scripts/install-peers.sh builds it from internal/peer/otelcol", bin)
+	}
+	return bin, nil
+}
+
+func collectorPath(t testing.TB) string {
+	skipShort(t, "otelcol")
+	bin, err := CollectorBin()
+	if err != nil {
+		Unavailable(t, err.Error())
 	}
 	return bin
 }
@@ -63,15 +71,27 @@ func StartCollector(t testing.TB, o CollectorOptions) *Collector {
 		conf: filepath.Join(dir, "otelcol.yaml"), log: filepath.Join(dir, "otelcol.log"),
 		bin: collectorPath(t), tls: o.CertFile != "",
 	}
+	if err := os.WriteFile(c.conf, []byte(CollectorConfig(c.HTTP, c.File, o)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.Start(t)
+	t.Cleanup(c.Stop)
+	return c
+}
+
+// CollectorConfig is the collector's configuration: an OTLP/HTTP
+// receiver on endpoint (host:port), as o says, whose logs a file exporter
+// writes to file.
+func CollectorConfig(endpoint, file string, o CollectorOptions) string {
 	limit := ""
 	if o.MaxRequestBodySize != 0 {
 		limit = fmt.Sprintf("\n        max_request_body_size: %d", o.MaxRequestBodySize)
 	}
-	if c.tls {
+	if o.CertFile != "" {
 		limit += fmt.Sprintf("\n        tls:\n          cert_file: %s\n          key_file: %s", o.CertFile, o.KeyFile)
 	}
 	// Internal metrics off: parallel collectors would share their port.
-	conf := fmt.Sprintf(`receivers:
+	return fmt.Sprintf(`receivers:
   otlp:
     protocols:
       http:
@@ -88,13 +108,7 @@ service:
     logs:
       receivers: [otlp]
       exporters: [file]
-`, c.HTTP, limit, c.File)
-	if err := os.WriteFile(c.conf, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	c.Start(t)
-	t.Cleanup(c.Stop)
-	return c
+`, endpoint, limit, file)
 }
 
 // Start starts the collector (again, after Stop) and waits for it.
