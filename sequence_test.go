@@ -1,0 +1,105 @@
+package netlog
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+
+	"github.com/netlog-go/netlog/internal/dedup"
+	"github.com/netlog-go/netlog/internal/testrecv"
+	"github.com/netlog-go/netlog/record"
+)
+
+// TestSequenceRoundTrip: the numbers and the instance id a handler with
+// Sequence writes are read back by the receiver from pickle and JSON
+// fields and from RFC 5424 structured data, counting from 1, shared by a
+// derived handler, and one id per handler.
+func TestSequenceRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	open := map[string]func(addr string) (Handler, error){
+		"pickle": func(addr string) (Handler, error) { return Open("tcp://"+addr+"?seq=true", nil) },
+		"json":   func(addr string) (Handler, error) { return Open("tcp://"+addr+"?seq=true&codec=json", nil) },
+		"rfc5424": func(addr string) (Handler, error) {
+			return Open("syslog+tcp://"+addr+"?seq=true", nil)
+		},
+	}
+	ids := map[string]string{}
+	for name, openAt := range open {
+		t.Run(name, func(t *testing.T) {
+			var r *testrecv.Receiver
+			if name == "rfc5424" {
+				r = testrecv.StartSyslog(t, "tcp")
+			} else {
+				r = testrecv.Start(t, "tcp")
+			}
+			h, err := openAt(r.Addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer h.Close(ctx)
+			log := slog.New(h)
+			log.Info("one", "k", 1)
+			log.With("a", "b").Info("two") // a derived handler shares the numbers
+			log.Info("three")
+			var id string
+			for want := uint64(1); want <= 3; want++ {
+				e := r.Next(t)
+				gotID, seq, ok := dedup.Key(e)
+				if !ok || seq != want {
+					t.Fatalf("record %d (%q): key %q %d %v, want seq %d; attrs %v, syslog %+v", want, e.Msg, gotID, seq, ok, want, e.Attrs, e.Syslog)
+				}
+				if id == "" {
+					id = gotID
+				}
+				if gotID != id || len(id) != 16 {
+					t.Fatalf("record %d: id %q, want the handler's one 16-digit id %q", want, gotID, id)
+				}
+			}
+			ids[name] = id
+		})
+	}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			t.Fatalf("two handlers share an id: %v", ids)
+		}
+		seen[id] = true
+	}
+}
+
+// TestSequenceRelayed: a relayed RFC 5424 record keeps its sender's
+// numbers, and the relay's peer and listener join them in the one element
+// netlog@32473.
+func TestSequenceRelayed(t *testing.T) {
+	r := testrecv.StartSyslog(t, "tcp")
+	h, err := NewSyslogHandler("tcp", r.Addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	e := &record.Entry{Msg: "m", Peer: "192.0.2.7:5", Listener: "relp 127.0.0.1:2514", Syslog: &record.Syslog{
+		Format: "rfc5424", Facility: 1, Severity: 6, AppName: "app",
+		SD: []record.SDElement{{ID: "netlog@32473", Params: []record.SDParam{{Name: "id", Value: "00000000000000ff"}, {Name: "seq", Value: "7"}}}}}}
+	if err := h.(*syslogHandler).HandleEntry(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	got := r.Next(t)
+	if len(got.Syslog.SD) != 1 {
+		t.Fatalf("structured data %+v: want the one element netlog@32473", got.Syslog.SD)
+	}
+	m := map[string]string{}
+	for _, p := range got.Syslog.SD[0].Params {
+		m[p.Name] = p.Value
+	}
+	if m["seq"] != "7" || m["id"] != "00000000000000ff" || m["peer"] != e.Peer || m["listener"] != e.Listener {
+		t.Fatalf("params %v: want seq, id, peer and listener", m)
+	}
+}
+
+func TestSequenceNeedsRFC5424(t *testing.T) {
+	_, err := NewSyslogHandler("udp", "127.0.0.1:514", &SyslogOptions{Format: RFC3164, Options: Options{Sequence: true}})
+	if err == nil {
+		t.Fatal("Sequence with RFC 3164: no error")
+	}
+	t.Log(err)
+}
