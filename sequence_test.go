@@ -3,10 +3,12 @@ package netlog
 import (
 	"context"
 	"log/slog"
+	"net"
 	"testing"
 
 	"github.com/netlog-go/netlog/internal/dedup"
 	"github.com/netlog-go/netlog/internal/testrecv"
+	"github.com/netlog-go/netlog/internal/transport"
 	"github.com/netlog-go/netlog/record"
 )
 
@@ -102,4 +104,61 @@ func TestSequenceNeedsRFC5424(t *testing.T) {
 		t.Fatal("Sequence with RFC 3164: no error")
 	}
 	t.Log(err)
+}
+
+// BenchmarkSequence measures what Options.Sequence costs: each encoder
+// alone and Handle to a discarding connection, without and with it, and
+// Handle from all cores at once, where the shared counter is contended.
+func BenchmarkSequence(b *testing.B) {
+	for _, seq := range []bool{false, true} {
+		name := "seq=" + map[bool]string{false: "off", true: "on"}[seq]
+		for _, codec := range []Codec{CodecPickle, CodecJSON} {
+			h, err := newHandler("tcp", "127.0.0.1:9", &Options{Codec: codec, Sequence: seq}, true)
+			if err != nil {
+				b.Fatal(err)
+			}
+			h.c.link, err = transport.NewLink(transport.Config{
+				Dial:   func(context.Context) (net.Conn, error) { return newDiscardConn(), nil },
+				Stream: true,
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer h.Close(context.Background())
+			r := benchRecord()
+			b.Run(string(codec)+"/encode/"+name, func(b *testing.B) {
+				s := &state{}
+				b.ReportAllocs()
+				for b.Loop() {
+					s.buf = h.encode(s, r)
+				}
+				b.ReportMetric(float64(len(s.buf)), "bytes/record")
+			})
+			b.Run(string(codec)+"/Handle/"+name, func(b *testing.B) { benchHandle(b, h) })
+			b.Run(string(codec)+"/Handle-parallel/"+name, func(b *testing.B) {
+				b.ReportAllocs()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if err := h.Handle(context.Background(), r); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			})
+		}
+		h, err := newSyslog("tcp", "127.0.0.1:9", &SyslogOptions{Options: Options{Sequence: seq}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := benchRecord()
+		b.Run("rfc5424/encode/"+name, func(b *testing.B) {
+			s := &state{}
+			b.ReportAllocs()
+			for b.Loop() {
+				_, s.buf, s.scratch = h.encode(s, r)
+			}
+			b.ReportMetric(float64(len(s.buf)), "bytes/record")
+		})
+	}
 }
