@@ -4,6 +4,7 @@
 package dedup
 
 import (
+	"log/slog"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -12,37 +13,67 @@ import (
 	"github.com/netlog-go/netlog/record"
 )
 
-// Key returns the instance id and sequence number a record carries: the
-// params of its RFC 5424 element forward.SDID, or its fields netlog_id
-// and netlog_seq; ok is false if it carries none (or a malformed one).
+// Key returns the instance id and sequence number a record carries; ok
+// is false if it carries none (or a malformed one). They are where the
+// sender wrote them, or where a relay that changed the format put them:
+// the params seq and id of the RFC 5424 element forward.SDID, or params
+// netlog_seq and netlog_id (a pickle or JSON record relayed as RFC 5424);
+// the fields netlog_seq and netlog_id, or the fields seq and id of
+// structured_data's forward.SDID (RFC 5424 relayed as a pickle or JSON).
 func Key(e *record.Entry) (id string, seq uint64, ok bool) {
 	if e.Syslog != nil {
 		for _, el := range e.Syslog.SD {
 			if el.ID == forward.SDID {
-				return sdKey(el.Params)
+				if id, seq, ok = sdKey(el.Params, forward.IDParam, forward.SeqParam); ok {
+					return id, seq, ok
+				}
+			}
+		}
+		for _, el := range e.Syslog.SD {
+			if id, seq, ok = sdKey(el.Params, forward.IDField, forward.SeqField); ok {
+				return id, seq, ok
 			}
 		}
 	}
-	var seqv string
+	if id, seq, ok = attrKey(e.Attrs, forward.IDField, forward.SeqField); ok {
+		return id, seq, ok
+	}
 	for _, a := range e.Attrs {
-		switch a.Key {
-		case forward.IDField:
-			id = a.Value.String()
-		case forward.SeqField:
-			seqv = a.Value.String() // an int64, uint64 or float64 prints as digits
+		if a.Key == "structured_data" && a.Value.Kind() == slog.KindGroup {
+			for _, el := range a.Value.Group() {
+				if el.Key == forward.SDID && el.Value.Kind() == slog.KindGroup {
+					return attrKey(el.Value.Group(), forward.IDParam, forward.SeqParam)
+				}
+			}
+		}
+	}
+	return "", 0, false
+}
+
+func sdKey(params []record.SDParam, idName, seqName string) (id string, seq uint64, ok bool) {
+	var seqv string
+	for _, p := range params {
+		switch p.Name {
+		case idName:
+			id = p.Value
+		case seqName:
+			seqv = p.Value
 		}
 	}
 	return parse(id, seqv)
 }
 
-func sdKey(params []record.SDParam) (id string, seq uint64, ok bool) {
+func attrKey(attrs []slog.Attr, idName, seqName string) (id string, seq uint64, ok bool) {
 	var seqv string
-	for _, p := range params {
-		switch p.Name {
-		case forward.IDParam:
-			id = p.Value
-		case forward.SeqParam:
-			seqv = p.Value
+	for _, a := range attrs {
+		switch a.Key {
+		case idName:
+			id = a.Value.String()
+		case seqName:
+			seqv = a.Value.String()
+			if a.Value.Kind() == slog.KindFloat64 { // a JSON decoder's number: 1e+06 would not parse
+				seqv = strconv.FormatFloat(a.Value.Float64(), 'f', -1, 64)
+			}
 		}
 	}
 	return parse(id, seqv)
