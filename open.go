@@ -225,6 +225,9 @@ func openSyslog(u *url.URL, network string, p *urlquery.Query, o Options) (Handl
 		RefuseOversize: p.Bool("refuse-oversize")}
 	so.MaxDatagram = p.Int("max-message")
 	seqParam(p, &so.Options)
+	if !p.Has("seq") && so.Format != RFC5424 && (so.Format != "" || network == "local") {
+		so.Sequence = false // the defaults' Sequence, where the format has no room for it
+	}
 	if strings.HasPrefix(network, "relp") {
 		so.RELPWindow = p.Int("window")
 		relpRetries(p, &so.Options)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"strings"
 	"testing"
 
 	"github.com/netlog-go/netlog/internal/dedup"
@@ -160,5 +161,41 @@ func BenchmarkSequence(b *testing.B) {
 			}
 			b.ReportMetric(float64(len(s.buf)), "bytes/record")
 		})
+	}
+}
+
+// TestSequenceURL: seq= turns Sequence on and off where it applies, and
+// is refused with the format or scheme that has no place for it.
+func TestSequenceURL(t *testing.T) {
+	for url, on := range map[string]bool{
+		"tcp://127.0.0.1:9?seq=true":               true,
+		"udp://127.0.0.1:9?seq=1&codec=json":       true,
+		"syslog+relp://127.0.0.1:9?seq=true":       true,
+		"syslog+udp://127.0.0.1:9?seq=false":       false,
+		"syslog+tcp://127.0.0.1:9?format=rfc3164":  false,
+		"unix:///tmp/x.sock?seq=true&codec=pickle": true,
+	} {
+		h, err := Open(url, &Options{Sequence: strings.Contains(url, "rfc3164")}) // the defaults' Sequence is dropped where it does not fit
+		if err != nil {
+			t.Fatalf("%s: %v", url, err)
+		}
+		var c *core
+		switch h := h.(type) {
+		case *socketHandler:
+			c = h.c
+		case *syslogHandler:
+			c = h.c
+		}
+		if got := c.seqID != ""; got != on {
+			t.Errorf("%s: numbering %v, want %v", url, got, on)
+		}
+		h.Close(context.Background())
+	}
+	for _, url := range []string{"syslog+tcp://127.0.0.1:9?format=rfc3164&seq=true", "stderr:?seq=true", "tcp://127.0.0.1:9?seq=maybe"} {
+		if _, err := Open(url, nil); err == nil {
+			t.Errorf("%s: no error", url)
+		} else {
+			t.Logf("%s: %v", url, err)
+		}
 	}
 }
