@@ -70,3 +70,39 @@ func TestDedup(t *testing.T) {
 		t.Fatalf("stats: %d duplicates, %d records; want 2 and 6", st.Duplicates, st.Records)
 	}
 }
+
+// ticketSink is a Committer that only counts tickets.
+type ticketSink struct{ n Ticket }
+
+func (s *ticketSink) Write(*record.Entry) error            { return nil }
+func (s *ticketSink) Add(*record.Entry) (Ticket, error)    { s.n++; return s.n, nil }
+func (s *ticketSink) Commit(context.Context, Ticket) error { return nil }
+
+// numbered is a record of sender "a" numbered seq.
+func numbered(t *testing.T, msg string, seq int) *record.Entry {
+	e, err := Decode(fmt.Appendf(nil, `{"msg":%q,"netlog_seq":%d,"netlog_id":"a"}`, msg, seq))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// TestDedupHoldsAck: a connection that got only a duplicate commits the
+// ticket of the record added before it, its first copy (from another
+// connection), so that its acknowledgment waits for that copy's write.
+func TestDedupHoldsAck(t *testing.T) {
+	sink := &ticketSink{}
+	srv := &Server{Dedup: 100, Sink: sink}
+	var first, second commitPoint
+	srv.hand(&first, numbered(t, "x", 1), "l", "p1")
+	srv.hand(&first, numbered(t, "y", 2), "l", "p1")
+	if _, err := srv.hand(&second, numbered(t, "x again", 1), "l", "p2"); err != nil {
+		t.Fatal(err)
+	}
+	if !second.pending || second.last != 2 {
+		t.Fatalf("the duplicate's connection commits %+v, want up to ticket 2, its first copy's batch", second)
+	}
+	if sink.n != 2 {
+		t.Fatalf("the Sink took %d records, want 2", sink.n)
+	}
+}

@@ -141,7 +141,9 @@ type Server struct {
 	// (netlog's Options.Sequence) if its number is among the last Dedup
 	// its sender's instance sent and was seen already: a duplicate that
 	// at-least-once delivery sent again. It is counted in
-	// Stats.Duplicates, and acknowledged without reaching the Sink.
+	// Stats.Duplicates, and acknowledged without reaching the Sink, once
+	// every record the Sink took before it (its first copy among them)
+	// is committed.
 	// DedupIDs bounds the instances followed at once (default 1,024),
 	// each taking Dedup bits; a new one beyond them evicts the one seen
 	// least recently.
@@ -149,6 +151,7 @@ type Server struct {
 
 	dedupOnce                              sync.Once
 	dedup                                  *dedup.Filter
+	lastTicket                             atomic.Uint64 // the highest a Committer gave
 	lim                                    limits
 	mem                                    memory
 	connections, frames, records, unparsed atomic.Uint64
@@ -292,7 +295,8 @@ func reasonOf(err error) Reason {
 // hand adds a decoded record from peer on listener to the Sink.
 func (s *Server) hand(cp *commitPoint, e *record.Entry, listener, peer string) (Reason, error) {
 	if s.duplicate(e) {
-		return "", nil // delivered before
+		s.holdFor(cp) // acknowledged as its first copy is
+		return "", nil
 	}
 	s.records.Add(1) // handed over, whatever the Sink makes of it
 	e.Peer, e.Listener = peer, listener
