@@ -209,11 +209,16 @@ func (h *syslogHandler) appendEntrySD(b []byte, e *record.Entry) []byte {
 	relayed := false
 	if e.Syslog != nil {
 		for _, el := range e.Syslog.SD {
-			relayed = relayed || el.ID == forward.SDID
 			b = syslog.AppendSDName(append(b, '['), el.ID)
 			for _, p := range el.Params {
 				b = syslog.AppendSDName(append(b, ' '), p.Name)
 				b = append(syslog.AppendSDValue(append(b, '=', '"'), p.Value), '"')
+			}
+			if el.ID == forward.SDID { // a sender's numbers, or an earlier relay's peer
+				relayed = true
+				if !hasParam(el.Params, "peer") {
+					b = h.appendPeer(b, e)
+				}
 			}
 			b = append(b, ']')
 		}
@@ -227,9 +232,7 @@ func (h *syslogHandler) appendEntrySD(b []byte, e *record.Entry) []byte {
 		b = append(b, ']')
 	}
 	if e.Peer != "" && !relayed {
-		b = syslog.AppendSDName(append(b, '['), forward.SDID)
-		b = h.Param(b, "", "peer", slog.StringValue(e.Peer))
-		b = append(h.Param(b, "", "listener", slog.StringValue(e.Listener)), ']')
+		b = append(h.appendPeer(syslog.AppendSDName(append(b, '['), forward.SDID), e), ']')
 	}
 	if len(b) == mark {
 		b = append(b, '-')
@@ -237,15 +240,28 @@ func (h *syslogHandler) appendEntrySD(b []byte, e *record.Entry) []byte {
 	return b
 }
 
+// appendPeer appends the params peer and listener, if e was received.
+func (h *syslogHandler) appendPeer(b []byte, e *record.Entry) []byte {
+	if e.Peer == "" {
+		return b
+	}
+	b = h.Param(b, "", "peer", slog.StringValue(e.Peer))
+	return h.Param(b, "", "listener", slog.StringValue(e.Listener))
+}
+
+func hasParam(params []record.SDParam, name string) bool {
+	for _, p := range params {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // appendEntryParams appends a received entry's attributes, source, peer
 // and listener as text params.
 func (h *syslogHandler) appendEntryParams(b []byte, e *record.Entry) []byte {
-	b = h.appendAttrsOf(b, e)
-	if e.Peer != "" {
-		b = h.Param(b, "", "peer", slog.StringValue(e.Peer))
-		b = h.Param(b, "", "listener", slog.StringValue(e.Listener))
-	}
-	return b
+	return h.appendPeer(h.appendAttrsOf(b, e), e)
 }
 
 // appendAttrsOf appends e's attributes and its source, if known.

@@ -47,6 +47,8 @@ type core struct {
 	errClosed error                // likewise
 	closed    atomic.Bool
 	errs      reporter
+	seqID     string        // the instance id with Options.Sequence; "" without
+	seq       atomic.Uint64 // the last sequence number given
 
 	handled, written, failed, tooLarge, truncated, bytes atomic.Uint64
 }
@@ -71,6 +73,9 @@ func newCore(o *Options, dest string, link transport.Sender, maxFrame int) (*cor
 	}
 	if c.level == nil {
 		c.level = slog.LevelInfo
+	}
+	if o.Sequence {
+		c.seqID = newInstanceID()
 	}
 	if c.name == "" {
 		c.name = programName
@@ -197,6 +202,7 @@ func (h *socketHandler) encode(s *state, r slog.Record) []byte {
 	s.extras, s.level = h.c.fill(e, &r, s.extras[:0])
 	b := transport.BeginFrame(s.buf[:0])
 	b = append(enc.Begin(b), h.c.static...)
+	b = h.c.appendSeqFields(b)
 	if h.c.addSource {
 		b = h.c.format.AppendSource(b, e)
 	}

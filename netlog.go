@@ -142,6 +142,16 @@ type Options struct {
 	// after the reconnect. Not for SMTP, which always sends in the
 	// background.
 	Async *Async
+	// Sequence numbers the records of the socket, datagram and syslog
+	// handlers (RFC 5424 only), so that a receiver can find and drop the
+	// duplicates that at-least-once delivery makes (netlog serve --dedup):
+	// each record carries the handler's instance id, 16 hex digits drawn
+	// at random when the handler is made, and its number, from 1, shared
+	// with the handlers derived by WithAttrs and WithGroup. In RFC 5424
+	// they are the element [netlog@32473 seq="…" id="…"], in pickles and
+	// JSON the fields netlog_seq and netlog_id. They cost about 40 bytes
+	// and a few nanoseconds per record (docs/delivery.md).
+	Sequence bool
 	// OnError, if not nil, is told why records fail: each error is an
 	// *Error with the cause (dial, TLS, write, refused, dropped) and the
 	// number of records affected. It is called on a goroutine of its own,

@@ -192,6 +192,7 @@ func openSocket(u *url.URL, p *urlquery.Query, o Options) (Handler, error) {
 	} else if err := tlsParams(p, &o); err != nil {
 		return nil, err
 	}
+	seqParam(p, &o)
 	datagram := u.Scheme == "unixgram" || strings.HasPrefix(u.Scheme, "udp")
 	if datagram {
 		if n := p.Int("max-datagram"); n != 0 {
@@ -223,6 +224,10 @@ func openSyslog(u *url.URL, network string, p *urlquery.Query, o Options) (Handl
 		Framing: Framing(p.Str("framing")), BOM: p.Bool("bom"),
 		RefuseOversize: p.Bool("refuse-oversize")}
 	so.MaxDatagram = p.Int("max-message")
+	seqParam(p, &so.Options)
+	if !p.Has("seq") && so.Format != RFC5424 && (so.Format != "" || network == "local") {
+		so.Sequence = false // the defaults' Sequence, where the format has no room for it
+	}
 	if strings.HasPrefix(network, "relp") {
 		so.RELPWindow = p.Int("window")
 		relpRetries(p, &so.Options)
@@ -231,6 +236,13 @@ func openSyslog(u *url.URL, network string, p *urlquery.Query, o Options) (Handl
 		return nil, err
 	}
 	return NewSyslogHandler(network, addr, &so)
+}
+
+// seqParam applies seq (Options.Sequence).
+func seqParam(p *urlquery.Query, o *Options) {
+	if p.Has("seq") {
+		o.Sequence = p.Bool("seq")
+	}
 }
 
 // relpRetries applies relp-retries, how often a message the RELP server

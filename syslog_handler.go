@@ -290,6 +290,8 @@ func newSyslogCore(network string, o *SyslogOptions) (*syslogCore, error) {
 	}
 	if sc.format == syslog.RFC5424 {
 		sc.value.Mode = flat.SD
+	} else if o.Sequence {
+		return nil, fmt.Errorf("Sequence needs the %s format, not %s: only its structured data has room for the numbers", syslog.RFC5424, sc.format)
 	}
 	sc.facility = syslog.Facility(o.Facility)
 	if o.Facility == FacilityKern {
@@ -426,9 +428,12 @@ func (h *syslogHandler) encode(s *state, r slog.Record) (frame, buf, scratch []b
 		b = syslog.AppendSDName(append(b, '['), sc.sdid)
 		opened := len(b)
 		if b = h.appendAttrs(b, s, r); len(b) == opened {
-			b = append(b[:mark], '-') // no attributes: NILVALUE
+			b = b[:mark] // no attributes: no element
 		} else {
 			b = append(b, ']')
+		}
+		if b = h.c.appendSeqSD(b); len(b) == mark {
+			b = append(b, '-') // no element: NILVALUE
 		}
 		if e.Msg != "" {
 			b = append(b, ' ')

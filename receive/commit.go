@@ -62,12 +62,32 @@ func (s *Server) add(cp *commitPoint, e *record.Entry) error {
 	}
 	t, err := c.Add(e)
 	if err == nil {
-		if !cp.pending {
-			cp.first = t
+		cp.include(t)
+		for last := s.lastTicket.Load(); uint64(t) > last && !s.lastTicket.CompareAndSwap(last, uint64(t)); {
+			last = s.lastTicket.Load()
 		}
-		cp.last, cp.pending = t, true
 	}
 	return err
+}
+
+// include makes t one of the tickets cp commits.
+func (cp *commitPoint) include(t Ticket) {
+	if !cp.pending {
+		cp.first = t
+	}
+	cp.last, cp.pending = max(cp.last, t), true
+}
+
+// holdFor makes cp's next commit wait for every record added so far: a
+// dropped duplicate is acknowledged only once its first copy, which may
+// still wait in an output's queue, is written.
+func (s *Server) holdFor(cp *commitPoint) {
+	if _, ok := s.Sink.(Committer); !ok || cp.offer {
+		return
+	}
+	if t := Ticket(s.lastTicket.Load()); t != 0 {
+		cp.include(t)
+	}
 }
 
 // commit returns once every record added through cp is written.

@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/netlog-go/netlog/internal/dedup"
 	"github.com/netlog-go/netlog/internal/pickle"
 	"github.com/netlog-go/netlog/internal/syslog"
 	"github.com/netlog-go/netlog/internal/transport"
@@ -136,7 +137,21 @@ type Server struct {
 	// than it would otherwise, such as a smaller receive buffer than
 	// asked for.
 	OnWarning func(error)
+	// Dedup, if above 0, drops a record whose sender numbers its records
+	// (netlog's Options.Sequence) if its number is among the last Dedup
+	// its sender's instance sent and was seen already: a duplicate that
+	// at-least-once delivery sent again. It is counted in
+	// Stats.Duplicates, and acknowledged without reaching the Sink, once
+	// every record the Sink took before it (its first copy among them)
+	// is committed.
+	// DedupIDs bounds the instances followed at once (default 1,024),
+	// each taking Dedup bits; a new one beyond them evicts the one seen
+	// least recently.
+	Dedup, DedupIDs int
 
+	dedupOnce                              sync.Once
+	dedup                                  *dedup.Filter
+	lastTicket                             atomic.Uint64 // the highest a Committer gave
 	lim                                    limits
 	mem                                    memory
 	connections, frames, records, unparsed atomic.Uint64
@@ -168,7 +183,11 @@ type Stats struct {
 	// receive buffer was full, as it reports them with the next datagram
 	// received (SO_RXQ_OVFL; Linux only, 0 elsewhere).
 	KernelDrops uint64
-	Listeners   map[string]ListenerStats
+	// Duplicates counts the records Dedup dropped; DedupEvicted, the
+	// sender instances it forgot to follow new ones; DedupStale, the
+	// numbered records older than their sender's window, passed on.
+	Duplicates, DedupEvicted, DedupStale uint64
+	Listeners                            map[string]ListenerStats
 }
 
 // Stats returns the server's counters.
@@ -182,6 +201,10 @@ func (s *Server) Stats() Stats {
 		MemoryUsed: s.mem.used.Load(), MemoryWaits: uint64(s.mem.waits.Load()),
 		KernelDrops: s.kernelDrops.Load(),
 		Listeners:   map[string]ListenerStats{},
+	}
+	if f := s.dedupFilter(); f != nil {
+		n := f.Counts()
+		st.Duplicates, st.DedupEvicted, st.DedupStale = n.Duplicates, n.Evicted, n.Stale
 	}
 	s.lim.mu.Lock()
 	for name, l := range s.lim.listeners {
@@ -271,12 +294,36 @@ func reasonOf(err error) Reason {
 
 // hand adds a decoded record from peer on listener to the Sink.
 func (s *Server) hand(cp *commitPoint, e *record.Entry, listener, peer string) (Reason, error) {
+	if s.duplicate(e) {
+		s.holdFor(cp) // acknowledged as its first copy is
+		return "", nil
+	}
 	s.records.Add(1) // handed over, whatever the Sink makes of it
 	e.Peer, e.Listener = peer, listener
 	if err := s.add(cp, e); err != nil {
 		return ReasonSink, err
 	}
 	return "", nil
+}
+
+// duplicate reports whether Dedup drops e, seen before.
+func (s *Server) duplicate(e *record.Entry) bool {
+	f := s.dedupFilter()
+	if f == nil {
+		return false
+	}
+	id, seq, ok := dedup.Key(e)
+	return ok && f.Seen(id, seq)
+}
+
+// dedupFilter is the filter of Dedup, made on first use; nil without.
+func (s *Server) dedupFilter() *dedup.Filter {
+	s.dedupOnce.Do(func() {
+		if s.Dedup > 0 {
+			s.dedup = dedup.New(s.Dedup, s.DedupIDs)
+		}
+	})
+	return s.dedup
 }
 
 func name(a net.Addr) string { return a.Network() + " " + a.String() }

@@ -38,13 +38,16 @@ var (
 	descJoined   = prometheus.NewDesc("netlog_receive_syslog_joined_lines_total", "Lines of LF-framed syslog joined to the message before them (multi-line messages).", nil, nil)
 	descJoinCuts = prometheus.NewDesc("netlog_receive_syslog_join_cuts_total", "Joined syslog messages cut at --max-frame, the rest printed as further records.", nil, nil)
 	descKDrops   = prometheus.NewDesc("netlog_receive_kernel_drops_total", "Datagrams the kernel dropped with a socket's receive buffer full (Linux).", nil, nil)
+	descDups     = prometheus.NewDesc("netlog_receive_duplicates_total", "Records --dedup dropped as sent again by their sender.", nil, nil)
+	descDedupEv  = prometheus.NewDesc("netlog_receive_dedup_evicted_total", "Sender instances --dedup stopped following to follow new ones.", nil, nil)
+	descDedupOld = prometheus.NewDesc("netlog_receive_dedup_stale_total", "Numbered records older than their sender's --dedup window, passed on unchecked.", nil, nil)
 	descOutDeliv = prometheus.NewDesc("netlog_output_delivered_total", "Records an output delivered (for RELP: acknowledged by the server), by output URL.", []string{"output"}, nil)
 	descOutDrop  = prometheus.NewDesc("netlog_output_dropped_total", "Records an output gave up, by output URL and reason.", []string{"output", "reason"}, nil)
 	descOutQueue = prometheus.NewDesc("netlog_output_queued", "Records an output holds, not yet delivered or dropped, by output URL.", []string{"output"}, nil)
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descFrames, descRecords, descUnparsed, descRefused, descIdle, descAccepted, descActive, descAcceptEr, descSilent, descMemUsed, descMemWaits, descJoined, descJoinCuts, descKDrops, descOutDeliv, descOutDrop, descOutQueue} {
+	for _, d := range []*prometheus.Desc{descFrames, descRecords, descUnparsed, descRefused, descIdle, descAccepted, descActive, descAcceptEr, descSilent, descMemUsed, descMemWaits, descJoined, descJoinCuts, descKDrops, descDups, descDedupEv, descDedupOld, descOutDeliv, descOutDrop, descOutQueue} {
 		ch <- d
 	}
 }
@@ -63,6 +66,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descJoined, st.JoinedLines)
 	counter(descJoinCuts, st.JoinCuts)
 	counter(descKDrops, st.KernelDrops)
+	counter(descDups, st.Duplicates)
+	counter(descDedupEv, st.DedupEvicted)
+	counter(descDedupOld, st.DedupStale)
 	ch <- prometheus.MustNewConstMetric(descMemUsed, prometheus.GaugeValue, float64(st.MemoryUsed))
 	for reason, n := range st.Refused {
 		counter(descRefused, n, string(reason))

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/netlog-go/netlog/internal/dedup"
 	"github.com/netlog-go/netlog/internal/relay"
 	"github.com/netlog-go/netlog/internal/urlquery"
 	"github.com/netlog-go/netlog/receive"
@@ -24,6 +25,7 @@ type serveFlags struct {
 	tlsCert, tlsKey, tlsClientCA                string
 	format                                      string
 	maxFrame, maxConns, maxConnsPerPeer         int
+	dedup, dedupIDs                             int
 	maxMemory, udpRcvbuf                        byteSize
 	fsync                                       bool
 	drain, idleTimeout, frameTimeout            time.Duration
@@ -81,6 +83,8 @@ func parseServe(args []string, stderr io.Writer) (_ *serveFlags, err error) {
 	fs.StringVar(&f.metrics, "metrics", "", "serve Prometheus metrics at http://`address`/metrics, and /healthz and /readyz beside them; off by default")
 	fs.StringVar(&f.config, "config", "", "TOML `file` of settings: a key per flag, and [[listener]] and [[output]] tables (docs/config.md); flags given override it")
 	fs.StringVar(&f.checkConfig, "check-config", "", "check the --config `file` and the flags, listening on nothing, and exit with status 0 if they are good, else 1")
+	fs.IntVar(&f.dedup, "dedup", 0, "drop a record sent again (a sender's ?seq=true numbers, docs/delivery.md) if it is among the last `records` of its sender seen; 0 turns it off")
+	fs.IntVar(&f.dedupIDs, "dedup-ids", 0, "most sender `instances` --dedup follows at once, each taking --dedup bits (all of them at most a quarter of --max-memory); the least recently seen is forgotten (default 1024)")
 	fs.DurationVar(&f.drain, "drain", receive.DefaultDrain, "on SIGINT or SIGTERM, how long to keep reading what senders have sent")
 	if err := parseWithConfig(fs, f, args); err != nil {
 		return nil, err
@@ -92,6 +96,10 @@ func parseServe(args []string, stderr io.Writer) (_ *serveFlags, err error) {
 		return nil, fmt.Errorf("--format %q: want text or json", f.format)
 	case f.maxFrame < 1:
 		return nil, fmt.Errorf("--max-frame %d: want a positive size", f.maxFrame)
+	case f.dedup < 0 || f.dedupIDs < 0:
+		return nil, fmt.Errorf("--dedup %d, --dedup-ids %d: want positive numbers", f.dedup, f.dedupIDs)
+	case dedupMemory(f) > float64(f.maxMemory)/4:
+		return nil, fmt.Errorf("--dedup %d, --dedup-ids %d: their windows would take %.0f bytes, over a quarter of --max-memory %v", f.dedup, f.dedupIDs, dedupMemory(f), f.maxMemory)
 	case f.maxConns < 1 || f.maxConnsPerPeer < 0:
 		return nil, fmt.Errorf("--max-conns %d, --max-conns-per-peer %d: want positive numbers", f.maxConns, f.maxConnsPerPeer)
 	case f.maxMemory < minMaxMemory:
@@ -106,6 +114,17 @@ func parseServe(args []string, stderr io.Writer) (_ *serveFlags, err error) {
 		return nil, fmt.Errorf("--tls-cert, --tls-key and --tls-client-ca go with --tls, --syslog-tls or --relp-tls")
 	}
 	return f, nil
+}
+
+// dedupMemory is the most the windows of --dedup take: a bit per record
+// for each sender instance.
+// (float64: the product of two flags may overflow an int).
+func dedupMemory(f *serveFlags) float64 {
+	ids := f.dedupIDs
+	if ids == 0 {
+		ids = dedup.DefaultMaxIDs
+	}
+	return float64(f.dedup) / 8 * float64(ids)
 }
 
 // listener is one socket of netlog serve and how to serve it.
@@ -157,6 +176,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		OnAcceptError: func(err error) { fmt.Fprintln(stderr, "netlog:", err) },
 		OnWarning:     func(err error) { fmt.Fprintln(stderr, "netlog: warning:", err) },
 		ReadBuffer:    int(f.udpRcvbuf),
+		Dedup:         f.dedup, DedupIDs: f.dedupIDs,
 	}
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(f.maxMemory) / 4 * 3))
 	if os.Getenv("GOGC") == "" {

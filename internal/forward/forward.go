@@ -20,6 +20,17 @@ import (
 // are kept: a relay does not add them again to a record that has them.
 const SDID = "netlog@32473"
 
+// A handler with Options.Sequence numbers its records: RFC 5424 carries
+// the number and the handler's instance id as the params SeqParam and
+// IDParam of the element SDID; pickles and JSON as the fields SeqField and
+// IDField. A relay passes them on as they came.
+const (
+	SeqParam = "seq"
+	IDParam  = "id"
+	SeqField = "netlog_seq"
+	IDField  = "netlog_id"
+)
+
 // Handler is a handler that encodes a received Entry as it is, with its
 // own wire format, and sends it. The Entry's own attributes are written;
 // those a handler got from WithAttrs and WithGroup are not (a relay's
