@@ -94,8 +94,11 @@ func TestRsyslogRELPFailover(t *testing.T) {
 	}
 	time.Sleep(netlog.ErrorInterval) // the failback's report is not rate-limited away
 	p.Start(t)
-	total := n
-	for ; h.Stats().Failbacks == 0; total++ { // records flow until one batch has probed the primary
+	total, deadline := n, time.Now().Add(5*time.Minute)
+	for ; h.Stats().Failbacks == 0; total++ { // records flow until a batch has probed the primary
+		if time.Now().After(deadline) {
+			t.Fatalf("no failback within five minutes; stats %+v", h.Stats())
+		}
 		log.Info(fmt.Sprintf("rec%d.", total))
 		time.Sleep(time.Millisecond)
 	}
