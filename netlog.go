@@ -153,7 +153,7 @@ type Options struct {
 	// background.
 	Async *Async
 	// OnError, if not nil, is told why records fail: each error is an
-	// *Error with the cause (dial, TLS, write, refused, dropped) and the
+	// *Error with the cause (dial, TLS, write, refused, dropped, failover) and the
 	// number of records affected. It is called on a goroutine of its own,
 	// never on the caller's, one call at a time and at most once per
 	// ErrorInterval; errors in between are counted in the next call's
