@@ -50,6 +50,9 @@ const (
 	CauseWrite   Cause = "write"   // writing to an open connection failed
 	CauseRefused Cause = "refused" // the destination refused the records
 	CauseDropped Cause = "dropped" // dropped by policy: queue full, too large, closed
+	// CauseFailover: delivery moved to another destination of
+	// Options.Fallbacks, or back to the primary; Records is 0.
+	CauseFailover Cause = "failover"
 )
 
 // Error is a handler's failure: the error Handle, Flush and Close return,

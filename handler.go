@@ -98,6 +98,9 @@ func newCore(o *Options, dest string, link transport.Sender, maxFrame int) (*cor
 	}
 	c.severity = func(l slog.Level) int { return int(syslog.SeverityOf(l)) }
 	c.errClosed = newError(dest, CauseDropped, 1, spool.ErrClosed)
+	if d := dialerOf(link); d != nil {
+		d.OnSwitch = c.switched
+	}
 	if o.Async != nil {
 		cfg := o.Async.spool(o.Backoff)
 		cfg.OnError = func(err error, frames int) { c.errs.report(causeOf(err), frames, err) }
@@ -112,6 +115,23 @@ func newCore(o *Options, dest string, link transport.Sender, maxFrame int) (*cor
 		}
 	}
 	return c, nil
+}
+
+// dialerOf returns the Dialer under link, if it has one.
+func dialerOf(link transport.Sender) *transport.Dialer {
+	if l, ok := link.(interface{ Dialer() *transport.Dialer }); ok {
+		return l.Dialer()
+	}
+	return nil
+}
+
+// switched reports a move to another destination through OnError.
+func (c *core) switched(s transport.Switch) {
+	err := fmt.Errorf("failover from %s to %s after %w", s.From, s.To, s.Err)
+	if s.Back {
+		err = fmt.Errorf("failback from %s to %s: it is reachable again", s.From, s.To)
+	}
+	c.errs.report(CauseFailover, 0, err)
 }
 
 // Enabled reports whether level is at or above the handler's Level.
@@ -361,6 +381,9 @@ func (c *core) stats() Stats {
 	}
 	if a, ok := c.link.(interface{ Acknowledged() uint64 }); ok {
 		st.Acknowledged = a.Acknowledged()
+	}
+	if d := dialerOf(c.link); d != nil {
+		st.Failovers, st.Failbacks = d.Failovers(), d.Failbacks()
 	}
 	if c.spool != nil {
 		n := c.spool.Counts()

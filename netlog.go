@@ -121,6 +121,16 @@ type Options struct {
 	WriteTimeout time.Duration
 	// Backoff is the reconnect policy (SMTP: the retry schedule).
 	Backoff Backoff
+	// Fallbacks are addresses, on the handler's network, that take over
+	// in order when the current destination fails FailoverAfter times in
+	// a row (connects or writes); the handler returns to its own address
+	// once a probe, paced by Backoff, finds it reachable again. Records
+	// the failed destination had not acknowledged go to the next one.
+	// See "Failover" in docs/handlers.md. Socket and syslog handlers only.
+	Fallbacks []string
+	// FailoverAfter is how many failures in a row move delivery to the
+	// next destination; 0 means 3. With Fallbacks only.
+	FailoverAfter int
 	// MaxDatagram is the largest datagram the datagram handler sends,
 	// length prefix included; 0 means DefaultMaxDatagram. For syslog, see
 	// SyslogOptions. Datagram handlers only.
@@ -153,7 +163,7 @@ type Options struct {
 	// and a few nanoseconds per record (docs/delivery.md).
 	Sequence bool
 	// OnError, if not nil, is told why records fail: each error is an
-	// *Error with the cause (dial, TLS, write, refused, dropped) and the
+	// *Error with the cause (dial, TLS, write, refused, dropped, failover) and the
 	// number of records affected. It is called on a goroutine of its own,
 	// never on the caller's, one call at a time and at most once per
 	// ErrorInterval; errors in between are counted in the next call's
@@ -246,7 +256,9 @@ type Stats struct {
 	WriteErrors  uint64 // async: writes that failed (their records stay queued)
 	// Resent counts records written again on a new connection because the
 	// peer had not acknowledged them when the old one was given up (TCP on
-	// Linux); the receiver may have got some of them twice.
+	// Linux; RELP: written to a session that failed before acknowledging
+	// them, which an async handler sends again); the receiver may have got
+	// some of them twice.
 	Resent uint64
 	// Acknowledged counts, over RELP, the messages the server acknowledged,
 	// as each acknowledgment comes in; Written counts them once the whole
@@ -256,6 +268,10 @@ type Stats struct {
 	Connects     uint64 // connections opened; all but the first are reconnects
 	// ConnectFailures counts connect attempts that failed.
 	ConnectFailures uint64
+	// Failovers counts the moves to the next destination of
+	// Options.Fallbacks after FailoverAfter failures in a row; Failbacks
+	// the returns to the primary once it was reachable again.
+	Failovers, Failbacks uint64
 
 	// The SMTP handler's own counters.
 	Emails    uint64 // emails sent

@@ -30,6 +30,11 @@ import (
 // kafka:// with …/netlog/kafka, otlp+http:// and otlp+https:// with
 // …/netlog/otlp.
 //
+// A network scheme's host may be a comma-separated list,
+// tcp://a:9020,b:9020: the hosts after the first are its fallbacks
+// (Options.Fallbacks, which the list replaces), and failover-after sets
+// Options.FailoverAfter.
+//
 // Query parameters set options; opts, if not nil, supplies the rest.
 // opts is a set of defaults: its fields that do not apply to the scheme
 // (TLS for tcp://, Codec for syslog://, …) are ignored, so that one
@@ -38,6 +43,7 @@ import (
 // each scheme. An unknown scheme or parameter, a bad value, a host where
 // a path belongs or the reverse, is an error that names it.
 func Open(rawURL string, opts *Options) (Handler, error) {
+	rawURL, fallbacks := cutHostList(rawURL)
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("netlog: URL: %w", redact(err))
@@ -45,6 +51,9 @@ func Open(rawURL string, opts *Options) (Handler, error) {
 	o := Options{}
 	if opts != nil {
 		o = *opts
+	}
+	if fallbacks != nil {
+		o.Fallbacks = fallbacks
 	}
 	if open, ok := registered(u.Scheme); ok {
 		return open(u, &o)
@@ -158,6 +167,26 @@ func redactRaw(s string) string {
 		return s
 	}
 	return s[:start+colon+1] + "xxxxx" + s[start+at:]
+}
+
+// cutHostList takes the fallbacks out of a built-in scheme's
+// comma-separated host list, which url.Parse would refuse or misread
+// (IPv6 literals, a port missing from one), and leaves the first host in
+// its place. Other schemes keep theirs: kafka:// takes a broker list.
+func cutHostList(rawURL string) (string, []string) {
+	scheme, rest, ok := strings.Cut(rawURL, "://")
+	if !ok || !builtin(scheme) {
+		return rawURL, nil
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	hosts := strings.Split(rest[:end], ",")
+	if len(hosts) == 1 {
+		return rawURL, nil
+	}
+	return scheme + "://" + hosts[0] + rest[end:], hosts[1:]
 }
 
 // address is the URL's host:port, or its path for a Unix socket.
@@ -277,6 +306,12 @@ func commonParams(p *urlquery.Query, o *Options) {
 	}
 	if d := p.Duration("write-timeout"); d != 0 {
 		o.WriteTimeout = d
+	}
+	if p.Has("failover-after") {
+		o.FailoverAfter = p.Int("failover-after")
+		if len(o.Fallbacks) == 0 {
+			p.Fail("failover-after", p.Get("failover-after"), errors.New("applies only with a host list (host:port,host:port) or Options.Fallbacks"))
+		}
 	}
 	async := p.Bool("async")
 	a := Async{MaxRecords: p.Int("buffer"), MaxBytes: p.Size("buffer-bytes"), BlockTimeout: p.Duration("block-timeout")}

@@ -3,6 +3,7 @@ package netlog_test
 import (
 	"context"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/netlog-go/netlog"
@@ -19,15 +20,14 @@ func FuzzOpen(f *testing.F) {
 		"unixgram:///dev/log?max-datagram=9000",
 		"udp://x:1?level=warn+2&name=a&name=b",
 		"tcp:opaque", "%zz://", "tcp://u:hunter2@[::1",
+		"syslog+relp://127.0.0.1:2514,[::1]:2515?failover-after=2", "tcp://a:1,,b/?failover-after=1",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if u, err := url.Parse(s); err == nil {
-			q := u.Query()
-			if q.Has("ca") || q.Has("password-env") {
-				return
-			}
+		_, rawQuery, _ := strings.Cut(s, "?") // as Open reads it, even where url.Parse fails (host lists)
+		if q, _ := url.ParseQuery(rawQuery); q.Has("ca") || q.Has("password-env") {
+			return
 		}
 		h, err := netlog.Open(s, nil)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strings"
 
 	"github.com/netlog-go/netlog/internal/transport"
 )
@@ -47,17 +48,24 @@ func newHandler(network, address string, opts *Options, stream bool) (*socketHan
 			return nil, fmt.Errorf("netlog: %s %s: MaxDatagram %d is too small for any frame", network, address, maxFrame)
 		}
 	}
-	dest := network + " " + address
+	dest := network + " " + strings.Join(append([]string{address}, opts.Fallbacks...), ",")
 	dial, err := dialer(network, address, opts, networks...)
 	if err != nil {
 		return nil, fmt.Errorf("netlog: %s: %w", dest, err)
 	}
+	fallbacks, err := fallbacks(network, opts, func(a string) (dialFunc, error) { return dialer(network, a, opts, networks...) })
+	if err != nil {
+		return nil, fmt.Errorf("netlog: %s: %w", dest, err)
+	}
 	link, err := transport.NewLink(transport.Config{
-		Dial:         dial,
-		DialTimeout:  opts.DialTimeout,
-		WriteTimeout: opts.WriteTimeout,
-		Backoff:      opts.Backoff.internal(),
-		Stream:       stream,
+		Dial:          dial,
+		DialTimeout:   opts.DialTimeout,
+		WriteTimeout:  opts.WriteTimeout,
+		Backoff:       opts.Backoff.internal(),
+		Stream:        stream,
+		Name:          address,
+		Fallbacks:     fallbacks,
+		FailoverAfter: opts.FailoverAfter,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("netlog: %s: %w", dest, err)
@@ -69,9 +77,28 @@ func newHandler(network, address string, opts *Options, stream bool) (*socketHan
 	return &socketHandler{c: c}, nil
 }
 
+type dialFunc = func(context.Context) (net.Conn, error)
+
+// fallbacks checks o.Fallbacks, addresses on network, and returns how to
+// reach each; dial checks one and says how to connect to it.
+func fallbacks(network string, o *Options, dial func(address string) (dialFunc, error)) ([]transport.Dest, error) {
+	var ds []transport.Dest
+	for _, a := range o.Fallbacks {
+		if scheme, _, ok := strings.Cut(a, "://"); ok {
+			return nil, fmt.Errorf("fallback %q: a fallback is an address on the handler's network %q, not a URL (%s)", a, network, scheme)
+		}
+		d, err := dial(a)
+		if err != nil {
+			return nil, fmt.Errorf("fallback %q: %w", a, err)
+		}
+		ds = append(ds, transport.Dest{Name: a, Dial: d})
+	}
+	return ds, nil
+}
+
 // dialer checks network and address and returns how to connect: over TLS,
 // verified, for the "tls" network, which TLS options must go with.
-func dialer(network, address string, o *Options, networks ...string) (func(context.Context) (net.Conn, error), error) {
+func dialer(network, address string, o *Options, networks ...string) (dialFunc, error) {
 	var d net.Dialer
 	if !slices.Contains(networks, network) {
 		return nil, transport.CheckAddress(network, address, networks...) // names the networks

@@ -235,8 +235,16 @@ func newSyslog(network, address string, opts *SyslogOptions) (*syslogHandler, er
 	if err != nil {
 		return nil, err
 	}
+	fallbacks, err := fallbacks(network, &opts.Options, func(a string) (dialFunc, error) {
+		d, _, err := syslogDialer(network, a, opts)
+		return d, err
+	})
+	if err != nil {
+		return nil, err
+	}
 	cfg := transport.Config{Dial: dial, DialTimeout: opts.DialTimeout, WriteTimeout: opts.WriteTimeout,
-		Backoff: opts.Backoff.internal(), Stream: stream}
+		Backoff: opts.Backoff.internal(), Stream: stream,
+		Name: address, Fallbacks: fallbacks, FailoverAfter: opts.FailoverAfter}
 	var link transport.Sender
 	if strings.HasPrefix(network, "relp") {
 		if err = cfg.Normalize(); err == nil {
@@ -268,7 +276,8 @@ func newSyslog(network, address string, opts *SyslogOptions) (*syslogHandler, er
 	default:
 		sc.truncate = limit
 	}
-	c, err := newCore(&opts.Options, "syslog "+network+" "+address, link, maxFrame)
+	dest := strings.Join(append([]string{address}, opts.Fallbacks...), ",")
+	c, err := newCore(&opts.Options, "syslog "+network+" "+dest, link, maxFrame)
 	if err != nil {
 		return nil, err
 	}
@@ -329,7 +338,7 @@ func newSyslogCore(network string, o *SyslogOptions) (*syslogCore, error) {
 
 // syslogDialer returns how to connect to network/address and whether the
 // connection is a stream.
-func syslogDialer(network, address string, o *SyslogOptions) (func(context.Context) (net.Conn, error), bool, error) {
+func syslogDialer(network, address string, o *SyslogOptions) (dialFunc, bool, error) {
 	if network == "local" {
 		if errNoLocalSyslog != nil {
 			return nil, false, errNoLocalSyslog

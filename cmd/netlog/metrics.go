@@ -44,10 +44,11 @@ var (
 	descOutDeliv = prometheus.NewDesc("netlog_output_delivered_total", "Records an output delivered (for RELP: acknowledged by the server), by output URL.", []string{"output"}, nil)
 	descOutDrop  = prometheus.NewDesc("netlog_output_dropped_total", "Records an output gave up, by output URL and reason.", []string{"output", "reason"}, nil)
 	descOutQueue = prometheus.NewDesc("netlog_output_queued", "Records an output holds, not yet delivered or dropped, by output URL.", []string{"output"}, nil)
+	descOutMoves = prometheus.NewDesc("netlog_output_switches_total", "Moves of an output with fallbacks to its next destination (failover) or back to its first (failback), by output URL.", []string{"output", "kind"}, nil)
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descFrames, descRecords, descUnparsed, descRefused, descIdle, descAccepted, descActive, descAcceptEr, descSilent, descMemUsed, descMemWaits, descJoined, descJoinCuts, descKDrops, descDups, descDedupEv, descDedupOld, descOutDeliv, descOutDrop, descOutQueue} {
+	for _, d := range []*prometheus.Desc{descFrames, descRecords, descUnparsed, descRefused, descIdle, descAccepted, descActive, descAcceptEr, descSilent, descMemUsed, descMemWaits, descJoined, descJoinCuts, descKDrops, descDups, descDedupEv, descDedupOld, descOutDeliv, descOutDrop, descOutQueue, descOutMoves} {
 		ch <- d
 	}
 }
@@ -85,6 +86,8 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 			counter(descOutDrop, n, o.Name(), reason)
 		}
 		ch <- prometheus.MustNewConstMetric(descOutQueue, prometheus.GaugeValue, float64(st.Queued), o.Name())
+		counter(descOutMoves, st.Failovers, o.Name(), "failover")
+		counter(descOutMoves, st.Failbacks, o.Name(), "failback")
 	}
 }
 

@@ -481,3 +481,34 @@ func TestRelayStopsWithOutputDown(t *testing.T) {
 		t.Errorf("%d records acknowledged", st.Acknowledged)
 	}
 }
+
+// TestRelayOutputFailover: netlog serve's output
+// syslog+relp://nothing,rsyslog, whose first destination refuses
+// connections, fails over to rsyslog after three failed connects: every
+// record a RELP sender sends reaches rsyslog, and the metrics count one
+// failover.
+func TestRelayOutputFailover(t *testing.T) {
+	const n = 100
+	r := peer.StartRsyslog(t, "", "", "")
+	out := "syslog+relp://" + peer.FreePort(t, "tcp") + "," + r.RELP
+	rs := startRelay(t, "--out", out)
+	h := relpSender(t, rs.relp, n)
+	log := slog.New(h)
+	for i := range n {
+		log.Info(fmt.Sprintf("rec%d.", i))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := h.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	missing, _, text := gapSummary(counts(r.All(), n))
+	m := scrape(t, "http://"+rs.metrics+"/metrics")
+	moves := func(kind string) float64 {
+		return m[`netlog_output_switches_total{kind="`+kind+`",output="`+out+`"}`]
+	}
+	t.Logf("through an output that failed over: %s; failovers %v, failbacks %v", text, moves("failover"), moves("failback"))
+	if missing != 0 || moves("failover") != 1 || moves("failback") != 0 {
+		t.Errorf("%s; failovers %v, failbacks %v", text, moves("failover"), moves("failback"))
+	}
+}

@@ -42,6 +42,9 @@ type Stats struct {
 	Delivered uint64            // records the destination confirmed
 	Queued    uint64            // records taken and not yet delivered or dropped
 	Dropped   map[string]uint64 // records given up, by reason
+	// Failovers and Failbacks count the moves of an output with fallbacks
+	// to its next destination, and back to its first.
+	Failovers, Failbacks uint64
 }
 
 // ringSize is how many recent tickets a Relay remembers the positions

@@ -40,6 +40,7 @@ type Client struct {
 	writeTimeout time.Duration // bounds a write, and the wait for the next due response
 	window       int
 	acks         atomic.Uint64 // messages acknowledged, as each response comes
+	unacked      atomic.Uint64 // messages written to sessions that failed before acknowledging them
 
 	mu   sync.Mutex
 	conn net.Conn
@@ -87,6 +88,10 @@ func (c *Client) WriteFrames(ctx context.Context, b []byte, ends []int) (int, er
 	acked, err := f.read(ctx)
 	if rf := (*transport.Refusal)(nil); err != nil && !errors.As(err, &rf) {
 		c.drop()
+		c.dialer.WriteFailed(err)
+		c.unacked.Add(uint64(f.written() - acked))
+	} else {
+		c.dialer.Delivered()
 	}
 	return acked, err
 }
@@ -142,6 +147,13 @@ func (f *flight) write() {
 		f.mu.Unlock()
 		ring(f.wrote)
 	}
+}
+
+// written returns how many messages the writer wrote whole.
+func (f *flight) written() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.sent
 }
 
 func (f *flight) msg(i int) []byte {
@@ -291,19 +303,45 @@ func (c *Client) next() int {
 	return c.txnr
 }
 
-// open connects and opens a session, if there is none.
+// open connects and opens a session, if there is none, or moves to the
+// primary destination between two calls if a probe finds it back: every
+// message of the old session was acknowledged, none is in flight.
 func (c *Client) open(ctx context.Context) error {
 	if c.conn != nil {
+		if c.dialer.ProbeDue() {
+			c.probe(ctx)
+		}
 		return nil
 	}
 	conn, err := c.dialer.Connect(ctx)
 	if err != nil {
 		return err
 	}
+	if err := c.session(ctx, conn); err != nil {
+		c.dialer.Failed(time.Now(), err)
+		return err
+	}
+	return nil
+}
+
+// probe opens a session with the primary destination and, if it opens,
+// closes the current one; if not, the current one stays.
+func (c *Client) probe(ctx context.Context) {
+	old, rd, txnr := c.conn, c.rd, c.txnr
+	_, err := c.dialer.Probe(ctx, func(conn net.Conn) error { return c.session(ctx, conn) })
+	if err != nil {
+		c.conn, c.rd, c.txnr = old, rd, txnr
+		return
+	}
+	c.farewell(old, rd, txnr)
+}
+
+// session makes conn the Client's connection and opens a RELP session on
+// it; if that fails, it closes conn.
+func (c *Client) session(ctx context.Context, conn net.Conn) error {
 	c.conn, c.rd, c.txnr = conn, NewReader(transport.QuickAck(conn), 64<<10), 0
 	if err := c.command(ctx, "open", []byte(Offers)); err != nil {
 		c.drop()
-		c.dialer.Failed(time.Now())
 		return fmt.Errorf("RELP open: %w", err)
 	}
 	return nil
@@ -345,6 +383,11 @@ func (c *Client) drop() {
 // acknowledgment comes in: during a long WriteFrames it shows progress.
 func (c *Client) Acknowledged() uint64 { return c.acks.Load() }
 
+// Resent counts the messages written to a session that failed before
+// the server acknowledged them: the caller's queue sends them again, and
+// the server may have taken some of them.
+func (c *Client) Resent() uint64 { return c.unacked.Load() }
+
 // RetryAt is when the next connect may be tried.
 func (c *Client) RetryAt() time.Time { return c.dialer.RetryAt() }
 
@@ -354,8 +397,11 @@ func (c *Client) Connects() uint64 { return c.dialer.Connects() }
 // ConnectFailures counts failed connects and handshakes.
 func (c *Client) ConnectFailures() uint64 { return c.dialer.ConnectFailures() }
 
-// Close ends the session politely ("close", awaiting its response, of no
-// set content, for up to a second) and closes the connection.
+// Dialer returns the Client's Dialer, which counts its failovers.
+func (c *Client) Dialer() *transport.Dialer { return c.dialer }
+
+// Close ends the session politely (see farewell) and closes the
+// connection.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -363,10 +409,18 @@ func (c *Client) Close() error {
 		return nil
 	}
 	defer c.drop()
-	c.conn.SetDeadline(time.Now().Add(time.Second))
-	if _, err := c.conn.Write(Append(c.buf[:0], c.next(), "close", nil)); err != nil {
+	return c.farewell(c.conn, c.rd, c.txnr)
+}
+
+// farewell ends the session on conn, whose last transaction number was
+// txnr, politely ("close", awaiting its response, of no set content, for
+// up to a second) and closes conn.
+func (c *Client) farewell(conn net.Conn, rd *Reader, txnr int) error {
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(time.Second))
+	if _, err := conn.Write(Append(c.buf[:0], txnr%MaxTxnr+1, "close", nil)); err != nil {
 		return err
 	}
-	_, err := c.rd.Next()
+	_, err := rd.Next()
 	return err
 }

@@ -49,6 +49,12 @@ type Config struct {
 	Stream bool
 	// Now is the clock for the backoff schedule; nil means time.Now.
 	Now func() time.Time
+	// Name is Dial's address; Fallbacks are the destinations tried after
+	// it, and FailoverAfter how many failures in a row move on to the
+	// next (see Dialer).
+	Name          string
+	Fallbacks     []Dest
+	FailoverAfter int
 }
 
 // ErrRefused is wrapped by a Sender's error when the destination received
@@ -154,6 +160,9 @@ func (cfg *Config) Normalize() error {
 	if cfg.DialTimeout < 0 || cfg.WriteTimeout < 0 {
 		return fmt.Errorf("negative timeout (dial %v, write %v)", cfg.DialTimeout, cfg.WriteTimeout)
 	}
+	if cfg.FailoverAfter < 0 {
+		return fmt.Errorf("negative failover threshold %d", cfg.FailoverAfter)
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -162,7 +171,8 @@ func (cfg *Config) Normalize() error {
 
 // Dialer returns a Dialer for a normalized cfg.
 func (cfg *Config) Dialer() *Dialer {
-	return &Dialer{Dial: cfg.Dial, Timeout: cfg.DialTimeout, Backoff: cfg.Backoff, Now: cfg.Now}
+	return &Dialer{Dial: cfg.Dial, Timeout: cfg.DialTimeout, Backoff: cfg.Backoff, Now: cfg.Now,
+		Name: cfg.Name, Fallbacks: cfg.Fallbacks, FailoverAfter: cfg.FailoverAfter}
 }
 
 // waiter is a caller whose frame waits in the queue.
@@ -256,9 +266,10 @@ func (l *Link) send(ctx context.Context, frame []byte) error {
 		_, n, err := l.writeFrames(ctx, frame, ends, skip)
 		switch {
 		case err == nil:
+			l.dialer.Delivered()
 			return nil
 		case !l.stalledOn(ctx, err):
-			l.giveUp(ctx)
+			l.giveUp(ctx, err)
 			if rerr := l.connect(ctx); rerr != nil {
 				return fmt.Errorf("write: %w; redial: %w", err, rerr)
 			}
@@ -318,12 +329,14 @@ func (l *Link) stalledOn(ctx context.Context, err error) bool {
 	return l.confirmable && ctx.Err() == nil && errors.Is(err, os.ErrDeadlineExceeded) && stalled(l.conn)
 }
 
-// giveUp drops the connection after a failed write. On a confirmable one
+// giveUp drops the connection after a failed write, a strike against its
+// destination (see Dialer). On a confirmable one
 // (unless ctx ended: the handler is closing, and the kernel may still
 // deliver what it holds) it keeps the frames the peer has not wholly
 // acknowledged for the next connection, and resets this one, so that
 // none of its unsent bytes arrive after them.
-func (l *Link) giveUp(ctx context.Context) {
+func (l *Link) giveUp(ctx context.Context, err error) {
+	l.dialer.WriteFailed(err)
 	if l.confirmable && ctx.Err() == nil {
 		if q, ok := unacked(l.conn); ok {
 			l.kept.confirm(l.kept.sent - q)
@@ -335,7 +348,8 @@ func (l *Link) giveUp(ctx context.Context) {
 }
 
 // ready makes sure there is a connection to write to: it drops one whose
-// peer has gone and dials if there is none. A peer that closed in order
+// peer has gone and dials if there is none, and moves to the primary
+// destination if a probe finds it back. A peer that closed in order
 // reads what it was sent (netlog serve drains); one that reset the
 // connection lost what it had not acknowledged, which goes again first on
 // the next connection.
@@ -343,7 +357,7 @@ func (l *Link) ready(ctx context.Context) error {
 	now := time.Now()
 	if l.conn != nil && (closed(l.gone) || l.raw != nil && now.Sub(l.lastUse) >= IdlePeek && peerClosed(l.raw)) {
 		if l.confirmable && resetByPeer(l.conn) {
-			l.giveUp(ctx)
+			l.giveUp(ctx, errReset)
 		} else {
 			l.drop()
 		}
@@ -352,14 +366,28 @@ func (l *Link) ready(ctx context.Context) error {
 	if l.conn == nil {
 		return l.connect(ctx)
 	}
+	if l.dialer.ProbeDue() {
+		if conn, err := l.dialer.Probe(ctx, nil); err == nil {
+			l.drop() // in order: the kernel still delivers what it holds
+			return l.use(ctx, conn)
+		}
+	}
 	return nil
 }
+
+var errReset = errors.New("the peer reset the connection")
 
 func (l *Link) connect(ctx context.Context) error {
 	conn, err := l.dialer.Connect(ctx)
 	if err != nil {
 		return err
 	}
+	return l.use(ctx, conn)
+}
+
+// use makes conn the Link's connection and sends it what the last one
+// left unconfirmed.
+func (l *Link) use(ctx context.Context, conn net.Conn) error {
 	l.conn, l.deadline = conn, time.Time{}
 	l.gone, l.raw = nil, nil
 	l.confirmable = l.cfg.Stream && canConfirm(conn)
@@ -478,11 +506,12 @@ func (l *Link) WriteFrames(ctx context.Context, b []byte, ends []int) (int, erro
 	l.partial = 0
 	switch {
 	case err == nil:
+		l.dialer.Delivered()
 	case l.stalledOn(ctx, err):
 		l.partial = n - frameStart(ends, done)
 		err = fmt.Errorf("%w: %w", ErrStalled, err)
 	default:
-		l.giveUp(ctx)
+		l.giveUp(ctx, err)
 	}
 	return done, err
 }
@@ -496,6 +525,9 @@ func (l *Link) Connects() uint64 { return l.dialer.Connects() }
 
 // ConnectFailures returns how many connect attempts failed.
 func (l *Link) ConnectFailures() uint64 { return l.dialer.ConnectFailures() }
+
+// Dialer returns the Link's Dialer, which counts its failovers.
+func (l *Link) Dialer() *Dialer { return l.dialer }
 
 // Resent counts the frames sent again on a new connection because the
 // peer of the old one had not acknowledged them when it was given up;
