@@ -24,6 +24,17 @@ type Committer interface {
 	Commit(ctx context.Context, t Ticket) error
 }
 
+// A Transient Sink keeps nothing of a record once Write, Add or Offer
+// has returned (it encodes the record at once; the record's strings it
+// may keep, as they are never overwritten), so that the Server may
+// decode the next record of a connection into the same Entry instead of
+// allocating one per record. Printer is one.
+type Transient interface {
+	Sink
+	// Transient marks the Sink; it does nothing.
+	Transient()
+}
+
 // An Offerer is a Committer that also takes records from inputs that
 // cannot acknowledge them (datagrams): the Server gives those to Offer,
 // and does not commit them, so that an output that is down makes the

@@ -97,6 +97,9 @@ func (p *Printer) Commit(ctx context.Context, t Ticket) error {
 // Flush writes every record added so far.
 func (p *Printer) Flush() error { return p.batch().Flush() }
 
+// Transient: a Printer encodes a record when it takes it.
+func (*Printer) Transient() {}
+
 // append appends e in the Printer's form.
 func (p *Printer) append(b []byte, e *record.Entry) []byte {
 	if !p.JSON {

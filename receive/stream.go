@@ -85,12 +85,12 @@ func (s *Server) decoded(p *protocol, payload []byte) decoded {
 	return decoded{e, reason, err}
 }
 
-// decodedIn decodes c's last frame, into c's room if the Sink keeps no
-// record and room is left: the writer adds the record to the Sink before
+// decodedIn decodes c's last frame, into c's room if the Sink is
+// Transient and room is left: the writer adds the record to the Sink before
 // it gives c back to be reused.
 func (s *Server) decodedIn(p *protocol, c *chunk) decoded {
 	i, payload := len(c.done), c.last()
-	if _, printer := s.Sink.(*Printer); !printer || p.into == nil || i >= roomSlots {
+	if _, transient := s.Sink.(Transient); !transient || p.into == nil || i >= roomSlots {
 		return s.decoded(p, payload)
 	}
 	e, err := decodeSafely(func() (*record.Entry, error) { return p.into(s, c, i, payload) })

@@ -88,6 +88,12 @@ func New(outs []Output) *Relay {
 // Outputs returns the Relay's outputs.
 func (r *Relay) Outputs() []Output { return r.outs }
 
+// Transient: every output encodes a record when it takes it, so the
+// Server decodes into reused Entries, as it does for a Printer.
+func (*Relay) Transient() {}
+
+var _ receive.Transient = (*Relay)(nil)
+
 // Add hands e to every output whose level it reaches, waiting for room in
 // each (back-pressure on the input), and returns its ticket. An error
 // means an output did not take it: it must not be acknowledged.
