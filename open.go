@@ -293,8 +293,9 @@ func relpRetries(p *urlquery.Query, o *Options) {
 	o.Async = &a
 }
 
-// common reads the parameters of every network handler into o.
-func commonParams(p *urlquery.Query, o *Options) {
+// basicParams reads the parameters every destination takes, SMTP's
+// too, into o: level, name and dial-timeout.
+func basicParams(p *urlquery.Query, o *Options) {
 	if l := p.Level("level"); l != nil {
 		o.Level = l
 	}
@@ -304,6 +305,11 @@ func commonParams(p *urlquery.Query, o *Options) {
 	if d := p.Duration("dial-timeout"); d != 0 {
 		o.DialTimeout = d
 	}
+}
+
+// common reads the parameters of every network handler into o.
+func commonParams(p *urlquery.Query, o *Options) {
+	basicParams(p, o)
 	if d := p.Duration("write-timeout"); d != 0 {
 		o.WriteTimeout = d
 	}

@@ -27,6 +27,7 @@ func init() {
 		return &socketHandler{c: c}, nil
 	}
 	plug.Params = func(q *urlquery.Query, opts any) { commonParams(q, opts.(*Options)) }
+	plug.BasicParams = func(q *urlquery.Query, opts any) { basicParams(q, opts.(*Options)) }
 	plug.Report = func(h any, records int, err error) { h.(*socketHandler).c.errs.report(CauseRefused, records, err) }
 	plug.NewTLS = func(config any) any { return &TLS{config: config} }
 	plug.TLSConfig = func(t any) any { return t.(*TLS).cfg() }

@@ -43,15 +43,7 @@ func fromURL(u *url.URL, defaults netlog.Options) (*Options, error) {
 	p := urlquery.New(u.Query())
 	o := defaults
 	o.Codec, o.WriteTimeout, o.MaxDatagram, o.Async = "", 0, 0, nil
-	if l := p.Level("level"); l != nil {
-		o.Level = l
-	}
-	if n := p.Str("name"); n != "" {
-		o.Name = n
-	}
-	if d := p.Duration("dial-timeout"); d != 0 {
-		o.DialTimeout = d
-	}
+	plug.BasicParams(p, &o)
 	so := &Options{Options: o, From: p.Str("from"), Subject: p.Str("subject"),
 		PerRecord: p.Bool("per-record"), Context: p.Int("context"), MaxEmails: p.Int("max-emails"),
 		Per: p.Duration("per"), Queue: p.Int("queue"), Trigger: p.Level("trigger")}

@@ -33,6 +33,11 @@ var (
 	// *netlog.Options).
 	Params func(q *urlquery.Query, opts any)
 
+	// BasicParams reads the parameters every destination takes (level,
+	// name, dial-timeout), SMTP's too, from q into opts (a
+	// *netlog.Options); Params reads them as well.
+	BasicParams func(q *urlquery.Query, opts any)
+
 	// Report passes err, a failure of records records that the
 	// destination refused after taking them (an OTLP partial success), to
 	// the error reporting of h, a handler Handler made: OnError and
