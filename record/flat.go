@@ -185,8 +185,10 @@ func (e *Entry) set(f int, v scalar) bool {
 		}
 		return ok
 	}
-	ms, ok := v.number() // fRelative, in milliseconds
-	e.Relative = time.Duration(ms * 1e6)
+	// fRelative, a float of milliseconds: rounded, since 8.319854 × 1e6
+	// is 8319853.99… and truncating would lose a nanosecond per hop.
+	ms, ok := v.number()
+	e.Relative = time.Duration(math.Round(ms * 1e6))
 	return ok
 }
 

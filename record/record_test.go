@@ -137,3 +137,25 @@ func TestFieldsFromDict(t *testing.T) {
 		t.Errorf("attrs %v, want Name, nam, names and the empty key", e.Attrs)
 	}
 }
+
+// TestRelativeRoundTrip: relativeCreated travels as a float of
+// milliseconds; decoding it must round, not truncate, or a relay chain
+// loses a nanosecond per hop (8.319854 ms became 8.319853).
+func TestRelativeRoundTrip(t *testing.T) {
+	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	for us := int64(0); us < 20_000_000; us += 7919 {
+		in := &record.Entry{Created: at, Relative: time.Duration(us) * time.Microsecond}
+		out, err := record.DecodeJSON(record.JSONFormat.AppendEntry(nil, in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Relative != in.Relative {
+			t.Fatalf("relativeCreated %v came back as %v", in.Relative, out.Relative)
+		}
+	}
+	in := &record.Entry{Created: at, Relative: 8319854 * time.Nanosecond}
+	out, err := record.DecodeJSON(record.JSONFormat.AppendEntry(nil, in))
+	if err != nil || out.Relative != in.Relative {
+		t.Errorf("relativeCreated 8.319854 ms came back as %v (%v)", out.Relative, err)
+	}
+}
