@@ -391,6 +391,7 @@ func (c *core) stats() Stats {
 		st.Failed += n.Refused
 		st.Enqueued, st.Written, st.Bytes, st.Dropped = n.Enqueued, n.Written, n.Bytes, Drops(n.Dropped)
 		st.Pending, st.PendingBytes, st.WriteErrors = n.Pending, n.PendingBytes, n.WriteErrors
+		st.Recovered, st.Corrupt, st.Stored = n.Recovered, n.Corrupt, n.Stored
 	}
 	st.LastError, st.LastErrorTime = c.errs.lastError()
 	return st

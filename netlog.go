@@ -191,13 +191,41 @@ type Async struct {
 	// Stats.Dropped.Refused, so that one poison message cannot hold back
 	// the records after it; default 3, negative for none.
 	Retries int
+
+	// Dir, if set, makes the queue durable: records are kept in segment
+	// files in Dir (made if missing) until they are delivered, and a
+	// handler started on the same Dir sends what an earlier process left
+	// there first, in order. Handle returns once its record is in the
+	// file (in the kernel's page cache), so a process killed at any point
+	// loses nothing Handle accepted; Fsync bounds what a power loss or
+	// kernel crash may lose. With Dir, MaxBytes bounds the bytes on disk
+	// (default 1 GiB) and MaxRecords defaults to 4,194,304. One process
+	// at a time may use a Dir; a second gets an error. See
+	// docs/durable-queue.md.
+	Dir string
+	// Fsync is how often a durable queue's new records are flushed to
+	// stable storage: 0 after every batch the queue takes in, a positive
+	// duration at most that often, FsyncNever never (the kernel writes
+	// them back in its own time, typically within 30 s).
+	Fsync time.Duration
+	// MemoryFirst, with Dir, keeps records in memory while the queue holds
+	// less than this many bytes and writes only the rest to Dir (rsyslog's
+	// disk-assisted mode): the speed of the memory queue while the
+	// destination keeps up, but the records in memory are lost if the
+	// process is killed. 0 writes every record to Dir.
+	MemoryFirst int
 }
+
+// FsyncNever, as Async.Fsync, leaves a durable queue's files to the
+// kernel's write-back.
+const FsyncNever time.Duration = -1
 
 // spool returns the queue's configuration; failed writes on a live
 // connection are paced by backoff.
 func (a Async) spool(backoff Backoff) spool.Config {
 	return spool.Config{MaxRecords: a.MaxRecords, MaxBytes: a.MaxBytes, Overflow: spool.Overflow(a.Overflow),
-		BlockTimeout: a.BlockTimeout, MaxBatch: a.MaxBatch, Retries: a.Retries, Backoff: backoff.internal()}
+		BlockTimeout: a.BlockTimeout, MaxBatch: a.MaxBatch, Retries: a.Retries, Backoff: backoff.internal(),
+		Dir: a.Dir, Fsync: a.Fsync, MemoryFirst: a.MemoryFirst}
 }
 
 // Overflow is what an asynchronous handler does with a record that does
@@ -236,7 +264,7 @@ func (d Drops) Total() uint64 {
 // WithAttrs and WithGroup share them. They always add up:
 //
 //	Handled  = Enqueued + Written (sync) + Failed
-//	Enqueued = Written (async) + Dropped.Total() + Pending
+//	Enqueued + Recovered = Written (async) + Dropped.Total() + Pending + Stored
 //
 // so that a synchronous handler has Handled = Written + Failed, and an
 // asynchronous one accounts for every record it queued. The SMTP handler
@@ -254,6 +282,9 @@ type Stats struct {
 	Truncated    uint64 // of Written, syslog datagrams cut to the limit
 	Bytes        uint64 // bytes written, framing included
 	WriteErrors  uint64 // async: writes that failed (their records stay queued)
+	Recovered    uint64 // durable: records an earlier process left in Async.Dir, queued first
+	Corrupt      uint64 // durable: damaged records found in Async.Dir and skipped (not in Recovered)
+	Stored       uint64 // durable: records left in Async.Dir at Close for the next start
 	// Resent counts records written again on a new connection because the
 	// peer had not acknowledged them when the old one was given up (TCP on
 	// Linux; RELP: written to a session that failed before acknowledging

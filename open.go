@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/netlog-go/netlog/internal/spool"
 	"github.com/netlog-go/netlog/internal/urlquery"
@@ -319,8 +320,9 @@ func commonParams(p *urlquery.Query, o *Options) {
 			p.Fail("failover-after", p.Get("failover-after"), errors.New("applies only with a host list (host:port,host:port) or Options.Fallbacks"))
 		}
 	}
-	async := p.Bool("async")
-	a := Async{MaxRecords: p.Int("buffer"), MaxBytes: p.Size("buffer-bytes"), BlockTimeout: p.Duration("block-timeout")}
+	a := Async{MaxRecords: p.Int("buffer"), MaxBytes: p.Size("buffer-bytes"), BlockTimeout: p.Duration("block-timeout"),
+		Dir: p.Str("spool"), MemoryFirst: p.Size("memory-first"), Fsync: fsyncParam(p)}
+	async := p.Bool("async") || a.Dir != "" // a durable queue is an async one
 	if s := p.Str("overflow"); s != "" {
 		o, err := spool.ParseOverflow(s)
 		if err != nil {
@@ -336,8 +338,13 @@ func commonParams(p *urlquery.Query, o *Options) {
 			a = mergeAsync(*o.Async, a, p.Has("overflow"))
 		}
 		o.Async = &a
+		for _, k := range []string{"fsync", "memory-first"} {
+			if p.Has(k) && a.Dir == "" {
+				p.Fail(k, p.Get(k), errors.New("applies only with spool=DIR (or Async.Dir)"))
+			}
+		}
 	default:
-		for _, k := range []string{"buffer", "buffer-bytes", "overflow", "block-timeout"} {
+		for _, k := range []string{"buffer", "buffer-bytes", "overflow", "block-timeout", "fsync", "memory-first"} {
 			if p.Has(k) {
 				p.Fail(k, p.Get(k), errors.New("applies only with async=true (or Options.Async)"))
 			}
@@ -359,7 +366,32 @@ func mergeAsync(base, u Async, overflow bool) Async {
 	if overflow {
 		base.Overflow = u.Overflow
 	}
+	if u.Dir != "" {
+		base.Dir = u.Dir
+	}
+	if u.Fsync != 0 {
+		base.Fsync = u.Fsync
+	}
+	if u.MemoryFirst != 0 {
+		base.MemoryFirst = u.MemoryFirst
+	}
 	return base
+}
+
+// fsyncParam reads fsync=batch|never|DURATION.
+func fsyncParam(p *urlquery.Query) time.Duration {
+	switch s := p.Str("fsync"); s {
+	case "", "batch":
+		return 0
+	case "never":
+		return FsyncNever
+	default:
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			p.Fail("fsync", s, errors.New("want batch, never or a positive duration such as 10ms"))
+		}
+		return d
+	}
 }
 
 // facility reads a facility's name or number.

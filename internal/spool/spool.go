@@ -66,6 +66,9 @@ const (
 	DefaultBlockTimeout = time.Second
 	DefaultMaxBatch     = 256 << 10
 	DefaultRetries      = 3
+
+	DefaultMaxDiskBytes   = 1 << 30
+	DefaultMaxDiskRecords = 1 << 22
 )
 
 // Severities are 0 (most severe) to 7, as in syslog.
@@ -93,6 +96,16 @@ type Config struct {
 	// that one poison message cannot hold back the frames after it;
 	// default DefaultRetries, negative for none.
 	Retries int
+	// Dir, if set, makes the queue durable (see disk.go); MaxBytes then
+	// bounds the bytes on disk, default DefaultMaxDiskBytes, and
+	// MaxRecords defaults to DefaultMaxDiskRecords.
+	Dir string
+	// Fsync is how often new frames in Dir are flushed to stable storage:
+	// 0 after every batch, > 0 at most that often, < 0 never.
+	Fsync time.Duration
+	// MemoryFirst, with Dir, keeps frames in memory while fewer than
+	// this many bytes are queued; only the rest go to Dir.
+	MemoryFirst int
 	// OnError, if not nil, is told on the writer's goroutine of each
 	// failed write, with the number of frames it left queued (or, for a
 	// refused frame given up, 1).
@@ -121,8 +134,8 @@ func (d Drops) Total() uint64 {
 	return d.Newest + d.Oldest + d.Lowest + d.Timeout + d.Closed + d.Refused
 }
 
-// Counts are a Spool's counters. Enqueued = Written + Dropped.Total() +
-// Pending.
+// Counts are a Spool's counters. Enqueued + Recovered = Written +
+// Dropped.Total() + Pending + Stored.
 type Counts struct {
 	Enqueued     uint64 // frames given to Put before Close
 	Refused      uint64 // frames given to Put after Close: not enqueued
@@ -132,6 +145,9 @@ type Counts struct {
 	Pending      uint64 // frames queued or being written
 	PendingBytes uint64
 	WriteErrors  uint64 // failed writes (each retried later)
+	Recovered    uint64 // frames an earlier process left in Dir, queued first
+	Corrupt      uint64 // damaged frames or regions found in Dir and skipped
+	Stored       uint64 // frames left in Dir at Close
 }
 
 // Spool is a queue of frames and the goroutine that writes them. It is
@@ -190,6 +206,8 @@ func New(link transport.Sender, cfg Config) (*Spool, error) {
 		return nil, fmt.Errorf("negative block timeout %v", cfg.BlockTimeout)
 	case cfg.Overflow < DropLowest || cfg.Overflow > Block:
 		return nil, fmt.Errorf("unknown overflow policy %v", cfg.Overflow)
+	case cfg.Dir != "":
+		return nil, errors.New("durable queue: not built yet")
 	}
 	ctx, abort := context.WithCancel(context.Background())
 	s := &Spool{cfg: cfg, link: link, wake: make(chan struct{}, 1), abort: abort, done: make(chan struct{})}
