@@ -188,9 +188,14 @@ func TestLockDirMissing(t *testing.T) {
 // as the child of TestLockDirKilled.
 const lockHolderEnv = "NETLOG_TEST_LOCK_HOLDER"
 
+// killedStore is what TestLockDirHolder stores into a mapped file before
+// it is killed.
+const killedStore = "stored before SIGKILL"
+
 // TestLockDirHolder is the child process of TestLockDirKilled, and does
-// nothing in a normal run: it locks the directory, says so on stdout,
-// and waits to be killed.
+// nothing in a normal run: it locks the directory, stores killedStore
+// into a mapping of dir/seg (with no sync), says so on stdout, and waits
+// to be killed.
 func TestLockDirHolder(t *testing.T) {
 	dir := os.Getenv(lockHolderEnv)
 	if dir == "" {
@@ -199,12 +204,26 @@ func TestLockDirHolder(t *testing.T) {
 	if _, err := lockDir(dir); err != nil {
 		t.Fatal(err)
 	}
+	f, err := os.Create(filepath.Join(dir, "seg"))
+	if err == nil {
+		err = allocFile(f, 4096)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := mapFile(f, 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(b[100:], killedStore)
 	os.Stdout.WriteString("locked\n")
 	io.Copy(io.Discard, os.Stdin) // until killed (or the parent goes away)
 }
 
 // A lock held by a process that is SIGKILLed is free afterwards: no stale
 // lock stops the next run. While held, the error names the holder's pid.
+// And what the killed process stored into a mapped file, without any
+// sync, is in the file.
 func TestLockDirKilled(t *testing.T) {
 	if runtime.GOOS == "windows" || noLocking() {
 		t.Skipf("SIGKILL is unix's; %s is not", runtime.GOOS)
@@ -244,5 +263,12 @@ func TestLockDirKilled(t *testing.T) {
 	}
 	if err := release(); err != nil {
 		t.Fatal(err)
+	}
+	seg, err := os.ReadFile(filepath.Join(dir, "seg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := seg[min(len(seg), 100):min(len(seg), 100+len(killedStore))]; len(seg) != 4096 || string(got) != killedStore {
+		t.Fatalf("the killed child's mapped file: %d bytes, %q at 100, want 4096 bytes, %q", len(seg), got, killedStore)
 	}
 }
