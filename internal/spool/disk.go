@@ -50,7 +50,7 @@ const (
 
 // ErrDisk means a frame could not be written to the queue's directory
 // (disk full, directory no longer writable) and was dropped.
-var ErrDisk = errors.New("durable queue: record dropped")
+var ErrDisk = errors.New("durable queue could not write, record dropped")
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -286,7 +286,7 @@ func (d *disk) create(sev, size int) (*segment, error) {
 	if err != nil {
 		f.Close()
 		os.Remove(name)
-		return nil, fmt.Errorf("%w: %s: %w", ErrDisk, name, err)
+		return nil, fmt.Errorf("%w: %w", ErrDisk, err) // err names the file
 	}
 	copy(m, fileMagic)
 	m[8] = byte(sev)
