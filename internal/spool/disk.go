@@ -85,6 +85,7 @@ type disk struct {
 	dead    []*segFile // to unmap and remove
 	frames  uint64     // frames in files, neither delivered nor dropped
 	dirty   bool       // the syncer has been kicked for data not yet flushed
+	created bool       // a file was made since the syncer's last pass
 	onError func(error)
 
 	kick    chan struct{}
@@ -292,6 +293,7 @@ func (d *disk) create(sev, size int) (*segment, error) {
 	m[8] = byte(sev)
 	sf := &segFile{f: f, path: name, mapped: m, used: fileHdr}
 	d.files = append(d.files, sf)
+	d.created = true
 	return &segment{buf: m[:fileHdr], file: sf}, nil
 }
 
@@ -376,9 +378,14 @@ func (d *disk) pass() {
 			}
 		}
 	}
-	dead := d.dead
-	d.dead, d.dirty = nil, false
+	dead, created := d.dead, d.created && d.fsync >= 0
+	d.dead, d.dirty, d.created = nil, false, false
 	mu.Unlock()
+	if created {
+		if err := syncDir(d.dir); err != nil {
+			d.onErr(fmt.Errorf("durable queue: %s: %w", d.dir, err))
+		}
+	}
 	for _, w := range work {
 		from := w.from &^ (os.Getpagesize() - 1) // msync takes whole pages
 		if err := syncFile(w.f.f, w.f.mapped[from:w.to]); err != nil {
