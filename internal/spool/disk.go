@@ -25,6 +25,7 @@ package spool
 // whole frame after it, so that a bad byte costs at most its frame.
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -85,6 +86,7 @@ type disk struct {
 	files   []*segFile // mapped, not yet removed
 	dead    []*segFile // to unmap and remove
 	frames  uint64     // frames in files, neither delivered nor dropped
+	spare   *segFile   // made ready by the syncer, not yet in use
 	dirty   bool       // the syncer has been kicked for data not yet flushed
 	created bool       // a file was made since the syncer's last pass
 	onError func(error)
@@ -112,7 +114,7 @@ func openDisk(cfg Config, fifos *[Severities]fifo) (d *disk, recovered, corrupt 
 		unlock()
 		return nil, 0, 0, 0, fmt.Errorf("durable queue: %w", err)
 	}
-	slices.Sort(names) // fixed-width hex numbers: oldest first
+	var found []*segment
 	for _, name := range names {
 		n, err := strconv.ParseUint(strings.TrimSuffix(filepath.Base(name), ".seg"), 16, 64)
 		if err != nil {
@@ -128,10 +130,17 @@ func openDisk(cfg Config, fifos *[Severities]fifo) (d *disk, recovered, corrupt 
 		if s == nil {
 			continue
 		}
+		s.sev = sev
+		found = append(found, s)
 		recovered += len(s.lens)
 		next = max(next, s.seqs[len(s.seqs)-1]+1)
-		fifos[sev].segs = append(fifos[sev].segs, s)
-		fifos[sev].n += len(s.lens)
+	}
+	// A severity's files are in the order of their frames: a spare file
+	// is numbered when it is made, not when it is taken.
+	slices.SortFunc(found, func(a, b *segment) int { return cmp.Compare(a.seqs[0], b.seqs[0]) })
+	for _, s := range found {
+		fifos[s.sev].segs = append(fifos[s.sev].segs, s)
+		fifos[s.sev].n += len(s.lens)
 	}
 	d.frames = uint64(recovered)
 	return d, recovered, corrupt, next, nil
@@ -154,6 +163,11 @@ func (d *disk) recover(name string) (s *segment, sev, corrupt int, err error) {
 	if err != nil {
 		f.Close()
 		return nil, 0, 0, fmt.Errorf("durable queue: %s: %w", name, err)
+	}
+	if allZero(m[:fileHdr]) { // a spare never used
+		unmapFile(m)
+		f.Close()
+		return nil, 0, 0, os.Remove(name)
 	}
 	if string(m[:len(fileMagic)]) != fileMagic || int(m[8]) >= Severities {
 		unmapFile(m)
@@ -270,43 +284,87 @@ func (d *disk) push(p *segPool, f *fifo, seq uint64, frame []byte, sev int) erro
 	d.frames++
 	if !d.dirty && d.fsync >= 0 {
 		d.dirty = true
-		select {
-		case d.kick <- struct{}{}:
-		default:
-		}
+		d.poke()
 	}
 	return nil
 }
 
-// create makes and maps the next segment file, of at least size bytes,
-// for frames of severity sev.
+// create returns a segment file of at least size bytes for frames of
+// severity sev: the spare the syncer made ready, or a file made now.
 func (d *disk) create(sev, size int) (*segment, error) {
-	size = max(size, diskSegSize)
-	name := filepath.Join(d.dir, fmt.Sprintf("%016x.seg", d.index))
+	sf := d.spare
+	if sf != nil && size <= len(sf.mapped) {
+		d.spare = nil
+	} else {
+		f, m, err := makeFile(d.name(), max(size, diskSegSize))
+		if err != nil {
+			return nil, err
+		}
+		sf = &segFile{f: f, path: f.Name(), mapped: m}
+	}
+	copy(sf.mapped, fileMagic)
+	sf.mapped[8] = byte(sev)
+	sf.used = fileHdr
+	d.files = append(d.files, sf)
+	d.created = true
+	d.poke() // for the next spare
+	return &segment{buf: sf.mapped[:fileHdr], file: sf}, nil
+}
+
+// name numbers the next segment file.
+func (d *disk) name() string {
+	d.index++
+	return filepath.Join(d.dir, fmt.Sprintf("%016x.seg", d.index-1))
+}
+
+// makeFile makes the file name of size bytes, its blocks written, and
+// maps it.
+func makeFile(name string, size int) (*os.File, []byte, error) {
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrDisk, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrDisk, err)
 	}
-	d.index++
-	m, err := allocMap(f, size)
+	err = allocFile(f, size)
+	var m []byte
+	if err == nil {
+		m, err = mapFile(f, size)
+	}
 	if err != nil {
 		f.Close()
 		os.Remove(name)
-		return nil, fmt.Errorf("%w: %w", ErrDisk, err) // err names the file
+		return nil, nil, fmt.Errorf("%w: %w", ErrDisk, err) // err names the file
 	}
-	copy(m, fileMagic)
-	m[8] = byte(sev)
-	sf := &segFile{f: f, path: name, mapped: m, used: fileHdr}
-	d.files = append(d.files, sf)
-	d.created = true
-	return &segment{buf: m[:fileHdr], file: sf}, nil
+	return f, m, nil
 }
 
-func allocMap(f *os.File, size int) ([]byte, error) {
-	if err := allocFile(f, size); err != nil {
-		return nil, err
+// prepare makes the spare segment file, with its pages touched: faulting
+// them in one by one would cost the callers of Enqueue a few
+// microseconds every few records. It runs on the syncer's goroutine.
+func (d *disk) prepare() {
+	mu := d.lock()
+	if d.spare != nil {
+		mu.Unlock()
+		return
 	}
-	return mapFile(f, size)
+	name := d.name()
+	mu.Unlock()
+	f, m, err := makeFile(name, diskSegSize)
+	if err != nil {
+		return // create will report it, for a record, if it happens again
+	}
+	for i := 0; i < len(m); i += os.Getpagesize() {
+		m[i] = 0 // a store: the page is mapped writable now
+	}
+	mu = d.lock()
+	d.spare = &segFile{f: f, path: name, mapped: m}
+	mu.Unlock()
+}
+
+func (d *disk) poke() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
 }
 
 // resolve marks frames delivered or dropped: the next process will not
@@ -336,10 +394,7 @@ func (d *disk) check(f *segFile) {
 	if f.retired && f.live == 0 && !f.gone {
 		f.gone = true
 		d.dead = append(d.dead, f)
-		select {
-		case d.kick <- struct{}{}:
-		default:
-		}
+		d.poke()
 	}
 }
 
@@ -361,6 +416,9 @@ func (d *disk) run() {
 			}
 		}
 		d.pass()
+		if !stopping {
+			d.prepare()
+		}
 	}
 }
 
@@ -436,13 +494,16 @@ func (d *disk) close() error {
 		close(d.stop)
 		<-d.stopped
 	}
+	if d.spare != nil {
+		d.files = append(d.files, d.spare)
+	}
 	for _, f := range d.files {
 		unmapFile(f.mapped)
 		f.f.Close()
-		if f.live == 0 { // the tail kept for more, all delivered
+		if f.live == 0 { // the tail kept for more, or the spare: nothing to deliver
 			os.Remove(f.path)
 		}
 	}
-	d.files = nil
+	d.files, d.spare = nil, nil
 	return d.unlock()
 }

@@ -16,6 +16,7 @@ type segment struct {
 	// a header: offs are where they start.
 	offs []int
 	file *segFile
+	sev  int // a recovered file's
 }
 
 // segPool keeps a few emptied segments for reuse, and retires the
@@ -125,17 +126,25 @@ func (f *fifo) drop(p *segPool) int {
 	return len(frame)
 }
 
-// popRun copies the oldest frames to the end of bt, while their sequence
+// popRun moves the oldest frames to the end of bt, while their sequence
 // numbers stay below limit and the batch within max bytes (its first
 // frame always moves). It reports whether the batch is full.
 func (f *fifo) popRun(p *segPool, bt *batch, limit uint64, max int) (full bool) {
 	for !f.empty() && f.first() < limit {
 		frame, m := f.oldest()
-		if len(bt.ends) > 0 && len(bt.buf)+len(frame) > max {
-			return true
+		end := len(frame)
+		if k := len(bt.ends); k > 0 {
+			if end += bt.ends[k-1]; end > max {
+				return true
+			}
 		}
-		bt.buf = append(bt.buf, frame...)
-		bt.ends = append(bt.ends, len(bt.buf))
+		if m.f != nil && len(bt.buf) == 0 {
+			bt.parts = append(bt.parts, frame)
+		} else {
+			bt.flatten() // a segment in memory may be reused once the lock is released
+			bt.buf = append(bt.buf, frame...)
+		}
+		bt.ends = append(bt.ends, end)
 		bt.seqs = append(bt.seqs, f.first())
 		if p.disk != nil {
 			bt.marks = append(bt.marks, m)
@@ -174,4 +183,13 @@ func (f *fifo) countBefore(target uint64) int {
 		}
 	}
 	return n
+}
+
+// flatten copies the frames of bt.parts to the end of bt.buf.
+func (bt *batch) flatten() {
+	for _, p := range bt.parts {
+		bt.buf = append(bt.buf, p...)
+	}
+	clear(bt.parts)
+	bt.parts = bt.parts[:0]
 }

@@ -164,7 +164,6 @@ type Spool struct {
 	pool     segPool
 	seq      uint64   // the next frame's sequence number
 	inFlight []uint64 // sequence numbers of the batch being written, not yet written
-	flightB  int      // their bytes
 	counts   Counts
 	idle     bool          // the writer waits for wake
 	closing  bool          // Close was called
@@ -445,6 +444,9 @@ type batch struct {
 	// marks, with a durable Spool and unless the batch was taken whole
 	// from a segment in memory, are where the frames are in Dir.
 	marks []mark
+	// parts are frames in files, to copy to buf once the Spool's lock is
+	// released: they cannot move or go while they are in flight.
+	parts [][]byte
 	own   []byte // the batch's own buffer, for frames merged from several fifos
 }
 
@@ -535,7 +537,7 @@ func (s *Spool) next(ctx context.Context, bt *batch) bool {
 		if s.fifos[k].empty() {
 			s.nonEmpty = 0
 		}
-		s.inFlight, s.flightB = bt.seqs, len(bt.buf)
+		s.inFlight = bt.seqs
 		s.mu.Unlock()
 		end := 0
 		for _, n := range bt.lens {
@@ -556,9 +558,10 @@ func (s *Spool) next(ctx context.Context, bt *batch) bool {
 			s.nonEmpty &^= 1 << k
 		}
 	}
-	bt.own = bt.buf
-	s.inFlight, s.flightB = bt.seqs, len(bt.buf)
+	s.inFlight = bt.seqs
 	s.mu.Unlock()
+	bt.flatten()
+	bt.own = bt.buf
 	return true
 }
 
@@ -597,7 +600,7 @@ func (s *Spool) written(bt *batch, n int, refused bool) {
 		s.pool.put(bt.seg)
 		bt.seg = nil
 	}
-	s.inFlight, s.flightB = bt.seqs, len(bt.buf)
+	s.inFlight = bt.seqs
 	s.notify()
 	s.mu.Unlock()
 }
@@ -626,7 +629,7 @@ func (s *Spool) delivered(bt *batch, i, n int) {
 	}
 	bt.ends = bt.ends[:m]
 	bt.seqs = bt.seqs[:i+copy(bt.seqs[i:], bt.seqs[i+n:])]
-	s.inFlight, s.flightB = bt.seqs, len(bt.buf)
+	s.inFlight = bt.seqs
 	s.notify()
 	s.mu.Unlock()
 }
