@@ -10,8 +10,8 @@ import (
 // before use, shared mappings of them, flushes, and a lock per directory.
 // Each platform's half is in osfile_GOOS.go; what they share is here.
 
-// errNoMap is mapFile's answer where files cannot be mapped: the queue
-// then keeps a copy on the heap and writes it with WriteAt.
+// errNoMap is mapFile's answer where files cannot be mapped (where, too,
+// lockDir refuses the directory first).
 var errNoMap = errors.New("durable queue: memory-mapped files are not supported on this platform")
 
 // errLocked is in lockDir's error when another holder has the directory.
