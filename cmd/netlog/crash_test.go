@@ -67,13 +67,13 @@ func TestSenderCrash(t *testing.T) {
 	}
 	t.Logf("NETLOG_CRASH_SEED=%d", seed)
 	rng := rand.New(rand.NewPCG(seed, 0))
-	for _, policy := range []string{"fsync=batch", "fsync=never", "fsync=10ms", "memory-first=16MiB"} {
+	for _, policy := range []string{"fsync=batch", "fsync=never", "fsync=10ms", "memory-first=1MiB"} {
 		t.Run(policy, func(t *testing.T) {
 			s := &crashScenario{crashlog: crashlog, serve: serve, policy: policy, rng: rng, dir: t.TempDir()}
 			s.crash(t)
 			if policy != "fsync=batch" {
 				tally := s.deliver(t, s.dir)
-				tally.check(t, !strings.HasPrefix(policy, "memory-first"))
+				tally.check(t, s.lossless())
 				return
 			}
 			copied := t.TempDir()
@@ -127,17 +127,21 @@ func (s *crashScenario) crash(t *testing.T) {
 		s.runs = append(s.runs, r)
 	}
 	r := startCrashlog(t, s.crashlog, s.url(down, s.dir), 4, left, 0).wait(t)
-	if r.killed || r.stats == nil || r.told != left {
+	if r.stats == nil || r.told != left {
 		t.Fatalf("run 4 told %d records of %d: %s", r.told, left, r.stderr)
 	}
 	s.runs = append(s.runs, r)
 	st := r.stats
-	t.Logf("%s: runs told %v records; run 4: %+v", s.policy, s.told(), *st)
-	if st.Written != 0 || st.Dropped.Total() != 0 || st.Stored != st.Recovered+st.Enqueued {
+	t.Logf("%s: runs told %v records; run 4: %+v %s", s.policy, s.told(), *st, r.stderr)
+	if s.lossless() && (r.stderr != "" || st.Written != 0 || st.Dropped.Total() != 0 || st.Stored != st.Recovered+st.Enqueued) {
 		t.Errorf("run 4 with the collector down: %+v, want all of its %d records and the %d recovered stored",
 			*st, st.Enqueued, st.Recovered)
 	}
 }
+
+// lossless says whether s's policy keeps every record Handle accepted
+// through a SIGKILL: all but memory-first.
+func (s *crashScenario) lossless() bool { return !strings.HasPrefix(s.policy, "memory-first") }
 
 // told lists how many records each run told accepted.
 func (s *crashScenario) told() []int {
@@ -160,8 +164,14 @@ func (s *crashScenario) deliver(t *testing.T, dir string, args ...string) *crash
 	first := startCrashlog(t, s.crashlog, s.url(c.addr, dir), 5, 0, 0, "-flush", "5m", "-close", "1m")
 	first.killOn(c.reached)
 	r5 := first.wait(t)
+	// What run 5 had written and the collector not yet read is still in
+	// the kernel's buffers, and the collector serves connections at once:
+	// run 6's records would arrive interleaved with those (order holds
+	// within a connection, docs/durable-queue.md). Start run 6 once the
+	// collector has read run 5's connection to its end.
+	eventually(t, "the collector to read the killed sender's connection", func() bool { return c.active(t) == 0 })
 	r6 := startCrashlog(t, s.crashlog, s.url(c.addr, dir), 6, 0, 0, "-flush", "5m", "-close", "1m").wait(t)
-	if r6.killed || r6.stats == nil {
+	if r6.stats == nil || r6.stderr != "" {
 		t.Fatalf("run 6 failed: %s", r6.stderr)
 	}
 	if st := r6.stats; st.Pending != 0 || st.Stored != 0 || st.Dropped.Total() != 0 {
@@ -173,8 +183,8 @@ func (s *crashScenario) deliver(t *testing.T, dir string, args ...string) *crash
 	eventually(t, "the collector to serve its last connection", func() bool { return c.active(t) == 0 })
 	dups := scrape(t, c.metrics)["netlog_receive_duplicates_total"]
 	c.stop(t)
-	t.Logf("%s %v: %d of %d told records lost, %d printed twice or more, %v dropped by --dedup; run 5 killed: %v (at %d printed), run 6 recovered %d",
-		s.policy, args, tally.missing(), crashTotal, tally.dups(), dups, r5.killed, killAt, r6.stats.Recovered)
+	t.Logf("%s %v: %d of %d told records lost, %d displaced, %d printed twice or more, %v dropped by --dedup; run 5 killed: %v (at %d printed), run 6 recovered %d",
+		s.policy, args, tally.missing(), crashTotal, tally.displaced(), tally.dups(), dups, r5.killed, killAt, r6.stats.Recovered)
 	if len(args) > 0 && tally.dups() != 0 {
 		t.Errorf("%v: %d duplicates printed", args, tally.dups())
 	}
@@ -191,10 +201,10 @@ type crashStats struct {
 // crashRun is what one run of crashlog told.
 type crashRun struct {
 	told   int         // records accepted and told: 0 to told-1
-	killed bool        // ended by SIGKILL (else it exited with status 0)
+	killed bool        // ended by SIGKILL
 	stats  *crashStats // its last line, nil if killed
-	stderr string
-	bad    string // a line that was neither the next record's nor the stats
+	stderr string      // why Flush or Close failed (exit status 2), or its last words
+	bad    string      // a line that was neither the next record's nor the stats
 }
 
 // crashProc is a running crashlog.
@@ -262,7 +272,8 @@ func (p *crashProc) killOn(ch <-chan struct{}) {
 }
 
 // wait waits for p to end and returns what it told; it fails the test if
-// p ended other than by SIGKILL or with status 0.
+// p ended other than by SIGKILL, with status 0, or with status 2 (its
+// Flush or Close failed; r.stderr says why).
 func (p *crashProc) wait(t *testing.T) crashRun {
 	t.Helper()
 	var r crashRun
@@ -276,11 +287,11 @@ func (p *crashProc) wait(t *testing.T) crashRun {
 	err := p.cmd.Wait()
 	var exit *exec.ExitError
 	r.killed = errors.As(err, &exit) && exit.Sys().(syscall.WaitStatus).Signal() == syscall.SIGKILL
-	r.stderr = strings.TrimSpace(r.stderr + " " + p.stderr.String())
+	r.stderr = strings.TrimSpace(p.stderr.String())
 	if r.bad != "" {
 		t.Fatalf("crashlog %v: %s", p.cmd.Args[1:], r.bad)
 	}
-	if err != nil && !r.killed {
+	if err != nil && !r.killed && (exit == nil || exit.ExitCode() != 2) {
 		t.Fatalf("crashlog %v: %v after %d records: %s", p.cmd.Args[1:], err, r.told, r.stderr)
 	}
 	if r.killed {
@@ -415,6 +426,16 @@ func (c *crashTally) dups() int {
 	for _, a := range c.arrived {
 		_, d, _ := a.counts()
 		n += d
+	}
+	return n
+}
+
+// displaced is how many told records arrived after a later one of their
+// run.
+func (c *crashTally) displaced() int {
+	n := 0
+	for _, a := range c.arrived {
+		n += a.displaced
 	}
 	return n
 }
