@@ -12,6 +12,7 @@ package spool
 // each a 20-byte header and its bytes:
 //
 //	[0]     mark: 0 not yet written, markPending, markDone
+//	[1:4]   zero
 //	[4:8]   length, little-endian
 //	[8:12]  CRC-32C of the length, the sequence number and the frame
 //	[12:20] sequence number
@@ -50,7 +51,7 @@ const (
 
 // ErrDisk means a frame could not be written to the queue's directory
 // (disk full, directory no longer writable) and was dropped.
-var ErrDisk = errors.New("durable queue: record dropped")
+var ErrDisk = errors.New("durable queue could not write, record dropped")
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -85,6 +86,7 @@ type disk struct {
 	dead    []*segFile // to unmap and remove
 	frames  uint64     // frames in files, neither delivered nor dropped
 	dirty   bool       // the syncer has been kicked for data not yet flushed
+	created bool       // a file was made since the syncer's last pass
 	onError func(error)
 
 	kick    chan struct{}
@@ -198,6 +200,10 @@ func scan(m []byte, s *segment) (corrupt int) {
 			}
 			return corrupt
 		}
+		if damaged && (h[0] != markPending && h[0] != markDone || h[1]|h[2]|h[3] != 0) {
+			at++ // not where a frame starts: no checksum to compute
+			continue
+		}
 		if n > len(m)-at-frameHdr || binary.LittleEndian.Uint32(h[8:]) != frameCRC(h, m[at+frameHdr:at+frameHdr+n]) {
 			if !damaged {
 				corrupt++
@@ -286,12 +292,13 @@ func (d *disk) create(sev, size int) (*segment, error) {
 	if err != nil {
 		f.Close()
 		os.Remove(name)
-		return nil, fmt.Errorf("%w: %s: %w", ErrDisk, name, err)
+		return nil, fmt.Errorf("%w: %w", ErrDisk, err) // err names the file
 	}
 	copy(m, fileMagic)
 	m[8] = byte(sev)
 	sf := &segFile{f: f, path: name, mapped: m, used: fileHdr}
 	d.files = append(d.files, sf)
+	d.created = true
 	return &segment{buf: m[:fileHdr], file: sf}, nil
 }
 
@@ -376,9 +383,14 @@ func (d *disk) pass() {
 			}
 		}
 	}
-	dead := d.dead
-	d.dead, d.dirty = nil, false
+	dead, created := d.dead, d.created && d.fsync >= 0
+	d.dead, d.dirty, d.created = nil, false, false
 	mu.Unlock()
+	if created {
+		if err := syncDir(d.dir); err != nil {
+			d.onErr(fmt.Errorf("durable queue: %s: %w", d.dir, err))
+		}
+	}
 	for _, w := range work {
 		from := w.from &^ (os.Getpagesize() - 1) // msync takes whole pages
 		if err := syncFile(w.f.f, w.f.mapped[from:w.to]); err != nil {

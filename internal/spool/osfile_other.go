@@ -21,3 +21,6 @@ func flushMap([]byte) error { return nil } // there is never a mapping here
 func lockDir(string) (func() error, error) {
 	return nil, fmt.Errorf("durable queue: directory locking is not supported on %s", runtime.GOOS)
 }
+
+// syncDir does nothing: there is no durable queue here.
+func syncDir(string) error { return nil }

@@ -59,3 +59,14 @@ func unlockFile(f *os.File) error {
 	lk := unix.Flock_t{Type: unix.F_UNLCK}
 	return unix.FcntlFlock(f.Fd(), unix.F_SETLK, &lk)
 }
+
+// syncDir flushes dir's entries, so that a new segment file's name
+// survives a power loss as its contents do.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

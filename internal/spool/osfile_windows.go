@@ -73,3 +73,7 @@ func lockFile(f *os.File) error {
 func unlockFile(f *os.File) error {
 	return windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, lockedByte())
 }
+
+// syncDir does nothing: NTFS journals a file's creation, and Windows
+// cannot flush a directory handle.
+func syncDir(string) error { return nil }
