@@ -21,6 +21,7 @@ import (
 
 	"github.com/netlog-go/netlog"
 	"github.com/netlog-go/netlog/internal/peer"
+	"github.com/netlog-go/netlog/internal/spool"
 )
 
 // crashTotal is how many records the runs of crashlog accept in all, in
@@ -37,9 +38,10 @@ const crashTotal = 200_000
 // Then netlog serve comes up, and a run that logs nothing sends what the
 // directory holds; it too is killed, once the collector has printed a
 // random number of records, and a last run sends the rest. Every record
-// a run's Handle returned nil for arrives, those of each run in order;
-// the duplicates the killed sending makes are counted, and with --dedup
-// none is printed.
+// a run's Handle returned nil for arrives, those of each run in order,
+// and no record that no Handle accepted; the duplicates the killed
+// sending makes are counted (at most a batch), and with --dedup none is
+// printed.
 //
 // With fsync=batch the directory is copied before the collector comes
 // up, and each copy is sent to a collector of its own, one without
@@ -187,6 +189,11 @@ func (s *crashScenario) deliver(t *testing.T, dir string, args ...string) *crash
 		s.policy, args, tally.missing(), crashTotal, tally.displaced(), tally.dups(), dups, r5.killed, killAt, r6.stats.Recovered)
 	if len(args) > 0 && tally.dups() != 0 {
 		t.Errorf("%v: %d duplicates printed", args, tally.dups())
+	}
+	// Only the batch in flight at the kill can be sent twice: at most
+	// spool.DefaultMaxBatch bytes, of frames over 100 bytes each.
+	if sent := tally.dups() + int(dups); sent > spool.DefaultMaxBatch/100 {
+		t.Errorf("%d records sent twice, more than one batch in flight could hold", sent)
 	}
 	return tally
 }
