@@ -1,0 +1,46 @@
+package latency
+
+import (
+	"testing"
+	"time"
+)
+
+func TestDueAboutOneInEvery(t *testing.T) {
+	var s Sampler
+	const calls = 1 << 20
+	due := 0
+	for range calls {
+		if s.Due() {
+			due++
+		}
+	}
+	// The gaps average Every calls; 1M calls make about 16,384 samples,
+	// and their count's spread is far inside ±10%.
+	if want := calls / Every; due < want*9/10 || due > want*11/10 {
+		t.Errorf("%d of %d calls due, want about %d", due, calls, want)
+	}
+}
+
+func TestQuantile(t *testing.T) {
+	var s Sampler
+	if got := s.Quantile(0.5); got != 0 {
+		t.Errorf("Quantile of nothing = %v, want 0", got)
+	}
+	for i := 1000; i >= 1; i-- { // out of order
+		s.Add(time.Duration(i))
+	}
+	var o Sampler
+	o.Add(5000)
+	s.Merge(&o)
+	for _, c := range []struct {
+		q    float64
+		want time.Duration
+	}{{0, 1}, {0.5, 501}, {0.999, 1000}, {1, 5000}} {
+		if got := s.Quantile(c.q); got != c.want {
+			t.Errorf("Quantile(%v) = %v, want %v", c.q, got, c.want)
+		}
+	}
+	if s.Len() != 1001 {
+		t.Errorf("Len = %d, want 1001", s.Len())
+	}
+}
