@@ -78,11 +78,20 @@ func BenchmarkAsyncHandleDown(b *testing.B) {
 // (not tmpfs) for the fsync rows to mean anything.
 func BenchmarkAsyncHandleLive(b *testing.B) {
 	all := netlog.Async{MaxRecords: 1 << 24, MaxBytes: bigBuffer}
+	durable := func(fsync time.Duration, memoryFirst int) netlog.Async {
+		a := all
+		a.Dir, a.Fsync, a.MemoryFirst = "-", fsync, memoryFirst // "-": a fresh directory per run
+		return a
+	}
 	for _, c := range []struct {
 		name  string
 		async netlog.Async
 	}{
 		{"netlog-socket-memory", all},
+		{"netlog-socket-dir-fsync-batch", durable(0, 0)},
+		{"netlog-socket-dir-fsync-10ms", durable(10*time.Millisecond, 0)},
+		{"netlog-socket-dir-fsync-never", durable(netlog.FsyncNever, 0)},
+		{"netlog-socket-dir-memory-first-16MiB", durable(0, 16<<20)},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			a := c.async

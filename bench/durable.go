@@ -48,6 +48,10 @@ type durableMode struct {
 // reference). Every queue holds all the records: none may be dropped.
 var durableModes = []durableMode{
 	{"memory queue", "async=true"},
+	{"durable, fsync every batch", "spool=DIR&fsync=batch"},
+	{"durable, fsync every 10 ms", "spool=DIR&fsync=10ms"},
+	{"durable, fsync never", "spool=DIR&fsync=never"},
+	{"durable, memory-first 16 MiB", "spool=DIR&memory-first=16MiB"},
 }
 
 // holdAll are the queue bounds every mode gets.
