@@ -63,9 +63,11 @@ type senderRun struct {
 	HandleNs float64 // the caller's mean Handle, ns
 	Quantile []int64 // Handle's p50, p99, p999 (latency.Quantiles), ns
 	Samples  int     // Handle calls timed
-	// Delivered is records/s from Start to the receiver's last record;
-	// the suite fills it in.
-	Delivered float64
+	// Delivered is records/s from Start to the receiver's last record,
+	// and CPUNs the sender program's user and system CPU time per record
+	// (its whole life: the figure a busy machine disturbs least); the
+	// suite fills them in.
+	Delivered, CPUNs float64
 }
 
 // durableSuite runs every mode whose name contains only, rounds times,
@@ -100,7 +102,7 @@ func durableSuite(n, rounds int, only, profile string) error {
 			if err != nil {
 				return fmt.Errorf("%s: %w", modes[i].name, err)
 			}
-			fmt.Fprintf(os.Stderr, "round %d: %-30s %10.0f records/s delivered, Handle p99 %d ns\n", round+1, modes[i].name, run.Delivered, run.Quantile[1])
+			fmt.Fprintf(os.Stderr, "round %d: %-30s %10.0f records/s delivered, %5.0f ns CPU/record, Handle p99 %d ns\n", round+1, modes[i].name, run.Delivered, run.CPUNs, run.Quantile[1])
 			runs[i] = append(runs[i], run)
 		}
 	}
@@ -139,6 +141,7 @@ func runSender(exe string, recv *receiver, m durableMode, n int, dir, profile st
 		return run, fmt.Errorf("%d of %d records arrived", got, n)
 	}
 	run.Delivered = float64(n) / time.Duration(recv.last.Load()-run.Start).Seconds()
+	run.CPUNs = float64(cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime()) / float64(n)
 	os.RemoveAll(dir)
 	return run, nil
 }
@@ -195,8 +198,8 @@ func durableSender(target string, n int, profile string) error {
 func printDurable(n, rounds int, modes []durableMode, runs [][]senderRun) {
 	fmt.Printf("%d records per run, %d round(s), the socket handler (TCP, pickle) to one loopback receiver, %s, %d CPUs, %s\n\n",
 		n, rounds, runtime.Version(), runtime.NumCPU(), time.Now().UTC().Format("2006-01-02"))
-	fmt.Println("| queue | records/s delivered | of the memory queue (rounds' range) | Handle mean ns | p50 ns | p99 ns | p999 ns |")
-	fmt.Println("|---|---:|---:|---:|---:|---:|---:|")
+	fmt.Println("| queue | records/s delivered | of the memory queue (rounds' range) | sender CPU ns/record | Handle mean ns | p50 ns | p99 ns | p999 ns |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|")
 	memory := slices.IndexFunc(modes, func(m durableMode) bool { return m.name == durableModes[0].name })
 	for i, m := range modes {
 		field := func(f func(senderRun) float64) float64 { return median(runs[i], f) }
@@ -209,8 +212,8 @@ func printDurable(n, rounds int, modes []durableMode, runs [][]senderRun) {
 			slices.Sort(ratios)
 			share = fmt.Sprintf("%.1f%% (%.1f–%.1f%%)", 100*ratios[len(ratios)/2], 100*ratios[0], 100*ratios[len(ratios)-1])
 		}
-		fmt.Printf("| %s | %.0f | %s | %.0f | %.0f | %.0f | %.0f |\n", m.name, field(func(r senderRun) float64 { return r.Delivered }), share,
-			field(func(r senderRun) float64 { return r.HandleNs }), field(func(r senderRun) float64 { return float64(r.Quantile[0]) }),
+		fmt.Printf("| %s | %.0f | %s | %.0f | %.0f | %.0f | %.0f | %.0f |\n", m.name, field(func(r senderRun) float64 { return r.Delivered }), share,
+			field(func(r senderRun) float64 { return r.CPUNs }), field(func(r senderRun) float64 { return r.HandleNs }), field(func(r senderRun) float64 { return float64(r.Quantile[0]) }),
 			field(func(r senderRun) float64 { return float64(r.Quantile[1]) }), field(func(r senderRun) float64 { return float64(r.Quantile[2]) }))
 	}
 }
