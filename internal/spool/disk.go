@@ -12,6 +12,7 @@ package spool
 // each a 20-byte header and its bytes:
 //
 //	[0]     mark: 0 not yet written, markPending, markDone
+//	[1:4]   zero
 //	[4:8]   length, little-endian
 //	[8:12]  CRC-32C of the length, the sequence number and the frame
 //	[12:20] sequence number
@@ -198,6 +199,10 @@ func scan(m []byte, s *segment) (corrupt int) {
 				corrupt++ // a frame was being stored when the process died
 			}
 			return corrupt
+		}
+		if damaged && (h[0] != markPending && h[0] != markDone || h[1]|h[2]|h[3] != 0) {
+			at++ // not where a frame starts: no checksum to compute
+			continue
 		}
 		if n > len(m)-at-frameHdr || binary.LittleEndian.Uint32(h[8:]) != frameCRC(h, m[at+frameHdr:at+frameHdr+n]) {
 			if !damaged {

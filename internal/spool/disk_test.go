@@ -146,11 +146,12 @@ func TestDiskRecoversInOrder(t *testing.T) {
 	if c := a.Counts(); c.Stored != 300 || c.Dropped.Total() != 0 {
 		t.Errorf("first spool: %+v", c)
 	}
-	g := &gate{budget: -1}
+	g := &gate{} // closed while the counts are read
 	b := newDisk(t, g, Config{Dir: dir})
 	if c := b.Counts(); c.Recovered != 300 || c.Pending != 300 || c.Corrupt != 0 {
 		t.Errorf("second spool at start: %+v", c)
 	}
+	g.allow(-1)
 	putAll(t, b, names(300, 310))
 	if err := b.Close(context.Background()); err != nil {
 		t.Fatal(err)
