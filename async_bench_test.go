@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"math"
 	"net"
-	"slices"
 	"testing"
 	"time"
 
@@ -45,23 +44,20 @@ func BenchmarkAsyncHandleDown(b *testing.B) {
 			defer done()
 			r := benchRecord()
 			ctx := context.Background()
-			lat := make([]int64, 0, b.N)
+			var lat latency.Sampler
+			lat.Grow(b.N)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {
 				t0 := time.Now()
 				h.Handle(ctx, r)
-				lat = append(lat, int64(time.Since(t0)))
+				lat.Add(time.Since(t0))
 			}
 			b.StopTimer()
-			slices.Sort(lat)
-			for _, p := range []struct {
-				unit string
-				q    float64
-			}{{"p50-ns", 0.50}, {"p99-ns", 0.99}, {"p999-ns", 0.999}} {
-				b.ReportMetric(float64(lat[int(p.q*float64(len(lat)-1))]), p.unit)
+			for _, q := range latency.Quantiles {
+				b.ReportMetric(float64(lat.Quantile(q.Q)), q.Name+"-ns")
 			}
-			b.ReportMetric(float64(lat[len(lat)-1]), "max-ns") // a queue that grows copies itself once per doubling
+			b.ReportMetric(float64(lat.Quantile(1)), "max-ns") // a queue that grows copies itself once per doubling
 		})
 	}
 }

@@ -44,3 +44,11 @@ func TestQuantile(t *testing.T) {
 		t.Errorf("Len = %d, want 1001", s.Len())
 	}
 }
+
+func TestGrowKeepsAddFromAllocating(t *testing.T) {
+	var s Sampler
+	s.Grow(1000)
+	if n := testing.AllocsPerRun(500, func() { s.Add(1) }); n != 0 {
+		t.Errorf("Add after Grow allocates %v times a call", n)
+	}
+}
