@@ -180,14 +180,7 @@ func durableSender(target string, n int, profile string) error {
 		if i%4096 == 0 {
 			peak = max(peak, h.Stats().PendingBytes)
 		}
-		if !lat.Due() {
-			err = h.Handle(ctx, theRecord)
-		} else {
-			t0 := time.Now()
-			err = h.Handle(ctx, theRecord)
-			lat.Add(time.Since(t0))
-		}
-		if err != nil {
+		if err := lat.Handle(ctx, h, theRecord); err != nil {
 			return err
 		}
 	}

@@ -5,6 +5,8 @@
 package latency
 
 import (
+	"context"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -33,6 +35,18 @@ func (s *Sampler) Due() bool {
 	}
 	s.left = 1 + rand.IntN(2*Every-1)
 	return true
+}
+
+// Handle calls h.Handle, timing it if it is due: what a benchmark of a
+// slog handler's callers does with each record.
+func (s *Sampler) Handle(ctx context.Context, h slog.Handler, r slog.Record) error {
+	if !s.Due() {
+		return h.Handle(ctx, r)
+	}
+	t0 := time.Now()
+	err := h.Handle(ctx, r)
+	s.Add(time.Since(t0))
+	return err
 }
 
 // Grow makes room for n more durations, for a benchmark that times

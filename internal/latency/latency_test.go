@@ -1,6 +1,9 @@
 package latency
 
 import (
+	"context"
+	"errors"
+	"log/slog"
 	"testing"
 	"time"
 )
@@ -50,5 +53,35 @@ func TestGrowKeepsAddFromAllocating(t *testing.T) {
 	s.Grow(1000)
 	if n := testing.AllocsPerRun(500, func() { s.Add(1) }); n != 0 {
 		t.Errorf("Add after Grow allocates %v times a call", n)
+	}
+}
+
+// countingHandler counts its records and fails the one numbered fail.
+type countingHandler struct {
+	slog.Handler
+	n, fail int
+}
+
+var errFail = errors.New("fail")
+
+func (h *countingHandler) Handle(context.Context, slog.Record) error {
+	h.n++
+	if h.n == h.fail {
+		return errFail
+	}
+	return nil
+}
+
+func TestHandle(t *testing.T) {
+	var s Sampler
+	h := &countingHandler{fail: 500}
+	for i := 1; i <= 1000; i++ {
+		err := s.Handle(context.Background(), h, slog.Record{})
+		if (i == 500) != errors.Is(err, errFail) {
+			t.Fatalf("record %d: error %v", i, err)
+		}
+	}
+	if h.n != 1000 || s.Len() == 0 || s.Len() > 1000/Every*2 {
+		t.Errorf("the handler got %d of 1000 records, %d of them timed", h.n, s.Len())
 	}
 }
