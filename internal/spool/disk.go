@@ -71,8 +71,9 @@ type segFile struct {
 // mark is where a queued frame's mark byte is: f nil for a frame kept in
 // memory.
 type mark struct {
-	f  *segFile
-	at int
+	f   *segFile
+	at  int
+	sev int // for a frame in memory, to save at Close
 }
 
 // disk is a Spool's durable side. Its fields are guarded by the Spool's
@@ -458,6 +459,45 @@ func (d *disk) pass() {
 	}
 	for _, f := range dead {
 		d.remove(f)
+	}
+}
+
+// save writes the frames in memory (MemoryFirst's), those of the batch
+// bt the writer left and those fifos hold, to files, as rsyslog's
+// saveOnShutdown does: at Close, they would be lost. Their sequence
+// numbers put them back in their place among the files' frames at the
+// next start.
+func (d *disk) save(p *segPool, bt *batch, fifos *[Severities]fifo) {
+	var to [Severities]fifo // not fifos: their last files may be older than the frames
+	start := 0
+	for i, end := range bt.ends {
+		sev := bt.sev
+		if len(bt.marks) > 0 {
+			if bt.marks[i].f != nil {
+				start = end
+				continue // in its file still
+			}
+			sev = bt.marks[i].sev
+		}
+		d.store(p, &to[sev], bt.seqs[i], bt.buf[start:end], sev)
+		start = end
+	}
+	for sev := range fifos {
+		for f := &fifos[sev]; !f.empty(); {
+			frame, m := f.oldest()
+			if m.f == nil {
+				d.store(p, &to[sev], f.first(), frame, sev)
+			}
+			f.advance(p, len(frame))
+		}
+	}
+}
+
+// store pushes a frame for save. A failure is reported; the frame is
+// counted lost with the others Close could not keep.
+func (d *disk) store(p *segPool, f *fifo, seq uint64, frame []byte, sev int) {
+	if err := d.push(p, f, seq, frame, sev); err != nil {
+		d.onErr(err)
 	}
 }
 

@@ -113,7 +113,7 @@ func (f *fifo) oldest() ([]byte, mark) {
 		return s.buf[f.start : f.start+n], mark{}
 	}
 	at := s.offs[f.head]
-	return s.buf[at : at+n], mark{s.file, at}
+	return s.buf[at : at+n], mark{f: s.file, at: at}
 }
 
 // drop removes the oldest frame and returns its length.
@@ -129,7 +129,7 @@ func (f *fifo) drop(p *segPool) int {
 // popRun moves the oldest frames to the end of bt, while their sequence
 // numbers stay below limit and the batch within max bytes (its first
 // frame always moves). It reports whether the batch is full.
-func (f *fifo) popRun(p *segPool, bt *batch, limit uint64, max int) (full bool) {
+func (f *fifo) popRun(p *segPool, bt *batch, sev int, limit uint64, max int) (full bool) {
 	for !f.empty() && f.first() < limit {
 		frame, m := f.oldest()
 		end := len(frame)
@@ -147,6 +147,7 @@ func (f *fifo) popRun(p *segPool, bt *batch, limit uint64, max int) (full bool) 
 		bt.ends = append(bt.ends, end)
 		bt.seqs = append(bt.seqs, f.first())
 		if p.disk != nil {
+			m.sev = sev
 			bt.marks = append(bt.marks, m)
 		}
 		f.advance(p, len(frame))

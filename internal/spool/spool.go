@@ -172,6 +172,7 @@ type Spool struct {
 	lost     lostSeqs // frames dropped after they were queued, for Wait
 	waiters  int      // Waits under way
 
+	bt    batch         // the writer's; Close's once the writer is done
 	wake  chan struct{} // the writer's doorbell
 	abort context.CancelFunc
 	done  chan struct{} // closed when the writer has returned
@@ -441,6 +442,7 @@ type batch struct {
 	seqs []uint64
 	lens []int    // with takeFirst: the frames' lengths
 	seg  *segment // with takeFirst: where they are, back to the pool once written
+	sev  int      // with takeFirst: their severity
 	// marks, with a durable Spool and unless the batch was taken whole
 	// from a segment in memory, are where the frames are in Dir.
 	marks []mark
@@ -464,17 +466,17 @@ const (
 // the frames not written and tries them again after a pause, until Close.
 func (s *Spool) run(ctx context.Context) {
 	defer close(s.done)
-	var bt batch
+	bt := &s.bt
 	napper := time.NewTimer(time.Hour)
 	defer napper.Stop()
 	fails, refusals := 0, 0 // refusals: of bt's first frame
 	for {
-		if len(bt.ends) == 0 && !s.next(ctx, &bt) {
+		if len(bt.ends) == 0 && !s.next(ctx, bt) {
 			return
 		}
 		small := len(bt.buf) < smallBatch
 		n, err := s.link.WriteFrames(ctx, bt.buf, bt.ends)
-		s.written(&bt, n, false)
+		s.written(bt, n, false)
 		if n > 0 {
 			refusals = 0
 		}
@@ -496,12 +498,12 @@ func (s *Spool) run(ctx context.Context) {
 			continue // the write waited out the timeout; the peer is there
 		}
 		if rf := (*transport.Refusal)(nil); errors.As(err, &rf) && len(bt.ends) > rf.After {
-			s.delivered(&bt, 1, rf.After) // delivered after the refused one
+			s.delivered(bt, 1, rf.After) // delivered after the refused one
 			if refusals++; refusals > s.cfg.Retries {
 				if s.cfg.OnError != nil {
 					s.cfg.OnError(fmt.Errorf("given up after %d tries: %w", refusals, err), 1)
 				}
-				s.written(&bt, 1, true) // given up: the frames after it flow
+				s.written(bt, 1, true) // given up: the frames after it flow
 				refusals, fails = 0, 0
 				continue
 			}
@@ -534,6 +536,7 @@ func (s *Spool) next(ctx context.Context, bt *batch) bool {
 	bt.ends, bt.marks = bt.ends[:0], bt.marks[:0]
 	if k := bits.TrailingZeros8(s.nonEmpty); s.nonEmpty == 1<<k && s.fifos[k].segs[0].file == nil { // one severity in memory: the usual case
 		s.fifos[k].takeFirst(bt)
+		bt.sev = k
 		if s.fifos[k].empty() {
 			s.nonEmpty = 0
 		}
@@ -553,7 +556,7 @@ func (s *Spool) next(ctx context.Context, bt *batch) bool {
 		for m := s.nonEmpty &^ (1 << k); m != 0; m &= m - 1 {
 			limit = min(limit, s.fifos[bits.TrailingZeros8(m)].first())
 		}
-		full = s.fifos[k].popRun(&s.pool, bt, limit, s.cfg.MaxBatch)
+		full = s.fifos[k].popRun(&s.pool, bt, k, limit, s.cfg.MaxBatch)
 		if s.fifos[k].empty() {
 			s.nonEmpty &^= 1 << k
 		}
@@ -725,12 +728,13 @@ func (s *Spool) Close(ctx context.Context) error {
 	s.abort()
 	s.mu.Lock()
 	lost := s.counts.Pending
+	s.lost.closedFrom = min(s.minPending(), s.seq)
+	s.lost.closed = true
 	if s.disk != nil { // left in Dir for the next process
+		s.disk.save(&s.pool, &s.bt, &s.fifos)
 		s.counts.Stored = s.disk.frames
 		lost -= s.disk.frames
 	}
-	s.lost.closedFrom = min(s.minPending(), s.seq)
-	s.lost.closed = true
 	s.counts.Dropped.Closed += lost
 	s.counts.Pending, s.counts.PendingBytes = 0, 0
 	s.fifos, s.nonEmpty, s.inFlight = [Severities]fifo{}, 0, nil
