@@ -177,7 +177,11 @@ func (d *disk) recover(name string) (s *segment, sev, corrupt int, err error) {
 	}
 	sf := &segFile{f: f, path: name, mapped: m, used: len(m)}
 	s = &segment{buf: m, file: sf}
-	corrupt = scan(m, s)
+	bad := scan(m, s)
+	for _, b := range bad {
+		skipOver(m, b[0], b[1])
+	}
+	corrupt = len(bad)
 	if sf.live = len(s.lens); sf.live == 0 {
 		d.files = append(d.files, sf)
 		sf.retired = true
@@ -202,32 +206,34 @@ func (d *disk) setAside(name string, cause error) error {
 }
 
 // scan reads the frames of the mapped file m into s, those still to
-// deliver, and returns how many damaged frames (or damaged stretches) it
-// skipped.
-func scan(m []byte, s *segment) (corrupt int) {
-	damaged := false // in a damaged stretch: counted once
+// deliver, and returns the damaged stretches it skipped, [from, to) each:
+// a frame that fails its checksum and whatever follows it up to the next
+// whole frame, or a torn tail.
+func scan(m []byte, s *segment) (bad [][2]int) {
+	from := -1 // the start of the damaged stretch under way
 	for at := fileHdr; at+frameHdr <= len(m); {
 		h := m[at : at+frameHdr]
 		n := int(binary.LittleEndian.Uint32(h[4:]))
-		if h[0] == 0 && allZero(h) {
-			if !damaged && !allZero(m[at:]) {
-				corrupt++ // a frame was being stored when the process died
-			}
-			return corrupt
-		}
-		if damaged && (h[0] != markPending && h[0] != markDone || h[1]|h[2]|h[3] != 0) {
+		switch {
+		case from >= 0 && (h[0] != markPending && h[0] != markDone || h[1]|h[2]|h[3] != 0):
 			at++ // not where a frame starts: no checksum to compute
 			continue
-		}
-		if n > len(m)-at-frameHdr || binary.LittleEndian.Uint32(h[8:]) != frameCRC(h, m[at+frameHdr:at+frameHdr+n]) {
-			if !damaged {
-				corrupt++
+		case from < 0 && allZero(h):
+			if !allZero(m[at:]) { // a frame was being stored when the process died
+				bad = append(bad, [2]int{at, len(m)})
 			}
-			damaged = true
+			return bad
+		case n > len(m)-at-frameHdr || binary.LittleEndian.Uint32(h[8:]) != frameCRC(h, m[at+frameHdr:at+frameHdr+n]):
+			if from < 0 {
+				from = at
+			}
 			at++ // look for the next whole frame
 			continue
 		}
-		damaged = false
+		if from >= 0 {
+			bad = append(bad, [2]int{from, at})
+			from = -1
+		}
 		if h[0] != markDone {
 			s.offs = append(s.offs, at+frameHdr)
 			s.lens = append(s.lens, n)
@@ -235,7 +241,23 @@ func scan(m []byte, s *segment) (corrupt int) {
 		}
 		at += frameHdr + n
 	}
-	return corrupt
+	if from >= 0 {
+		bad = append(bad, [2]int{from, len(m)})
+	}
+	return bad
+}
+
+// skipOver makes the damaged stretch m[from:to] a delivered frame, so
+// that the next start skips it without counting it again.
+func skipOver(m []byte, from, to int) {
+	if to-from < frameHdr {
+		return // garbage shorter than a header, not our writes: counted again
+	}
+	h := m[from : from+frameHdr]
+	clear(h)
+	binary.LittleEndian.PutUint32(h[4:], uint32(to-from-frameHdr))
+	binary.LittleEndian.PutUint32(h[8:], frameCRC(h, m[from+frameHdr:to]))
+	h[0] = markDone
 }
 
 func allZero(b []byte) bool {

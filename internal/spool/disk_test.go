@@ -267,6 +267,9 @@ func TestDiskDamage(t *testing.T) {
 			if c := b.Counts(); c.Corrupt != uint64(len(tc.lost)) || c.Recovered != uint64(len(want)) {
 				t.Errorf("corrupt %d, recovered %d; want %d and %d", c.Corrupt, c.Recovered, len(tc.lost), len(want))
 			}
+			if c := b.Counts(); c.Corrupt > 0 && c.Written != c.Recovered {
+				t.Errorf("%d of %d recovered records written", c.Written, c.Recovered)
+			}
 		})
 	}
 }
