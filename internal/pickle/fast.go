@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"math"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/netlog-go/netlog/record"
 )
@@ -240,26 +239,14 @@ func (d *fast) scalar(op byte, key bool) bool {
 		return d.textInt(op)
 	default:
 		s, ok := d.text(op)
-		if !ok || !validUTF8(s) {
-			return false
-		}
-		d.flat.String(s)
+		return ok && d.flat.String(s)
 	}
 	return true
 }
 
-// validUTF8 is utf8.Valid, quicker for the short ASCII strings of a record.
-func validUTF8(s []byte) bool {
-	var or byte
-	for _, c := range s {
-		or |= c
-	}
-	return or < utf8.RuneSelf || utf8.Valid(s)
-}
-
 // text reads a string opcode's argument. It must be valid UTF-8 to be
-// taken (the general decoder would replace invalid bytes): a value is
-// checked by scalar, a key by Flat.Key.
+// taken (the general decoder would replace invalid bytes): Flat.Key and
+// Flat.String check it.
 func (d *fast) text(op byte) ([]byte, bool) {
 	// BINUNICODE (protocols 1 to 3) and SHORT_BINUNICODE (4 and 5) hold
 	// every string Python and netlog send: read their length directly.
