@@ -95,6 +95,8 @@ func (d *fast) run() bool {
 			ok = d.put(op)
 		case opBinGet, opLongBinGet:
 			ok = d.get(op == opLongBinGet)
+		case opBinUnicode, opShortBinUni: // every string Python and netlog send
+			ok = d.unicode(at, op)
 		default:
 			ok = d.item(at, true)
 		}
@@ -183,20 +185,61 @@ func (d *fast) get(long bool) bool {
 // the first of a pair, else its value. fresh is false for a memo
 // reference, whose opcode was read before.
 func (d *fast) item(at int, fresh bool) bool {
-	if !d.dict || (!d.marked && d.n == 2) {
+	key, ok := d.push(at)
+	if !ok {
 		return false
 	}
-	key := d.n%2 == 0
-	d.n++
-	d.top = int32(at)
 	if fresh {
 		return d.scalar(d.in[at], key)
 	}
 	pos := d.pos
 	d.pos = at + 1
-	ok := d.scalar(d.in[at], key)
+	ok = d.scalar(d.in[at], key)
 	d.pos = pos
 	return ok
+}
+
+// push starts an item whose opcode is at offset at, and reports whether
+// it is a key (the first of a pair) and whether the dict can take it.
+func (d *fast) push(at int) (key, ok bool) {
+	if !d.dict || (!d.marked && d.n == 2) {
+		return false, false
+	}
+	key = d.n%2 == 0
+	d.n++
+	d.top = int32(at)
+	return key, true
+}
+
+// unicode is item for a fresh BINUNICODE (protocols 1 to 3) or
+// SHORT_BINUNICODE (4 and 5), which hold every string Python and netlog
+// send, in two calls fewer: it reads the length itself, refusing one
+// longer than the bytes left, as take does.
+func (d *fast) unicode(at int, op byte) bool {
+	key, ok := d.push(at)
+	if !ok {
+		return false
+	}
+	rest := d.in[d.pos:]
+	var n uint64
+	hdr := 1
+	switch {
+	case op == opBinUnicode && len(rest) >= 4:
+		n, hdr = uint64(binary.LittleEndian.Uint32(rest)), 4
+	case op == opShortBinUni && len(rest) >= 1:
+		n = uint64(rest[0])
+	default:
+		return false
+	}
+	if n > uint64(len(rest)-hdr) {
+		return false
+	}
+	s := rest[hdr : hdr+int(n)]
+	d.pos += hdr + int(n)
+	if key {
+		return d.flat.Key(s)
+	}
+	return d.flat.String(s)
 }
 
 // scalar reads the argument of op and hands the value to flat: as a key
@@ -248,21 +291,6 @@ func (d *fast) scalar(op byte, key bool) bool {
 // taken (the general decoder would replace invalid bytes): Flat.Key and
 // Flat.String check it.
 func (d *fast) text(op byte) ([]byte, bool) {
-	// BINUNICODE (protocols 1 to 3) and SHORT_BINUNICODE (4 and 5) hold
-	// every string Python and netlog send: read their length directly.
-	rest := d.in[d.pos:]
-	if op == opBinUnicode && len(rest) >= 4 {
-		if n := binary.LittleEndian.Uint32(rest); uint64(n) <= uint64(len(rest)-4) {
-			d.pos += 4 + int(n)
-			return rest[4 : 4+n], true
-		}
-	}
-	if op == opShortBinUni && len(rest) >= 1 {
-		if n := int(rest[0]); n <= len(rest)-1 { // an int: 1+n in a byte wraps at 255
-			d.pos += 1 + n
-			return rest[1 : 1+n], true
-		}
-	}
 	var width uint64
 	switch op {
 	case opShortBinUni, opShortBinString:
