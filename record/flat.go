@@ -2,6 +2,7 @@ package record
 
 import (
 	"bytes"
+	"encoding/binary"
 	"log/slog"
 	"math"
 	"time"
@@ -114,7 +115,12 @@ var fieldKeys = [nFields]string{
 // k's words (keyWords), then one comparison of the words, quicker than a
 // switch of 21 strings (or a string comparison) for every key of every
 // record.
-func fieldIndex[T ~string | ~[]byte](k T) int { return keyWords(k).field() }
+func fieldIndex(k string) int {
+	if len(k) > 16 {
+		return -1
+	}
+	return keyWords([]byte(k)).field() // 16 bytes at most: on the stack
+}
 
 // field is the index of the field whose words are w, or -1.
 func (w words) field() int {
@@ -142,29 +148,20 @@ type words struct {
 // keyWords packs k: its first and last 8 bytes (which overlap, and cover
 // k, if it has 8 to 16), or first and last 4 (4 to 7), or its first,
 // middle and last byte (1 to 3).
-func keyWords[T ~string | ~[]byte](k T) words {
-	n := len(k)
-	switch {
+func keyWords(k []byte) words {
+	switch n := len(k); {
 	case n >= 8:
-		return words{le64(k, 0), le64(k, n-8), n}
+		return words{le64(k), le64(k[n-8:]), n}
 	case n >= 4:
-		return words{le32(k, 0), le32(k, n-4), n}
+		return words{le32(k), le32(k[n-4:]), n}
 	case n > 0:
 		return words{uint64(k[0]) | uint64(k[n/2])<<8 | uint64(k[n-1])<<16, 0, n}
 	}
 	return words{}
 }
 
-func le64[T ~string | ~[]byte](k T, i int) uint64 {
-	k = k[i : i+8]
-	return uint64(k[0]) | uint64(k[1])<<8 | uint64(k[2])<<16 | uint64(k[3])<<24 |
-		uint64(k[4])<<32 | uint64(k[5])<<40 | uint64(k[6])<<48 | uint64(k[7])<<56
-}
-
-func le32[T ~string | ~[]byte](k T, i int) uint64 {
-	k = k[i : i+4]
-	return uint64(k[0]) | uint64(k[1])<<8 | uint64(k[2])<<16 | uint64(k[3])<<24
-}
+func le64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
+func le32(b []byte) uint64 { return uint64(binary.LittleEndian.Uint32(b)) }
 
 // hash mixes w's words (multiplicative hashing; the last constant is one
 // under which fieldHash is perfect for the field names): the Bloom filter of the
@@ -186,11 +183,11 @@ var fieldTable = func() (t [1 << fieldTableBits]struct {
 		t[i].field = -1
 	}
 	for f, k := range fieldKeys {
-		s := &t[keyWords(k).fieldHash()]
+		s := &t[keyWords([]byte(k)).fieldHash()]
 		if s.field >= 0 {
 			panic("record: fieldHash is not perfect for " + k)
 		}
-		s.words, s.field = keyWords(k), int8(f)
+		s.words, s.field = keyWords([]byte(k)), int8(f)
 	}
 	return t
 }()
@@ -353,11 +350,11 @@ func validUTF8(s []byte) bool {
 	switch n := len(s); {
 	case n >= 8:
 		for i := 0; i < n-8; i += 8 {
-			or |= le64(s, i)
+			or |= le64(s[i:])
 		}
-		or |= le64(s, n-8)
+		or |= le64(s[n-8:])
 	case n >= 4:
-		or = le32(s, 0) | le32(s, n-4)
+		or = le32(s) | le32(s[n-4:])
 	default:
 		for _, c := range s {
 			or |= uint64(c)
@@ -536,6 +533,10 @@ func (f *Flat) fill(e *Entry) {
 		v := scalar{kind: it.kind, n: it.n}
 		if it.kind == kindString {
 			v.s = text[it.val[0]:it.val[1]]
+			if it.field >= 0 && it.field < fThread { // set's first case, inline
+				*e.text(int(it.field)) = v.s
+				continue
+			}
 		}
 		if it.field >= 0 && e.set(int(it.field), v) {
 			continue

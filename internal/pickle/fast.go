@@ -103,6 +103,14 @@ func (d *fast) run() bool {
 		if !ok || d.flat.Over() {
 			return false
 		}
+		// Python follows every key and value with a BINPUT: take it
+		// here, without another turn of the loop.
+		if d.pos+1 < len(d.in) && d.in[d.pos] == opBinPut {
+			if !d.memoize(uint64(d.in[d.pos+1])) {
+				return false
+			}
+			d.pos += 2
+		}
 	}
 	return false
 }
