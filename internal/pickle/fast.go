@@ -244,11 +244,42 @@ func (d *fast) unicode(at int, op byte) bool {
 	}
 	s := rest[hdr : hdr+int(n)]
 	d.pos += hdr + int(n)
-	if key {
-		return d.flat.Key(s)
+	if !key {
+		return d.flat.String(s)
 	}
-	return d.flat.String(s)
+	if !d.flat.Key(s) {
+		return false
+	}
+	// The key's BINPUT and its value follow: read them here, without two
+	// more turns of run's loop (Key refused a record over its budget).
+	if d.pos+1 < len(d.in) && d.in[d.pos] == opBinPut {
+		if !d.memoize(uint64(d.in[d.pos+1])) {
+			return false
+		}
+		d.pos += 2
+	}
+	if d.pos == len(d.in) || !scalarOp[d.in[d.pos]] {
+		return true // run reads it
+	}
+	at, op = d.pos, d.in[d.pos]
+	d.pos++
+	if op == opBinUnicode || op == opShortBinUni {
+		return d.unicode(at, op) // a value: one call deep
+	}
+	if _, ok := d.push(at); !ok {
+		return false
+	}
+	return d.scalar(op, false)
 }
+
+// scalarOp are the opcodes of a value that scalar reads.
+var scalarOp = func() (ops [256]bool) {
+	for _, op := range []byte{opNone, opNewTrue, opNewFalse, opBinInt1, opBinInt2, opBinInt, opLong1,
+		opBinFloat, opInt, opLong, opShortBinUni, opShortBinString, opBinUnicode, opBinString, opBinUnicode8} {
+		ops[op] = true
+	}
+	return ops
+}()
 
 // scalar reads the argument of op and hands the value to flat: as a key
 // (which must be a string) or as the current key's value.
