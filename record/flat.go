@@ -160,12 +160,13 @@ func keyWords(k []byte) words {
 	return words{}
 }
 
+// le64 and le32 read the first 8 or 4 bytes of b, little-endian.
 func le64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
 func le32(b []byte) uint64 { return uint64(binary.LittleEndian.Uint32(b)) }
 
 // hash mixes w's words (multiplicative hashing; the last constant is one
-// under which fieldHash is perfect for the field names): the Bloom filter of the
-// attribute keys uses it, and fieldHash its top bits.
+// under which fieldHash is perfect for the field names): the Bloom filter
+// of the attribute keys uses it, and fieldHash its top bits.
 func (w words) hash() uint64 {
 	return (w.lo*0x9e3779b97f4a7c15 ^ w.hi*0xc2b2ae3d27d4eb4f ^ uint64(w.n)) * 0xad45f23d3b1a11df
 }

@@ -222,7 +222,8 @@ func (d *fast) push(at int) (key, ok bool) {
 // unicode is item for a fresh BINUNICODE (protocols 1 to 3) or
 // SHORT_BINUNICODE (4 and 5), which hold every string Python and netlog
 // send, in two calls fewer: it reads the length itself, refusing one
-// longer than the bytes left, as take does.
+// longer than the bytes left, as take does. After a key it also reads
+// the key's BINPUT and a scalar value, if they follow.
 func (d *fast) unicode(at int, op byte) bool {
 	key, ok := d.push(at)
 	if !ok {
