@@ -90,6 +90,7 @@ type disk struct {
 	spare   *segFile   // made ready by the syncer, not yet in use
 	dirty   bool       // the syncer has been kicked for data not yet flushed
 	created bool       // a file was made since the syncer's last pass
+	full    bool       // the last file could not be made: emptied files are not kept (fifo.advance)
 	onError func(error)
 
 	kick    chan struct{}
@@ -321,10 +322,12 @@ func (d *disk) create(sev, size int) (*segment, error) {
 	} else {
 		f, m, err := makeFile(d.name(), max(size, diskSegSize))
 		if err != nil {
+			d.full = true
 			return nil, err
 		}
 		sf = &segFile{f: f, path: f.Name(), mapped: m}
 	}
+	d.full = false
 	copy(sf.mapped, fileMagic)
 	sf.mapped[8] = byte(sev)
 	sf.used = fileHdr

@@ -86,12 +86,22 @@ func (f *fifo) grow(p *segPool, s *segment) {
 
 // advance consumes the oldest frame, of n bytes; a segment it empties
 // goes back to p, unless it is a file's with room for more: making and
-// mapping a file for each batch would cost more than the batch.
+// mapping a file for each batch would cost more than the batch. But
+// once a file could not be made, an emptied one goes, to free its space.
 func (f *fifo) advance(p *segPool, n int) {
 	f.start += n
 	f.head++
 	f.n--
-	if s := f.segs[0]; f.head == len(s.lens) && (s.file == nil || len(f.segs) > 1 || cap(s.buf)-len(s.buf) <= frameHdr) {
+	if s := f.segs[0]; f.head == len(s.lens) && (s.file == nil || len(f.segs) > 1 || cap(s.buf)-len(s.buf) <= frameHdr || p.disk.full) {
+		f.pop(p)
+	}
+}
+
+// releaseKept gives up f's file segment kept, emptied, for more frames,
+// if that is all f holds: after a file could not be made, its space may
+// be what the next one needs.
+func (f *fifo) releaseKept(p *segPool) {
+	if f.n == 0 && len(f.segs) == 1 && f.segs[0].file != nil {
 		f.pop(p)
 	}
 }

@@ -304,6 +304,9 @@ func (s *Spool) Enqueue(ctx context.Context, frame []byte, sev int, room Room) (
 	if s.disk != nil && s.counts.PendingBytes >= uint64(s.cfg.MemoryFirst) {
 		if err := s.disk.push(&s.pool, &s.fifos[sev], seq, frame, sev); err != nil {
 			s.counts.Dropped.Disk++
+			for k := range s.fifos {
+				s.fifos[k].releaseKept(&s.pool)
+			}
 			s.mu.Unlock()
 			return 0, err
 		}
