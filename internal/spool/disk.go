@@ -368,7 +368,7 @@ func makeFile(name string, size int) (*os.File, []byte, error) {
 // microseconds every few records. It runs on the syncer's goroutine.
 func (d *disk) prepare() {
 	mu := d.lock()
-	if d.spare != nil || d.full { // a full disk's space is for the files that hold records
+	if d.spare != nil {
 		mu.Unlock()
 		return
 	}
