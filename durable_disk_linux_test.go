@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -160,6 +161,7 @@ func TestDurableDiskFullChild(t *testing.T) {
 	pad := strings.Repeat("p", 1000)
 	accepted, err := fillUntilRefused(t, h, 0, pad)
 	checkDiskError(t, err, dir, syscall.ENOSPC)
+	full := segmentFiles(t, dir)
 	for i := range refusedOnFull - 1 { // each is refused and counted
 		if err := handleNumbered(h, len(accepted)+1+i, pad); !errors.Is(err, netlog.ErrDisk) {
 			t.Errorf("Handle on a full disk: %v, want ErrDisk", err)
@@ -175,7 +177,7 @@ func TestDurableDiskFullChild(t *testing.T) {
 	r := testrecv.StartAt(t, "tcp", addr)
 	receiveNumbered(t, r, accepted)
 	flushAll(t, h)
-	waitSpaceFreed(t, dir)
+	waitSpaceFreed(t, dir, full)
 	// The space is free: records that need a new file are accepted again.
 	var again []int
 	for i := range 100 {
@@ -213,7 +215,7 @@ func fillWhileUp(t *testing.T, h netlog.Handler, r *testrecv.Receiver, dir, pad 
 		receiveNumbered(t, r, []int{2_000_000 + n})
 		flushAll(t, h)
 	}
-	waitSpaceFreed(t, dir)
+	waitSpaceFreed(t, dir, segmentFiles(t, dir))
 	if err := handleNumbered(h, 3_000_000, pad); err != nil {
 		t.Fatalf("Handle after the full disk drained, the collector up: %v", err)
 	}
@@ -222,11 +224,13 @@ func fillWhileUp(t *testing.T, h netlog.Handler, r *testrecv.Receiver, dir, pad 
 	return n + 1
 }
 
-// waitSpaceFreed waits until the durable queue in dir has removed every
-// segment file, which its syncer does once their records are delivered,
-// and the filesystem has room for a new one: the kernel may free an
-// unlinked file's blocks a few milliseconds after the unlink returns.
-func waitSpaceFreed(t *testing.T, dir string) {
+// waitSpaceFreed waits until the durable queue in dir has removed the
+// segment files full (those there when the disk filled), which it does
+// once their records are delivered, and there is room for a new file: a
+// whole file made since (the queue makes the next file ahead of need) or
+// the free space for one. The kernel may free a removed file's blocks a few
+// milliseconds after the removal.
+func waitSpaceFreed(t *testing.T, dir string, full []string) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
@@ -236,14 +240,24 @@ func waitSpaceFreed(t *testing.T, dir string) {
 			t.Fatal(err)
 		}
 		free := fs.Bavail * uint64(fs.Bsize)
-		if len(files) == 0 && free >= segmentSize {
+		left := slices.DeleteFunc(slices.Clone(files), func(f string) bool { return !slices.Contains(full, f) })
+		if len(left) == 0 && (len(files) > 0 && fileSize(files[0]) == segmentSize || free >= segmentSize) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("every record delivered, and after a minute segment files %v, %d bytes free", files, free)
+			t.Fatalf("every record delivered, and after a minute segment files %v (%v when the disk filled), %d bytes free", files, full, free)
 		}
 		time.Sleep(10 * time.Millisecond) // polling a condition, with a deadline
 	}
+}
+
+// fileSize is the size of the file at path, 0 if it is gone.
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
 }
 
 // segmentSize is the size of a segment file (internal/spool/disk.go).
@@ -314,15 +328,23 @@ func TestDurableReadOnlyChild(t *testing.T) {
 	report(t, st)
 }
 
-// readOnly makes dir read-only: a bind mount of itself, remounted
-// read-only.
+// readOnly makes dir read-only: a bind mount of itself, made read-only
+// while detached and then attached (open_tree, mount_setattr,
+// move_mount), so that no file the handler opens meanwhile, such as its
+// next spare segment, can keep it writable (a remount would then fail
+// with EBUSY).
 func readOnly(t *testing.T, dir string) {
 	t.Helper()
-	if err := unix.Mount(dir, dir, "", unix.MS_BIND, ""); err != nil {
-		t.Fatalf("bind mount %s: %v", dir, err)
+	fd, err := unix.OpenTree(unix.AT_FDCWD, dir, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if err != nil {
+		t.Fatalf("open_tree %s: %v", dir, err)
 	}
-	if err := unix.Mount("", dir, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, ""); err != nil {
-		t.Fatalf("remount %s read-only: %v", dir, err)
+	defer unix.Close(fd)
+	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}); err != nil {
+		t.Fatalf("make a bind mount of %s read-only: %v", dir, err)
+	}
+	if err := unix.MoveMount(fd, "", unix.AT_FDCWD, dir, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+		t.Fatalf("mount it on %s: %v", dir, err)
 	}
 }
 

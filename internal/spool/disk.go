@@ -90,7 +90,8 @@ type disk struct {
 	spare   *segFile   // made ready by the syncer, not yet in use
 	dirty   bool       // the syncer has been kicked for data not yet flushed
 	created bool       // a file was made since the syncer's last pass
-	full    bool       // the last file could not be made: emptied files are not kept (fifo.advance)
+	full    bool       // the last file could not be made: emptied files are not kept (fifo.advance), no spare is made
+	noSpare bool       // prepare's last try failed: it tries again once a file is removed
 	onError func(error)
 
 	kick    chan struct{}
@@ -365,10 +366,15 @@ func makeFile(name string, size int) (*os.File, []byte, error) {
 
 // prepare makes the spare segment file, with its pages touched: faulting
 // them in one by one would cost the callers of Enqueue a few
-// microseconds every few records. It runs on the syncer's goroutine.
+// microseconds every few records. It runs on the syncer's goroutine. It
+// does not try while files cannot be made (until create makes one), nor
+// again after a failed try until a file is removed: on a full disk a try
+// writes zeros up to the last free block before it fails, which trying
+// on every pass would cost each time, taking the space that create needs
+// at the moment it frees.
 func (d *disk) prepare() {
 	mu := d.lock()
-	if d.spare != nil {
+	if d.spare != nil || d.full || d.noSpare {
 		mu.Unlock()
 		return
 	}
@@ -376,6 +382,9 @@ func (d *disk) prepare() {
 	mu.Unlock()
 	f, m, err := makeFile(name, diskSegSize)
 	if err != nil {
+		mu = d.lock()
+		d.noSpare = true
+		mu.Unlock()
 		return // create will report it, for a record, if it happens again
 	}
 	for i := 0; i < len(m); i += os.Getpagesize() {
@@ -535,6 +544,7 @@ func (d *disk) remove(f *segFile) {
 	}
 	mu := d.lock()
 	d.files = slices.DeleteFunc(d.files, func(g *segFile) bool { return g == f })
+	d.noSpare = false // there may be room for one now
 	mu.Unlock()
 }
 
