@@ -105,7 +105,7 @@ func (o *handlerOutput) Stats() Stats {
 	return Stats{Delivered: st.Written, Queued: st.Pending, Dropped: map[string]uint64{
 		"full": d.Newest, "oldest": d.Oldest, "lowest": d.Lowest, "timeout": d.Timeout,
 		"closed": d.Closed, "refused": d.Refused, "too_large": st.TooLarge,
-	}, Failovers: st.Failovers, Failbacks: st.Failbacks}
+	}, Failovers: st.Failovers, Failbacks: st.Failbacks, Recovered: st.Recovered, Corrupt: st.Corrupt, Stored: st.Stored}
 }
 
 func (o *handlerOutput) Close(ctx context.Context) error { return o.h.Close(ctx) }
