@@ -32,12 +32,15 @@ var (
 	// ErrRefused: the destination received the record and refused it (a
 	// RELP error code).
 	ErrRefused = errors.New("the destination refused the record")
+	// ErrDisk: a durable queue could not write the record to Async.Dir
+	// (disk full, directory not writable); it was dropped.
+	ErrDisk = errors.New("durable queue could not write, record dropped")
 )
 
 // sentinels maps the internal packages' errors to the conditions above.
 var sentinels = []struct{ inner, outer error }{
 	{spool.ErrFull, ErrQueueFull}, {spool.ErrTimeout, ErrQueueFull}, {spool.ErrClosed, ErrClosed},
-	{transport.ErrBackingOff, ErrBackingOff}, {transport.ErrRefused, ErrRefused},
+	{transport.ErrBackingOff, ErrBackingOff}, {transport.ErrRefused, ErrRefused}, {spool.ErrDisk, ErrDisk},
 }
 
 // Cause says where a failure happened.

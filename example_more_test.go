@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -160,4 +162,55 @@ func ExampleRegisterScheme() {
 	fmt.Println(err, h.Enabled(context.Background(), slog.LevelInfo))
 	// Output:
 	// <nil> false
+}
+
+// With Async.Dir the queue is kept in files: what a handler could not
+// deliver before it closed, or before its process was killed, the next
+// handler on the same directory sends first.
+func ExampleAsync_durable() {
+	dir, err := os.MkdirTemp("", "netlog-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	sock := filepath.Join(dir, "collector.sock") // nothing listens yet
+	opts := &netlog.Options{Async: &netlog.Async{Dir: filepath.Join(dir, "queue")}}
+
+	h, err := netlog.NewSocketHandler("unix", sock, opts)
+	if err != nil {
+		panic(err)
+	}
+	for i := range 3 {
+		slog.New(h).Info("kept", "i", i)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	h.Close(ctx) // the collector is down: the records stay in the files
+	fmt.Println("stored", h.Stats().Stored)
+
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		panic(err)
+	}
+	received := make(chan *record.Entry, 3)
+	srv := &receive.Server{Sink: receive.SinkFunc(func(e *record.Entry) error { received <- e; return nil })}
+	go srv.ServeStream(context.Background(), ln)
+	defer ln.Close()
+
+	h, err = netlog.NewSocketHandler("unix", sock, opts)
+	if err != nil {
+		panic(err)
+	}
+	defer h.Close(context.Background())
+	fmt.Println("recovered", h.Stats().Recovered)
+	for range 3 {
+		e := <-received
+		fmt.Println(e.Msg, e.Attrs[0])
+	}
+	// Output:
+	// stored 3
+	// recovered 3
+	// kept i=0
+	// kept i=1
+	// kept i=2
 }

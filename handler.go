@@ -180,7 +180,11 @@ func (c *core) send(ctx context.Context, frame []byte, level slog.Level) error {
 	}
 	if c.spool != nil { // it counts the record
 		if err := c.spool.Put(ctx, frame, c.severity(level)); err != nil {
-			err = c.refusals[err]
+			if e, ok := c.refusals[err]; ok {
+				err = e
+			} else { // the durable queue's, naming its file
+				err = newError(c.dest, CauseDropped, 1, err)
+			}
 			c.errs.report(CauseDropped, 1, err)
 			return err
 		}

@@ -253,11 +253,12 @@ type Drops struct {
 	Timeout uint64 // the queue stayed full for BlockTimeout under Block
 	Closed  uint64 // still pending when Close's deadline passed
 	Refused uint64 // refused by the destination Async.Retries+1 times
+	Disk    uint64 // could not be written to Async.Dir (disk full, not writable)
 }
 
 // Total is the sum of the counts.
 func (d Drops) Total() uint64 {
-	return d.Newest + d.Oldest + d.Lowest + d.Timeout + d.Closed + d.Refused
+	return d.Newest + d.Oldest + d.Lowest + d.Timeout + d.Closed + d.Refused + d.Disk
 }
 
 // Stats are a handler's counters since it was made; handlers derived by

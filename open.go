@@ -222,7 +222,6 @@ func openSocket(u *url.URL, p *urlquery.Query, o Options) (Handler, error) {
 	} else if err := tlsParams(p, &o); err != nil {
 		return nil, err
 	}
-	seqParam(p, &o)
 	datagram := u.Scheme == "unixgram" || strings.HasPrefix(u.Scheme, "udp")
 	if datagram {
 		if n := p.Int("max-datagram"); n != 0 {
@@ -254,7 +253,6 @@ func openSyslog(u *url.URL, network string, p *urlquery.Query, o Options) (Handl
 		Framing: Framing(p.Str("framing")), BOM: p.Bool("bom"),
 		RefuseOversize: p.Bool("refuse-oversize")}
 	so.MaxDatagram = p.Int("max-message")
-	seqParam(p, &so.Options)
 	if !p.Has("seq") && so.Format != RFC5424 && (so.Format != "" || network == "local") {
 		so.Sequence = false // the defaults' Sequence, where the format has no room for it
 	}
@@ -311,6 +309,7 @@ func basicParams(p *urlquery.Query, o *Options) {
 // common reads the parameters of every network handler into o.
 func commonParams(p *urlquery.Query, o *Options) {
 	basicParams(p, o)
+	seqParam(p, o)
 	if d := p.Duration("write-timeout"); d != 0 {
 		o.WriteTimeout = d
 	}

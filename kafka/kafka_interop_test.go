@@ -329,3 +329,28 @@ func TestSyncBrokerDown(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// TestSequenceHeaders: with seq=true, kcat reads each record's sequence
+// number and the handler's instance id as headers, equal to the fields.
+func TestSequenceHeaders(t *testing.T) {
+	k := peer.StartKafka(t, "seq")
+	h := open(t, "kafka://"+k.Addr+"/seq?seq=true")
+	for range 3 {
+		slog.New(h).Info("numbered")
+	}
+	flush(t, h)
+	recs := k.Read(t, "seq")
+	if len(recs) != 3 {
+		t.Fatalf("kcat read %d records, want 3", len(recs))
+	}
+	for i, r := range recs {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(r.Value), &v); err != nil {
+			t.Fatal(err)
+		}
+		seq, id := r.Headers["netlog_seq"], r.Headers["netlog_id"]
+		if seq == "" || id == "" || seq != fmt.Sprint(v["netlog_seq"]) || id != fmt.Sprint(v["netlog_id"]) || id != recs[0].Headers["netlog_id"] {
+			t.Errorf("record %d: headers %v, fields netlog_seq=%v netlog_id=%v", i, r.Headers, v["netlog_seq"], v["netlog_id"])
+		}
+	}
+}

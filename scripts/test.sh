@@ -37,7 +37,7 @@ echo "test: benchmarks ran once each"
 # testdata/fuzz, so only that, or any other failure, fails.
 for target in internal/pickle:FuzzDecode internal/pickle:FuzzFastPath record:FuzzDecodeJSON internal/transport:FuzzFrameReader internal/transport:FuzzSyslogReader \
   internal/syslog:FuzzParse internal/relp:FuzzReader internal/mail:FuzzHeaderText .:FuzzOpen \
-  receive:FuzzReceivePath cmd/netlog:FuzzConfig internal/otlp:FuzzRequest; do
+  receive:FuzzReceivePath cmd/netlog:FuzzConfig internal/otlp:FuzzRequest internal/spool:FuzzSegment; do
   pkg=${target%%:*} name=${target#*:}
   if ! out=$(go test -run '^$' -fuzz "^$name\$" -fuzztime "${NETLOG_FUZZTIME:-10s}" -fuzzminimizetime 2s "./$pkg" 2>&1); then
     if echo "$out" | grep -q 'context deadline exceeded' && ! echo "$out" | grep -q 'Failing input written'; then

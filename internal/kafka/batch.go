@@ -14,14 +14,17 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/netlog-go/netlog/internal/forward"
 	"github.com/netlog-go/netlog/internal/transport"
 	"github.com/netlog-go/netlog/record"
 )
 
-// The headers a record carries, when its JSON has the field.
-var headerKeys = [nHeaders]string{"name", "level", "peer", "listener"}
+// The headers a record carries, when its JSON has the field: the last
+// two are the sequence number and instance id of Options.Sequence, for a
+// consumer to find duplicates without decoding the value.
+var headerKeys = [nHeaders]string{"name", "level", "peer", "listener", forward.SeqField, forward.IDField}
 
-const nHeaders = 4
+const nHeaders = 6
 
 // span is a part of batch.buf.
 type span struct{ from, to int }
@@ -117,17 +120,19 @@ func (bt *batch) add(key string, p []byte) {
 	bt.items = append(bt.items, it)
 }
 
-// attrHeader is the header index of a top-level string attribute named
-// peer or listener, or 0.
+// attrHeader is the header index of a top-level attribute: a string
+// named peer or listener, or a sequence number or instance id; or 0.
 func attrHeader(a slog.Attr) int {
-	if a.Value.Kind() != slog.KindString {
-		return 0
-	}
-	switch a.Key {
-	case "peer":
+	str := a.Value.Kind() == slog.KindString
+	switch {
+	case a.Key == "peer" && str:
 		return 2
-	case "listener":
+	case a.Key == "listener" && str:
 		return 3
+	case a.Key == forward.SeqField:
+		return 4
+	case a.Key == forward.IDField:
+		return 5
 	}
 	return 0
 }

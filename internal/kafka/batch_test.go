@@ -22,10 +22,11 @@ func frameOf(b []byte, json string) ([]byte, int) {
 }
 
 // TestFill: each frame becomes a record whose value is the JSON without
-// its prefix, whose headers are the fields present, whose timestamp is
+// its prefix, whose headers are the fields present (the sequence number
+// and instance id included), whose timestamp is
 // created, and whose key is as asked.
 func TestFill(t *testing.T) {
-	relayed := `{"name":"svc","levelname":"WARNING","created":1796119872.5,"msg":"m","peer":"192.0.2.7:50122","listener":"tcp 127.0.0.1:9020"}`
+	relayed := `{"name":"svc","levelname":"WARNING","created":1796119872.5,"msg":"m","peer":"192.0.2.7:50122","listener":"tcp 127.0.0.1:9020","netlog_seq":7,"netlog_id":"3f2a"}`
 	local := `{"name":"svc","levelname":"INFO","msg":"m","g":{"peer":"nested"}}`
 	var b []byte
 	var ends []int
@@ -44,7 +45,7 @@ func TestFill(t *testing.T) {
 		if len(bt.recs) != 2 || string(bt.recs[0].Value) != relayed || string(bt.recs[1].Value) != local {
 			t.Fatalf("key=%q: records %+v", c.key, bt.recs)
 		}
-		if got := headers(bt.recs[0].Headers); got != "name=svc level=WARNING peer=192.0.2.7:50122 listener=tcp 127.0.0.1:9020 " {
+		if got := headers(bt.recs[0].Headers); got != "name=svc level=WARNING peer=192.0.2.7:50122 listener=tcp 127.0.0.1:9020 netlog_seq=7 netlog_id=3f2a " {
 			t.Errorf("relayed record's headers %q", got)
 		}
 		if got := headers(bt.recs[1].Headers); got != "name=svc level=INFO " { // a nested peer is a group's attribute, not the sender

@@ -12,10 +12,18 @@ type segment struct {
 	buf  []byte
 	lens []int
 	seqs []uint64
+	// A durable segment's frames are in file's mapping, buf, each after
+	// a header: offs are where they start.
+	offs []int
+	file *segFile
 }
 
-// segPool keeps a few emptied segments for reuse.
-type segPool struct{ free []*segment }
+// segPool keeps a few emptied segments for reuse, and retires the
+// durable ones.
+type segPool struct {
+	free []*segment
+	disk *disk // nil for a memory-only Spool
+}
 
 func (p *segPool) get(n int) *segment {
 	if n <= segSize && len(p.free) > 0 {
@@ -27,6 +35,10 @@ func (p *segPool) get(n int) *segment {
 }
 
 func (p *segPool) put(s *segment) {
+	if s.file != nil {
+		p.disk.retire(s.file)
+		return
+	}
 	if cap(s.buf) == segSize && len(p.free) < 4 {
 		s.buf, s.lens, s.seqs = s.buf[:0], s.lens[:0], s.seqs[:0]
 		p.free = append(p.free, s)
@@ -37,7 +49,7 @@ func (p *segPool) put(s *segment) {
 // that orders it among the spool's other fifos, in a list of segments.
 // A fifo holds its frames' bytes and at most one segment's slack.
 type fifo struct {
-	segs  []*segment // oldest first; emptied segments leave at once
+	segs  []*segment // oldest first; emptied segments leave at once, but a file's with room to take more
 	start int        // segs[0].buf[start:] and segs[0].lens[head:] are queued
 	head  int
 	n     int // frames queued
@@ -50,11 +62,11 @@ func (f *fifo) first() uint64 { return f.segs[0].seqs[f.head] }
 
 func (f *fifo) push(p *segPool, seq uint64, frame []byte) {
 	var s *segment
-	if k := len(f.segs); k > 0 && cap(f.segs[k-1].buf)-len(f.segs[k-1].buf) >= len(frame) {
+	if k := len(f.segs); k > 0 && f.segs[k-1].file == nil && cap(f.segs[k-1].buf)-len(f.segs[k-1].buf) >= len(frame) {
 		s = f.segs[k-1]
 	} else {
 		s = p.get(len(frame))
-		f.segs = append(f.segs, s)
+		f.grow(p, s)
 	}
 	s.buf = append(s.buf, frame...)
 	s.lens = append(s.lens, len(frame))
@@ -62,25 +74,55 @@ func (f *fifo) push(p *segPool, seq uint64, frame []byte) {
 	f.n++
 }
 
+// grow appends the new segment s, after dropping a file's segment that
+// was kept for what came next but has nothing queued.
+func (f *fifo) grow(p *segPool, s *segment) {
+	if f.n == 0 && len(f.segs) == 1 {
+		f.pop(p)
+	}
+	f.segs = append(f.segs, s)
+}
+
 // advance consumes the oldest frame, of n bytes; a segment it empties
-// goes back to p.
+// goes back to p, unless it is a file's with room for more: making and
+// mapping a file for each batch would cost more than the batch.
 func (f *fifo) advance(p *segPool, n int) {
 	f.start += n
 	f.head++
 	f.n--
-	if s := f.segs[0]; f.head == len(s.lens) {
-		f.segs[0] = nil
-		f.segs = f.segs[1:]
-		f.start, f.head = 0, 0
-		p.put(s)
+	if s := f.segs[0]; f.head == len(s.lens) && (s.file == nil || len(f.segs) > 1 || cap(s.buf)-len(s.buf) <= frameHdr) {
+		f.pop(p)
 	}
+}
+
+// pop removes the oldest segment, emptied, and gives it back to p.
+func (f *fifo) pop(p *segPool) {
+	s := f.segs[0]
+	f.segs[0] = nil
+	f.segs = f.segs[1:]
+	f.start, f.head = 0, 0
+	p.put(s)
+}
+
+// oldest returns the oldest frame and where its mark is.
+func (f *fifo) oldest() ([]byte, mark) {
+	s := f.segs[0]
+	n := s.lens[f.head]
+	if s.file == nil {
+		return s.buf[f.start : f.start+n], mark{}
+	}
+	at := s.offs[f.head]
+	return s.buf[at : at+n], mark{s.file, at}
 }
 
 // drop removes the oldest frame and returns its length.
 func (f *fifo) drop(p *segPool) int {
-	n := f.segs[0].lens[f.head]
-	f.advance(p, n)
-	return n
+	frame, m := f.oldest()
+	if m.f != nil {
+		p.disk.done(m.f, m.at)
+	}
+	f.advance(p, len(frame))
+	return len(frame)
 }
 
 // popRun copies the oldest frames to the end of bt, while their sequence
@@ -88,21 +130,24 @@ func (f *fifo) drop(p *segPool) int {
 // frame always moves). It reports whether the batch is full.
 func (f *fifo) popRun(p *segPool, bt *batch, limit uint64, max int) (full bool) {
 	for !f.empty() && f.first() < limit {
-		s := f.segs[0]
-		n := s.lens[f.head]
-		if len(bt.ends) > 0 && len(bt.buf)+n > max {
+		frame, m := f.oldest()
+		if len(bt.ends) > 0 && len(bt.buf)+len(frame) > max {
 			return true
 		}
-		bt.buf = append(bt.buf, s.buf[f.start:f.start+n]...)
+		bt.buf = append(bt.buf, frame...)
 		bt.ends = append(bt.ends, len(bt.buf))
-		bt.seqs = append(bt.seqs, s.seqs[f.head])
-		f.advance(p, n)
+		bt.seqs = append(bt.seqs, f.first())
+		if p.disk != nil {
+			bt.marks = append(bt.marks, m)
+		}
+		f.advance(p, len(frame))
 	}
 	return false
 }
 
 // takeFirst moves the oldest segment's frames to the empty batch bt
-// without copying them: bt owns the segment until they are written.
+// without copying them: bt owns the segment until they are written. The
+// segment must be in memory.
 func (f *fifo) takeFirst(bt *batch) {
 	s := f.segs[0]
 	bt.seg = s

@@ -127,11 +127,12 @@ type Drops struct {
 	Timeout uint64 // the queue stayed full for BlockTimeout under Block
 	Closed  uint64 // still pending when Close's deadline passed
 	Refused uint64 // refused by the destination Retries+1 times
+	Disk    uint64 // could not be written to Dir (disk full, not writable)
 }
 
 // Total is the sum of the counts.
 func (d Drops) Total() uint64 {
-	return d.Newest + d.Oldest + d.Lowest + d.Timeout + d.Closed + d.Refused
+	return d.Newest + d.Oldest + d.Lowest + d.Timeout + d.Closed + d.Refused + d.Disk
 }
 
 // Counts are a Spool's counters. Enqueued + Recovered = Written +
@@ -155,6 +156,7 @@ type Counts struct {
 type Spool struct {
 	cfg  Config
 	link transport.Sender
+	disk *disk // with Config.Dir
 
 	mu       sync.Mutex
 	fifos    [Severities]fifo // queued frames by severity; seq orders them
@@ -178,6 +180,12 @@ type Spool struct {
 
 // New returns a Spool writing to link and starts its writer.
 func New(link transport.Sender, cfg Config) (*Spool, error) {
+	if cfg.Dir != "" && cfg.MaxRecords == 0 {
+		cfg.MaxRecords = DefaultMaxDiskRecords
+	}
+	if cfg.Dir != "" && cfg.MaxBytes == 0 {
+		cfg.MaxBytes = DefaultMaxDiskBytes
+	}
 	if cfg.MaxRecords == 0 {
 		cfg.MaxRecords = DefaultMaxRecords
 	}
@@ -206,13 +214,47 @@ func New(link transport.Sender, cfg Config) (*Spool, error) {
 		return nil, fmt.Errorf("negative block timeout %v", cfg.BlockTimeout)
 	case cfg.Overflow < DropLowest || cfg.Overflow > Block:
 		return nil, fmt.Errorf("unknown overflow policy %v", cfg.Overflow)
-	case cfg.Dir != "":
-		return nil, errors.New("durable queue: not built yet")
+	case cfg.MemoryFirst < 0:
+		return nil, fmt.Errorf("negative memory-first bound %d", cfg.MemoryFirst)
 	}
 	ctx, abort := context.WithCancel(context.Background())
 	s := &Spool{cfg: cfg, link: link, wake: make(chan struct{}, 1), abort: abort, done: make(chan struct{})}
+	if cfg.Dir != "" {
+		if err := s.openDisk(); err != nil {
+			abort()
+			return nil, err
+		}
+	}
 	go s.run(ctx)
 	return s, nil
+}
+
+// openDisk reads back what an earlier process left in Config.Dir: it is
+// queued before anything Enqueue adds.
+func (s *Spool) openDisk() error {
+	d, recovered, corrupt, next, err := openDisk(s.cfg, &s.fifos)
+	if err != nil {
+		return err
+	}
+	d.mu = &s.mu
+	if s.cfg.OnError != nil {
+		d.onError = func(err error) { s.cfg.OnError(err, 0) }
+	}
+	s.disk, s.pool.disk, s.seq = d, d, next
+	go d.run()
+	s.counts.Recovered, s.counts.Corrupt = uint64(recovered), uint64(corrupt)
+	s.counts.Pending = uint64(recovered)
+	for k := range s.fifos {
+		if !s.fifos[k].empty() {
+			s.nonEmpty |= 1 << k
+		}
+		for _, g := range s.fifos[k].segs {
+			for _, n := range g.lens {
+				s.counts.PendingBytes += uint64(n)
+			}
+		}
+	}
+	return nil
 }
 
 // Put queues a copy of frame, of severity sev (0 most severe … 7). It
@@ -259,7 +301,15 @@ func (s *Spool) Enqueue(ctx context.Context, frame []byte, sev int, room Room) (
 		}
 	}
 	seq := s.seq
-	s.fifos[sev].push(&s.pool, seq, frame)
+	if s.disk != nil && s.counts.PendingBytes >= uint64(s.cfg.MemoryFirst) {
+		if err := s.disk.push(&s.pool, &s.fifos[sev], seq, frame, sev); err != nil {
+			s.counts.Dropped.Disk++
+			s.mu.Unlock()
+			return 0, err
+		}
+	} else {
+		s.fifos[sev].push(&s.pool, seq, frame)
+	}
 	s.seq++
 	s.nonEmpty |= 1 << sev
 	s.counts.Pending++
@@ -392,7 +442,10 @@ type batch struct {
 	seqs []uint64
 	lens []int    // with takeFirst: the frames' lengths
 	seg  *segment // with takeFirst: where they are, back to the pool once written
-	own  []byte   // the batch's own buffer, for frames merged from several fifos
+	// marks, with a durable Spool and unless the batch was taken whole
+	// from a segment in memory, are where the frames are in Dir.
+	marks []mark
+	own   []byte // the batch's own buffer, for frames merged from several fifos
 }
 
 // After writing less than smallBatch bytes, the writer sleeps for gather
@@ -476,8 +529,8 @@ func (s *Spool) next(ctx context.Context, bt *batch) bool {
 		}
 		s.mu.Lock()
 	}
-	bt.ends = bt.ends[:0]
-	if k := bits.TrailingZeros8(s.nonEmpty); s.nonEmpty == 1<<k { // one severity: the usual case
+	bt.ends, bt.marks = bt.ends[:0], bt.marks[:0]
+	if k := bits.TrailingZeros8(s.nonEmpty); s.nonEmpty == 1<<k && s.fifos[k].segs[0].file == nil { // one severity in memory: the usual case
 		s.fifos[k].takeFirst(bt)
 		if s.fifos[k].empty() {
 			s.nonEmpty = 0
@@ -518,6 +571,10 @@ func (s *Spool) written(bt *batch, n int, refused bool) {
 	}
 	size := bt.ends[n-1]
 	s.mu.Lock()
+	if len(bt.marks) > 0 {
+		s.disk.resolve(bt.marks[:n])
+		bt.marks = bt.marks[:copy(bt.marks, bt.marks[n:])]
+	}
 	if refused {
 		s.counts.Dropped.Refused += uint64(n)
 		for _, q := range bt.seqs[:n] {
@@ -554,6 +611,10 @@ func (s *Spool) delivered(bt *batch, i, n int) {
 	}
 	from, to := bt.ends[i-1], bt.ends[i+n-1]
 	s.mu.Lock()
+	if len(bt.marks) > 0 {
+		s.disk.resolve(bt.marks[i : i+n])
+		bt.marks = bt.marks[:i+copy(bt.marks[i:], bt.marks[i+n:])]
+	}
 	s.counts.Written += uint64(n)
 	s.counts.Bytes += uint64(to - from)
 	s.counts.Pending -= uint64(n)
@@ -661,6 +722,10 @@ func (s *Spool) Close(ctx context.Context) error {
 	s.abort()
 	s.mu.Lock()
 	lost := s.counts.Pending
+	if s.disk != nil { // left in Dir for the next process
+		s.counts.Stored = s.disk.frames
+		lost -= s.disk.frames
+	}
 	s.lost.closedFrom = min(s.minPending(), s.seq)
 	s.lost.closed = true
 	s.counts.Dropped.Closed += lost
@@ -669,6 +734,9 @@ func (s *Spool) Close(ctx context.Context) error {
 	s.notify()
 	s.mu.Unlock()
 	err := s.link.Close()
+	if s.disk != nil {
+		err = errors.Join(err, s.disk.close())
+	}
 	if lost > 0 {
 		return fmt.Errorf("%d records not delivered: %w", lost, context.Cause(ctx))
 	}

@@ -102,35 +102,51 @@ func TestOverflowPolicies(t *testing.T) {
 		{DropLowest, "r0 r3 r5 r7", Drops{Lowest: 4, Newest: 1}},
 		{Block, "r0 r1 r2 r3", Drops{Timeout: 5}},
 	} {
-		t.Run(tc.policy.String(), func(t *testing.T) {
-			t.Cleanup(func() { goleak.VerifyNone(t) })
-			h := newHeld(t)
-			s, err := New(h.link(t), Config{MaxRecords: 4, Overflow: tc.policy, BlockTimeout: 20 * time.Millisecond})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, r := range mixed {
-				err := s.Put(context.Background(), []byte(r.name+"\n"), r.sev)
-				if i == 0 {
-					<-h.dialing // r0 is in flight, the destination "down"
-				}
-				if err != nil && !errors.Is(err, ErrFull) && !errors.Is(err, ErrTimeout) {
-					t.Fatalf("%s: %v", r.name, err)
-				}
-			}
-			c := s.Counts()
-			if c.Dropped != tc.drops || c.Enqueued != uint64(len(mixed)) || c.Pending != 4 || c.Written != 0 {
-				t.Errorf("while down: %+v", c)
-			}
-			close(h.release)
-			if got := strings.Join(h.arrived(t, s), " "); got != tc.kept {
-				t.Errorf("arrived %q, want %q", got, tc.kept)
-			}
-			c = s.Counts()
-			if c.Written != 4 || c.Pending != 0 || c.Enqueued != c.Written+c.Dropped.Total()+c.Pending {
-				t.Errorf("after: %+v", c)
-			}
-		})
+		for _, durable := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/durable=%t", tc.policy, durable), func(t *testing.T) {
+				testOverflow(t, tc.policy, tc.kept, tc.drops, durable)
+			})
+		}
+	}
+}
+
+// testOverflow is one case of TestOverflowPolicies.
+func testOverflow(t *testing.T, policy Overflow, kept string, drops Drops, durable bool) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	h := newHeld(t)
+	cfg := Config{MaxRecords: 4, Overflow: policy, BlockTimeout: 20 * time.Millisecond}
+	if durable {
+		cfg.Dir = t.TempDir()
+	}
+	s, err := New(h.link(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range mixed {
+		err := s.Put(context.Background(), []byte(r.name+"\n"), r.sev)
+		if i == 0 {
+			<-h.dialing // r0 is in flight, the destination "down"
+		}
+		if err != nil && !errors.Is(err, ErrFull) && !errors.Is(err, ErrTimeout) {
+			t.Fatalf("%s: %v", r.name, err)
+		}
+	}
+	c := s.Counts()
+	if c.Dropped != drops || c.Enqueued != uint64(len(mixed)) || c.Pending != 4 || c.Written != 0 {
+		t.Errorf("while down: %+v", c)
+	}
+	close(h.release)
+	if got := strings.Join(h.arrived(t, s), " "); got != kept {
+		t.Errorf("arrived %q, want %q", got, kept)
+	}
+	c = s.Counts()
+	if c.Written != 4 || c.Pending != 0 || c.Enqueued != c.Written+c.Dropped.Total()+c.Pending {
+		t.Errorf("after: %+v", c)
+	}
+	if durable {
+		if f := segFiles(t, cfg.Dir); len(f) != 0 {
+			t.Errorf("files left: %v", f)
+		}
 	}
 }
 

@@ -1,0 +1,448 @@
+package spool
+
+// A durable spool keeps its frames in segment files in Config.Dir, mapped
+// into memory: Enqueue's copy into the mapping is the whole cost of
+// durability against the process being killed, since the kernel's page
+// cache keeps what a dead process stored. A syncer goroutine flushes the
+// files to stable storage as Config.Fsync says, and unmaps and removes the
+// segments whose every frame was delivered or dropped.
+//
+// A segment file holds one severity's frames, in the order they were
+// queued: a 16-byte file header (fileMagic, the severity), then frames,
+// each a 20-byte header and its bytes:
+//
+//	[0]     mark: 0 not yet written, markPending, markDone
+//	[1:4]   zero
+//	[4:8]   length, little-endian
+//	[8:12]  CRC-32C of the length, the sequence number and the frame
+//	[12:20] sequence number
+//
+// The mark is stored last, so that a process killed while storing a frame
+// leaves a frame that is either whole or fails its checksum; a delivered
+// frame's mark becomes markDone, so that the next process does not send
+// it again. On start, frames are read back through their checksums: a
+// damaged frame is counted and skipped, and the reader finds the next
+// whole frame after it, so that a bad byte costs at most its frame.
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+const (
+	fileMagic   = "NLSPOOL1"
+	fileHdr     = 16
+	frameHdr    = 20
+	markPending = 0xa5
+	markDone    = 0xd0
+	// diskSegSize is a segment file's size; a larger frame gets a file of
+	// its own. Each severity appends to its own file.
+	diskSegSize = 4 << 20
+)
+
+// ErrDisk means a frame could not be written to the queue's directory
+// (disk full, directory no longer writable) and was dropped.
+var ErrDisk = errors.New("durable queue could not write, record dropped")
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// segFile is a mapped segment file.
+type segFile struct {
+	f       *os.File
+	path    string
+	mapped  []byte
+	used    int  // bytes stored
+	synced  int  // the syncer's flushed prefix
+	live    int  // frames neither delivered nor dropped
+	retired bool // its fifo is past it: it takes no more frames
+	gone    bool // on the dead list
+}
+
+// mark is where a queued frame's mark byte is: f nil for a frame kept in
+// memory.
+type mark struct {
+	f  *segFile
+	at int
+}
+
+// disk is a Spool's durable side. Its fields are guarded by the Spool's
+// mu, but for those only the syncer touches.
+type disk struct {
+	mu      *sync.Mutex // the Spool's
+	dir     string
+	unlock  func() error
+	fsync   time.Duration
+	index   uint64     // the next segment file's number
+	files   []*segFile // mapped, not yet removed
+	dead    []*segFile // to unmap and remove
+	frames  uint64     // frames in files, neither delivered nor dropped
+	dirty   bool       // the syncer has been kicked for data not yet flushed
+	created bool       // a file was made since the syncer's last pass
+	onError func(error)
+
+	kick    chan struct{}
+	stop    chan struct{}
+	stopped chan struct{}
+}
+
+// openDisk locks cfg.Dir, making it if missing, and reads back what an
+// earlier process left in it into fifos. It returns the number of frames
+// recovered, of damaged frames skipped, and the next sequence number.
+func openDisk(cfg Config, fifos *[Severities]fifo) (d *disk, recovered, corrupt int, next uint64, err error) {
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return nil, 0, 0, 0, fmt.Errorf("durable queue: %w", err)
+	}
+	unlock, err := lockDir(cfg.Dir)
+	if err != nil {
+		return nil, 0, 0, 0, err
+	}
+	d = &disk{dir: cfg.Dir, unlock: unlock, fsync: cfg.Fsync,
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
+	names, err := filepath.Glob(filepath.Join(cfg.Dir, "*.seg"))
+	if err != nil {
+		unlock()
+		return nil, 0, 0, 0, fmt.Errorf("durable queue: %w", err)
+	}
+	slices.Sort(names) // fixed-width hex numbers: oldest first
+	for _, name := range names {
+		n, err := strconv.ParseUint(strings.TrimSuffix(filepath.Base(name), ".seg"), 16, 64)
+		if err != nil {
+			continue // not ours
+		}
+		d.index = max(d.index, n+1)
+		s, sev, bad, err := d.recover(name)
+		corrupt += bad
+		if err != nil {
+			d.close()
+			return nil, 0, 0, 0, err
+		}
+		if s == nil {
+			continue
+		}
+		recovered += len(s.lens)
+		next = max(next, s.seqs[len(s.seqs)-1]+1)
+		fifos[sev].segs = append(fifos[sev].segs, s)
+		fifos[sev].n += len(s.lens)
+	}
+	d.frames = uint64(recovered)
+	return d, recovered, corrupt, next, nil
+}
+
+// recover maps the segment file at name and returns its frames still to
+// deliver, as a full segment, and how many damaged frames it skipped. A
+// file with nothing left to deliver is removed, and s is nil.
+func (d *disk) recover(name string) (s *segment, sev, corrupt int, err error) {
+	f, err := os.OpenFile(name, os.O_RDWR, 0)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("durable queue: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil || fi.Size() < fileHdr || fi.Size() > 1<<31 {
+		f.Close()
+		return nil, 0, 1, d.setAside(name, err)
+	}
+	m, err := mapFile(f, int(fi.Size()))
+	if err != nil {
+		f.Close()
+		return nil, 0, 0, fmt.Errorf("durable queue: %s: %w", name, err)
+	}
+	if string(m[:len(fileMagic)]) != fileMagic || int(m[8]) >= Severities {
+		unmapFile(m)
+		f.Close()
+		return nil, 0, 1, d.setAside(name, nil)
+	}
+	sf := &segFile{f: f, path: name, mapped: m, used: len(m)}
+	s = &segment{buf: m, file: sf}
+	corrupt = scan(m, s)
+	if sf.live = len(s.lens); sf.live == 0 {
+		d.files = append(d.files, sf)
+		sf.retired = true
+		d.check(sf)
+		return nil, 0, corrupt, nil
+	}
+	if err := syncFile(f, m); err != nil { // what the dead process stored may be only in the page cache
+		d.onErr(err)
+	}
+	sf.synced = len(m)
+	d.files = append(d.files, sf)
+	return s, int(m[8]), corrupt, nil
+}
+
+// setAside renames a segment file that is not one (a bad header, or too
+// short to have one) to name.corrupt, for a person to look at.
+func (d *disk) setAside(name string, cause error) error {
+	if err := os.Rename(name, name+".corrupt"); err != nil {
+		return fmt.Errorf("durable queue: %s is damaged (%v) and cannot be set aside: %w", name, cause, err)
+	}
+	return nil
+}
+
+// scan reads the frames of the mapped file m into s, those still to
+// deliver, and returns how many damaged frames (or damaged stretches) it
+// skipped.
+func scan(m []byte, s *segment) (corrupt int) {
+	damaged := false // in a damaged stretch: counted once
+	for at := fileHdr; at+frameHdr <= len(m); {
+		h := m[at : at+frameHdr]
+		n := int(binary.LittleEndian.Uint32(h[4:]))
+		if h[0] == 0 && allZero(h) {
+			if !damaged && !allZero(m[at:]) {
+				corrupt++ // a frame was being stored when the process died
+			}
+			return corrupt
+		}
+		if damaged && (h[0] != markPending && h[0] != markDone || h[1]|h[2]|h[3] != 0) {
+			at++ // not where a frame starts: no checksum to compute
+			continue
+		}
+		if n > len(m)-at-frameHdr || binary.LittleEndian.Uint32(h[8:]) != frameCRC(h, m[at+frameHdr:at+frameHdr+n]) {
+			if !damaged {
+				corrupt++
+			}
+			damaged = true
+			at++ // look for the next whole frame
+			continue
+		}
+		damaged = false
+		if h[0] != markDone {
+			s.offs = append(s.offs, at+frameHdr)
+			s.lens = append(s.lens, n)
+			s.seqs = append(s.seqs, binary.LittleEndian.Uint64(h[12:]))
+		}
+		at += frameHdr + n
+	}
+	return corrupt
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// frameCRC is the checksum of the frame with header h.
+func frameCRC(h, frame []byte) uint32 {
+	c := crc32.Update(0, castagnoli, h[4:8])
+	c = crc32.Update(c, castagnoli, h[12:20])
+	return crc32.Update(c, castagnoli, frame)
+}
+
+// push stores frame, of sequence number seq and severity sev, at the end
+// of f in a segment file, starting a new file if the last has no room.
+func (d *disk) push(p *segPool, f *fifo, seq uint64, frame []byte, sev int) error {
+	need := frameHdr + len(frame)
+	var s *segment
+	if k := len(f.segs); k > 0 && f.segs[k-1].file != nil && cap(f.segs[k-1].buf)-len(f.segs[k-1].buf) >= need {
+		s = f.segs[k-1]
+	} else {
+		var err error
+		if s, err = d.create(sev, fileHdr+need); err != nil {
+			return err
+		}
+		f.grow(p, s)
+	}
+	at := len(s.buf)
+	s.buf = s.buf[:at+need]
+	h := s.buf[at : at+frameHdr]
+	binary.LittleEndian.PutUint32(h[4:], uint32(len(frame)))
+	binary.LittleEndian.PutUint64(h[12:], seq)
+	copy(s.buf[at+frameHdr:], frame)
+	binary.LittleEndian.PutUint32(h[8:], frameCRC(h, frame))
+	h[0] = markPending // last: the frame is whole
+	s.offs = append(s.offs, at+frameHdr)
+	s.lens = append(s.lens, len(frame))
+	s.seqs = append(s.seqs, seq)
+	s.file.used = len(s.buf)
+	s.file.live++
+	f.n++
+	d.frames++
+	if !d.dirty && d.fsync >= 0 {
+		d.dirty = true
+		select {
+		case d.kick <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// create makes and maps the next segment file, of at least size bytes,
+// for frames of severity sev.
+func (d *disk) create(sev, size int) (*segment, error) {
+	size = max(size, diskSegSize)
+	name := filepath.Join(d.dir, fmt.Sprintf("%016x.seg", d.index))
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrDisk, err)
+	}
+	d.index++
+	m, err := allocMap(f, size)
+	if err != nil {
+		f.Close()
+		os.Remove(name)
+		return nil, fmt.Errorf("%w: %w", ErrDisk, err) // err names the file
+	}
+	copy(m, fileMagic)
+	m[8] = byte(sev)
+	sf := &segFile{f: f, path: name, mapped: m, used: fileHdr}
+	d.files = append(d.files, sf)
+	d.created = true
+	return &segment{buf: m[:fileHdr], file: sf}, nil
+}
+
+func allocMap(f *os.File, size int) ([]byte, error) {
+	if err := allocFile(f, size); err != nil {
+		return nil, err
+	}
+	return mapFile(f, size)
+}
+
+// resolve marks frames delivered or dropped: the next process will not
+// send them, and a retired file none of whose frames are left goes.
+func (d *disk) resolve(ms []mark) {
+	for _, m := range ms {
+		if m.f != nil {
+			d.done(m.f, m.at)
+		}
+	}
+}
+
+func (d *disk) done(f *segFile, at int) {
+	f.mapped[at-frameHdr] = markDone
+	f.live--
+	d.frames--
+	d.check(f)
+}
+
+// retire notes that f takes no more frames.
+func (d *disk) retire(f *segFile) {
+	f.retired = true
+	d.check(f)
+}
+
+func (d *disk) check(f *segFile) {
+	if f.retired && f.live == 0 && !f.gone {
+		f.gone = true
+		d.dead = append(d.dead, f)
+		select {
+		case d.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// run is the syncer: it flushes what was stored since its last pass, at
+// most every fsync if that is positive, and removes dead files.
+func (d *disk) run() {
+	defer close(d.stopped)
+	for stopping := false; !stopping; {
+		select {
+		case <-d.kick:
+		case <-d.stop:
+			stopping = true
+		}
+		if d.fsync > 0 && !stopping {
+			select {
+			case <-time.After(d.fsync):
+			case <-d.stop:
+				stopping = true
+			}
+		}
+		d.pass()
+	}
+}
+
+// toSync is a stretch of a file the syncer flushes.
+type toSync struct {
+	f        *segFile
+	from, to int
+}
+
+// pass flushes and removes what it finds to do. The Spool's mutex is not
+// held while it works: only the syncer unmaps, so a file it flushes
+// cannot vanish under it.
+func (d *disk) pass() {
+	mu := d.lock()
+	var work []toSync
+	if d.fsync >= 0 {
+		for _, f := range d.files {
+			if f.used > f.synced && !f.gone {
+				work = append(work, toSync{f, f.synced, f.used})
+			}
+		}
+	}
+	dead, created := d.dead, d.created && d.fsync >= 0
+	d.dead, d.dirty, d.created = nil, false, false
+	mu.Unlock()
+	if created {
+		if err := syncDir(d.dir); err != nil {
+			d.onErr(fmt.Errorf("durable queue: %s: %w", d.dir, err))
+		}
+	}
+	for _, w := range work {
+		from := w.from &^ (os.Getpagesize() - 1) // msync takes whole pages
+		if err := syncFile(w.f.f, w.f.mapped[from:w.to]); err != nil {
+			d.onErr(fmt.Errorf("durable queue: %s: %w", w.f.path, err))
+		}
+		w.f.synced = w.to
+	}
+	for _, f := range dead {
+		d.remove(f)
+	}
+}
+
+// remove unmaps and deletes a file none of whose frames is left.
+func (d *disk) remove(f *segFile) {
+	unmapFile(f.mapped)
+	f.f.Close()
+	if err := os.Remove(f.path); err != nil {
+		d.onErr(fmt.Errorf("durable queue: %w", err))
+	}
+	mu := d.lock()
+	d.files = slices.DeleteFunc(d.files, func(g *segFile) bool { return g == f })
+	mu.Unlock()
+}
+
+func (d *disk) lock() *sync.Mutex {
+	d.mu.Lock()
+	return d.mu
+}
+
+func (d *disk) onErr(err error) {
+	if d.onError != nil {
+		d.onError(err)
+	}
+}
+
+// close stops the syncer after a last pass, closes the files, leaving
+// the frames not delivered in them for the next process, and unlocks
+// the directory.
+func (d *disk) close() error {
+	select {
+	case <-d.stopped: // stopped already
+	default:
+		close(d.stop)
+		<-d.stopped
+	}
+	for _, f := range d.files {
+		unmapFile(f.mapped)
+		f.f.Close()
+		if f.live == 0 { // the tail kept for more, all delivered
+			os.Remove(f.path)
+		}
+	}
+	d.files = nil
+	return d.unlock()
+}
