@@ -1,0 +1,263 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netlog-go/netlog/internal/peer"
+)
+
+// relaySender is netlog send in a child process: netlog's syslog handler
+// over RELP, asynchronous, with n records "recI." (I from 0) under the
+// logger name name.
+type relaySender struct {
+	name   string
+	cmd    *exec.Cmd
+	stderr strings.Builder
+	done   chan error
+}
+
+func startRelaySender(t *testing.T, name, relp string, n int) *relaySender {
+	t.Helper()
+	var in strings.Builder
+	for i := range n {
+		fmt.Fprintf(&in, "rec%d.\n", i)
+	}
+	to := fmt.Sprintf("syslog+relp://%s?async=true&buffer=%d&buffer-bytes=256MiB&overflow=block", relp, n)
+	// --timeout: the end waits this long for a first acknowledgment,
+	// which comes only once rsyslog is up.
+	s := &relaySender{name: name, done: make(chan error, 1)}
+	s.cmd = exec.Command(buildNetlog(t), "send", "--to", to, "--name", name, "--timeout", "10m")
+	s.cmd.Stdin, s.cmd.Stderr = strings.NewReader(in.String()), &s.stderr
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.done <- s.cmd.Wait() }()
+	t.Cleanup(func() {
+		if s.cmd.ProcessState == nil {
+			s.cmd.Process.Kill()
+			<-s.done
+		}
+	})
+	return s
+}
+
+// senderCounts reads rsyslog's file: for each sender (by APP-NAME), how
+// many times each of its records is in it.
+func senderCounts(lines []string, names []string, n int) map[string][]int {
+	seen := map[string][]int{}
+	for _, name := range names {
+		seen[name] = make([]int, n)
+	}
+	for _, l := range lines {
+		f := strings.SplitN(l, "|", 8)
+		if len(f) < 8 || seen[f[3]] == nil {
+			continue
+		}
+		if m := relayedNo.FindStringSubmatch("|" + f[7]); m != nil {
+			if i, err := strconv.Atoi(m[1]); err == nil && i < n {
+				seen[f[3]][i]++
+			}
+		}
+	}
+	return seen
+}
+
+// TestRelaySpoolSurvivesSIGKILL: netlog serve --relp with an output
+// syslog+relp://rsyslog?spool=DIR, while rsyslog is down, is killed with
+// SIGKILL twice while netlog send processes (netlog's RELP client) push
+// records into it, and started again on the same port and spool each
+// time; then rsyslog comes up.
+//
+// With rsyslog down, netlog serve acknowledges nothing (a record is
+// acknowledged once its output delivered it), so each sender keeps its
+// window, gives up a session waiting for acknowledgments and sends the
+// window again on a new one. What netlog serve took is in its spool: each
+// start recovers at least what the process before it held at its kill,
+// and once rsyslog is up delivers it all before the records taken since.
+// Every sender ends with every record acknowledged, and every record is
+// in rsyslog's file; the duplicates (taken again after a resend, or
+// recovered and sent again by the sender) are counted.
+func TestRelaySpoolSurvivesSIGKILL(t *testing.T) {
+	const senders, n = 3, 20_000
+	r := peer.StartRsyslog(t, "", "", "")
+	r.Kill(t)
+	dir := filepath.Join(t.TempDir(), "spool") // missing: netlog serve makes it
+	out := "syslog+relp://" + r.RELP + "?spool=" + dir
+	label := `{output="` + out + `"}`
+	args := []string{"--out", out, "--max-conns-per-peer", "1000"} // sessions waiting for rsyslog hold their slots
+	rs := startRelay(t, args...)
+	addr := rs.relp
+	var names []string
+	var ss []*relaySender
+	for k := range senders {
+		names = append(names, fmt.Sprintf("sender%d", k))
+		ss = append(ss, startRelaySender(t, names[k], addr, n))
+	}
+
+	// Each run takes at least 200 records beyond what it recovered, and
+	// is killed; the next must recover at least what it held.
+	var recovered float64
+	for kill := 1; kill <= 2; kill++ {
+		var m map[string]float64
+		eventually(t, fmt.Sprintf("run %d to take 200 records", kill), func() bool {
+			m = scrape(t, "http://"+rs.metrics+"/metrics")
+			return m["netlog_output_queued"+label] >= recovered+200
+		})
+		held := m["netlog_output_queued"+label]
+		t.Logf("run %d: recovered %v records, took %v, holds %v, delivered %v; killed", kill, m["netlog_output_recovered_total"+label],
+			m["netlog_receive_records_total"], held, m["netlog_output_delivered_total"+label])
+		if m["netlog_output_delivered_total"+label] != 0 {
+			t.Errorf("run %d delivered records with rsyslog down", kill)
+		}
+		rs.kill()
+		rs = startRelayOn(t, addr, args...)
+		m = scrape(t, "http://"+rs.metrics+"/metrics")
+		recovered = m["netlog_output_recovered_total"+label]
+		t.Logf("run %d: recovered %v records, %v corrupt frames skipped", kill+1, recovered, m["netlog_output_corrupt_total"+label])
+		if recovered < held {
+			t.Errorf("run %d recovered %v records; the run before it held %v at its kill", kill+1, recovered, held)
+		}
+	}
+
+	eventually(t, "run 3 to take records", func() bool {
+		return scrape(t, "http://"+rs.metrics+"/metrics")["netlog_receive_records_total"] > 0
+	})
+	r.Start(t)
+	deadline := time.After(15 * time.Minute)
+	for _, s := range ss {
+		select {
+		case err := <-s.done:
+			t.Logf("%s: %s", s.name, strings.TrimSpace(s.stderr.String()))
+			if err != nil {
+				t.Errorf("%s: %v: %s", s.name, err, s.stderr.String())
+			}
+		case <-deadline:
+			t.Fatalf("%s has not ended 15 minutes after rsyslog came up", s.name)
+		}
+	}
+
+	// Every sender had every record acknowledged: each must be in
+	// rsyslog's file, and so must everything the last run held.
+	var m map[string]float64
+	eventually(t, "run 3 to deliver what it holds", func() bool {
+		m = scrape(t, "http://"+rs.metrics+"/metrics")
+		return m["netlog_output_queued"+label] == 0
+	})
+	lines := r.All()
+	all, dups := 0, 0
+	for name, seen := range senderCounts(lines, names, n) {
+		missing, d, text := gapSummary(seen)
+		t.Logf("%s: %s", name, text)
+		if missing > 0 {
+			t.Errorf("%s: %s", name, text)
+		}
+		dups += d
+		for _, c := range seen {
+			all += c
+		}
+	}
+	took, delivered := m["netlog_receive_records_total"], m["netlog_output_delivered_total"+label]
+	t.Logf("run 3 recovered %v, took %v, delivered %v; rsyslog wrote %d records of %d, %d of them duplicates",
+		recovered, took, delivered, all, senders*n, dups)
+	if delivered != recovered+took || float64(all) < delivered {
+		t.Errorf("run 3 recovered %v and took %v records, delivered %v, and rsyslog wrote %d: want recovered + took = delivered <= written",
+			recovered, took, delivered, all)
+	}
+}
+
+// TestRelaySpoolBadOutputs: a spool= that is relative, one that another
+// output has, or a bad fsync= stops netlog serve at start, naming the
+// --out URL and the parameter.
+func TestRelaySpoolBadOutputs(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		urls []string
+		want string
+	}{
+		{[]string{"syslog+relp://127.0.0.1:1?spool=spool"}, `spool="spool": want an absolute path`},
+		{[]string{"syslog+relp://127.0.0.1:1?spool=" + dir + "/a&fsync=sometimes"}, `fsync="sometimes"`},
+		{[]string{"syslog+relp://127.0.0.1:1?memory-first=1MiB"}, `memory-first="1MiB": applies only with spool=DIR`},
+		{[]string{"syslog+relp://127.0.0.1:1?spool=" + dir + "/b", "syslog+tcp://127.0.0.1:2?spool=" + dir + "/x/../b/"},
+			`spool="` + dir + `/b": the spool of --out "syslog+relp://127.0.0.1:1?spool=` + dir + `/b" already`},
+	} {
+		args := []string{"--tcp", "", "--udp", ""}
+		for _, u := range tc.urls {
+			args = append(args, "--out", u)
+		}
+		code, stderr := runServe(args...)
+		last := tc.urls[len(tc.urls)-1]
+		if code != 2 || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "--out") || !strings.Contains(stderr, last) {
+			t.Errorf("--out %s: exit %d, %q; want 2 and %q", last, code, stderr, tc.want)
+		}
+	}
+}
+
+// TestRelaySpoolKeepsAtStop: netlog serve stopped (SIGTERM's path) while
+// its spooled output is down keeps the record it could not deliver in
+// the spool, says so, and exits with status 0 (nothing is lost); started
+// again on the same spool (from a config file's [[output]] table) once
+// rsyslog is up, it delivers it and counts it as recovered.
+func TestRelaySpoolKeepsAtStop(t *testing.T) {
+	r := peer.StartRsyslog(t, "", "", "")
+	r.Kill(t)
+	dir := filepath.Join(t.TempDir(), "spool")
+	out := "syslog+relp://" + r.RELP + "?spool=" + dir
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := startServe(t, ctx, 1, "--tcp", "", "--udp", "", "--relp", "127.0.0.1:0", "--drain", "200ms", "--out", out)
+	h := relpSender(t, s.addrs["relp"], 1)
+	defer h.Close(context.Background())
+	slog.New(h).Info("kept for later")
+	for !strings.Contains(s.errLine(t), "connect: connection refused") { // the output tried, so the record is in
+	}
+	cancel()
+	if code := <-s.exit; code != 0 {
+		t.Errorf("exit status %d, want 0 (the record is kept)", code)
+	}
+	var report []string
+	for l := range s.stderr {
+		report = append(report, l)
+	}
+	if all := strings.Join(report, "\n"); !strings.Contains(all, "output "+out+": 1 records kept in its spool for the next start") {
+		t.Errorf("netlog serve reported:\n%s", all)
+	}
+
+	r.Start(t)
+	config := writeConfig(t, fmt.Sprintf("[[output]]\nurl = %q\nspool = %q\n", "syslog+relp://"+r.RELP, dir))
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	s = startServe(t, ctx, 2, "--config", config, "--tcp", "", "--udp", "", "--relp", "127.0.0.1:0", "--metrics", "127.0.0.1:0")
+	var got []string
+	for _, l := range r.Lines(t, 1, time.Minute) {
+		if strings.HasSuffix(l, "|kept for later") {
+			got = append(got, l)
+		}
+	}
+	label := `{output="syslog+relp://` + r.RELP + `?spool=` + url.QueryEscape(dir) + `"}`
+	m := scrape(t, "http://"+s.addrs["metrics"]+"/metrics")
+	if len(got) != 1 || m["netlog_output_recovered_total"+label] != 1 {
+		t.Errorf("after the restart rsyslog wrote %q; recovered %v (%v)", got, m["netlog_output_recovered_total"+label], m)
+	}
+}
+
+// TestRelaySpoolLocked: a second netlog serve on a spool another one has
+// fails at start, naming its --out URL.
+func TestRelaySpoolLocked(t *testing.T) {
+	dir := t.TempDir()
+	out := "syslog+relp://" + peer.FreePort(t, "tcp") + "?spool=" + dir
+	startRelay(t, "--out", out)
+	code, stderr := runServe("--tcp", "", "--udp", "", "--out", out)
+	t.Logf("the second netlog serve: %s", stderr)
+	if code != 2 || !strings.Contains(stderr, `--out "`+out+`"`) {
+		t.Errorf("exit %d, %q; want 2 and the URL", code, stderr)
+	}
+}
