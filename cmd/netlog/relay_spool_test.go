@@ -15,38 +15,41 @@ import (
 	"github.com/netlog-go/netlog/internal/peer"
 )
 
-// relaySender is netlog send in a child process: netlog's syslog handler
-// over RELP, asynchronous, with n records "recI." (I from 0) under the
-// logger name name.
-type relaySender struct {
+// sendProcess is netlog send in a child process, with n records "recI."
+// (I from 0) under the logger name name.
+type sendProcess struct {
 	name   string
 	cmd    *exec.Cmd
 	stderr strings.Builder
-	done   chan error
+	exited chan struct{} // closed once err is set
+	err    error         // Wait's
 }
 
-func startRelaySender(t *testing.T, name, relp string, n int) *relaySender {
+// startRelaySender starts netlog's syslog handler over RELP,
+// asynchronous, to relp.
+func startRelaySender(t *testing.T, name, relp string, n int) *sendProcess {
+	t.Helper()
+	to := fmt.Sprintf("syslog+relp://%s?async=true&buffer=%d&buffer-bytes=256MiB&overflow=block", relp, n)
+	return startSender(t, name, to, n)
+}
+
+// startSender starts netlog send to the URL to.
+func startSender(t *testing.T, name, to string, n int) *sendProcess {
 	t.Helper()
 	var in strings.Builder
 	for i := range n {
 		fmt.Fprintf(&in, "rec%d.\n", i)
 	}
-	to := fmt.Sprintf("syslog+relp://%s?async=true&buffer=%d&buffer-bytes=256MiB&overflow=block", relp, n)
 	// --timeout: the end waits this long for a first acknowledgment,
 	// which comes only once rsyslog is up.
-	s := &relaySender{name: name, done: make(chan error, 1)}
+	s := &sendProcess{name: name, exited: make(chan struct{})}
 	s.cmd = exec.Command(buildNetlog(t), "send", "--to", to, "--name", name, "--timeout", "10m")
 	s.cmd.Stdin, s.cmd.Stderr = strings.NewReader(in.String()), &s.stderr
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { s.done <- s.cmd.Wait() }()
-	t.Cleanup(func() {
-		if s.cmd.ProcessState == nil {
-			s.cmd.Process.Kill()
-			<-s.done
-		}
-	})
+	go func() { s.err = s.cmd.Wait(); close(s.exited) }()
+	t.Cleanup(func() { s.cmd.Process.Kill(); <-s.exited })
 	return s
 }
 
@@ -78,39 +81,57 @@ func senderCounts(lines []string, names []string, n int) map[string][]int {
 // time; then rsyslog comes up.
 //
 // With rsyslog down, netlog serve acknowledges nothing (a record is
-// acknowledged once its output delivered it), so each sender keeps its
-// window, gives up a session waiting for acknowledgments and sends the
-// window again on a new one. What netlog serve took is in its spool: each
-// start recovers at least what the process before it held at its kill,
-// and once rsyslog is up delivers it all before the records taken since.
-// Every sender ends with every record acknowledged, and every record is
-// in rsyslog's file; the duplicates (taken again after a resend, or
-// recovered and sent again by the sender) are counted.
+// acknowledged once its output delivered it), so each RELP sender keeps
+// its window, gives up a session waiting for acknowledgments and sends
+// the window again on a new one. What netlog serve took is in its spool:
+// each start must recover at least what the process before it held at
+// its kill, and once rsyslog is up deliver it all. Every RELP sender
+// ends with every record acknowledged, and every record is in rsyslog's
+// file; the duplicates (taken again after a resend, or recovered and
+// sent again by the sender) are counted.
+//
+// Before the RELP senders, the first run takes datagrams (netlog send
+// --to udp://), which no sender can send again: they reach rsyslog only
+// through the spool, across both kills.
 func TestRelaySpoolSurvivesSIGKILL(t *testing.T) {
-	const senders, n = 3, 20_000
+	const senders, n, datagrams = 3, 20_000, 300
 	r := peer.StartRsyslog(t, "", "", "")
 	r.Kill(t)
 	dir := filepath.Join(t.TempDir(), "spool") // missing: netlog serve makes it
 	out := "syslog+relp://" + r.RELP + "?spool=" + dir
 	label := `{output="` + out + `"}`
 	args := []string{"--out", out, "--max-conns-per-peer", "1000"} // sessions waiting for rsyslog hold their slots
-	rs := startRelay(t, args...)
+	rs := startRelay(t, append(args, "--udp", "127.0.0.1:0")...)
 	addr := rs.relp
+
+	udp := startSender(t, "udp0", "udp://"+rs.addrs["udp"], datagrams)
+	if <-udp.exited; udp.err != nil {
+		t.Fatalf("netlog send --to udp://: %v: %s", udp.err, udp.stderr.String())
+	}
+	var base float64 // what the run holds before the RELP senders' records
+	eventually(t, "run 1 to read the datagrams", func() bool {
+		m := scrape(t, "http://"+rs.metrics+"/metrics")
+		base = m["netlog_output_queued"+label]
+		return m["netlog_receive_records_total"]+m["netlog_receive_kernel_drops_total"] >= datagrams
+	})
+	udpTaken := base
+	t.Logf("run 1 took %v of %d datagrams", udpTaken, datagrams)
+
 	var names []string
-	var ss []*relaySender
+	var ss []*sendProcess
 	for k := range senders {
 		names = append(names, fmt.Sprintf("sender%d", k))
 		ss = append(ss, startRelaySender(t, names[k], addr, n))
 	}
-
-	// Each run takes at least 200 records beyond what it recovered, and
-	// is killed; the next must recover at least what it held.
+	// Each run takes 1,000 records beyond what it held before (so its
+	// senders have sent a window again at least once), and is killed;
+	// the next must recover at least what it held.
 	var recovered float64
 	for kill := 1; kill <= 2; kill++ {
 		var m map[string]float64
-		eventually(t, fmt.Sprintf("run %d to take 200 records", kill), func() bool {
+		eventually(t, fmt.Sprintf("run %d to take 1,000 records", kill), func() bool {
 			m = scrape(t, "http://"+rs.metrics+"/metrics")
-			return m["netlog_output_queued"+label] >= recovered+200
+			return m["netlog_output_queued"+label] >= base+1000
 		})
 		held := m["netlog_output_queued"+label]
 		t.Logf("run %d: recovered %v records, took %v, holds %v, delivered %v; killed", kill, m["netlog_output_recovered_total"+label],
@@ -122,6 +143,7 @@ func TestRelaySpoolSurvivesSIGKILL(t *testing.T) {
 		rs = startRelayOn(t, addr, args...)
 		m = scrape(t, "http://"+rs.metrics+"/metrics")
 		recovered = m["netlog_output_recovered_total"+label]
+		base = recovered
 		t.Logf("run %d: recovered %v records, %v corrupt frames skipped", kill+1, recovered, m["netlog_output_corrupt_total"+label])
 		if recovered < held {
 			t.Errorf("run %d recovered %v records; the run before it held %v at its kill", kill+1, recovered, held)
@@ -135,42 +157,54 @@ func TestRelaySpoolSurvivesSIGKILL(t *testing.T) {
 	deadline := time.After(15 * time.Minute)
 	for _, s := range ss {
 		select {
-		case err := <-s.done:
+		case <-s.exited:
 			t.Logf("%s: %s", s.name, strings.TrimSpace(s.stderr.String()))
-			if err != nil {
-				t.Errorf("%s: %v: %s", s.name, err, s.stderr.String())
+			if s.err != nil {
+				t.Errorf("%s: %v: %s", s.name, s.err, s.stderr.String())
 			}
 		case <-deadline:
 			t.Fatalf("%s has not ended 15 minutes after rsyslog came up", s.name)
 		}
 	}
 
-	// Every sender had every record acknowledged: each must be in
-	// rsyslog's file, and so must everything the last run held.
+	// Every RELP sender had every record acknowledged: each must be in
+	// rsyslog's file, and so must every datagram run 1 took, and
+	// everything the last run held.
 	var m map[string]float64
 	eventually(t, "run 3 to deliver what it holds", func() bool {
 		m = scrape(t, "http://"+rs.metrics+"/metrics")
 		return m["netlog_output_queued"+label] == 0
 	})
-	lines := r.All()
-	all, dups := 0, 0
-	for name, seen := range senderCounts(lines, names, n) {
-		missing, d, text := gapSummary(seen)
+	seen := senderCounts(r.All(), append(names, "udp0"), n)
+	written, dups := 0, 0
+	for _, name := range names {
+		missing, d, text := gapSummary(seen[name])
 		t.Logf("%s: %s", name, text)
 		if missing > 0 {
 			t.Errorf("%s: %s", name, text)
 		}
 		dups += d
-		for _, c := range seen {
-			all += c
+	}
+	udpSeen := 0
+	for _, c := range seen["udp0"][:datagrams] {
+		udpSeen += min(c, 1)
+	}
+	t.Logf("datagrams: run 1 took %v of %d, rsyslog wrote %d of them", udpTaken, datagrams, udpSeen)
+	if float64(udpSeen) < udpTaken {
+		_, _, text := gapSummary(seen["udp0"][:datagrams])
+		t.Errorf("run 1 took %v datagrams, rsyslog wrote %d of them (of the %d sent: %s)", udpTaken, udpSeen, datagrams, text)
+	}
+	for _, counts := range seen {
+		for _, c := range counts {
+			written += c
 		}
 	}
 	took, delivered := m["netlog_receive_records_total"], m["netlog_output_delivered_total"+label]
-	t.Logf("run 3 recovered %v, took %v, delivered %v; rsyslog wrote %d records of %d, %d of them duplicates",
-		recovered, took, delivered, all, senders*n, dups)
-	if delivered != recovered+took || float64(all) < delivered {
+	t.Logf("run 3 recovered %v, took %v, delivered %v; rsyslog wrote %d records: the %d the RELP senders sent, %d duplicates of them, and datagrams",
+		recovered, took, delivered, written, senders*n, dups)
+	if delivered != recovered+took || float64(written) < delivered {
 		t.Errorf("run 3 recovered %v and took %v records, delivered %v, and rsyslog wrote %d: want recovered + took = delivered <= written",
-			recovered, took, delivered, all)
+			recovered, took, delivered, written)
 	}
 }
 

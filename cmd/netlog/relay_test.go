@@ -137,7 +137,8 @@ func TestRelayToRsyslog(t *testing.T) {
 type relayServe struct {
 	cmd           *exec.Cmd
 	relp, metrics string
-	logged        chan struct{} // closed once its stderr is read to the end
+	addrs         map[string]string // every listener's: "udp" → its address
+	logged        chan struct{}     // closed once its stderr is read to the end
 }
 
 func startRelay(t *testing.T, args ...string) *relayServe {
@@ -154,22 +155,21 @@ func startRelayOn(t *testing.T, relp string, args ...string) *relayServe {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	rs := &relayServe{cmd: cmd, logged: make(chan struct{})}
+	rs := &relayServe{cmd: cmd, addrs: map[string]string{}, logged: make(chan struct{})}
 	t.Cleanup(rs.kill)
 	lines := bufio.NewScanner(stderr)
-	for rs.relp == "" || rs.metrics == "" {
+	for rs.addrs["metrics"] == "" { // the last listener netlog serve starts
 		if !lines.Scan() {
 			close(rs.logged)
 			t.Fatalf("netlog serve did not start: %v", lines.Err())
 		}
-		if m := listening.FindStringSubmatch(lines.Text()); m != nil && m[1] == "relp" {
-			rs.relp = m[2]
-		} else if m != nil && m[1] == "metrics" {
-			rs.metrics = m[2]
+		if m := listening.FindStringSubmatch(lines.Text()); m != nil {
+			rs.addrs[m[1]] = m[2]
 		} else {
 			t.Logf("netlog serve: %s", lines.Text())
 		}
 	}
+	rs.relp, rs.metrics = rs.addrs["relp"], rs.addrs["metrics"]
 	go func() {
 		defer close(rs.logged)
 		n := 0
