@@ -167,7 +167,9 @@ func BenchmarkRelayCommit(b *testing.B) {
 	for _, tc := range []struct {
 		name, url string
 		batch     int
-	}{{"stdout", "stdout", 1}, {"tcp", "tcp://", 1}, {"stdout-batch256", "stdout", 256}, {"tcp-batch256", "tcp://", 256}} {
+		spool     bool // a durable queue (fsync=batch) in a temporary directory
+	}{{"stdout", "stdout", 1, false}, {"tcp", "tcp://", 1, false}, {"tcp-spool", "tcp://", 1, true},
+		{"stdout-batch256", "stdout", 256, false}, {"tcp-batch256", "tcp://", 256, false}, {"tcp-spool-batch256", "tcp://", 256, true}} {
 		b.Run(tc.name, func(b *testing.B) {
 			url := tc.url
 			if url == "tcp://" {
@@ -186,6 +188,9 @@ func BenchmarkRelayCommit(b *testing.B) {
 					}
 				}()
 				url += ln.Addr().String()
+			}
+			if tc.spool {
+				url += "?spool=" + b.TempDir()
 			}
 			o, err := Open(url, &Env{Stdout: io.Discard, Stderr: io.Discard})
 			if err != nil {
