@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -282,4 +283,53 @@ func TestDisplay(t *testing.T) {
 			t.Errorf("display(%s) = %s, want %s", raw, got, want)
 		}
 	}
+}
+
+// TestSpoolOutput: an output with spool= (its directory missing, fsync=
+// and memory-first= given) keeps what it could not deliver at Close,
+// counted as stored, not dropped; opened again on the directory it
+// counts those records as recovered and delivers them first, in order.
+func TestSpoolOutput(t *testing.T) {
+	addr := freeAddr(t)
+	u := "syslog+tcp://" + addr + "?framing=lf&spool=" + filepath.Join(t.TempDir(), "a", "b") + "&fsync=10ms&memory-first=0"
+	o, err := Open(u, &Env{Stdout: io.Discard, Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := New([]Output{o})
+	for i := range 3 {
+		if _, err := r.Add(entry(fmt.Sprintf("kept %d", i), slog.LevelInfo)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	r.Close(ctx) // the destination is down: nothing delivered
+	if st := o.Stats(); st.Stored != 3 || st.Delivered != 0 || sum(st.Dropped) != 0 {
+		t.Fatalf("at Close: %+v, want 3 stored, none delivered or dropped", st)
+	}
+
+	lines := listen(t, addr)
+	r = open(t, u)
+	if st := r.Outputs()[0].Stats(); st.Recovered != 3 {
+		t.Errorf("opened again: %+v, want 3 recovered", st)
+	}
+	for i := range 3 {
+		select {
+		case l := <-lines:
+			if !strings.HasSuffix(l, fmt.Sprintf("kept %d", i)) {
+				t.Errorf("line %d: %q", i, l)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("%d of 3 records delivered after a minute", i)
+		}
+	}
+}
+
+// sum adds up an output's drops.
+func sum(m map[string]uint64) (n uint64) {
+	for _, v := range m {
+		n += v
+	}
+	return n
 }
