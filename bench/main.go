@@ -24,6 +24,14 @@
 // omrelp or omfwd, counted at the destination.
 //
 //	cd bench && go run . -relay [-n 1000000] [-conns 1,8] [-only relp] [-chart relay.png]
+//
+// With -durable it runs the durable-queue suite (docs/durable-queue.md):
+// netlog's asynchronous socket handler with the memory queue beside the
+// durable queue under each fsync policy and in memory-first mode, each
+// run a sender program of its own, to one receiver, in alternating
+// rounds; -cpuprofile is then the prefix of each mode's profile.
+//
+//	cd bench && go run . -durable [-n 1000000] [-rounds 3] [-only fsync] [-cpuprofile prefix]
 package main
 
 import (
@@ -108,7 +116,26 @@ func main() {
 	recv := flag.Bool("receivers", false, "run the receiver suite instead: the same input into netlog serve, rsyslog, syslog-ng and Python's cookbook receiver")
 	relpFlag := flag.Bool("relp", false, "run the RELP suite instead: netlog's RELP handler and rsyslog's omrelp into rsyslog imrelp and netlog serve --relp, beside TCP into imtcp")
 	relay := flag.Bool("relay", false, "run the relay suite instead: netlog serve --out file, syslog+relp and syslog+tcp beside rsyslog's omfile, omrelp and omfwd, and --out kafka and otlp+http, counted at the destination")
+	durable := flag.Bool("durable", false, "run the durable-queue suite instead: the async socket handler with the memory queue beside the durable queue under each fsync policy and memory-first")
 	flag.Parse()
+	if *senderFlag != "" {
+		if err := durableSender(*senderFlag, *n, *profile); err != nil {
+			fmt.Fprintln(os.Stderr, "durable sender:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *durable {
+		err := errNoRounds
+		if *roundsFlag >= 1 {
+			err = durableSuite(*n, *roundsFlag, *only, *profile)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "durable:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *relay {
 		if *chart == "chart.png" {
 			*chart = "relay.png"

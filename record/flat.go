@@ -2,6 +2,7 @@ package record
 
 import (
 	"bytes"
+	"encoding/binary"
 	"log/slog"
 	"math"
 	"time"
@@ -111,33 +112,83 @@ var fieldKeys = [nFields]string{
 }
 
 // fieldIndex is the index of the field named k, or -1: a perfect hash of
-// the field names (fieldHash), then one comparison, quicker than a switch
-// of 21 strings for every key of every record.
+// k's words (keyWords), then one comparison of the words, quicker than a
+// switch of 21 strings (or a string comparison) for every key of every
+// record.
 func fieldIndex(k string) int {
-	if k == "" {
+	if len(k) > 16 {
 		return -1
 	}
-	f := int(fieldTable[fieldHash(k)])
-	if f < 0 || fieldKeys[f] != k {
+	return keyWords([]byte(k)).field() // 16 bytes at most: on the stack
+}
+
+// field is the index of the field whose words are w, or -1.
+func (w words) field() int {
+	if w.n < minFieldLen || w.n > 16 {
 		return -1
 	}
-	return f
+	s := &fieldTable[w.fieldHash()]
+	if s.words != w {
+		return -1
+	}
+	return int(s.field)
 }
 
-func fieldHash(k string) int {
-	return int((uint(len(k))*3 + uint(k[0]) + uint(k[uint(len(k))/2])*7) % 64)
+// minFieldLen is the length of the shortest field name ("msg").
+const minFieldLen = 3
+
+// words are the bytes of a key of 1 to 16 bytes packed in two words, with
+// its length: equal words, equal keys. A longer key's words are those of
+// its first and last 8 bytes, which only its hash uses.
+type words struct {
+	lo, hi uint64
+	n      int
 }
 
-// fieldTable maps fieldHash to the field's index, or -1.
-var fieldTable = func() (t [64]int8) {
+// keyWords packs k: its first and last 8 bytes (which overlap, and cover
+// k, if it has 8 to 16), or first and last 4 (4 to 7), or its first,
+// middle and last byte (1 to 3).
+func keyWords(k []byte) words {
+	switch n := len(k); {
+	case n >= 8:
+		return words{le64(k), le64(k[n-8:]), n}
+	case n >= 4:
+		return words{le32(k), le32(k[n-4:]), n}
+	case n > 0:
+		return words{uint64(k[0]) | uint64(k[n/2])<<8 | uint64(k[n-1])<<16, 0, n}
+	}
+	return words{}
+}
+
+// le64 and le32 read the first 8 or 4 bytes of b, little-endian.
+func le64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
+func le32(b []byte) uint64 { return uint64(binary.LittleEndian.Uint32(b)) }
+
+// hash mixes w's words (multiplicative hashing; the last constant is one
+// under which fieldHash is perfect for the field names): the Bloom filter
+// of the attribute keys uses it, and fieldHash its top bits.
+func (w words) hash() uint64 {
+	return (w.lo*0x9e3779b97f4a7c15 ^ w.hi*0xc2b2ae3d27d4eb4f ^ uint64(w.n)) * 0xad45f23d3b1a11df
+}
+
+func (w words) fieldHash() uint64 { return w.hash() >> (64 - fieldTableBits) }
+
+const fieldTableBits = 6
+
+// fieldTable maps fieldHash to the field's words and index (-1 if none).
+var fieldTable = func() (t [1 << fieldTableBits]struct {
+	words
+	field int8
+}) {
 	for i := range t {
-		t[i] = -1
+		t[i].field = -1
 	}
 	for f, k := range fieldKeys {
-		if t[fieldHash(k)] >= 0 {
+		s := &t[keyWords([]byte(k)).fieldHash()]
+		if s.field >= 0 {
 			panic("record: fieldHash is not perfect for " + k)
 		}
-		t[fieldHash(k)] = int8(f)
+		s.words, s.field = keyWords([]byte(k)), int8(f)
 	}
 	return t
 }()
@@ -279,16 +330,38 @@ func (f *Flat) Key(k []byte) bool {
 	if f.left -= 2 + len(k); f.left < 0 {
 		return false
 	}
-	if field := fieldIndex(string(k)); field >= 0 {
+	w := keyWords(k)
+	if field := w.field(); field >= 0 {
 		f.field(field)
 		return true
 	}
-	if !utf8.Valid(k) {
+	if !validUTF8(k) {
 		return false
 	}
 	f.buf = append(f.buf, k...)
-	f.attr([2]int32{int32(len(f.buf) - len(k)), int32(len(f.buf))}, k)
+	f.attr([2]int32{int32(len(f.buf) - len(k)), int32(len(f.buf))}, w)
 	return true
+}
+
+// validUTF8 is utf8.Valid, quicker for the short ASCII strings of a
+// record: it looks for a byte with the high bit set 8 bytes at a time,
+// the last 8 (or 4) overlapping those before.
+func validUTF8(s []byte) bool {
+	var or uint64
+	switch n := len(s); {
+	case n >= 8:
+		for i := 0; i < n-8; i += 8 {
+			or |= le64(s[i:])
+		}
+		or |= le64(s[n-8:])
+	case n >= 4:
+		or = le32(s) | le32(s[n-4:])
+	default:
+		for _, c := range s {
+			or |= uint64(c)
+		}
+	}
+	return or&0x8080808080808080 == 0 || utf8.Valid(s)
 }
 
 // keyFrom starts an item whose key is the text of buf from start (a JSON
@@ -296,12 +369,13 @@ func (f *Flat) Key(k []byte) bool {
 func (f *Flat) keyFrom(start int) {
 	k := f.buf[start:]
 	f.left -= 2 + len(k)
-	if field := fieldIndex(string(k)); field >= 0 {
+	w := keyWords(k)
+	if field := w.field(); field >= 0 {
 		f.buf = f.buf[:start]
 		f.field(field)
 		return
 	}
-	f.attr([2]int32{int32(start), int32(len(f.buf))}, k)
+	f.attr([2]int32{int32(start), int32(len(f.buf))}, w)
 }
 
 // field starts an item whose key names the LogRecord field i.
@@ -312,31 +386,34 @@ func (f *Flat) field(i int) {
 	f.fields |= bit
 }
 
-// attr starts an item whose key k, at span in buf, is an attribute's.
-func (f *Flat) attr(span [2]int32, k []byte) {
+// attr starts an item whose key, at span in buf, is an attribute's, of
+// words w.
+func (f *Flat) attr(span [2]int32, w words) {
 	f.items = append(f.items, flatItem{field: -1, key: span})
 	f.extras++
-	h := uint32(2166136261) // FNV-1a
-	for _, c := range k {
-		h = (h ^ uint32(c)) * 16777619
-	}
-	w, bit := &f.keys[h/64%2], uint64(1)<<(h%64)
-	f.dupKey = f.dupKey || *w&bit != 0
-	*w |= bit
+	h := w.hash()
+	word, bit := &f.keys[h>>63], uint64(1)<<(h>>57&63)
+	f.dupKey = f.dupKey || *word&bit != 0
+	*word |= bit
 }
 
 func (f *Flat) last() *flatItem { return &f.items[len(f.items)-1] }
 
-// String is the value of the current key: a string, which must be valid
-// UTF-8. Once the budget is spent, it is not copied: a string referenced
-// many times (a pickle's memo) cannot make f hold more than the budget.
-func (f *Flat) String(s []byte) {
+// String is the value of the current key: a string. It reports false,
+// adding nothing, if s is not valid UTF-8. Once the budget is spent, it is
+// not copied: a string referenced many times (a pickle's memo) cannot make
+// f hold more than the budget.
+func (f *Flat) String(s []byte) bool {
+	if !validUTF8(s) {
+		return false
+	}
 	it := f.last()
 	it.kind = kindString
 	if f.left -= len(s); f.left >= 0 {
 		f.buf = append(f.buf, s...)
 		it.val = [2]int32{int32(len(f.buf) - len(s)), int32(len(f.buf))}
 	}
+	return true
 }
 
 // stringFrom is String of the text of buf from start (unescaped in place).
@@ -457,6 +534,10 @@ func (f *Flat) fill(e *Entry) {
 		v := scalar{kind: it.kind, n: it.n}
 		if it.kind == kindString {
 			v.s = text[it.val[0]:it.val[1]]
+			if it.field >= 0 && it.field < fThread { // set's first case, inline
+				*e.text(int(it.field)) = v.s
+				continue
+			}
 		}
 		if it.field >= 0 && e.set(int(it.field), v) {
 			continue

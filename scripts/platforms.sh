@@ -23,7 +23,7 @@ pkgs=(. ./internal/mail ./internal/pickle ./internal/relp ./internal/spool ./int
 # (ancillary data) on to the program, and a test that starts its own
 # binary as a child cannot (the kernel does not run a foreign binary
 # without binfmt_misc): these run in the native passes.
-emulated='^(TestQuickAck|TestKernelDropsCounted|TestLockDirKilled|TestAllocFileDiskFull)$'
+emulated='^(TestQuickAck|TestKernelDropsCounted|TestLockDirKilled|TestAllocFileDiskFull|TestDurableDiskFull|TestDurableReadOnly)$'
 probe=$(mktemp -d)
 trap 'rm -rf "$probe"' EXIT
 printf 'package main\nfunc main() {}\n' >"$probe/main.go"

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"math"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/netlog-go/netlog/record"
 )
@@ -96,11 +95,21 @@ func (d *fast) run() bool {
 			ok = d.put(op)
 		case opBinGet, opLongBinGet:
 			ok = d.get(op == opLongBinGet)
+		case opBinUnicode, opShortBinUni: // every string Python and netlog send
+			ok = d.unicode(at, op)
 		default:
 			ok = d.item(at, true)
 		}
 		if !ok || d.flat.Over() {
 			return false
+		}
+		// Python follows every key and value with a BINPUT: take it
+		// here, without another turn of the loop.
+		if d.pos+1 < len(d.in) && d.in[d.pos] == opBinPut {
+			if !d.memoize(uint64(d.in[d.pos+1])) {
+				return false
+			}
+			d.pos += 2
 		}
 	}
 	return false
@@ -184,21 +193,94 @@ func (d *fast) get(long bool) bool {
 // the first of a pair, else its value. fresh is false for a memo
 // reference, whose opcode was read before.
 func (d *fast) item(at int, fresh bool) bool {
-	if !d.dict || (!d.marked && d.n == 2) {
+	key, ok := d.push(at)
+	if !ok {
 		return false
 	}
-	key := d.n%2 == 0
-	d.n++
-	d.top = int32(at)
 	if fresh {
 		return d.scalar(d.in[at], key)
 	}
 	pos := d.pos
 	d.pos = at + 1
-	ok := d.scalar(d.in[at], key)
+	ok = d.scalar(d.in[at], key)
 	d.pos = pos
 	return ok
 }
+
+// push starts an item whose opcode is at offset at, and reports whether
+// it is a key (the first of a pair) and whether the dict can take it.
+func (d *fast) push(at int) (key, ok bool) {
+	if !d.dict || (!d.marked && d.n == 2) {
+		return false, false
+	}
+	key = d.n%2 == 0
+	d.n++
+	d.top = int32(at)
+	return key, true
+}
+
+// unicode is item for a fresh BINUNICODE (protocols 1 to 3) or
+// SHORT_BINUNICODE (4 and 5), which hold every string Python and netlog
+// send, in two calls fewer: it reads the length itself, refusing one
+// longer than the bytes left, as take does. After a key it also reads
+// the key's BINPUT and a scalar value, if they follow.
+func (d *fast) unicode(at int, op byte) bool {
+	key, ok := d.push(at)
+	if !ok {
+		return false
+	}
+	rest := d.in[d.pos:]
+	var n uint64
+	hdr := 1
+	switch {
+	case op == opBinUnicode && len(rest) >= 4:
+		n, hdr = uint64(binary.LittleEndian.Uint32(rest)), 4
+	case op == opShortBinUni && len(rest) >= 1:
+		n = uint64(rest[0])
+	default:
+		return false
+	}
+	if n > uint64(len(rest)-hdr) {
+		return false
+	}
+	s := rest[hdr : hdr+int(n)]
+	d.pos += hdr + int(n)
+	if !key {
+		return d.flat.String(s)
+	}
+	if !d.flat.Key(s) {
+		return false
+	}
+	// The key's BINPUT and its value follow: read them here, without two
+	// more turns of run's loop (Key refused a record over its budget).
+	if d.pos+1 < len(d.in) && d.in[d.pos] == opBinPut {
+		if !d.memoize(uint64(d.in[d.pos+1])) {
+			return false
+		}
+		d.pos += 2
+	}
+	if d.pos == len(d.in) || !scalarOp[d.in[d.pos]] {
+		return true // run reads it
+	}
+	at, op = d.pos, d.in[d.pos]
+	d.pos++
+	if op == opBinUnicode || op == opShortBinUni {
+		return d.unicode(at, op) // a value: one call deep
+	}
+	if _, ok := d.push(at); !ok {
+		return false
+	}
+	return d.scalar(op, false)
+}
+
+// scalarOp are the opcodes of a value that scalar reads.
+var scalarOp = func() (ops [256]bool) {
+	for _, op := range []byte{opNone, opNewTrue, opNewFalse, opBinInt1, opBinInt2, opBinInt, opLong1,
+		opBinFloat, opInt, opLong, opShortBinUni, opShortBinString, opBinUnicode, opBinString, opBinUnicode8} {
+		ops[op] = true
+	}
+	return ops
+}()
 
 // scalar reads the argument of op and hands the value to flat: as a key
 // (which must be a string) or as the current key's value.
@@ -240,42 +322,15 @@ func (d *fast) scalar(op byte, key bool) bool {
 		return d.textInt(op)
 	default:
 		s, ok := d.text(op)
-		if !ok || !validUTF8(s) {
-			return false
-		}
-		d.flat.String(s)
+		return ok && d.flat.String(s)
 	}
 	return true
 }
 
-// validUTF8 is utf8.Valid, quicker for the short ASCII strings of a record.
-func validUTF8(s []byte) bool {
-	var or byte
-	for _, c := range s {
-		or |= c
-	}
-	return or < utf8.RuneSelf || utf8.Valid(s)
-}
-
 // text reads a string opcode's argument. It must be valid UTF-8 to be
-// taken (the general decoder would replace invalid bytes): a value is
-// checked by scalar, a key by Flat.Key.
+// taken (the general decoder would replace invalid bytes): Flat.Key and
+// Flat.String check it.
 func (d *fast) text(op byte) ([]byte, bool) {
-	// BINUNICODE (protocols 1 to 3) and SHORT_BINUNICODE (4 and 5) hold
-	// every string Python and netlog send: read their length directly.
-	rest := d.in[d.pos:]
-	if op == opBinUnicode && len(rest) >= 4 {
-		if n := binary.LittleEndian.Uint32(rest); uint64(n) <= uint64(len(rest)-4) {
-			d.pos += 4 + int(n)
-			return rest[4 : 4+n], true
-		}
-	}
-	if op == opShortBinUni && len(rest) >= 1 {
-		if n := int(rest[0]); n <= len(rest)-1 { // an int: 1+n in a byte wraps at 255
-			d.pos += 1 + n
-			return rest[1 : 1+n], true
-		}
-	}
 	var width uint64
 	switch op {
 	case opShortBinUni, opShortBinString:

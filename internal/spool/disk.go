@@ -25,6 +25,7 @@ package spool
 // whole frame after it, so that a bad byte costs at most its frame.
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -70,8 +71,9 @@ type segFile struct {
 // mark is where a queued frame's mark byte is: f nil for a frame kept in
 // memory.
 type mark struct {
-	f  *segFile
-	at int
+	f   *segFile
+	at  int
+	sev int // for a frame in memory, to save at Close
 }
 
 // disk is a Spool's durable side. Its fields are guarded by the Spool's
@@ -85,8 +87,10 @@ type disk struct {
 	files   []*segFile // mapped, not yet removed
 	dead    []*segFile // to unmap and remove
 	frames  uint64     // frames in files, neither delivered nor dropped
+	spare   *segFile   // made ready by the syncer, not yet in use
 	dirty   bool       // the syncer has been kicked for data not yet flushed
 	created bool       // a file was made since the syncer's last pass
+	full    bool       // the last file could not be made: emptied files are not kept (fifo.advance)
 	onError func(error)
 
 	kick    chan struct{}
@@ -112,7 +116,7 @@ func openDisk(cfg Config, fifos *[Severities]fifo) (d *disk, recovered, corrupt 
 		unlock()
 		return nil, 0, 0, 0, fmt.Errorf("durable queue: %w", err)
 	}
-	slices.Sort(names) // fixed-width hex numbers: oldest first
+	var found []*segment
 	for _, name := range names {
 		n, err := strconv.ParseUint(strings.TrimSuffix(filepath.Base(name), ".seg"), 16, 64)
 		if err != nil {
@@ -128,10 +132,17 @@ func openDisk(cfg Config, fifos *[Severities]fifo) (d *disk, recovered, corrupt 
 		if s == nil {
 			continue
 		}
+		s.sev = sev
+		found = append(found, s)
 		recovered += len(s.lens)
 		next = max(next, s.seqs[len(s.seqs)-1]+1)
-		fifos[sev].segs = append(fifos[sev].segs, s)
-		fifos[sev].n += len(s.lens)
+	}
+	// A severity's files are in the order of their frames: a spare file
+	// is numbered when it is made, not when it is taken.
+	slices.SortFunc(found, func(a, b *segment) int { return cmp.Compare(a.seqs[0], b.seqs[0]) })
+	for _, s := range found {
+		fifos[s.sev].segs = append(fifos[s.sev].segs, s)
+		fifos[s.sev].n += len(s.lens)
 	}
 	d.frames = uint64(recovered)
 	return d, recovered, corrupt, next, nil
@@ -155,6 +166,11 @@ func (d *disk) recover(name string) (s *segment, sev, corrupt int, err error) {
 		f.Close()
 		return nil, 0, 0, fmt.Errorf("durable queue: %s: %w", name, err)
 	}
+	if allZero(m[:fileHdr]) { // a spare never used
+		unmapFile(m)
+		f.Close()
+		return nil, 0, 0, os.Remove(name)
+	}
 	if string(m[:len(fileMagic)]) != fileMagic || int(m[8]) >= Severities {
 		unmapFile(m)
 		f.Close()
@@ -162,7 +178,11 @@ func (d *disk) recover(name string) (s *segment, sev, corrupt int, err error) {
 	}
 	sf := &segFile{f: f, path: name, mapped: m, used: len(m)}
 	s = &segment{buf: m, file: sf}
-	corrupt = scan(m, s)
+	bad := scan(m, s)
+	for _, b := range bad {
+		skipOver(m, b[0], b[1])
+	}
+	corrupt = len(bad)
 	if sf.live = len(s.lens); sf.live == 0 {
 		d.files = append(d.files, sf)
 		sf.retired = true
@@ -187,32 +207,34 @@ func (d *disk) setAside(name string, cause error) error {
 }
 
 // scan reads the frames of the mapped file m into s, those still to
-// deliver, and returns how many damaged frames (or damaged stretches) it
-// skipped.
-func scan(m []byte, s *segment) (corrupt int) {
-	damaged := false // in a damaged stretch: counted once
+// deliver, and returns the damaged stretches it skipped, [from, to) each:
+// a frame that fails its checksum and whatever follows it up to the next
+// whole frame, or a torn tail.
+func scan(m []byte, s *segment) (bad [][2]int) {
+	from := -1 // the start of the damaged stretch under way
 	for at := fileHdr; at+frameHdr <= len(m); {
 		h := m[at : at+frameHdr]
 		n := int(binary.LittleEndian.Uint32(h[4:]))
-		if h[0] == 0 && allZero(h) {
-			if !damaged && !allZero(m[at:]) {
-				corrupt++ // a frame was being stored when the process died
-			}
-			return corrupt
-		}
-		if damaged && (h[0] != markPending && h[0] != markDone || h[1]|h[2]|h[3] != 0) {
+		switch {
+		case from >= 0 && (h[0] != markPending && h[0] != markDone || h[1]|h[2]|h[3] != 0):
 			at++ // not where a frame starts: no checksum to compute
 			continue
-		}
-		if n > len(m)-at-frameHdr || binary.LittleEndian.Uint32(h[8:]) != frameCRC(h, m[at+frameHdr:at+frameHdr+n]) {
-			if !damaged {
-				corrupt++
+		case from < 0 && allZero(h):
+			if !allZero(m[at:]) { // a frame was being stored when the process died
+				bad = append(bad, [2]int{at, len(m)})
 			}
-			damaged = true
+			return bad
+		case n > len(m)-at-frameHdr || binary.LittleEndian.Uint32(h[8:]) != frameCRC(h, m[at+frameHdr:at+frameHdr+n]):
+			if from < 0 {
+				from = at
+			}
 			at++ // look for the next whole frame
 			continue
 		}
-		damaged = false
+		if from >= 0 {
+			bad = append(bad, [2]int{from, at})
+			from = -1
+		}
 		if h[0] != markDone {
 			s.offs = append(s.offs, at+frameHdr)
 			s.lens = append(s.lens, n)
@@ -220,7 +242,23 @@ func scan(m []byte, s *segment) (corrupt int) {
 		}
 		at += frameHdr + n
 	}
-	return corrupt
+	if from >= 0 {
+		bad = append(bad, [2]int{from, len(m)})
+	}
+	return bad
+}
+
+// skipOver makes the damaged stretch m[from:to] a delivered frame, so
+// that the next start skips it without counting it again.
+func skipOver(m []byte, from, to int) {
+	if to-from < frameHdr {
+		return // garbage shorter than a header, not our writes: counted again
+	}
+	h := m[from : from+frameHdr]
+	clear(h)
+	binary.LittleEndian.PutUint32(h[4:], uint32(to-from-frameHdr))
+	binary.LittleEndian.PutUint32(h[8:], frameCRC(h, m[from+frameHdr:to]))
+	h[0] = markDone
 }
 
 func allZero(b []byte) bool {
@@ -270,43 +308,89 @@ func (d *disk) push(p *segPool, f *fifo, seq uint64, frame []byte, sev int) erro
 	d.frames++
 	if !d.dirty && d.fsync >= 0 {
 		d.dirty = true
-		select {
-		case d.kick <- struct{}{}:
-		default:
-		}
+		d.poke()
 	}
 	return nil
 }
 
-// create makes and maps the next segment file, of at least size bytes,
-// for frames of severity sev.
+// create returns a segment file of at least size bytes for frames of
+// severity sev: the spare the syncer made ready, or a file made now.
 func (d *disk) create(sev, size int) (*segment, error) {
-	size = max(size, diskSegSize)
-	name := filepath.Join(d.dir, fmt.Sprintf("%016x.seg", d.index))
+	sf := d.spare
+	if sf != nil && size <= len(sf.mapped) {
+		d.spare = nil
+	} else {
+		f, m, err := makeFile(d.name(), max(size, diskSegSize))
+		if err != nil {
+			d.full = true
+			return nil, err
+		}
+		sf = &segFile{f: f, path: f.Name(), mapped: m}
+	}
+	d.full = false
+	copy(sf.mapped, fileMagic)
+	sf.mapped[8] = byte(sev)
+	sf.used = fileHdr
+	d.files = append(d.files, sf)
+	d.created = true
+	d.poke() // for the next spare
+	return &segment{buf: sf.mapped[:fileHdr], file: sf}, nil
+}
+
+// name numbers the next segment file.
+func (d *disk) name() string {
+	d.index++
+	return filepath.Join(d.dir, fmt.Sprintf("%016x.seg", d.index-1))
+}
+
+// makeFile makes the file name of size bytes, its blocks written, and
+// maps it.
+func makeFile(name string, size int) (*os.File, []byte, error) {
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrDisk, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrDisk, err)
 	}
-	d.index++
-	m, err := allocMap(f, size)
+	err = allocFile(f, size)
+	var m []byte
+	if err == nil {
+		m, err = mapFile(f, size)
+	}
 	if err != nil {
 		f.Close()
 		os.Remove(name)
-		return nil, fmt.Errorf("%w: %w", ErrDisk, err) // err names the file
+		return nil, nil, fmt.Errorf("%w: %w", ErrDisk, err) // err names the file
 	}
-	copy(m, fileMagic)
-	m[8] = byte(sev)
-	sf := &segFile{f: f, path: name, mapped: m, used: fileHdr}
-	d.files = append(d.files, sf)
-	d.created = true
-	return &segment{buf: m[:fileHdr], file: sf}, nil
+	return f, m, nil
 }
 
-func allocMap(f *os.File, size int) ([]byte, error) {
-	if err := allocFile(f, size); err != nil {
-		return nil, err
+// prepare makes the spare segment file, with its pages touched: faulting
+// them in one by one would cost the callers of Enqueue a few
+// microseconds every few records. It runs on the syncer's goroutine.
+func (d *disk) prepare() {
+	mu := d.lock()
+	if d.spare != nil {
+		mu.Unlock()
+		return
 	}
-	return mapFile(f, size)
+	name := d.name()
+	mu.Unlock()
+	f, m, err := makeFile(name, diskSegSize)
+	if err != nil {
+		return // create will report it, for a record, if it happens again
+	}
+	for i := 0; i < len(m); i += os.Getpagesize() {
+		m[i] = 0 // a store: the page is mapped writable now
+	}
+	mu = d.lock()
+	d.spare = &segFile{f: f, path: name, mapped: m}
+	mu.Unlock()
+}
+
+func (d *disk) poke() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
 }
 
 // resolve marks frames delivered or dropped: the next process will not
@@ -336,10 +420,7 @@ func (d *disk) check(f *segFile) {
 	if f.retired && f.live == 0 && !f.gone {
 		f.gone = true
 		d.dead = append(d.dead, f)
-		select {
-		case d.kick <- struct{}{}:
-		default:
-		}
+		d.poke()
 	}
 }
 
@@ -361,6 +442,9 @@ func (d *disk) run() {
 			}
 		}
 		d.pass()
+		if !stopping {
+			d.prepare()
+		}
 	}
 }
 
@@ -403,6 +487,45 @@ func (d *disk) pass() {
 	}
 }
 
+// save writes the frames in memory (MemoryFirst's), those of the batch
+// bt the writer left and those fifos hold, to files, as rsyslog's
+// saveOnShutdown does: at Close, they would be lost. Their sequence
+// numbers put them back in their place among the files' frames at the
+// next start.
+func (d *disk) save(p *segPool, bt *batch, fifos *[Severities]fifo) {
+	var to [Severities]fifo // not fifos: their last files may be older than the frames
+	start := 0
+	for i, end := range bt.ends {
+		sev := bt.sev
+		if len(bt.marks) > 0 {
+			if bt.marks[i].f != nil {
+				start = end
+				continue // in its file still
+			}
+			sev = bt.marks[i].sev
+		}
+		d.store(p, &to[sev], bt.seqs[i], bt.buf[start:end], sev)
+		start = end
+	}
+	for sev := range fifos {
+		for f := &fifos[sev]; !f.empty(); {
+			frame, m := f.oldest()
+			if m.f == nil {
+				d.store(p, &to[sev], f.first(), frame, sev)
+			}
+			f.advance(p, len(frame))
+		}
+	}
+}
+
+// store pushes a frame for save. A failure is reported; the frame is
+// counted lost with the others Close could not keep.
+func (d *disk) store(p *segPool, f *fifo, seq uint64, frame []byte, sev int) {
+	if err := d.push(p, f, seq, frame, sev); err != nil {
+		d.onErr(err)
+	}
+}
+
 // remove unmaps and deletes a file none of whose frames is left.
 func (d *disk) remove(f *segFile) {
 	unmapFile(f.mapped)
@@ -436,13 +559,16 @@ func (d *disk) close() error {
 		close(d.stop)
 		<-d.stopped
 	}
+	if d.spare != nil {
+		d.files = append(d.files, d.spare)
+	}
 	for _, f := range d.files {
 		unmapFile(f.mapped)
 		f.f.Close()
-		if f.live == 0 { // the tail kept for more, all delivered
+		if f.live == 0 { // the tail kept for more, or the spare: nothing to deliver
 			os.Remove(f.path)
 		}
 	}
-	d.files = nil
+	d.files, d.spare = nil, nil
 	return d.unlock()
 }

@@ -2,13 +2,15 @@ package spool
 
 import (
 	"encoding/binary"
+	"slices"
 	"testing"
 )
 
 // FuzzSegment: whatever a segment file holds after a crash or a bad
 // disk, reading it back neither panics nor returns a frame that fails its
 // checksum, and the frames it returns lie inside the file, in order,
-// without overlapping.
+// without overlapping; once the damage is marked, reading it again finds
+// the same frames, and no damage but stretches too short to mark.
 func FuzzSegment(f *testing.F) {
 	var whole []byte
 	for i, frame := range []string{"<14>1 first\n", "second", "a third, longer frame"} {
@@ -28,7 +30,7 @@ func FuzzSegment(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		m := append(make([]byte, fileHdr), body...)
 		var s segment
-		scan(m, &s)
+		bad := scan(m, &s)
 		end := fileHdr
 		for i, at := range s.offs {
 			n := s.lens[i]
@@ -40,6 +42,19 @@ func FuzzSegment(f *testing.F) {
 				t.Fatalf("frame %d at %d: bad checksum or delivered", i, at)
 			}
 			end = at + n
+		}
+		for _, b := range bad {
+			skipOver(m, b[0], b[1])
+		}
+		var again segment
+		bad = scan(m, &again)
+		if !slices.Equal(again.offs, s.offs) {
+			t.Fatalf("after the damage was marked: frames at %v, before at %v", again.offs, s.offs)
+		}
+		for _, b := range bad {
+			if b[1]-b[0] >= frameHdr {
+				t.Fatalf("after the damage was marked: %d damaged bytes at %d again", b[1]-b[0], b[0])
+			}
 		}
 	})
 }

@@ -16,6 +16,7 @@ type segment struct {
 	// a header: offs are where they start.
 	offs []int
 	file *segFile
+	sev  int // a recovered file's
 }
 
 // segPool keeps a few emptied segments for reuse, and retires the
@@ -85,12 +86,22 @@ func (f *fifo) grow(p *segPool, s *segment) {
 
 // advance consumes the oldest frame, of n bytes; a segment it empties
 // goes back to p, unless it is a file's with room for more: making and
-// mapping a file for each batch would cost more than the batch.
+// mapping a file for each batch would cost more than the batch. But
+// once a file could not be made, an emptied one goes, to free its space.
 func (f *fifo) advance(p *segPool, n int) {
 	f.start += n
 	f.head++
 	f.n--
-	if s := f.segs[0]; f.head == len(s.lens) && (s.file == nil || len(f.segs) > 1 || cap(s.buf)-len(s.buf) <= frameHdr) {
+	if s := f.segs[0]; f.head == len(s.lens) && (s.file == nil || len(f.segs) > 1 || cap(s.buf)-len(s.buf) <= frameHdr || p.disk.full) {
+		f.pop(p)
+	}
+}
+
+// releaseKept gives up f's file segment kept, emptied, for more frames,
+// if that is all f holds: after a file could not be made, its space may
+// be what the next one needs.
+func (f *fifo) releaseKept(p *segPool) {
+	if f.n == 0 && len(f.segs) == 1 && f.segs[0].file != nil {
 		f.pop(p)
 	}
 }
@@ -112,7 +123,7 @@ func (f *fifo) oldest() ([]byte, mark) {
 		return s.buf[f.start : f.start+n], mark{}
 	}
 	at := s.offs[f.head]
-	return s.buf[at : at+n], mark{s.file, at}
+	return s.buf[at : at+n], mark{f: s.file, at: at}
 }
 
 // drop removes the oldest frame and returns its length.
@@ -125,19 +136,28 @@ func (f *fifo) drop(p *segPool) int {
 	return len(frame)
 }
 
-// popRun copies the oldest frames to the end of bt, while their sequence
+// popRun moves the oldest frames to the end of bt, while their sequence
 // numbers stay below limit and the batch within max bytes (its first
 // frame always moves). It reports whether the batch is full.
-func (f *fifo) popRun(p *segPool, bt *batch, limit uint64, max int) (full bool) {
+func (f *fifo) popRun(p *segPool, bt *batch, sev int, limit uint64, max int) (full bool) {
 	for !f.empty() && f.first() < limit {
 		frame, m := f.oldest()
-		if len(bt.ends) > 0 && len(bt.buf)+len(frame) > max {
-			return true
+		end := len(frame)
+		if k := len(bt.ends); k > 0 {
+			if end += bt.ends[k-1]; end > max {
+				return true
+			}
 		}
-		bt.buf = append(bt.buf, frame...)
-		bt.ends = append(bt.ends, len(bt.buf))
+		if m.f != nil && len(bt.buf) == 0 {
+			bt.parts = append(bt.parts, frame)
+		} else {
+			bt.flatten() // a segment in memory may be reused once the lock is released
+			bt.buf = append(bt.buf, frame...)
+		}
+		bt.ends = append(bt.ends, end)
 		bt.seqs = append(bt.seqs, f.first())
 		if p.disk != nil {
+			m.sev = sev
 			bt.marks = append(bt.marks, m)
 		}
 		f.advance(p, len(frame))
@@ -174,4 +194,13 @@ func (f *fifo) countBefore(target uint64) int {
 		}
 	}
 	return n
+}
+
+// flatten copies the frames of bt.parts to the end of bt.buf.
+func (bt *batch) flatten() {
+	for _, p := range bt.parts {
+		bt.buf = append(bt.buf, p...)
+	}
+	clear(bt.parts)
+	bt.parts = bt.parts[:0]
 }

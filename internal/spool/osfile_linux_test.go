@@ -36,10 +36,6 @@ func TestAllocFileFullHelper(t *testing.T) {
 	if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), f.Name()) {
 		t.Fatalf("allocFile of 4 MiB on a 1 MiB tmpfs: %v, want ENOSPC naming %s", err, f.Name())
 	}
-	// The fallback for filesystems without fallocate fails the same way.
-	if err := zeroFill(f, 4<<20); !errors.Is(err, syscall.ENOSPC) {
-		t.Fatalf("zeroFill of 4 MiB on a 1 MiB tmpfs: %v, want ENOSPC", err)
-	}
 	os.Stdout.WriteString("disk full: " + err.Error() + "\n")
 }
 

@@ -71,8 +71,7 @@ func TestAllocFileShrinks(t *testing.T) {
 	checkZeros(t, f, 5000)
 }
 
-// zeroFill is allocFile's way where fallocate is missing (every GOOS but
-// linux, and Linux filesystems without it): tested here on all.
+// zeroFill, allocFile's way, overwrites what was there.
 func TestZeroFill(t *testing.T) {
 	f := newFile(t)
 	if _, err := f.WriteAt([]byte("old"), 70000); err != nil {

@@ -164,7 +164,6 @@ type Spool struct {
 	pool     segPool
 	seq      uint64   // the next frame's sequence number
 	inFlight []uint64 // sequence numbers of the batch being written, not yet written
-	flightB  int      // their bytes
 	counts   Counts
 	idle     bool          // the writer waits for wake
 	closing  bool          // Close was called
@@ -173,6 +172,7 @@ type Spool struct {
 	lost     lostSeqs // frames dropped after they were queued, for Wait
 	waiters  int      // Waits under way
 
+	bt    batch         // the writer's; Close's once the writer is done
 	wake  chan struct{} // the writer's doorbell
 	abort context.CancelFunc
 	done  chan struct{} // closed when the writer has returned
@@ -304,6 +304,9 @@ func (s *Spool) Enqueue(ctx context.Context, frame []byte, sev int, room Room) (
 	if s.disk != nil && s.counts.PendingBytes >= uint64(s.cfg.MemoryFirst) {
 		if err := s.disk.push(&s.pool, &s.fifos[sev], seq, frame, sev); err != nil {
 			s.counts.Dropped.Disk++
+			for k := range s.fifos {
+				s.fifos[k].releaseKept(&s.pool)
+			}
 			s.mu.Unlock()
 			return 0, err
 		}
@@ -442,9 +445,13 @@ type batch struct {
 	seqs []uint64
 	lens []int    // with takeFirst: the frames' lengths
 	seg  *segment // with takeFirst: where they are, back to the pool once written
+	sev  int      // with takeFirst: their severity
 	// marks, with a durable Spool and unless the batch was taken whole
 	// from a segment in memory, are where the frames are in Dir.
 	marks []mark
+	// parts are frames in files, to copy to buf once the Spool's lock is
+	// released: they cannot move or go while they are in flight.
+	parts [][]byte
 	own   []byte // the batch's own buffer, for frames merged from several fifos
 }
 
@@ -462,17 +469,17 @@ const (
 // the frames not written and tries them again after a pause, until Close.
 func (s *Spool) run(ctx context.Context) {
 	defer close(s.done)
-	var bt batch
+	bt := &s.bt
 	napper := time.NewTimer(time.Hour)
 	defer napper.Stop()
 	fails, refusals := 0, 0 // refusals: of bt's first frame
 	for {
-		if len(bt.ends) == 0 && !s.next(ctx, &bt) {
+		if len(bt.ends) == 0 && !s.next(ctx, bt) {
 			return
 		}
 		small := len(bt.buf) < smallBatch
 		n, err := s.link.WriteFrames(ctx, bt.buf, bt.ends)
-		s.written(&bt, n, false)
+		s.written(bt, n, false)
 		if n > 0 {
 			refusals = 0
 		}
@@ -494,12 +501,12 @@ func (s *Spool) run(ctx context.Context) {
 			continue // the write waited out the timeout; the peer is there
 		}
 		if rf := (*transport.Refusal)(nil); errors.As(err, &rf) && len(bt.ends) > rf.After {
-			s.delivered(&bt, 1, rf.After) // delivered after the refused one
+			s.delivered(bt, 1, rf.After) // delivered after the refused one
 			if refusals++; refusals > s.cfg.Retries {
 				if s.cfg.OnError != nil {
 					s.cfg.OnError(fmt.Errorf("given up after %d tries: %w", refusals, err), 1)
 				}
-				s.written(&bt, 1, true) // given up: the frames after it flow
+				s.written(bt, 1, true) // given up: the frames after it flow
 				refusals, fails = 0, 0
 				continue
 			}
@@ -532,10 +539,11 @@ func (s *Spool) next(ctx context.Context, bt *batch) bool {
 	bt.ends, bt.marks = bt.ends[:0], bt.marks[:0]
 	if k := bits.TrailingZeros8(s.nonEmpty); s.nonEmpty == 1<<k && s.fifos[k].segs[0].file == nil { // one severity in memory: the usual case
 		s.fifos[k].takeFirst(bt)
+		bt.sev = k
 		if s.fifos[k].empty() {
 			s.nonEmpty = 0
 		}
-		s.inFlight, s.flightB = bt.seqs, len(bt.buf)
+		s.inFlight = bt.seqs
 		s.mu.Unlock()
 		end := 0
 		for _, n := range bt.lens {
@@ -551,14 +559,15 @@ func (s *Spool) next(ctx context.Context, bt *batch) bool {
 		for m := s.nonEmpty &^ (1 << k); m != 0; m &= m - 1 {
 			limit = min(limit, s.fifos[bits.TrailingZeros8(m)].first())
 		}
-		full = s.fifos[k].popRun(&s.pool, bt, limit, s.cfg.MaxBatch)
+		full = s.fifos[k].popRun(&s.pool, bt, k, limit, s.cfg.MaxBatch)
 		if s.fifos[k].empty() {
 			s.nonEmpty &^= 1 << k
 		}
 	}
-	bt.own = bt.buf
-	s.inFlight, s.flightB = bt.seqs, len(bt.buf)
+	s.inFlight = bt.seqs
 	s.mu.Unlock()
+	bt.flatten()
+	bt.own = bt.buf
 	return true
 }
 
@@ -597,7 +606,7 @@ func (s *Spool) written(bt *batch, n int, refused bool) {
 		s.pool.put(bt.seg)
 		bt.seg = nil
 	}
-	s.inFlight, s.flightB = bt.seqs, len(bt.buf)
+	s.inFlight = bt.seqs
 	s.notify()
 	s.mu.Unlock()
 }
@@ -626,7 +635,7 @@ func (s *Spool) delivered(bt *batch, i, n int) {
 	}
 	bt.ends = bt.ends[:m]
 	bt.seqs = bt.seqs[:i+copy(bt.seqs[i:], bt.seqs[i+n:])]
-	s.inFlight, s.flightB = bt.seqs, len(bt.buf)
+	s.inFlight = bt.seqs
 	s.notify()
 	s.mu.Unlock()
 }
@@ -722,12 +731,13 @@ func (s *Spool) Close(ctx context.Context) error {
 	s.abort()
 	s.mu.Lock()
 	lost := s.counts.Pending
+	s.lost.closedFrom = min(s.minPending(), s.seq)
+	s.lost.closed = true
 	if s.disk != nil { // left in Dir for the next process
+		s.disk.save(&s.pool, &s.bt, &s.fifos)
 		s.counts.Stored = s.disk.frames
 		lost -= s.disk.frames
 	}
-	s.lost.closedFrom = min(s.minPending(), s.seq)
-	s.lost.closed = true
 	s.counts.Dropped.Closed += lost
 	s.counts.Pending, s.counts.PendingBytes = 0, 0
 	s.fifos, s.nonEmpty, s.inFlight = [Severities]fifo{}, 0, nil

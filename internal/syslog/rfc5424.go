@@ -157,11 +157,9 @@ func (r *parser5424) pri() (int, error) {
 // field reads NILVALUE (as "") or 1 to max PRINTUSASCII characters.
 func (r *parser5424) field(name string, max int) (string, error) {
 	start := r.pos
-	for r.pos < len(r.in) && r.in[r.pos] != ' ' {
-		if c := r.in[r.pos]; c < 33 || c > 126 {
-			return "", r.errorf("%s: byte %#02x is not printable US-ASCII", name, c)
-		}
-		r.pos++
+	r.pos = scan(r.in, r.pos, &printUSASCII)
+	if r.pos < len(r.in) && r.in[r.pos] != ' ' {
+		return "", r.errorf("%s: byte %#02x is not printable US-ASCII", name, r.in[r.pos])
 	}
 	switch f := r.in[start:r.pos]; {
 	case f == "":
@@ -354,12 +352,9 @@ func sortStable[T any](s []T, cmp func(a, b T) int) {
 // sdName reads an SD-NAME: 1 to 32 PRINTUSASCII except '=', ']' and '"'.
 func (r *parser5424) sdName(what string) (string, error) {
 	start := r.pos
-	for ; r.pos < len(r.in); r.pos++ {
-		c := r.in[r.pos]
-		if c == '=' || c == ']' || c == ' ' {
-			break
-		}
-		if c < 33 || c > 126 || c == '"' {
+	r.pos = scan(r.in, r.pos, &sdNameByte)
+	if r.pos < len(r.in) {
+		if c := r.in[r.pos]; c != '=' && c != ']' && c != ' ' {
 			return "", r.errorf("%s: byte %#02x not allowed", what, c)
 		}
 	}
@@ -370,6 +365,26 @@ func (r *parser5424) sdName(what string) (string, error) {
 		return "", r.errorf("%s is %d characters, over %d", what, n, maxSDName)
 	}
 	return r.in[start:r.pos], nil
+}
+
+// printUSASCII and sdNameByte are the bytes of a header field
+// (PRINTUSASCII, 33 to 126) and of an SD-NAME (those but '=', ']' and
+// '"'): one table lookup a byte instead of four comparisons.
+var printUSASCII, sdNameByte = func() (field, sd [256]bool) {
+	for c := 33; c <= 126; c++ {
+		field[c] = true
+		sd[c] = c != '=' && c != ']' && c != '"'
+	}
+	return
+}()
+
+// scan returns the offset of the first byte of s from i that is not in
+// set (len(s) if none).
+func scan(s string, i int, set *[256]bool) int {
+	for i < len(s) && set[s[i]] {
+		i++
+	}
+	return i
 }
 
 // sdValue reads a PARAM-VALUE up to its closing '"' (which it consumes),

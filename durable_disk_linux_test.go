@@ -1,0 +1,351 @@
+package netlog_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/netlog-go/netlog"
+	"github.com/netlog-go/netlog/internal/peer"
+	"github.com/netlog-go/netlog/internal/testrecv"
+)
+
+// tmpfsDirEnv names the directory a child test mounts a small tmpfs on,
+// in the user and mount namespaces its parent started it in: a full or
+// read-only filesystem without root, gone when the child exits.
+const tmpfsDirEnv = "NETLOG_TEST_DURABLE_TMPFS"
+
+// resultPrefix starts the line on which a child reports its handler's
+// Stats to the parent, as JSON.
+const resultPrefix = "durable-result: "
+
+// inTmpfsChild runs the test named child (one that starts by calling
+// tmpfsChild) as a child process, in its own user and mount namespaces,
+// fails unless it passes, and returns the Stats it reported. Where the
+// kernel does not let a process make them or mount a tmpfs in them, the
+// test skips, or fails when peers are required (CI), which run on
+// kernels that do.
+func inTmpfsChild(t *testing.T, child string) netlog.Stats {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+child+"$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), tmpfsDirEnv+"="+t.TempDir())
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags:  syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS,
+		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}},
+		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}},
+	}
+	out, err := cmd.CombinedOutput()
+	why := ""
+	if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EACCES) {
+		why = "this kernel does not let a user namespace be made (needed for a tmpfs without root): " + err.Error()
+	} else if _, after, ok := strings.Cut(string(out), "no tmpfs: "); ok {
+		why = "this kernel does not let a user namespace mount a tmpfs: " + after
+	}
+	if why != "" && peer.Required() {
+		t.Fatal(why)
+	} else if why != "" {
+		t.Skip(why)
+	}
+	if err != nil || !strings.Contains(string(out), "--- PASS: "+child) {
+		t.Fatalf("child %s: %v\n%s", child, err, out)
+	}
+	_, line, ok := strings.Cut(string(out), resultPrefix)
+	line, _, _ = strings.Cut(line, "\n")
+	var st netlog.Stats
+	if err := json.Unmarshal([]byte(line), &st); !ok || err != nil {
+		t.Fatalf("child %s reported no stats (%v):\n%s", child, err, out)
+	}
+	t.Logf("child %s:\n%s", child, out)
+	return st
+}
+
+// tmpfsChild mounts a tmpfs of size (as mount(8) writes it: "5m") on the
+// directory its parent named and returns it; "" when the test is not run
+// as a child, which then has nothing to do.
+func tmpfsChild(t *testing.T, size string) string {
+	dir := os.Getenv(tmpfsDirEnv)
+	if dir == "" {
+		return ""
+	}
+	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size="+size); err != nil {
+		os.Stdout.WriteString("no tmpfs: " + err.Error() + "\n")
+		t.SkipNow()
+	}
+	return dir
+}
+
+// report writes st for the parent.
+func report(t *testing.T, st netlog.Stats) {
+	st.LastError = nil // not JSON
+	b, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Stdout.WriteString(resultPrefix + string(b) + "\n")
+}
+
+// fillUntilRefused gives h numbered records from first on, each with pad,
+// until Handle fails, and returns the numbers accepted and the error.
+func fillUntilRefused(t *testing.T, h netlog.Handler, first int, pad string) (accepted []int, err error) {
+	t.Helper()
+	for i := first; i < first+100_000; i++ {
+		if err := handleNumbered(h, i, pad); err != nil {
+			return accepted, err
+		}
+		accepted = append(accepted, i)
+	}
+	t.Fatalf("%d records accepted and none refused", len(accepted))
+	return nil, nil
+}
+
+// checkDiskError fails the test unless err is ErrDisk, an *netlog.Error
+// naming a segment file in dir, and says errno's text.
+func checkDiskError(t *testing.T, err error, dir string, errno syscall.Errno) {
+	t.Helper()
+	var e *netlog.Error
+	if !errors.Is(err, netlog.ErrDisk) || !errors.As(err, &e) || !errors.Is(err, errno) ||
+		!strings.Contains(err.Error(), dir+string(filepath.Separator)) || !strings.Contains(err.Error(), ".seg") ||
+		!strings.Contains(err.Error(), errno.Error()) {
+		t.Errorf("Handle: %v (%T), want a *netlog.Error matching ErrDisk and %q, naming a segment file in %s", err, err, errno.Error(), dir)
+	}
+}
+
+// flushAll waits for h to deliver everything queued.
+func flushAll(t *testing.T, h netlog.Handler) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := h.Flush(ctx); err != nil {
+		t.Fatalf("Flush: %v; stats %+v", err, h.Stats())
+	}
+}
+
+// TestDurableDiskFull: a durable handler whose directory's filesystem
+// fills while its collector is down refuses the records that do not fit
+// with ErrDisk, naming the file and saying the disk is full, and counts
+// them; every record it accepted arrives, in order, once the collector is
+// up, after which the space is free and records are accepted again.
+func TestDurableDiskFull(t *testing.T) {
+	st := inTmpfsChild(t, "TestDurableDiskFullChild")
+	if st.Dropped.Disk != refusedOnFull+1 || st.Written == 0 {
+		t.Errorf("child's stats: Dropped.Disk %d, Written %d; want %d and some", st.Dropped.Disk, st.Written, refusedOnFull+1)
+	}
+}
+
+// refusedOnFull is how many records TestDurableDiskFullChild gives its
+// handler while the disk is full.
+const refusedOnFull = 10
+
+// TestDurableDiskFullChild is TestDurableDiskFull's child. Its tmpfs holds
+// one segment file of 4 MiB, not two: the records fill the first file,
+// and the next file cannot be allocated.
+func TestDurableDiskFullChild(t *testing.T) {
+	mnt := tmpfsChild(t, "5m")
+	if mnt == "" {
+		return
+	}
+	dir := filepath.Join(mnt, "queue")
+	addr := unusedAddr(t)
+	h := newHandler(t, false, "tcp", addr, durableOptions(dir))
+	pad := strings.Repeat("p", 1000)
+	accepted, err := fillUntilRefused(t, h, 0, pad)
+	checkDiskError(t, err, dir, syscall.ENOSPC)
+	for i := range refusedOnFull - 1 { // each is refused and counted
+		if err := handleNumbered(h, len(accepted)+1+i, pad); !errors.Is(err, netlog.ErrDisk) {
+			t.Errorf("Handle on a full disk: %v, want ErrDisk", err)
+		}
+	}
+	st := h.Stats()
+	if st.Dropped.Disk != refusedOnFull || st.Pending != uint64(len(accepted)) || st.Written != 0 {
+		t.Errorf("while full: Dropped.Disk %d, Pending %d, Written %d; want %d, %d, 0", st.Dropped.Disk, st.Pending, st.Written, refusedOnFull, len(accepted))
+	}
+	checkSums(t, "while full", st)
+	t.Logf("%d records of %d bytes accepted, then: %v", len(accepted), len(pad), err)
+
+	r := testrecv.StartAt(t, "tcp", addr)
+	receiveNumbered(t, r, accepted)
+	flushAll(t, h)
+	waitSpaceFreed(t, dir)
+	// The space is free: records that need a new file are accepted again.
+	var again []int
+	for i := range 100 {
+		n := 1_000_000 + i
+		if err := handleNumbered(h, n, pad); err != nil {
+			t.Fatalf("Handle after the queue drained: %v", err)
+		}
+		again = append(again, n)
+	}
+	receiveNumbered(t, r, again)
+	flushAll(t, h)
+	more := fillWhileUp(t, h, r, dir, pad)
+	st = h.Stats()
+	written := len(accepted) + len(again) + more
+	if st.Written != uint64(written) || st.Dropped.Total() != refusedOnFull+1 || st.Pending != 0 {
+		t.Errorf("at the end: %+v; want Written %d, Dropped %d, Pending 0", st, written, refusedOnFull+1)
+	}
+	checkSums(t, "at the end", st)
+	report(t, st)
+}
+
+// fillWhileUp fills dir's disk with the collector up, each record
+// delivered before the next is given, so that the file they are in is
+// kept for more, emptied, when the disk is full: that file goes then, and
+// records are accepted again. It returns how many records arrived.
+func fillWhileUp(t *testing.T, h netlog.Handler, r *testrecv.Receiver, dir, pad string) int {
+	t.Helper()
+	n := 0
+	for ; ; n++ {
+		err := handleNumbered(h, 2_000_000+n, pad)
+		if err != nil {
+			checkDiskError(t, err, dir, syscall.ENOSPC)
+			break
+		}
+		receiveNumbered(t, r, []int{2_000_000 + n})
+		flushAll(t, h)
+	}
+	waitSpaceFreed(t, dir)
+	if err := handleNumbered(h, 3_000_000, pad); err != nil {
+		t.Fatalf("Handle after the full disk drained, the collector up: %v", err)
+	}
+	receiveNumbered(t, r, []int{3_000_000})
+	flushAll(t, h)
+	return n + 1
+}
+
+// waitSpaceFreed waits until the durable queue in dir has removed every
+// segment file, which its syncer does once their records are delivered,
+// and the filesystem has room for a new one: the kernel may free an
+// unlinked file's blocks a few milliseconds after the unlink returns.
+func waitSpaceFreed(t *testing.T, dir string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		files := segmentFiles(t, dir)
+		var fs unix.Statfs_t
+		if err := unix.Statfs(dir, &fs); err != nil {
+			t.Fatal(err)
+		}
+		free := fs.Bavail * uint64(fs.Bsize)
+		if len(files) == 0 && free >= segmentSize {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("every record delivered, and after a minute segment files %v, %d bytes free", files, free)
+		}
+		time.Sleep(10 * time.Millisecond) // polling a condition, with a deadline
+	}
+}
+
+// segmentSize is the size of a segment file (internal/spool/disk.go).
+const segmentSize = 4 << 20
+
+// TestDurableReadOnly: a durable handler whose directory becomes read-only
+// while its collector is down refuses the records that need a new segment
+// file with ErrDisk, naming the file and saying the filesystem is
+// read-only, and counts them; the records already queued arrive, in
+// order, once the collector is up. A handler cannot be made on a
+// directory it cannot create or lock: the error names it.
+func TestDurableReadOnly(t *testing.T) {
+	st := inTmpfsChild(t, "TestDurableReadOnlyChild")
+	if st.Dropped.Disk != refusedOnFull || st.Written == 0 {
+		t.Errorf("child's stats: Dropped.Disk %d, Written %d; want %d and some", st.Dropped.Disk, st.Written, refusedOnFull)
+	}
+}
+
+// TestDurableReadOnlyChild is TestDurableReadOnly's child. A filesystem
+// with files open for writing cannot be remounted read-only (EBUSY), so
+// the directory is made read-only as a read-only bind mount of itself:
+// the files the handler has open stay writable, through the mount they
+// were opened on, and every path lookup after finds the read-only one.
+func TestDurableReadOnlyChild(t *testing.T) {
+	mnt := tmpfsChild(t, "64m")
+	if mnt == "" {
+		return
+	}
+	dir, other := filepath.Join(mnt, "queue"), filepath.Join(mnt, "other")
+	if err := os.Mkdir(other, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	addr := unusedAddr(t)
+	h := newHandler(t, false, "tcp", addr, durableOptions(dir))
+	pad := strings.Repeat("p", 1000)
+	for i := range 100 {
+		if err := handleNumbered(h, i, pad); err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+	}
+	readOnly(t, dir)
+	readOnly(t, other)
+	accepted, err := fillUntilRefused(t, h, 100, pad) // those that fit in the file already made
+	accepted = append(numbers(0, 100), accepted...)
+	checkDiskError(t, err, dir, syscall.EROFS)
+	for i := range refusedOnFull - 1 {
+		if err := handleNumbered(h, len(accepted)+1+i, pad); !errors.Is(err, netlog.ErrDisk) {
+			t.Errorf("Handle on a read-only directory: %v, want ErrDisk", err)
+		}
+	}
+	st := h.Stats()
+	if st.Dropped.Disk != refusedOnFull || st.Pending != uint64(len(accepted)) || st.Written != 0 {
+		t.Errorf("read-only: Dropped.Disk %d, Pending %d, Written %d; want %d, %d, 0", st.Dropped.Disk, st.Pending, st.Written, refusedOnFull, len(accepted))
+	}
+	checkSums(t, "read-only", st)
+	t.Logf("%d records accepted, then: %v", len(accepted), err)
+
+	r := testrecv.StartAt(t, "tcp", addr)
+	receiveNumbered(t, r, accepted)
+	flushAll(t, h)
+	st = h.Stats()
+	if st.Written != uint64(len(accepted)) || st.Dropped.Total() != refusedOnFull || st.Pending != 0 {
+		t.Errorf("at the end: %+v; want Written %d, Dropped %d, Pending 0", st, len(accepted), refusedOnFull)
+	}
+	checkSums(t, "at the end", st)
+	checkOpenFails(t, filepath.Join(dir, "sub"), addr) // cannot be made
+	checkOpenFails(t, other, addr)                     // cannot be locked
+	report(t, st)
+}
+
+// readOnly makes dir read-only: a bind mount of itself, remounted
+// read-only.
+func readOnly(t *testing.T, dir string) {
+	t.Helper()
+	if err := unix.Mount(dir, dir, "", unix.MS_BIND, ""); err != nil {
+		t.Fatalf("bind mount %s: %v", dir, err)
+	}
+	if err := unix.Mount("", dir, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, ""); err != nil {
+		t.Fatalf("remount %s read-only: %v", dir, err)
+	}
+}
+
+// checkOpenFails fails the test unless a durable handler on dir, made by
+// NewSocketHandler or by Open, fails at once with EROFS, naming dir.
+func checkOpenFails(t *testing.T, dir, addr string) {
+	t.Helper()
+	_, err := netlog.NewSocketHandler("tcp", addr, durableOptions(dir))
+	if !errors.Is(err, syscall.EROFS) || !strings.Contains(err.Error(), dir+":") {
+		t.Errorf("NewSocketHandler on %s: %v, want EROFS naming the directory", dir, err)
+	}
+	_, err = netlog.Open("tcp://"+addr+"?spool="+url.QueryEscape(dir), nil)
+	if !errors.Is(err, syscall.EROFS) || !strings.Contains(err.Error(), dir+":") {
+		t.Errorf("Open on %s: %v, want EROFS naming the directory", dir, err)
+	}
+	t.Logf("a handler on %s: %v", dir, err)
+}
+
+// numbers is from, from+1, … to-1.
+func numbers(from, to int) []int {
+	s := make([]int, 0, to-from)
+	for i := from; i < to; i++ {
+		s = append(s, i)
+	}
+	return s
+}
