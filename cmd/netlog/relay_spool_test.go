@@ -74,6 +74,34 @@ func senderCounts(lines []string, names []string, n int) map[string][]int {
 	return seen
 }
 
+// firstInOrder checks that the records of sender name come before any
+// other sender's in rsyslog's file (its probes aside), in the order of
+// their numbers.
+func firstInOrder(lines []string, name string) error {
+	fields := func(l string) []string { return strings.SplitN(l, "|", 8) }
+	end := len(lines)
+	for end > 0 && !(len(fields(lines[end-1])) == 8 && fields(lines[end-1])[3] == name) {
+		end--
+	}
+	last := -1
+	for k, l := range lines[:end] {
+		f := fields(l)
+		if len(f) < 8 || f[3] == "probe" {
+			continue
+		}
+		m := relayedNo.FindStringSubmatch("|" + f[7])
+		if f[3] != name || m == nil {
+			return fmt.Errorf("line %d, %q, comes before %s's last record (line %d)", k+1, l, name, end)
+		}
+		i, _ := strconv.Atoi(m[1])
+		if i <= last {
+			return fmt.Errorf("line %d: record %d after record %d", k+1, i, last)
+		}
+		last = i
+	}
+	return nil
+}
+
 // TestRelaySpoolSurvivesSIGKILL: netlog serve --relp with an output
 // syslog+relp://rsyslog?spool=DIR, while rsyslog is down, is killed with
 // SIGKILL twice while netlog send processes (netlog's RELP client) push
@@ -175,7 +203,11 @@ func TestRelaySpoolSurvivesSIGKILL(t *testing.T) {
 		m = scrape(t, "http://"+rs.metrics+"/metrics")
 		return m["netlog_output_queued"+label] == 0
 	})
-	seen := senderCounts(r.All(), append(names, "udp0"), n)
+	lines := r.All()
+	seen := senderCounts(lines, append(names, "udp0"), n)
+	if err := firstInOrder(lines, "udp0"); err != nil {
+		t.Errorf("the datagrams, first in run 1's spool, are not delivered first and in order: %v", err)
+	}
 	written, dups := 0, 0
 	for _, name := range names {
 		missing, d, text := gapSummary(seen[name])
