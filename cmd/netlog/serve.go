@@ -257,7 +257,11 @@ func outputs(f *serveFlags, stdout, stderr io.Writer) (*relay.Relay, error) {
 	for _, u := range urls {
 		o, err := relay.Open(u, env)
 		if err != nil {
-			relay.New(outs).Close(context.Background())
+			// Close at once: nothing was taken yet, and what an output's
+			// spool recovered stays there for the next start.
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			relay.New(outs).Close(ctx)
 			return nil, err
 		}
 		outs = append(outs, o)
