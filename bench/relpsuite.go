@@ -49,7 +49,8 @@ func relpRows(bin string) []relpRow {
 		{name: "rsyslog omrelp -> rsyslog imrelp", receiver: imrelp, input: relpTCP, network: "tcp", relay: omrelpRelay},
 		{name: "rsyslog omrelp windowSize=1024 -> netlog serve --relp", receiver: serve, input: relpTCP, network: "tcp", relay: omrelpRelay, window: 1024},
 		{name: "rsyslog omrelp windowSize=1024 -> rsyslog imrelp", receiver: imrelp, input: relpTCP, network: "tcp", relay: omrelpRelay, window: 1024},
-		{name: "netlog serve --out syslog+relp -> rsyslog imrelp", receiver: imrelp, input: relpTCP, network: "tcp", relay: netlogRelay(bin)},
+		{name: "netlog serve --out syslog+relp -> rsyslog imrelp", receiver: imrelp, input: relpTCP, network: "tcp", relay: netlogRelay(bin, "")},
+		{name: "netlog serve --out syslog+relp?spool=DIR -> rsyslog imrelp", receiver: imrelp, input: relpTCP, network: "tcp", relay: netlogRelay(bin, "?spool=")},
 	}
 }
 
@@ -218,10 +219,15 @@ ruleset(name="relay") {
 // TCP in (--syslog-tcp), out over RELP to target (--out syslog+relp://),
 // each record acknowledged to nobody (TCP input) but delivered only once
 // target acknowledged it. window is not used: the RELP output's window is
-// the library's default, 1,024.
-func netlogRelay(bin string) func(dir, target string, window int) (*daemon, error) {
+// the library's default, 1,024. spool, if not empty ("?spool="), gives the
+// output a durable queue in dir/spool.
+func netlogRelay(bin, spool string) func(dir, target string, window int) (*daemon, error) {
 	return func(dir, target string, _ int) (*daemon, error) {
-		return serveRelay(bin, dir, octetTCP, "syslog+relp://"+target)
+		out := "syslog+relp://" + target
+		if spool != "" {
+			out += spool + filepath.Join(dir, "spool")
+		}
+		return serveRelay(bin, dir, octetTCP, out)
 	}
 }
 

@@ -45,10 +45,12 @@ var (
 	descOutDrop  = prometheus.NewDesc("netlog_output_dropped_total", "Records an output gave up, by output URL and reason.", []string{"output", "reason"}, nil)
 	descOutQueue = prometheus.NewDesc("netlog_output_queued", "Records an output holds, not yet delivered or dropped, by output URL.", []string{"output"}, nil)
 	descOutMoves = prometheus.NewDesc("netlog_output_switches_total", "Moves of an output with fallbacks to its next destination (failover) or back to its first (failback), by output URL.", []string{"output", "kind"}, nil)
+	descOutRecov = prometheus.NewDesc("netlog_output_recovered_total", "Records an output with spool=DIR found there at start, left by an earlier netlog serve, by output URL.", []string{"output"}, nil)
+	descOutBad   = prometheus.NewDesc("netlog_output_corrupt_total", "Damaged frames an output with spool=DIR found there and skipped, by output URL.", []string{"output"}, nil)
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descFrames, descRecords, descUnparsed, descRefused, descIdle, descAccepted, descActive, descAcceptEr, descSilent, descMemUsed, descMemWaits, descJoined, descJoinCuts, descKDrops, descDups, descDedupEv, descDedupOld, descOutDeliv, descOutDrop, descOutQueue, descOutMoves} {
+	for _, d := range []*prometheus.Desc{descFrames, descRecords, descUnparsed, descRefused, descIdle, descAccepted, descActive, descAcceptEr, descSilent, descMemUsed, descMemWaits, descJoined, descJoinCuts, descKDrops, descDups, descDedupEv, descDedupOld, descOutDeliv, descOutDrop, descOutQueue, descOutMoves, descOutRecov, descOutBad} {
 		ch <- d
 	}
 }
@@ -88,6 +90,8 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descOutQueue, prometheus.GaugeValue, float64(st.Queued), o.Name())
 		counter(descOutMoves, st.Failovers, o.Name(), "failover")
 		counter(descOutMoves, st.Failbacks, o.Name(), "failback")
+		counter(descOutRecov, st.Recovered, o.Name())
+		counter(descOutBad, st.Corrupt, o.Name())
 	}
 }
 

@@ -137,32 +137,41 @@ func TestRelayToRsyslog(t *testing.T) {
 type relayServe struct {
 	cmd           *exec.Cmd
 	relp, metrics string
+	addrs         map[string]string // every listener's: "udp" → its address
+	logged        chan struct{}     // closed once its stderr is read to the end
 }
 
 func startRelay(t *testing.T, args ...string) *relayServe {
 	t.Helper()
-	cmd := exec.Command(buildNetlog(t), append([]string{"serve", "--tcp", "", "--udp", "", "--relp", "127.0.0.1:0", "--metrics", "127.0.0.1:0"}, args...)...)
+	return startRelayOn(t, "127.0.0.1:0", args...)
+}
+
+// startRelayOn starts netlog serve with its RELP listener on relp.
+func startRelayOn(t *testing.T, relp string, args ...string) *relayServe {
+	t.Helper()
+	cmd := exec.Command(buildNetlog(t), append([]string{"serve", "--tcp", "", "--udp", "", "--relp", relp, "--metrics", "127.0.0.1:0"}, args...)...)
 	cmd.Stdout = os.Stderr
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	rs := &relayServe{cmd: cmd}
+	rs := &relayServe{cmd: cmd, addrs: map[string]string{}, logged: make(chan struct{})}
+	t.Cleanup(rs.kill)
 	lines := bufio.NewScanner(stderr)
-	for rs.relp == "" || rs.metrics == "" {
+	for rs.addrs["metrics"] == "" { // the last listener netlog serve starts
 		if !lines.Scan() {
+			close(rs.logged)
 			t.Fatalf("netlog serve did not start: %v", lines.Err())
 		}
-		if m := listening.FindStringSubmatch(lines.Text()); m != nil && m[1] == "relp" {
-			rs.relp = m[2]
-		} else if m != nil && m[1] == "metrics" {
-			rs.metrics = m[2]
+		if m := listening.FindStringSubmatch(lines.Text()); m != nil {
+			rs.addrs[m[1]] = m[2]
 		} else {
 			t.Logf("netlog serve: %s", lines.Text())
 		}
 	}
+	rs.relp, rs.metrics = rs.addrs["relp"], rs.addrs["metrics"]
 	go func() {
+		defer close(rs.logged)
 		n := 0
 		for lines.Scan() {
 			if n++; n <= 5 || n%1000 == 0 { // an output that is down is reported at every retry
@@ -171,6 +180,15 @@ func startRelay(t *testing.T, args ...string) *relayServe {
 		}
 	}()
 	return rs
+}
+
+// kill ends netlog serve with SIGKILL, as a crash would, and waits for it
+// (and for the end of what it wrote on stderr, read before Wait closes
+// the pipe).
+func (rs *relayServe) kill() {
+	rs.cmd.Process.Kill()
+	<-rs.logged
+	rs.cmd.Wait()
 }
 
 // relpSender is netlog's syslog handler over RELP, asynchronous, with a

@@ -257,7 +257,11 @@ func outputs(f *serveFlags, stdout, stderr io.Writer) (*relay.Relay, error) {
 	for _, u := range urls {
 		o, err := relay.Open(u, env)
 		if err != nil {
-			relay.New(outs).Close(context.Background())
+			// Close at once: nothing was taken yet, and what an output's
+			// spool recovered stays there for the next start.
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			relay.New(outs).Close(ctx)
 			return nil, err
 		}
 		outs = append(outs, o)
@@ -266,11 +270,18 @@ func outputs(f *serveFlags, stdout, stderr io.Writer) (*relay.Relay, error) {
 }
 
 // closeOutputs delivers what the outputs hold, for up to drain, and
-// closes them; false if one failed or dropped records.
+// closes them; false if one failed or dropped records. It reports the
+// records an output with a durable queue left in it for the next start.
 func closeOutputs(out *relay.Relay, drain time.Duration, stderr io.Writer) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), drain)
 	defer cancel()
-	if err := out.Close(ctx); err != nil {
+	err := out.Close(ctx)
+	for _, o := range out.Outputs() {
+		if n := o.Stats().Stored; n > 0 {
+			fmt.Fprintf(stderr, "netlog serve: output %s: %d records kept in its spool for the next start\n", o.Name(), n)
+		}
+	}
+	if err != nil {
 		fmt.Fprintln(stderr, "netlog serve:", err)
 		return false
 	}

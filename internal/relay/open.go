@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,6 +29,8 @@ type Env struct {
 	Sync bool
 	// OnError, if not nil, is told of a handler output's failures.
 	OnError func(error)
+
+	spools map[string]string // spool= directory → the output that has it
 }
 
 // An Opener makes the output for a URL of a scheme it was registered for.
@@ -140,9 +143,17 @@ func openHandler(u *url.URL, env *Env) (Output, error) {
 	if q := u.Query(); q.Has("async") && q.Get("async") != "true" {
 		return nil, fmt.Errorf("--out %q: parameter async=%q: an output is always asynchronous", display(u), q.Get("async"))
 	}
+	if err := env.claimSpool(u); err != nil {
+		return nil, err
+	}
 	opts := &netlog.Options{Level: everything, Async: &netlog.Async{Overflow: netlog.Block}, OnError: env.OnError}
 	h, err := netlog.Open(u.String(), opts)
-	if err != nil {
+	switch {
+	case err != nil && !strings.Contains(err.Error(), u.Redacted()):
+		// It names the destination (host:port), which several outputs
+		// may share with different parameters (spool=, say): name the URL.
+		return nil, fmt.Errorf("--out %q: %w", display(u), err)
+	case err != nil:
 		return nil, fmt.Errorf("--out: %w", err)
 	}
 	f, ok := h.(forward.Handler)
@@ -151,4 +162,29 @@ func openHandler(u *url.URL, env *Env) (Output, error) {
 		return nil, fmt.Errorf("--out %q: the %s output cannot forward received records", display(u), u.Scheme)
 	}
 	return &handlerOutput{name: display(u), h: h, f: f, progress: time.Now()}, nil
+}
+
+// claimSpool checks the directory of the URL's durable queue (spool=),
+// if it has one: an absolute path, as a file output's (a service manager
+// may start netlog serve in any working directory, and records must not
+// be left behind in one), and no other output's. The queue's lock file
+// keeps a second process out of it, but says nothing of which --out
+// already has it.
+func (env *Env) claimSpool(u *url.URL) error {
+	dir := u.Query().Get("spool")
+	if dir == "" {
+		return nil
+	}
+	if !filepath.IsAbs(dir) {
+		return fmt.Errorf("--out %q: parameter spool=%q: want an absolute path", display(u), dir)
+	}
+	dir = filepath.Clean(dir)
+	if other, ok := env.spools[dir]; ok {
+		return fmt.Errorf("--out %q: parameter spool=%q: the spool of --out %q already; each output needs its own directory", display(u), dir, other)
+	}
+	if env.spools == nil {
+		env.spools = map[string]string{}
+	}
+	env.spools[dir] = display(u)
+	return nil
 }

@@ -104,8 +104,8 @@ func (o *handlerOutput) Stats() Stats {
 	d := st.Dropped
 	return Stats{Delivered: st.Written, Queued: st.Pending, Dropped: map[string]uint64{
 		"full": d.Newest, "oldest": d.Oldest, "lowest": d.Lowest, "timeout": d.Timeout,
-		"closed": d.Closed, "refused": d.Refused, "too_large": st.TooLarge,
-	}, Failovers: st.Failovers, Failbacks: st.Failbacks}
+		"closed": d.Closed, "refused": d.Refused, "disk": d.Disk, "too_large": st.TooLarge,
+	}, Failovers: st.Failovers, Failbacks: st.Failbacks, Recovered: st.Recovered, Corrupt: st.Corrupt, Stored: st.Stored}
 }
 
 func (o *handlerOutput) Close(ctx context.Context) error { return o.h.Close(ctx) }

@@ -45,6 +45,12 @@ type Stats struct {
 	// Failovers and Failbacks count the moves of an output with fallbacks
 	// to its next destination, and back to its first.
 	Failovers, Failbacks uint64
+	// An output with a durable queue (spool=DIR): Recovered counts the
+	// records an earlier netlog serve left in DIR, taken at start (in
+	// Queued until delivered); Corrupt the damaged frames found there and
+	// skipped; Stored, after Close, the records left in DIR for the next
+	// start (not dropped).
+	Recovered, Corrupt, Stored uint64
 }
 
 // ringSize is how many recent tickets a Relay remembers the positions

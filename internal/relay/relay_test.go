@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -167,7 +168,9 @@ func BenchmarkRelayCommit(b *testing.B) {
 	for _, tc := range []struct {
 		name, url string
 		batch     int
-	}{{"stdout", "stdout", 1}, {"tcp", "tcp://", 1}, {"stdout-batch256", "stdout", 256}, {"tcp-batch256", "tcp://", 256}} {
+		spool     bool // a durable queue (fsync=batch) in a temporary directory
+	}{{"stdout", "stdout", 1, false}, {"tcp", "tcp://", 1, false}, {"tcp-spool", "tcp://", 1, true},
+		{"stdout-batch256", "stdout", 256, false}, {"tcp-batch256", "tcp://", 256, false}, {"tcp-spool-batch256", "tcp://", 256, true}} {
 		b.Run(tc.name, func(b *testing.B) {
 			url := tc.url
 			if url == "tcp://" {
@@ -186,6 +189,9 @@ func BenchmarkRelayCommit(b *testing.B) {
 					}
 				}()
 				url += ln.Addr().String()
+			}
+			if tc.spool {
+				url += "?spool=" + b.TempDir()
 			}
 			o, err := Open(url, &Env{Stdout: io.Discard, Stderr: io.Discard})
 			if err != nil {
@@ -277,4 +283,53 @@ func TestDisplay(t *testing.T) {
 			t.Errorf("display(%s) = %s, want %s", raw, got, want)
 		}
 	}
+}
+
+// TestSpoolOutput: an output with spool= (its directory missing, fsync=
+// and memory-first= given) keeps what it could not deliver at Close,
+// counted as stored, not dropped; opened again on the directory it
+// counts those records as recovered and delivers them first, in order.
+func TestSpoolOutput(t *testing.T) {
+	addr := freeAddr(t)
+	u := "syslog+tcp://" + addr + "?framing=lf&spool=" + filepath.Join(t.TempDir(), "a", "b") + "&fsync=10ms&memory-first=0"
+	o, err := Open(u, &Env{Stdout: io.Discard, Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := New([]Output{o})
+	for i := range 3 {
+		if _, err := r.Add(entry(fmt.Sprintf("kept %d", i), slog.LevelInfo)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	r.Close(ctx) // the destination is down: nothing delivered
+	if st := o.Stats(); st.Stored != 3 || st.Delivered != 0 || sum(st.Dropped) != 0 {
+		t.Fatalf("at Close: %+v, want 3 stored, none delivered or dropped", st)
+	}
+
+	lines := listen(t, addr)
+	r = open(t, u)
+	if st := r.Outputs()[0].Stats(); st.Recovered != 3 {
+		t.Errorf("opened again: %+v, want 3 recovered", st)
+	}
+	for i := range 3 {
+		select {
+		case l := <-lines:
+			if !strings.HasSuffix(l, fmt.Sprintf("kept %d", i)) {
+				t.Errorf("line %d: %q", i, l)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("%d of 3 records delivered after a minute", i)
+		}
+	}
+}
+
+// sum adds up an output's drops.
+func sum(m map[string]uint64) (n uint64) {
+	for _, v := range m {
+		n += v
+	}
+	return n
 }
