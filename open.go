@@ -334,7 +334,7 @@ func commonParams(p *urlquery.Query, o *Options) {
 		o.Async = nil
 	case async || o.Async != nil: // asked for by the URL or by the caller's Options
 		if o.Async != nil { // the URL's bounds over the caller's
-			a = mergeAsync(*o.Async, a, p.Has("overflow"))
+			a = mergeAsync(*o.Async, a, p)
 		}
 		o.Async = &a
 		for _, k := range []string{"fsync", "memory-first"} {
@@ -351,8 +351,9 @@ func commonParams(p *urlquery.Query, o *Options) {
 	}
 }
 
-// mergeAsync lays the URL's settings over base.
-func mergeAsync(base, u Async, overflow bool) Async {
+// mergeAsync lays the URL's settings over base; those whose zero value
+// is a setting (overflow=drop-lowest, fsync=batch) when p has them.
+func mergeAsync(base, u Async, p *urlquery.Query) Async {
 	if u.MaxRecords != 0 {
 		base.MaxRecords = u.MaxRecords
 	}
@@ -362,13 +363,13 @@ func mergeAsync(base, u Async, overflow bool) Async {
 	if u.BlockTimeout != 0 {
 		base.BlockTimeout = u.BlockTimeout
 	}
-	if overflow {
+	if p.Has("overflow") {
 		base.Overflow = u.Overflow
 	}
 	if u.Dir != "" {
 		base.Dir = u.Dir
 	}
-	if u.Fsync != 0 {
+	if p.Has("fsync") {
 		base.Fsync = u.Fsync
 	}
 	if u.MemoryFirst != 0 {
