@@ -47,7 +47,7 @@ func allocFile(f *os.File, size int) error {
 // nil if none), then f's data.
 func syncFile(f *os.File, b []byte) error {
 	err := flushMap(b)
-	if err == nil {
+	if err == nil && (b == nil || !mapSyncsFile) {
 		err = datasync(f)
 	}
 	if err != nil {
