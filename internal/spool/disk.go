@@ -52,7 +52,7 @@ const (
 
 // ErrDisk means a frame could not be written to the queue's directory
 // (disk full, directory no longer writable) and was dropped.
-var ErrDisk = errors.New("durable queue could not write, record dropped")
+var ErrDisk = errors.New("record dropped") // what it wraps says "durable queue: …"
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
