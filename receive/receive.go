@@ -533,11 +533,11 @@ func (s *Server) serveConn(ctx context.Context, p *protocol, listener string, c 
 	}
 }
 
-// readFrames reads cn's frames and hands them to its decoder (a frame
+// readFrames reads cn's frames and hands them to its decoders (a frame
 // too large for a chunk it decodes itself), until the connection ends
-// (the error says how) or the writer stops. Anything that may wait comes between reading a frame and
-// awaiting the next, so that it does not eat into the next frame's
-// FrameTimeout.
+// (the error says how) or the writer stops. Anything that may wait
+// comes between reading a frame and awaiting the next, so that it does
+// not eat into the next frame's FrameTimeout.
 func (s *Server) readFrames(p *protocol, cn *conn, fr frameReader, pl *pipeline) error {
 	for {
 		if cn.br.Buffered() == 0 && !pl.handOver(true) { // nothing more to read right now
