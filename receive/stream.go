@@ -13,13 +13,15 @@ import (
 
 // chunkSize is the room for frames in each of a connection's chunks:
 // frames up to half of it are copied in, larger ones handed over in the
-// reader's own buffer. connChunks is how many chunks a connection has:
-// one being filled by the reader, one for each of its decoders, one
-// being printed.
+// reader's own buffer. connChunks is how many chunks a connection has at
+// most: one being filled by the reader while the others are decoded or
+// printed. One more, so that each stage could hold one at once, measured
+// no faster on two cores and took the peak RSS at 64 connections over
+// rsyslog's.
 const (
 	chunkSize  = 8 << 10
 	decoders   = 2
-	connChunks = decoders + 2
+	connChunks = decoders + 1
 )
 
 // Records of a chunk are decoded into room the chunk keeps, when the Sink
@@ -111,8 +113,8 @@ func (s *Server) decodeChunk(p *protocol, c *chunk) {
 // and its writer. The reader hands its chunks to the decoders in turn,
 // and the writer takes them back from the decoders in the same turn, so
 // that the records reach the Sink in the order they were read. The
-// reader fills one chunk while the decoders decode the ones before and
-// the writer adds the one before those; it waits when all are taken.
+// reader fills one chunk while the decoders and the writer work on the
+// ones before; it waits when all are taken.
 type pipeline struct {
 	work      [decoders]chan *chunk // to each decoder
 	decoded   [decoders]chan *chunk // from each decoder to the writer
