@@ -63,6 +63,14 @@ func (c *chunk) add(p []byte) {
 	c.ends = append(c.ends, len(c.data))
 }
 
+// returned reports whether the writer gives c back to the reader: a
+// chunk of the connection's own, to be reused, or the chunk of one large
+// frame, which the reader waits for. An idle hand-over's empty chunk is
+// not: so the writer never has more to give back than free holds, and
+// never waits for the reader — which may be waiting for the peer, with
+// chunks behind the writer's not yet added, or for the writer to end.
+func (c *chunk) returned() bool { return c.own || len(c.done) > 0 }
+
 func (c *chunk) reset() {
 	clear(c.done)
 	for i := range c.ents {
@@ -132,6 +140,8 @@ type pipeline struct {
 
 // startPipeline starts cn's decoders and writer, for frames of protocol p.
 func (s *Server) startPipeline(p *protocol, cn *conn) *pipeline {
+	// free holds every chunk given back: connChunks of the connection's
+	// own, and one large frame's (returned).
 	pl := &pipeline{free: make(chan *chunk, connChunks+1), quit: make(chan struct{}), done: make(chan struct{})}
 	for i := range decoders {
 		pl.work[i], pl.decoded[i] = make(chan *chunk), make(chan *chunk, 1)
@@ -199,7 +209,7 @@ func (s *Server) writeChunks(cn *conn, pl *pipeline) {
 				stop(ReasonSink, err)
 			}
 		}
-		if !pl.failed {
+		if !pl.failed && c.returned() {
 			pl.free <- c
 		}
 	}
@@ -210,10 +220,8 @@ func (s *Server) writeChunks(cn *conn, pl *pipeline) {
 	}
 }
 
-// send hands c to the next decoder; false if the writer has stopped. While it
-// waits it takes back what the writer gives back: the writer may be
-// waiting to give back a chunk (free is full of idle hand-overs' empty
-// chunks) before it takes the next.
+// send hands c to the next decoder; false if the writer has stopped.
+// While it waits it takes back what the writer gives back.
 func (pl *pipeline) send(c *chunk) bool {
 	for {
 		select {
