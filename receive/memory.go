@@ -44,8 +44,7 @@ func (s *Server) charge(cn *conn, n int64) error {
 	stopping, waited := cn.ctx.Done(), false
 	for {
 		s.mem.mu.Lock()
-		if s.mem.used.Load()+n <= s.maxMemory() {
-			s.mem.used.Add(n)
+		if s.takeLocked(n) {
 			s.mem.mu.Unlock()
 			if waited { // the frame's time starts now
 				s.startFrame(cn)
@@ -72,6 +71,22 @@ func (s *Server) charge(cn *conn, n int64) error {
 			return fmt.Errorf("no memory for %d bytes before the drain's end: %w", n, os.ErrDeadlineExceeded)
 		}
 	}
+}
+
+// tryCharge takes n bytes of the budget if they fit now.
+func (s *Server) tryCharge(n int64) bool {
+	s.mem.mu.Lock()
+	defer s.mem.mu.Unlock()
+	return s.takeLocked(n)
+}
+
+// takeLocked takes n bytes of the budget if they fit; s.mem.mu is held.
+func (s *Server) takeLocked(n int64) bool {
+	if s.mem.used.Load()+n > s.maxMemory() {
+		return false
+	}
+	s.mem.used.Add(n)
+	return true
 }
 
 // uncharge gives n bytes back to the budget and wakes those waiting.

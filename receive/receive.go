@@ -346,7 +346,7 @@ type protocol struct {
 	reader  func(s *Server, cn *conn) frameReader
 	split   func(datagram []byte) ([]byte, error) // a datagram's payload
 	decode  func(s *Server, payload []byte) (*record.Entry, error)
-	// into is decode into room i of a stream's chunk (decodedIn).
+	// into is decode into room i of a stream's chunk (decodeChunk).
 	into func(s *Server, c *chunk, i int, payload []byte) (*record.Entry, error)
 }
 
@@ -525,7 +525,7 @@ func (s *Server) serveConn(ctx context.Context, p *protocol, listener string, c 
 	fr := p.reader(s, cn)
 	fr.Use(cn.mem)
 	defer fr.Release()
-	pl := s.startPipeline(cn)
+	pl := s.startPipeline(p, cn)
 	err := s.readFrames(p, cn, fr, pl)
 	s.finish(cn, pl)
 	if err != errIdle && err != errStopped && !pl.failed {
@@ -533,11 +533,11 @@ func (s *Server) serveConn(ctx context.Context, p *protocol, listener string, c 
 	}
 }
 
-// readFrames reads and decodes cn's frames and hands them to its
-// writer, until the connection ends (the error says how) or the writer
-// stops. Anything that may wait comes between reading a frame and
-// awaiting the next, so that it does not eat into the next frame's
-// FrameTimeout.
+// readFrames reads cn's frames and hands them to its decoders (a frame
+// too large for a chunk it decodes itself), until the connection ends
+// (the error says how) or the writer stops. Anything that may wait
+// comes between reading a frame and awaiting the next, so that it does
+// not eat into the next frame's FrameTimeout.
 func (s *Server) readFrames(p *protocol, cn *conn, fr frameReader, pl *pipeline) error {
 	for {
 		if cn.br.Buffered() == 0 && !pl.handOver(true) { // nothing more to read right now
@@ -571,7 +571,6 @@ func (s *Server) readFrames(p *protocol, cn *conn, fr frameReader, pl *pipeline)
 		}
 		pl.cur.add(payload)
 		cn.mem.delivered(fr)
-		pl.cur.done = append(pl.cur.done, s.decodedIn(p, pl.cur))
 		if len(pl.cur.data) > chunkSize/2 && !pl.handOver(false) {
 			return errStopped
 		}

@@ -11,10 +11,18 @@ import (
 	"github.com/netlog-go/netlog/record"
 )
 
-// chunkSize is the room for frames in each of a connection's two chunks:
+// chunkSize is the room for frames in each of a connection's chunks:
 // frames up to half of it are copied in, larger ones handed over in the
-// reader's own buffer.
-const chunkSize = 8 << 10
+// reader's own buffer. connChunks is how many chunks a connection has at
+// most: one being filled by the reader while the others are decoded or
+// printed. One more, so that each stage could hold one at once, measured
+// no faster on two cores and took the peak RSS at 64 connections over
+// rsyslog's.
+const (
+	chunkSize  = 8 << 10
+	decoders   = 2
+	connChunks = decoders + 1
+)
 
 // Records of a chunk are decoded into room the chunk keeps, when the Sink
 // is a Printer (which formats a record in Add and keeps none of it): the
@@ -33,10 +41,12 @@ const chunkCharge = 2*chunkSize + roomSlots*int64(max(unsafe.Sizeof(syslog.Messa
 	unsafe.Sizeof(record.Entry{})+maxKeptAttrs*unsafe.Sizeof(slog.Attr{})))
 
 // A chunk is a run of frames that a connection's reader has read and
-// decoded, handed to the connection's writer, which adds the records to
-// the Sink: one connection works on two cores, reading and parsing on
-// one, printing on the other. The records may refer to the frames'
-// bytes, so a chunk is reused only once its records are added.
+// deframed, handed to the connection's decoder, which decodes them, and
+// then to its writer, which adds the records to the Sink: one
+// connection works on more than one core, reading on one goroutine,
+// decoding on a second, printing on a third. The records may refer to
+// the frames' bytes, so a chunk is reused only once its records are
+// added.
 type chunk struct {
 	done  []decoded        // each frame's record, or why it has none (streams)
 	data  []byte           // the frames' payloads, back to back
@@ -53,14 +63,13 @@ func (c *chunk) add(p []byte) {
 	c.ends = append(c.ends, len(c.data))
 }
 
-// last is the last frame added.
-func (c *chunk) last() []byte {
-	start := 0
-	if n := len(c.ends); n > 1 {
-		start = c.ends[n-2]
-	}
-	return c.data[start:]
-}
+// returned reports whether the writer gives c back to the reader: a
+// chunk of the connection's own, to be reused, or the chunk of one large
+// frame, which the reader waits for. An idle hand-over's empty chunk is
+// not: so the writer never has more to give back than free holds, and
+// never waits for the reader — which may be waiting for the peer, with
+// chunks behind the writer's not yet added, or for the writer to end.
+func (c *chunk) returned() bool { return c.own || len(c.done) > 0 }
 
 func (c *chunk) reset() {
 	clear(c.done)
@@ -85,42 +94,80 @@ func (s *Server) decoded(p *protocol, payload []byte) decoded {
 	return decoded{e, reason, err}
 }
 
-// decodedIn decodes c's last frame, into c's room if the Sink is
-// Transient and room is left: the writer adds the record to the Sink before
-// it gives c back to be reused.
-func (s *Server) decodedIn(p *protocol, c *chunk) decoded {
-	i, payload := len(c.done), c.last()
-	if _, transient := s.Sink.(Transient); !transient || p.into == nil || i >= roomSlots {
-		return s.decoded(p, payload)
+// decodeChunk decodes c's frames, the first roomSlots into c's room if
+// the Sink is Transient: the writer adds the records to the Sink before
+// it gives c back to be reused. A chunk of one large frame comes decoded.
+func (s *Server) decodeChunk(p *protocol, c *chunk) {
+	_, transient := s.Sink.(Transient)
+	room := transient && p.into != nil
+	start := 0
+	for i, end := range c.ends {
+		payload := c.data[start:end]
+		start = end
+		if !room || i >= roomSlots {
+			c.done = append(c.done, s.decoded(p, payload))
+			continue
+		}
+		e, err := decodeSafely(func() (*record.Entry, error) { return p.into(s, c, i, payload) })
+		if err != nil {
+			c.done = append(c.done, decoded{nil, reasonOf(err), err})
+		} else {
+			c.done = append(c.done, decoded{e, "", nil})
+		}
 	}
-	e, err := decodeSafely(func() (*record.Entry, error) { return p.into(s, c, i, payload) })
-	if err != nil {
-		return decoded{nil, reasonOf(err), err}
-	}
-	return decoded{e, "", nil}
 }
 
-// pipeline is the hand-off between a connection's reader and its writer.
-// The reader fills one chunk while the writer works on the other; it
-// waits when both are taken.
+// pipeline is the hand-off between a connection's reader, its decoders
+// and its writer. The reader hands its chunks to the decoders in turn,
+// and the writer takes them back from the decoders in the same turn, so
+// that the records reach the Sink in the order they were read. The
+// reader fills one chunk while the decoders and the writer work on the
+// ones before; it waits when all are taken.
 type pipeline struct {
-	work      chan *chunk   // to the writer
-	free      chan *chunk   // back from it
-	quit      chan struct{} // closed when the writer stops taking records
-	done      chan struct{} // closed when the writer has finished
-	cur       *chunk        // being filled
-	spare     []*chunk      // free, back from the writer
-	made      int           // chunks of its own made, each charged chunkCharge
-	committed bool          // the last hand-over asked for a commit, and no frame came since
-	failed    bool          // the writer stopped: a record was refused, or the Sink failed
-	sinkErr   bool          // it was the Sink: the connection must not end as if acknowledged
+	work      [decoders]chan *chunk // to each decoder
+	decoded   [decoders]chan *chunk // from each decoder to the writer
+	sent      int                   // chunks handed over: the next goes to work[sent%decoders]
+	free      chan *chunk           // back from the writer
+	quit      chan struct{}         // closed when the writer stops taking records
+	done      chan struct{}         // closed when the decoders and the writer have finished
+	cur       *chunk                // being filled
+	spare     []*chunk              // free, back from the writer
+	made      int                   // chunks of its own made, each charged chunkCharge
+	committed bool                  // the last hand-over asked for a commit, and no frame came since
+	failed    bool                  // the writer stopped: a record was refused, or the Sink failed
+	sinkErr   bool                  // it was the Sink: the connection must not end as if acknowledged
 }
 
-// startPipeline starts cn's writer.
-func (s *Server) startPipeline(cn *conn) *pipeline {
-	pl := &pipeline{work: make(chan *chunk), free: make(chan *chunk, 3), quit: make(chan struct{}), done: make(chan struct{})}
+// startPipeline starts cn's decoders and writer, for frames of protocol p.
+func (s *Server) startPipeline(p *protocol, cn *conn) *pipeline {
+	// free holds every chunk given back: connChunks of the connection's
+	// own, and one large frame's (returned).
+	pl := &pipeline{free: make(chan *chunk, connChunks+1), quit: make(chan struct{}), done: make(chan struct{})}
+	for i := range decoders {
+		pl.work[i], pl.decoded[i] = make(chan *chunk), make(chan *chunk, 1)
+		go s.decodeChunks(p, pl, i)
+	}
 	go s.writeChunks(cn, pl)
 	return pl
+}
+
+// decodeChunks is decoder i: it decodes the frames of each chunk handed
+// to it and passes the chunk on to the writer, until the reader has
+// handed over its last. Once the writer has stopped it decodes none.
+func (s *Server) decodeChunks(p *protocol, pl *pipeline, i int) {
+	defer close(pl.decoded[i])
+	for c := range pl.work[i] {
+		select {
+		case <-pl.quit:
+			continue
+		default:
+		}
+		s.decodeChunk(p, c)
+		select {
+		case pl.decoded[i] <- c:
+		case <-pl.quit:
+		}
+	}
 }
 
 // writeChunks adds the records of each chunk to the Sink, in order, and
@@ -134,16 +181,27 @@ func (s *Server) writeChunks(cn *conn, pl *pipeline) {
 		pl.failed, pl.sinkErr = true, reason == ReasonSink
 		close(pl.quit)
 	}
-	for c := range pl.work {
-		for _, d := range c.done {
-			if pl.failed {
-				break
+	defer func() { // the decoders have ended once these are closed
+		for _, d := range pl.decoded {
+			for range d {
 			}
+		}
+	}()
+	for i := 0; ; i++ {
+		c, ok := <-pl.decoded[i%decoders]
+		if !ok { // the reader has handed over its last chunk, and it came
+			break
+		}
+		if pl.failed { // the reader takes nothing back now
+			continue
+		}
+		for _, d := range c.done {
 			if d.err == nil {
 				d.reason, d.err = s.hand(&cp, d.e, cn.listener, cn.peer)
 			}
 			if d.err != nil {
 				stop(d.reason, d.err)
+				break
 			}
 		}
 		if c.idle && !pl.failed {
@@ -151,7 +209,9 @@ func (s *Server) writeChunks(cn *conn, pl *pipeline) {
 				stop(ReasonSink, err)
 			}
 		}
-		pl.free <- c
+		if !pl.failed && c.returned() {
+			pl.free <- c
+		}
 	}
 	if !pl.failed {
 		if err := s.commit(context.Background(), &cp); err != nil {
@@ -160,14 +220,13 @@ func (s *Server) writeChunks(cn *conn, pl *pipeline) {
 	}
 }
 
-// send hands c to the writer; false if the writer has stopped. While it
-// waits it takes back what the writer gives back: the writer may be
-// waiting to give back a chunk (free is full of idle hand-overs' empty
-// chunks) before it takes the next.
+// send hands c to the next decoder; false if the writer has stopped.
+// While it waits it takes back what the writer gives back.
 func (pl *pipeline) send(c *chunk) bool {
 	for {
 		select {
-		case pl.work <- c:
+		case pl.work[pl.sent%decoders] <- c:
+			pl.sent++
 			return true
 		case b := <-pl.free:
 			pl.back(b)
@@ -183,7 +242,7 @@ func (pl *pipeline) send(c *chunk) bool {
 func (pl *pipeline) handOver(idle bool) bool {
 	c := pl.cur
 	switch {
-	case c != nil && len(c.done) > 0:
+	case c != nil && len(c.ends) > 0:
 		pl.cur = nil
 	case !idle || pl.committed:
 		return true
@@ -195,7 +254,11 @@ func (pl *pipeline) handOver(idle bool) bool {
 }
 
 // take returns a free chunk: one back from the writer, a new one while
-// the connection has fewer than two, else the next the writer gives back.
+// the connection has fewer than connChunks, else the next the writer
+// gives back. Only the first chunk waits for the memory budget: with one
+// in hand, a connection waits for it to come back instead, so that
+// connections that each hold some chunks and want more do not wait on
+// one another for the budget.
 func (s *Server) take(cn *conn, pl *pipeline) (*chunk, error) {
 	for {
 		if n := len(pl.spare); n > 0 {
@@ -209,12 +272,8 @@ func (s *Server) take(cn *conn, pl *pipeline) (*chunk, error) {
 			continue
 		default:
 		}
-		if pl.made < 2 {
-			if err := s.charge(cn, chunkCharge); err != nil {
-				return nil, err
-			}
-			pl.made++
-			return &chunk{data: make([]byte, 0, chunkSize), own: true}, nil
+		if c, err := s.newChunk(cn, pl); c != nil || err != nil {
+			return c, err
 		}
 		select {
 		case c := <-pl.free:
@@ -222,6 +281,29 @@ func (s *Server) take(cn *conn, pl *pipeline) (*chunk, error) {
 		case <-pl.quit:
 			return nil, errStopped
 		}
+	}
+}
+
+// newChunk makes a chunk of the connection's own, charged to the budget:
+// the first when it fits, the others only if the connection has fewer
+// than connChunks and they fit now, else none.
+func (s *Server) newChunk(cn *conn, pl *pipeline) (*chunk, error) {
+	switch {
+	case pl.made == 0:
+		if err := s.charge(cn, chunkCharge); err != nil {
+			return nil, err
+		}
+	case pl.made == connChunks || !s.tryCharge(chunkCharge):
+		return nil, nil
+	}
+	pl.made++
+	return &chunk{data: make([]byte, 0, chunkSize), own: true}, nil
+}
+
+// end tells the decoders that the reader has handed over its last chunk.
+func (pl *pipeline) end() {
+	for _, w := range pl.work {
+		close(w)
 	}
 }
 
@@ -265,7 +347,7 @@ func (pl *pipeline) large(d decoded) bool {
 // gives back what the chunks were charged.
 func (s *Server) finish(cn *conn, pl *pipeline) {
 	pl.handOver(true)
-	close(pl.work)
+	pl.end()
 	<-pl.done
 	s.uncharge(int64(pl.made) * chunkCharge)
 	if pl.sinkErr { // not written: reset, so that a netlog handler does not take the close as an acknowledgment
