@@ -215,7 +215,7 @@ func scan(m []byte, s *segment) (bad [][2]int) {
 	from := -1 // the start of the damaged stretch under way
 	for at := fileHdr; at+frameHdr <= len(m); {
 		h := m[at : at+frameHdr]
-		n := int(binary.LittleEndian.Uint32(h[4:]))
+		n := int(min(binary.LittleEndian.Uint32(h[4:]), uint32(len(m)))) // an int of 32 bits cannot hold every length
 		switch {
 		case from >= 0 && (h[0] != markPending && h[0] != markDone || h[1]|h[2]|h[3] != 0):
 			at++ // not where a frame starts: no checksum to compute
