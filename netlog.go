@@ -212,7 +212,8 @@ type Async struct {
 	// less than this many bytes and writes only the rest to Dir (rsyslog's
 	// disk-assisted mode): the speed of the memory queue while the
 	// destination keeps up, but the records in memory are lost if the
-	// process is killed. 0 writes every record to Dir.
+	// process is killed (Close writes them to Dir). 0 writes every record
+	// to Dir.
 	MemoryFirst int
 }
 
