@@ -112,6 +112,9 @@ func openDisk(cfg Config, fifos *[Severities]fifo) (d *disk, recovered, corrupt 
 	}
 	d = &disk{dir: cfg.Dir, unlock: unlock, fsync: cfg.Fsync,
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
+	if cfg.OnError != nil {
+		d.onError = func(err error) { cfg.OnError(err, 0) }
+	}
 	names, err := filepath.Glob(filepath.Join(cfg.Dir, "*.seg"))
 	if err != nil {
 		unlock()
@@ -127,7 +130,7 @@ func openDisk(cfg Config, fifos *[Severities]fifo) (d *disk, recovered, corrupt 
 		s, sev, bad, err := d.recover(name)
 		corrupt += bad
 		if err != nil {
-			d.close()
+			d.release()
 			return nil, 0, 0, 0, err
 		}
 		if s == nil {
@@ -569,6 +572,12 @@ func (d *disk) close() error {
 		close(d.stop)
 		<-d.stopped
 	}
+	return d.release()
+}
+
+// release closes the files, leaving the frames not delivered in them,
+// and unlocks the directory; the syncer is not running.
+func (d *disk) release() error {
 	if d.spare != nil {
 		d.files = append(d.files, d.spare)
 	}

@@ -399,3 +399,22 @@ func TestDiskFileOrder(t *testing.T) {
 		t.Errorf("recovered %d frames in the order %v", recovered, seqs)
 	}
 }
+
+// TestDiskUnreadableSegment: a segment that cannot be opened stops the
+// start with an error that names it, and leaves the directory unlocked.
+func TestDiskUnreadableSegment(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "0000000000000001.seg")
+	if err := os.Mkdir(bad, 0o700); err != nil { // a directory: opening it to write fails
+		t.Fatal(err)
+	}
+	if _, err := New(&gate{}, Config{Dir: dir}); err == nil || !strings.Contains(err.Error(), bad) {
+		t.Fatalf("New: %v, want an error naming %s", err, bad)
+	}
+	if err := os.Remove(bad); err != nil {
+		t.Fatal(err)
+	}
+	s := newDisk(t, &gate{}, Config{Dir: dir}) // the lock was released
+	s.Close(context.Background())
+}

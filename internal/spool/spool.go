@@ -237,9 +237,6 @@ func (s *Spool) openDisk() error {
 		return err
 	}
 	d.mu = &s.mu
-	if s.cfg.OnError != nil {
-		d.onError = func(err error) { s.cfg.OnError(err, 0) }
-	}
 	s.disk, s.pool.disk, s.seq = d, d, next
 	go d.run()
 	s.counts.Recovered, s.counts.Corrupt = uint64(recovered), uint64(corrupt)
