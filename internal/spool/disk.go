@@ -490,7 +490,7 @@ func (d *disk) pass() {
 	for _, w := range work {
 		from := w.from &^ (os.Getpagesize() - 1) // msync takes whole pages
 		if err := syncFile(w.f.f, w.f.mapped[from:w.to]); err != nil {
-			d.onErr(fmt.Errorf("durable queue: %s: %w", w.f.path, err))
+			d.onErr(err) // it names the file
 		}
 		w.f.synced = w.to
 	}
