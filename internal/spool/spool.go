@@ -6,7 +6,10 @@
 // While the destination is down, frames wait in the queue and go out in
 // order once the Link reconnects. When the queue is full, the Overflow
 // policy decides what is given up, and every frame is accounted for:
-// Enqueued = Written + Dropped + Pending, at every instant.
+// Enqueued + Recovered = Written + Dropped + Pending + Stored, at every
+// instant. With Config.Dir the queue is kept in files (disk.go) and
+// survives the process: Recovered is what an earlier one left, Stored
+// what Close leaves.
 package spool
 
 import (
