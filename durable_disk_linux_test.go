@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -21,46 +20,17 @@ import (
 	"github.com/netlog-go/netlog/internal/testrecv"
 )
 
-// tmpfsDirEnv names the directory a child test mounts a small tmpfs on,
-// in the user and mount namespaces its parent started it in: a full or
-// read-only filesystem without root, gone when the child exits.
-const tmpfsDirEnv = "NETLOG_TEST_DURABLE_TMPFS"
-
 // resultPrefix starts the line on which a child reports its handler's
 // Stats to the parent, as JSON.
 const resultPrefix = "durable-result: "
 
-// inTmpfsChild runs the test named child (one that starts by calling
-// tmpfsChild) as a child process, in its own user and mount namespaces,
-// fails unless it passes, and returns the Stats it reported. Where the
-// kernel does not let a process make them or mount a tmpfs in them, the
-// test skips, or fails when peers are required (CI), which run on
-// kernels that do.
+// inTmpfsChild runs the test named child (one that starts with
+// peer.Tmpfs) in a tmpfs of its own (peer.InTmpfs) and returns the Stats
+// it reported.
 func inTmpfsChild(t *testing.T, child string) netlog.Stats {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^"+child+"$", "-test.count=1", "-test.v")
-	cmd.Env = append(os.Environ(), tmpfsDirEnv+"="+t.TempDir())
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags:  syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS,
-		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}},
-		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}},
-	}
-	out, err := cmd.CombinedOutput()
-	why := ""
-	if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EACCES) {
-		why = "this kernel does not let a user namespace be made (needed for a tmpfs without root): " + err.Error()
-	} else if _, after, ok := strings.Cut(string(out), "no tmpfs: "); ok {
-		why = "this kernel does not let a user namespace mount a tmpfs: " + after
-	}
-	if why != "" && peer.Required() {
-		t.Fatal(why)
-	} else if why != "" {
-		t.Skip(why)
-	}
-	if err != nil || !strings.Contains(string(out), "--- PASS: "+child) {
-		t.Fatalf("child %s: %v\n%s", child, err, out)
-	}
-	_, line, ok := strings.Cut(string(out), resultPrefix)
+	out := peer.InTmpfs(t, child)
+	_, line, ok := strings.Cut(out, resultPrefix)
 	line, _, _ = strings.Cut(line, "\n")
 	var st netlog.Stats
 	if err := json.Unmarshal([]byte(line), &st); !ok || err != nil {
@@ -68,21 +38,6 @@ func inTmpfsChild(t *testing.T, child string) netlog.Stats {
 	}
 	t.Logf("child %s:\n%s", child, out)
 	return st
-}
-
-// tmpfsChild mounts a tmpfs of size (as mount(8) writes it: "5m") on the
-// directory its parent named and returns it; "" when the test is not run
-// as a child, which then has nothing to do.
-func tmpfsChild(t *testing.T, size string) string {
-	dir := os.Getenv(tmpfsDirEnv)
-	if dir == "" {
-		return ""
-	}
-	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size="+size); err != nil {
-		os.Stdout.WriteString("no tmpfs: " + err.Error() + "\n")
-		t.SkipNow()
-	}
-	return dir
 }
 
 // report writes st for the parent.
@@ -151,7 +106,7 @@ const refusedOnFull = 10
 // one segment file of 4 MiB, not two: the records fill the first file,
 // and the next file cannot be allocated.
 func TestDurableDiskFullChild(t *testing.T) {
-	mnt := tmpfsChild(t, "5m")
+	mnt := peer.Tmpfs(t, "5m")
 	if mnt == "" {
 		return
 	}
@@ -282,7 +237,7 @@ func TestDurableReadOnly(t *testing.T) {
 // the files the handler has open stay writable, through the mount they
 // were opened on, and every path lookup after finds the read-only one.
 func TestDurableReadOnlyChild(t *testing.T) {
-	mnt := tmpfsChild(t, "64m")
+	mnt := peer.Tmpfs(t, "64m")
 	if mnt == "" {
 		return
 	}
