@@ -26,7 +26,7 @@ type Kafka struct {
 	bin   string
 	dir   string
 	args  []string // kfake's TLS and SASL flags
-	cmd   *exec.Cmd
+	daemon
 }
 
 // KfakeBin finds the kfake program: in the peers' cache
@@ -91,24 +91,10 @@ func (k *Kafka) Start(t testing.TB) {
 }
 
 // Stop ends the broker with SIGTERM and waits for it.
-func (k *Kafka) Stop(t testing.TB) {
-	if k.cmd == nil {
-		return
-	}
-	k.cmd.Process.Signal(syscall.SIGTERM)
-	k.cmd.Wait()
-	k.cmd = nil
-}
+func (k *Kafka) Stop(t testing.TB) { k.end(syscall.SIGTERM) }
 
 // Kill ends the broker with SIGKILL, as a crash would, and waits for it.
-func (k *Kafka) Kill(t testing.TB) {
-	if k.cmd == nil {
-		return
-	}
-	k.cmd.Process.Kill()
-	k.cmd.Wait()
-	k.cmd = nil
-}
+func (k *Kafka) Kill(t testing.TB) { k.end(os.Kill) }
 
 // KafkaRecord is one record as kcat read it.
 type KafkaRecord struct {

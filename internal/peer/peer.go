@@ -13,6 +13,20 @@ import (
 	"testing"
 )
 
+// daemon is a peer's process, which its test starts, stops and may start
+// again.
+type daemon struct{ cmd *exec.Cmd }
+
+// end sends the process sig, if it runs, and waits for it.
+func (d *daemon) end(sig os.Signal) {
+	if d.cmd == nil {
+		return
+	}
+	d.cmd.Process.Signal(sig)
+	d.cmd.Wait()
+	d.cmd = nil
+}
+
 // Required reports whether missing peers must fail tests.
 func Required() bool {
 	return os.Getenv("NETLOG_REQUIRE_PEERS") == "1" || os.Getenv("CI") == "true"

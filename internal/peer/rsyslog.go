@@ -25,7 +25,7 @@ type Rsyslog struct {
 	Unix                string // imuxsock socket path
 	Out                 string // the file the template writes
 	conf, pidFile, bin  string
-	cmd                 *exec.Cmd
+	daemon
 	tail
 }
 
@@ -107,21 +107,10 @@ func (r *Rsyslog) Start(t testing.TB) {
 }
 
 // Stop ends rsyslogd with SIGTERM and waits for it.
-func (r *Rsyslog) Stop(t testing.TB) {
-	if r.cmd == nil {
-		return
-	}
-	r.cmd.Process.Signal(syscall.SIGTERM)
-	r.cmd.Wait()
-	r.cmd = nil
-}
+func (r *Rsyslog) Stop(t testing.TB) { r.end(syscall.SIGTERM) }
 
 // Kill ends rsyslogd with SIGKILL, as a crash would, and waits for it.
-func (r *Rsyslog) Kill(t testing.TB) {
-	r.cmd.Process.Kill()
-	r.cmd.Wait()
-	r.cmd = nil
-}
+func (r *Rsyslog) Kill(t testing.TB) { r.end(os.Kill) }
 
 // All returns every whole line the daemon has written so far.
 func (f *tail) All() []string { return readLines(f.path) }
