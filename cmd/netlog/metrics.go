@@ -48,7 +48,8 @@ var (
 )
 
 // A sample is one line of a family: its labels (name, value, name,
-// value, …) and its value.
+// value, …, in the order of their names, as client_golang wrote them)
+// and its value.
 type sample struct {
 	labels []string
 	value  int64
@@ -85,8 +86,8 @@ func writeMetrics(w io.Writer, st receive.Stats, outs []relay.Output) error {
 			add(famOutDrop, int64(n), "output", name, "reason", reason)
 		}
 		add(famOutQueue, int64(st.Queued), "output", name)
-		add(famOutMoves, int64(st.Failovers), "output", name, "kind", "failover")
-		add(famOutMoves, int64(st.Failbacks), "output", name, "kind", "failback")
+		add(famOutMoves, int64(st.Failovers), "kind", "failover", "output", name)
+		add(famOutMoves, int64(st.Failbacks), "kind", "failback", "output", name)
 		add(famOutRecov, int64(st.Recovered), "output", name)
 		add(famOutBad, int64(st.Corrupt), "output", name)
 	}

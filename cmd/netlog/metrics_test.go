@@ -84,6 +84,11 @@ func TestMetricsTextFormat(t *testing.T) {
 			t.Errorf("%s%q = %v, want %v", c.name, c.labels, got, c.want)
 		}
 	}
+	// Labels in the order of their names, as client_golang wrote them:
+	// the tests that scrape look lines up by their text.
+	if line := `netlog_output_switches_total{kind="failover",output="` + out.Name() + `"} 0` + "\n"; !strings.Contains(b.String(), line) {
+		t.Errorf("no line %q in:\n%s", line, b.String())
+	}
 	if got := fams["netlog_receive_connections_active"].GetType(); got != dto.MetricType_GAUGE {
 		t.Errorf("netlog_receive_connections_active is a %v, want a gauge", got)
 	}
