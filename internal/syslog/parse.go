@@ -43,7 +43,7 @@ func (m *Message) Parse(p []byte) (*record.Entry, error) {
 
 // parse is Parse into x, or into a new one if x is nil.
 func parse(x *parsed5424, p []byte) (*record.Entry, error) {
-	p = bytes.TrimRight(p, "\x00\n\r")
+	p = trimEnd(p)
 	if is5424(p) {
 		e, err := parse5424(x, p)
 		if err != nil {
@@ -70,7 +70,7 @@ func parse(x *parsed5424, p []byte) (*record.Entry, error) {
 // bytes replaced by U+FFFD), and the facility, severity and level of its PRI if
 // it starts with a readable one (else zero, level NOTSET).
 func Raw(p []byte) *record.Entry {
-	p = bytes.TrimRight(p, "\x00\n\r")
+	p = trimEnd(p)
 	x := &parsed{s: record.Syslog{Format: "raw"}}
 	x.e.Syslog, x.e.Msg = &x.s, text(string(p))
 	if pri, _, ok := splitPRI(p); ok {
@@ -80,6 +80,14 @@ func Raw(p []byte) *record.Entry {
 		x.e.LevelName = record.LevelName(0)
 	}
 	return &x.e
+}
+
+// trimEnd is p without its trailing NULs, CRs and LFs.
+func trimEnd(p []byte) []byte {
+	for len(p) > 0 && (p[len(p)-1] == 0 || p[len(p)-1] == '\n' || p[len(p)-1] == '\r') {
+		p = p[:len(p)-1]
+	}
+	return p
 }
 
 // splitPRI reads "<PRI>" at the start of p, PRI being 0 to 191 in 1 to 3
