@@ -381,7 +381,7 @@ var syslogMessages = &protocol{
 		if c.msgs == nil {
 			c.msgs = make([]syslog.Message, roomSlots)
 		}
-		e, err := c.msgs[i].Parse(p)
+		e, err := c.msgs[i].ParseString(c.frameText(i))
 		if err != nil {
 			return s.raw(p), nil
 		}

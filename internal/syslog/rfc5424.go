@@ -49,8 +49,8 @@ type parser5424 struct {
 // docs/syslog-parsing.md lists: a fraction of up to 9 digits, a BOM before
 // MSG dropped, invalid UTF-8 in MSG or an SD value replaced by U+FFFD.
 // It parses into x, or a new one if x is nil.
-func parse5424(x *parsed5424, p []byte) (*record.Entry, error) {
-	r := &parser5424{in: string(p)}
+func parse5424(x *parsed5424, p string) (*record.Entry, error) {
+	r := &parser5424{in: p}
 	pri, err := r.pri()
 	if err != nil {
 		return nil, err
