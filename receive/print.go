@@ -306,12 +306,12 @@ func appendSyslogText(b []byte, s *record.Syslog) []byte {
 	if s.Format == "raw" {
 		return append(b, " syslog=raw"...)
 	}
-	for _, f := range [...]struct{ k, v string }{
-		{"facility", syslog.Facility(s.Facility).String()}, {"severity", syslog.Severity(s.Severity).String()},
-		{"hostname", s.Hostname}, {"procid", s.ProcID}, {"msgid", s.MsgID},
-	} {
+	// Facility and severity names (or numbers) are bare.
+	b = append(append(b, " facility="...), syslog.Facility(s.Facility).String()...)
+	b = append(append(b, " severity="...), syslog.Severity(s.Severity).String()...)
+	for _, f := range [...]struct{ k, v string }{{" hostname=", s.Hostname}, {" procid=", s.ProcID}, {" msgid=", s.MsgID}} {
 		if f.v != "" {
-			b = appendTextValue(append(append(append(b, ' '), f.k...), '='), f.v)
+			b = appendTextValue(append(b, f.k...), f.v)
 		}
 	}
 	for _, el := range s.SD {
