@@ -40,8 +40,9 @@ type parsed5424 struct {
 // in, one string holding the whole message, so that a message costs two
 // allocations unless its structured data outgrows parsed5424.
 type parser5424 struct {
-	in  string
-	pos int
+	in    string
+	pos   int
+	valid bool // in is valid UTF-8: so is every field, each cut at an ASCII byte
 }
 
 // parse5424 parses "<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD [SP MSG]"
@@ -50,7 +51,7 @@ type parser5424 struct {
 // MSG dropped, invalid UTF-8 in MSG or an SD value replaced by U+FFFD.
 // It parses into x, or a new one if x is nil.
 func parse5424(x *parsed5424, p string) (*record.Entry, error) {
-	r := &parser5424{in: p}
+	r := &parser5424{in: p, valid: utf8.ValidString(p)}
 	pri, err := r.pri()
 	if err != nil {
 		return nil, err
@@ -89,7 +90,7 @@ func parse5424(x *parsed5424, p string) (*record.Entry, error) {
 		if !r.skip(' ') {
 			return nil, fmt.Errorf("after STRUCTURED-DATA: %w", r.want(" "))
 		}
-		e.Msg = text(strings.TrimPrefix(r.in[r.pos:], "\ufeff"))
+		e.Msg = r.text(strings.TrimPrefix(r.in[r.pos:], "\ufeff"))
 	}
 	finish(e)
 	return e, nil
@@ -425,6 +426,11 @@ func scan(s string, i int, set *[256]bool) int {
 // (RFC 5424 §6.3.3). An unescaped ']' is taken as text: the quotes delimit
 // the value unambiguously.
 func (r *parser5424) sdValue() (string, error) {
+	rest := r.in[r.pos:]
+	if q := strings.IndexByte(rest, '"'); q >= 0 && strings.IndexByte(rest[:q], '\\') < 0 { // no escape: the first '"' ends it
+		r.pos += q + 1
+		return r.text(rest[:q]), nil
+	}
 	start := r.pos
 	escaped := false
 	for ; r.pos < len(r.in); r.pos++ {
@@ -440,7 +446,7 @@ func (r *parser5424) sdValue() (string, error) {
 			if escaped {
 				v = unescapeSD(v)
 			}
-			return text(v), nil
+			return r.text(v), nil
 		}
 	}
 	return "", r.errorf("PARAM-VALUE has no closing '\"'")
@@ -455,6 +461,14 @@ func unescapeSD(v string) string {
 		b = append(b, v[i])
 	}
 	return string(b)
+}
+
+// text is text(s), checked only if the message is not valid UTF-8.
+func (r *parser5424) text(s string) string {
+	if r.valid {
+		return s
+	}
+	return text(s)
 }
 
 // text is s with each byte that is not part of valid UTF-8 replaced by
