@@ -381,7 +381,7 @@ var syslogMessages = &protocol{
 		if c.msgs == nil {
 			c.msgs = make([]syslog.Message, roomSlots)
 		}
-		e, err := c.msgs[i].ParseString(c.frameText(i))
+		e, err := c.msgs[i].ParseString(c.frameText(i, p))
 		if err != nil {
 			return s.raw(p), nil
 		}

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"net"
 	"time"
+	"unsafe"
 
 	"github.com/netlog-go/netlog/internal/relp"
+	"github.com/netlog-go/netlog/internal/syslog"
+	"github.com/netlog-go/netlog/record"
 )
 
 // ServeRELP is ServeStream for RELP (rsyslog's omrelp, netlog's syslog
@@ -45,6 +48,11 @@ func (s *Server) serveRELP(cn *conn) {
 	defer rd.Release()
 	w := &deadlineWriter{cn: cn, timeout: orDefault(s.FrameTimeout, DefaultFrameTimeout)}
 	a := &relpAnswers{s: s, cn: cn, bw: bufio.NewWriter(w)}
+	room, err := s.relpRoom(cn)
+	if err != nil {
+		s.endConn(cn, err)
+		return
+	}
 	defer func() {
 		if w.err != nil && cn.ctx.Err() == nil {
 			s.refuse(cn.listener, cn.peer, ReasonSlow, fmt.Errorf("writing acknowledgments: %w", w.err))
@@ -70,7 +78,7 @@ func (s *Server) serveRELP(cn *conn) {
 		case "open":
 			a.add(f.Txnr, relp.OK+"\n"+relp.Offers, false)
 		case "syslog":
-			if reason, err := s.deliver(syslogMessages, &a.cp, cn.listener, cn.peer, f.Data); err != nil {
+			if reason, err := s.deliverRELP(room, &a.cp, cn, f.Data); err != nil {
 				s.refuse(cn.listener, cn.peer, reason, err)
 				a.add(f.Txnr, "500 not delivered", false)
 			} else {
@@ -90,6 +98,36 @@ func (s *Server) serveRELP(cn *conn) {
 			}
 		}
 	}
+}
+
+// relpRoom is the room a session decodes each message into, if the
+// Sink is Transient: it takes a record before the next is decoded, so
+// one room serves the whole session, and a message costs no Entry of its
+// own (the collector runs several times less often). It is charged to
+// the budget with the connection's read buffer. Nil for other Sinks.
+func (s *Server) relpRoom(cn *conn) (*chunk, error) {
+	if _, ok := s.Sink.(Transient); !ok {
+		return nil, nil
+	}
+	const size = int64(unsafe.Sizeof(syslog.Message{}))
+	if err := s.charge(cn, size); err != nil {
+		return nil, err
+	}
+	cn.mem.held += size
+	return &chunk{msgs: make([]syslog.Message, 1)}, nil
+}
+
+// deliverRELP is deliver for a RELP message, decoded into room unless
+// that is nil.
+func (s *Server) deliverRELP(room *chunk, cp *commitPoint, cn *conn, data []byte) (Reason, error) {
+	if room == nil {
+		return s.deliver(syslogMessages, cp, cn.listener, cn.peer, data)
+	}
+	e, err := decodeSafely(func() (*record.Entry, error) { return syslogMessages.into(s, room, 0, data) })
+	if err != nil {
+		return reasonOf(err), err
+	}
+	return s.hand(cp, e, cn.listener, cn.peer)
 }
 
 // relpAnswers are a session's answers not yet sent.

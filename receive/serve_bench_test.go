@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/netlog-go/netlog/internal/relp"
 	"github.com/netlog-go/netlog/receive"
 )
 
@@ -112,5 +113,61 @@ func benchServe(b *testing.B, serve func(*receive.Server, context.Context, net.L
 	b.StopTimer()
 	if got, want := out.records(), int64((b.N+999)/1000*1000); got != want {
 		b.Fatalf("%d lines written, want %d", got, want)
+	}
+}
+
+// BenchmarkServeRELP is BenchmarkServeSyslogStream over RELP: the same
+// messages in "syslog" frames, their answers read as they come; ns/op and
+// allocs/op are per record.
+func BenchmarkServeRELP(b *testing.B) {
+	out := &lineCounter{}
+	srv := &receive.Server{Sink: &receive.Printer{W: out}, OnRefuse: func(r receive.Report) { b.Error(r) }}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- srv.ServeRELP(ctx, ln) }()
+	defer func() { cancel(); <-done }()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	answers := make(chan error)
+	go func() { _, err := io.Copy(io.Discard, c); answers <- err }() // until the server closes after "close"
+	msgs := make([]string, 256)
+	for i := range msgs {
+		msgs[i] = fmt.Sprintf(`<165>1 2026-12-01T04:30:00.000001Z host1.example.com benchapp 4242 ID47 [exampleSDID@32473 iut="3" eventSource="Application" eventID="1001"] user alice logged in from 192.0.2.%d path=/api/v1/login latency=1.5ms ok=true`, i)
+	}
+	var frame []byte
+	txnr := 1
+	next := func(command, data string) {
+		frame = relp.Append(frame, txnr, command, []byte(data))
+		txnr = txnr%relp.MaxTxnr + 1
+	}
+	next("open", "relp_version=0\nrelp_software=bench\ncommands=syslog")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		next("syslog", msgs[i%len(msgs)])
+		if len(frame) > 64<<10 || i == b.N-1 {
+			if _, err := c.Write(frame); err != nil {
+				b.Fatal(err)
+			}
+			frame = frame[:0]
+		}
+	}
+	next("close", "")
+	if _, err := c.Write(frame); err != nil {
+		b.Fatal(err)
+	}
+	if err := <-answers; err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	if got := out.records(); got != int64(b.N) {
+		b.Fatalf("%d lines written, want %d", got, b.N)
 	}
 }

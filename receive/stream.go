@@ -82,10 +82,14 @@ func (c *chunk) reset() {
 	c.data, c.ends, c.done, c.idle, c.text = c.data[:0], c.ends[:0], c.done[:0], false, ""
 }
 
-// frameText is frame i's payload as a string: a slice of one string
+// frameText is frame i's payload p as a string: a slice of one string
 // made of all the chunk's frames, so that the records of a chunk's syslog
-// messages cost one allocation for their strings, not one each.
-func (c *chunk) frameText(i int) string {
+// messages cost one allocation for their strings, not one each; a copy
+// of p if the chunk does not hold its frames (a RELP session's room).
+func (c *chunk) frameText(i int, p []byte) string {
+	if i >= len(c.ends) {
+		return string(p)
+	}
 	if c.text == "" {
 		c.text = string(c.data)
 	}

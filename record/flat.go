@@ -378,9 +378,23 @@ func (f *Flat) keyFrom(start int) {
 	f.attr([2]int32{int32(start), int32(len(f.buf))}, w)
 }
 
+// next appends a zero item and returns it. It is written in place:
+// appending a composite literal builds it on the stack first, and copying
+// that just-stored temporary stalls the CPU, once per key.
+func (f *Flat) next() *flatItem {
+	n := len(f.items)
+	if n == cap(f.items) {
+		f.items = append(f.items, flatItem{})
+	} else {
+		f.items = f.items[:n+1]
+		f.items[n] = flatItem{}
+	}
+	return &f.items[n]
+}
+
 // field starts an item whose key names the LogRecord field i.
 func (f *Flat) field(i int) {
-	f.items = append(f.items, flatItem{field: int8(i)})
+	f.next().field = int8(i)
 	bit := uint32(1) << i
 	f.dupField = f.dupField || f.fields&bit != 0
 	f.fields |= bit
@@ -389,7 +403,8 @@ func (f *Flat) field(i int) {
 // attr starts an item whose key, at span in buf, is an attribute's, of
 // words w.
 func (f *Flat) attr(span [2]int32, w words) {
-	f.items = append(f.items, flatItem{field: -1, key: span})
+	it := f.next()
+	it.field, it.key = -1, span
 	f.extras++
 	h := w.hash()
 	word, bit := &f.keys[h>>63], uint64(1)<<(h>>57&63)
@@ -530,7 +545,8 @@ func (f *Flat) unique() bool {
 
 func (f *Flat) fill(e *Entry) {
 	text := string(f.buf)
-	for _, it := range f.items {
+	for i := range f.items {
+		it := &f.items[i] // not a copy: see next
 		v := scalar{kind: it.kind, n: it.n}
 		if it.kind == kindString {
 			v.s = text[it.val[0]:it.val[1]]
@@ -546,6 +562,19 @@ func (f *Flat) fill(e *Entry) {
 		if it.field >= 0 {
 			key = fieldKeys[it.field]
 		}
-		e.Attrs = append(e.Attrs, slog.Attr{Key: key, Value: v.value()})
+		e.appendAttr(key, v.value())
 	}
+}
+
+// appendAttr appends an attribute written in place, as Flat.next does an
+// item. Build handed e with its Attrs array zeroed.
+func (e *Entry) appendAttr(key string, v slog.Value) {
+	n := len(e.Attrs)
+	if n == cap(e.Attrs) {
+		e.Attrs = append(e.Attrs, slog.Attr{})
+	} else {
+		e.Attrs = e.Attrs[:n+1]
+	}
+	a := &e.Attrs[n]
+	a.Key, a.Value = key, v
 }

@@ -34,7 +34,7 @@ func parseSend(args []string, stderr io.Writer) (*sendFlags, error) {
 	f := &sendFlags{}
 	fs := flag.NewFlagSet("netlog send", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&f.to, "to", DefaultTo, "destination `URL`: tcp://, tls://, unix://, udp://, unixgram://, syslog://, syslog+udp://, syslog+tcp://, syslog+tls://, syslog+relp://, syslog+relp+tls://, syslog+unix://, syslog+unixgram://, smtp://, smtps://, stderr://, stdout:// (docs/urls.md lists the parameters)")
+	fs.StringVar(&f.to, "to", DefaultTo, "destination `URL`: tcp://, tls://, unix://, udp://, unixgram://, syslog://, syslog+udp://, syslog+tcp://, syslog+tls://, syslog+relp://, syslog+relp+tls://, syslog+unix://, syslog+unixgram://, smtp://, smtps://, kafka://, otlp+http://, otlp+https://, stderr://, stdout:// (docs/urls.md lists the parameters)")
 	fs.TextVar(&f.level, "level", slog.LevelInfo, "the records' `level`: debug, info, warn, error, optionally +N or -N")
 	fs.StringVar(&f.name, "name", "netlog", "logger `name` (Python's record.name; syslog's APP-NAME)")
 	fs.Func("attr", "add attribute `key=value` to every record (repeatable)", func(s string) error {

@@ -178,14 +178,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		ReadBuffer:    int(f.udpRcvbuf),
 		Dedup:         f.dedup, DedupIDs: f.dedupIDs,
 	}
+	// The collector keeps Go's default GOGC of 100: the heap grows to
+	// twice what is live (4 MiB at least) before it collects. GOGC=400
+	// in the environment makes it collect a quarter as often, for about
+	// 0.1 µs less CPU per record and 12 MiB more peak RSS
+	// (docs/receiver-limits.md). The memory limit makes it collect
+	// before --max-memory is reached whatever GOGC is.
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(f.maxMemory) / 4 * 3))
-	if os.Getenv("GOGC") == "" {
-		// The live heap of a receiver is small (buffers in flight), and
-		// every record makes garbage: at the default 100 the collector
-		// runs every few thousand records. The memory limit above still
-		// makes it collect before --max-memory is reached.
-		defer debug.SetGCPercent(debug.SetGCPercent(serveGCPercent))
-	}
 	if len(ps) == 0 {
 		closeOutputs(out, f.drain, stderr)
 		fmt.Fprintln(stderr, "netlog serve: every listener is disabled")
@@ -307,9 +306,6 @@ func sum(m map[receive.Reason]uint64) (n uint64) {
 	}
 	return n
 }
-
-// serveGCPercent is the GOGC of netlog serve, unless the environment sets one.
-const serveGCPercent = 400
 
 // defaultMaxMemory is --max-memory's default; minMaxMemory leaves room
 // for the read buffers of a few hundred connections and a max-size frame.

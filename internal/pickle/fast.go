@@ -100,16 +100,8 @@ func (d *fast) run() bool {
 		default:
 			ok = d.item(at, true)
 		}
-		if !ok || d.flat.Over() {
+		if !ok || d.flat.Over() || !d.putNext() {
 			return false
-		}
-		// Python follows every key and value with a BINPUT: take it
-		// here, without another turn of the loop.
-		if d.pos+1 < len(d.in) && d.in[d.pos] == opBinPut {
-			if !d.memoize(uint64(d.in[d.pos+1])) {
-				return false
-			}
-			d.pos += 2
 		}
 	}
 	return false
@@ -221,56 +213,94 @@ func (d *fast) push(at int) (key, ok bool) {
 
 // unicode is item for a fresh BINUNICODE (protocols 1 to 3) or
 // SHORT_BINUNICODE (4 and 5), which hold every string Python and netlog
-// send, in two calls fewer: it reads the length itself, refusing one
-// longer than the bytes left, as take does. After a key it also reads
-// the key's BINPUT and a scalar value, if they follow.
+// send, in fewer steps: it reads the length itself, refusing one longer
+// than the bytes left, as take does; it takes the BINPUT that follows an
+// item; and it goes on while pairs of a string key and a scalar value
+// follow (a SETITEMS dict's, or one SETITEM pair), as run would, without
+// a turn of run's loop, or a call, for each.
 func (d *fast) unicode(at int, op byte) bool {
-	key, ok := d.push(at)
-	if !ok {
-		return false
-	}
-	rest := d.in[d.pos:]
-	var n uint64
-	hdr := 1
-	switch {
-	case op == opBinUnicode && len(rest) >= 4:
-		n, hdr = uint64(binary.LittleEndian.Uint32(rest)), 4
-	case op == opShortBinUni && len(rest) >= 1:
-		n = uint64(rest[0])
-	default:
-		return false
-	}
-	if n > uint64(len(rest)-hdr) {
-		return false
-	}
-	s := rest[hdr : hdr+int(n)]
-	d.pos += hdr + int(n)
-	if !key {
-		return d.flat.String(s)
-	}
-	if !d.flat.Key(s) {
-		return false
-	}
-	// The key's BINPUT and its value follow: read them here, without two
-	// more turns of run's loop (Key refused a record over its budget).
-	if d.pos+1 < len(d.in) && d.in[d.pos] == opBinPut {
-		if !d.memoize(uint64(d.in[d.pos+1])) {
+	for {
+		key, ok := d.push(at)
+		if !ok {
 			return false
 		}
-		d.pos += 2
+		rest := d.in[d.pos:]
+		var n uint64
+		hdr := 1
+		switch {
+		case op == opBinUnicode && len(rest) >= 4:
+			n, hdr = uint64(binary.LittleEndian.Uint32(rest)), 4
+		case op == opShortBinUni && len(rest) >= 1:
+			n = uint64(rest[0])
+		default:
+			return false
+		}
+		if n > uint64(len(rest)-hdr) {
+			return false
+		}
+		s := rest[hdr : hdr+int(n)]
+		d.pos += hdr + int(n)
+		if key {
+			ok = d.flat.Key(s) // which refuses a record over its budget
+		} else {
+			ok = d.flat.String(s) && !d.flat.Over()
+		}
+		if !ok || !(d.memoNext() || d.putNext()) { // memoNext: putNext's common case, inlined
+			return false
+		}
+		if key { // its value, if a scalar follows
+			if d.pos == len(d.in) || !scalarOp[d.in[d.pos]] {
+				return true // run reads it
+			}
+			at, op = d.pos, d.in[d.pos]
+			d.pos++
+			if op == opBinUnicode || op == opShortBinUni {
+				continue // read as a string
+			}
+			if _, ok := d.push(at); !ok || !d.scalar(op, false) || !(d.memoNext() || d.putNext()) || d.flat.Over() {
+				return false
+			}
+		}
+		// After a value, the next key, if more may come.
+		if !d.marked || d.pos == len(d.in) {
+			return true // run reads it
+		}
+		if at, op = d.pos, d.in[d.pos]; op != opBinUnicode && op != opShortBinUni {
+			return true
+		}
+		d.pos++
 	}
-	if d.pos == len(d.in) || !scalarOp[d.in[d.pos]] {
-		return true // run reads it
+}
+
+// putNext takes the BINPUT Python writes after every key and value, if
+// one follows, without another turn of run's loop.
+func (d *fast) putNext() bool {
+	if d.memoNext() {
+		return true
 	}
-	at, op = d.pos, d.in[d.pos]
-	d.pos++
-	if op == opBinUnicode || op == opShortBinUni {
-		return d.unicode(at, op) // a value: one call deep
-	}
-	if _, ok := d.push(at); !ok {
+	if !d.memoize(uint64(d.in[d.pos+1])) {
 		return false
 	}
-	return d.scalar(op, false)
+	d.pos += 2
+	return true
+}
+
+// memoNext is putNext's common cases, small enough to be inlined: no
+// BINPUT follows, or one of the next index, for the item on top (n > 0:
+// the dict, and an item, are on the stack), in the memo's room. It
+// reports false if putNext must take the BINPUT that follows.
+func (d *fast) memoNext() bool {
+	if d.pos+1 >= len(d.in) || d.in[d.pos] != opBinPut {
+		return true
+	}
+	idx := int(d.in[d.pos+1])
+	if idx != len(d.memo) || idx >= cap(d.memo) || d.n == 0 {
+		return false
+	}
+	d.memo = d.memo[:idx+1]
+	d.memo[idx] = d.top
+	d.pos += 2
+	return true
 }
 
 // scalarOp are the opcodes of a value that scalar reads.
@@ -371,37 +401,31 @@ func (d *fast) long1() bool {
 }
 
 // textInt reads INT or LONG of up to 18 digits (protocol 1 writes an int
-// over 32 bits as LONG text); INT 01 and 00 are True and False.
+// over 32 bits as LONG text), an optional L and the line feed, in one
+// pass; INT 01 and 00 are True and False.
 func (d *fast) textInt(op byte) bool {
-	end := d.pos
-	for end < len(d.in) && d.in[end] != '\n' {
-		end++
+	in, i := d.in, d.pos
+	signed := i < len(in) && (in[i] == '-' || in[i] == '+')
+	neg := signed && in[i] == '-'
+	if signed {
+		i++
 	}
-	if end == len(d.in) {
-		return false
-	}
-	s := d.in[d.pos:end]
-	d.pos = end + 1
-	if len(s) > 0 && s[len(s)-1] == 'L' {
-		s = s[:len(s)-1]
-	}
-	if op == opInt && len(s) == 2 && s[0] == '0' && (s[1] == '1' || s[1] == '0') {
-		d.flat.Bool(s[1] == '1')
-		return true
-	}
-	neg := len(s) > 0 && s[0] == '-'
-	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
-		s = s[1:]
-	}
-	if len(s) == 0 || len(s) > 18 {
-		return false
-	}
+	start := i
 	var v int64
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-		v = v*10 + int64(c-'0')
+	for ; i < len(in) && in[i]-'0' <= 9 && i-start < 19; i++ {
+		v = v*10 + int64(in[i]-'0')
+	}
+	digits := i - start
+	if i < len(in) && in[i] == 'L' {
+		i++
+	}
+	if i == len(in) || in[i] != '\n' || digits == 0 || digits > 18 {
+		return false
+	}
+	d.pos = i + 1
+	if op == opInt && !signed && digits == 2 && in[start] == '0' && in[start+1] <= '1' {
+		d.flat.Bool(in[start+1] == '1')
+		return true
 	}
 	if neg {
 		v = -v

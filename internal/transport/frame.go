@@ -35,8 +35,9 @@ func EndFrame(b []byte, start int) {
 // that it reuses (set Buffer.A to take it from an Allocator).
 type FrameReader struct {
 	Buffer
-	r   io.Reader
-	max int
+	r      io.Reader
+	max    int
+	prefix [PrefixLen]byte // here, not on Next's stack: passed to r.Read, it would escape, an allocation per frame
 }
 
 // NewFrameReader reads frames of at most max payload bytes from r.
@@ -50,14 +51,14 @@ func NewFrameReader(r io.Reader, max int) *FrameReader {
 // ErrFrameTooLarge — before reading or allocating anything more — if the
 // prefix announces more than the limit.
 func (f *FrameReader) Next() ([]byte, error) {
-	var prefix [PrefixLen]byte
-	if n, err := io.ReadFull(f.r, prefix[:]); err != nil {
+	prefix := f.prefix[:]
+	if n, err := io.ReadFull(f.r, prefix); err != nil {
 		if err == io.EOF {
 			return nil, io.EOF
 		}
 		return nil, truncated(err, n, PrefixLen)
 	}
-	size := binary.BigEndian.Uint32(prefix[:])
+	size := binary.BigEndian.Uint32(prefix)
 	if uint64(size) > uint64(f.max) {
 		return nil, fmt.Errorf("%w: length prefix %d is over the limit of %d bytes", ErrFrameTooLarge, size, f.max)
 	}
