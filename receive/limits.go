@@ -249,6 +249,29 @@ func (s *Server) awaitFrame(cn *conn) error {
 func (s *Server) startFrame(cn *conn) {
 	cn.frameEnd = s.deadline(s.frameTimeout())
 	cn.SetReadDeadline(cn.frameEnd)
+	cn.frameReads, cn.reused = cn.reads, 0
+}
+
+// maxReused is how many frames in a row awaitNext lets keep the deadline
+// of the frame before them.
+const maxReused = 32
+
+// awaitNext is awaitFrame for a reader that has done nothing that may
+// wait since the last frame began (quick): a frame whose first byte is
+// buffered, when nothing was read from the connection since the deadline
+// in force was set (so every frame since came whole from the buffer, in
+// microseconds), keeps that deadline, up to maxReused frames in a row.
+// It is that much early, and it spares the clock read of every frame
+// (time.Now took 100–200 ns on the 2-core VM, a tenth of a syslog
+// record's cost). Not while the server is stopping: each frame extends
+// the drain then.
+func (s *Server) awaitNext(cn *conn, quick bool) error {
+	if quick && cn.reused < maxReused && cn.reads == cn.frameReads && cn.br != nil && cn.br.Buffered() > 0 &&
+		s.lim.stopAt.Load() == 0 {
+		cn.reused++
+		return nil
+	}
+	return s.awaitFrame(cn)
 }
 
 func (s *Server) frameTimeout() time.Duration { return orDefault(s.FrameTimeout, DefaultFrameTimeout) }
@@ -269,7 +292,7 @@ func (s *Server) peek(cn *conn) error {
 		return err
 	}
 	cn.mem.held = readBuffer
-	cn.br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(b[:]), cn.Conn), readBuffer)
+	cn.br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(b[:]), connReader{cn}), readBuffer)
 	return nil
 }
 
@@ -283,6 +306,17 @@ type conn struct {
 	frameEnd       time.Time // the read deadline of the frame being read
 	rd             time.Time // the read deadline last set (SetReadDeadline)
 	mem            *connMemory
+	reads          int // reads from the connection into br
+	frameReads     int // reads when frameEnd was set
+	reused         int // frames since that kept frameEnd (awaitNext)
+}
+
+// connReader is the reader under a connection's br: it counts the reads.
+type connReader struct{ cn *conn }
+
+func (r connReader) Read(p []byte) (int, error) {
+	r.cn.reads++
+	return r.cn.Conn.Read(p)
 }
 
 // cap is t, or cn.first if that is earlier.

@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/netlog-go/netlog/internal/ascii"
 	"github.com/netlog-go/netlog/internal/batch"
 	"github.com/netlog-go/netlog/internal/syslog"
 	"github.com/netlog-go/netlog/record"
@@ -193,10 +194,7 @@ func (st *stamp) append(b []byte, t time.Time) []byte {
 // record.
 func appendEscaped(b []byte, s string, lines bool) []byte {
 	for i := 0; i < len(s); {
-		j := i
-		for j < len(s) && s[j] >= 0x20 && s[j] < 0x7f { // printable ASCII, copied as a run
-			j++
-		}
+		j := ascii.Printable(s, i) // copied as a run
 		b = append(b, s[i:j]...)
 		if i = j; i == len(s) {
 			break
@@ -288,14 +286,8 @@ func appendTextValue(b []byte, s string) []byte {
 // bare reports whether s holds only printable characters other than
 // space, '"' and '='.
 func bare(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 0x80 {
-			return bareUTF8(s[i:])
-		} else if c <= ' ' || c == '"' || c == '=' || c == 0x7f {
-			return false
-		}
-	}
-	return true
+	i := ascii.Bare(s, 0)
+	return i == len(s) || s[i] >= 0x80 && bareUTF8(s[i:])
 }
 
 // bareUTF8 is bare for s beyond its ASCII start.
@@ -314,17 +306,26 @@ func appendSyslogText(b []byte, s *record.Syslog) []byte {
 	if s.Format == "raw" {
 		return append(b, " syslog=raw"...)
 	}
-	for _, f := range [...]struct{ k, v string }{
-		{"facility", syslog.Facility(s.Facility).String()}, {"severity", syslog.Severity(s.Severity).String()},
-		{"hostname", s.Hostname}, {"procid", s.ProcID}, {"msgid", s.MsgID},
-	} {
+	// Facility and severity names (or numbers) are bare.
+	b = append(append(b, " facility="...), syslog.Facility(s.Facility).String()...)
+	b = append(append(b, " severity="...), syslog.Severity(s.Severity).String()...)
+	for _, f := range [...]struct{ k, v string }{{" hostname=", s.Hostname}, {" procid=", s.ProcID}, {" msgid=", s.MsgID}} {
 		if f.v != "" {
-			b = appendTextValue(append(append(append(b, ' '), f.k...), '='), f.v)
+			b = appendTextValue(append(b, f.k...), f.v)
 		}
 	}
 	for _, el := range s.SD {
+		// The SD-ID, escaped once, is copied before each parameter.
+		id := [2]int{-1, -1}
 		for _, p := range el.Params {
-			b = appendEscaped(append(b, ' '), el.ID, false)
+			b = append(b, ' ')
+			if id[0] < 0 {
+				id[0] = len(b)
+				b = appendEscaped(b, el.ID, false)
+				id[1] = len(b)
+			} else {
+				b = append(b, b[id[0]:id[1]]...)
+			}
 			b = appendEscaped(append(b, '.'), p.Name, false)
 			b = appendTextValue(append(b, '='), p.Value)
 		}

@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/netlog-go/netlog/internal/syslog"
 )
 
 // TestStamp: the cached per-second formatting of a time is what Go's
@@ -63,5 +65,21 @@ func TestTextValueBare(t *testing.T) {
 		if want := " k=" + rule(v.String()); got != want {
 			t.Errorf("%v: %q, want %q", v, got, want)
 		}
+	}
+}
+
+// BenchmarkAppendText is the text form of the bench suite's RFC 5424
+// message (bench/recvinput.go): what a Printer does per syslog record.
+func BenchmarkAppendText(b *testing.B) {
+	e, err := syslog.Parse([]byte(`<165>1 2026-12-01T04:30:00.000001Z host1.example.com benchapp 4242 ID47 [exampleSDID@32473 iut="3" eventSource="Application" eventID="1001"] user alice logged in from 192.0.2.1 path=/api/v1/login latency=1.5ms ok=true`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	e.Peer = "127.0.0.1"
+	var st stamp
+	buf := make([]byte, 0, 1024)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = appendText(buf[:0], e, &st)
 	}
 }

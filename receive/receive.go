@@ -381,7 +381,7 @@ var syslogMessages = &protocol{
 		if c.msgs == nil {
 			c.msgs = make([]syslog.Message, roomSlots)
 		}
-		e, err := c.msgs[i].Parse(p)
+		e, err := c.msgs[i].ParseString(c.frameText(i, p))
 		if err != nil {
 			return s.raw(p), nil
 		}
@@ -539,11 +539,13 @@ func (s *Server) serveConn(ctx context.Context, p *protocol, listener string, c 
 // comes between reading a frame and awaiting the next, so that it does
 // not eat into the next frame's FrameTimeout.
 func (s *Server) readFrames(p *protocol, cn *conn, fr frameReader, pl *pipeline) error {
+	quick := false // nothing that may wait since the last frame began
 	for {
 		if cn.br.Buffered() == 0 && !pl.handOver(true) { // nothing more to read right now
 			return errStopped
 		}
-		err := s.awaitFrame(cn)
+		err := s.awaitNext(cn, quick)
+		quick = true
 		if err == errIdle {
 			return err
 		}
@@ -557,6 +559,7 @@ func (s *Server) readFrames(p *protocol, cn *conn, fr frameReader, pl *pipeline)
 		s.frames.Add(1)
 		pl.committed = false
 		if len(payload) > chunkSize/2 {
+			quick = false
 			ok := pl.large(s.decoded(p, payload))
 			cn.mem.delivered(fr)
 			if !ok {
@@ -565,14 +568,18 @@ func (s *Server) readFrames(p *protocol, cn *conn, fr frameReader, pl *pipeline)
 			continue
 		}
 		if pl.cur == nil {
+			quick = false
 			if pl.cur, err = s.take(cn, pl); err != nil {
 				return err
 			}
 		}
 		pl.cur.add(payload)
 		cn.mem.delivered(fr)
-		if len(pl.cur.data) > chunkSize/2 && !pl.handOver(false) {
-			return errStopped
+		if len(pl.cur.data) > chunkSize/2 {
+			quick = false
+			if !pl.handOver(false) {
+				return errStopped
+			}
 		}
 	}
 }

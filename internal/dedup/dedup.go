@@ -6,6 +6,7 @@ package dedup
 import (
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -163,7 +164,7 @@ func (f *Filter) add(id string) *sender {
 		f.evicted.Add(1)
 	}
 	s := &sender{bits: make([]uint64, f.window/64)}
-	f.ids[id] = s
+	f.ids[strings.Clone(id)] = s // id may be a slice of a receiver's chunk of many records
 	return s
 }
 

@@ -2,6 +2,7 @@ package syslog
 
 import (
 	"bytes"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -39,8 +40,15 @@ func FuzzParse(f *testing.F) {
 	for _, m := range legacy {
 		f.Add(m)
 	}
+	var m Message
 	f.Fuzz(func(t *testing.T, p []byte) {
 		e, err := Parse(p)
+		// The receiver's way: into a reused Message, from a slice of a
+		// longer string.
+		me, merr := m.ParseString(string(append(p, "<14>1 - next message"...))[:len(p)])
+		if (err == nil) != (merr == nil) || err == nil && !reflect.DeepEqual(e, me) {
+			t.Fatalf("%q: Parse %+v, %v; Message.ParseString %+v, %v", p, e, err, me, merr)
+		}
 		trimmed := bytes.TrimRight(p, "\x00\r\n")
 		if err != nil {
 			e = Raw(p)

@@ -40,8 +40,8 @@ type legacy struct {
 // SysLogHandler ident). docs/syslog-parsing.md lists where this differs
 // from rsyslog, and why.
 // It parses into x, or a new one if x is nil.
-func parseLegacy(x *parsed, p []byte) (*record.Entry, error) {
-	l := &legacy{in: string(p)}
+func parseLegacy(x *parsed, p string) (*record.Entry, error) {
+	l := &legacy{in: p}
 	pri, n, ok := splitPRI(l.in)
 	format := formatRFC3164
 	if !ok {

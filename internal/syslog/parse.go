@@ -1,9 +1,9 @@
 package syslog
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/netlog-go/netlog/record"
 )
@@ -27,7 +27,7 @@ var ErrUnparsed = errors.New("syslog: message does not parse")
 // repairs). A message that claims RFC 5424 or RFC 3164 and breaks its
 // grammar is refused with an error wrapping ErrUnparsed that says where;
 // the caller passes it on with Raw, never emptied.
-func Parse(p []byte) (*record.Entry, error) { return parse(nil, p) }
+func Parse(p []byte) (*record.Entry, error) { return parse(nil, string(trimEnd(p))) }
 
 // A Message is room for one parsed message and its structured data, for
 // a receiver that parses into the same room again and again.
@@ -37,13 +37,20 @@ type Message struct{ x parsed5424 }
 // is m's, overwritten by the next Parse into m, so whoever keeps it longer
 // must copy it. Its strings are never overwritten.
 func (m *Message) Parse(p []byte) (*record.Entry, error) {
-	m.x = parsed5424{}
-	return parse(&m.x, p)
+	return m.ParseString(string(trimEnd(p)))
 }
 
-// parse is Parse into x, or into a new one if x is nil.
-func parse(x *parsed5424, p []byte) (*record.Entry, error) {
-	p = bytes.TrimRight(p, "\x00\n\r")
+// ParseString is Parse of a message held in a string: the record's
+// strings are slices of s (that of an RFC 5424 message's text, say), so
+// that a receiver that copies many messages into one string makes one
+// allocation for all of them.
+func (m *Message) ParseString(s string) (*record.Entry, error) {
+	m.x = parsed5424{}
+	return parse(&m.x, trimEnd(s))
+}
+
+// parse is Parse of p, trimmed, into x, or into a new one if x is nil.
+func parse(x *parsed5424, p string) (*record.Entry, error) {
 	if is5424(p) {
 		e, err := parse5424(x, p)
 		if err != nil {
@@ -70,7 +77,7 @@ func parse(x *parsed5424, p []byte) (*record.Entry, error) {
 // bytes replaced by U+FFFD), and the facility, severity and level of its PRI if
 // it starts with a readable one (else zero, level NOTSET).
 func Raw(p []byte) *record.Entry {
-	p = bytes.TrimRight(p, "\x00\n\r")
+	p = trimEnd(p)
 	x := &parsed{s: record.Syslog{Format: "raw"}}
 	x.e.Syslog, x.e.Msg = &x.s, text(string(p))
 	if pri, _, ok := splitPRI(p); ok {
@@ -80,6 +87,14 @@ func Raw(p []byte) *record.Entry {
 		x.e.LevelName = record.LevelName(0)
 	}
 	return &x.e
+}
+
+// trimEnd is p without its trailing NULs, CRs and LFs.
+func trimEnd[T string | []byte](p T) T {
+	for len(p) > 0 && (p[len(p)-1] == 0 || p[len(p)-1] == '\n' || p[len(p)-1] == '\r') {
+		p = p[:len(p)-1]
+	}
+	return p
 }
 
 // splitPRI reads "<PRI>" at the start of p, PRI being 0 to 191 in 1 to 3
@@ -103,7 +118,7 @@ func splitPRI[T string | []byte](p T) (pri, n int, ok bool) {
 }
 
 // is5424 reports whether p starts "<PRI>1 ".
-func is5424(p []byte) bool {
+func is5424(p string) bool {
 	_, n, ok := splitPRI(p)
-	return ok && bytes.HasPrefix(p[n:], []byte("1 "))
+	return ok && strings.HasPrefix(p[n:], "1 ")
 }

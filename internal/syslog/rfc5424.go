@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/netlog-go/netlog/internal/ascii"
 	"github.com/netlog-go/netlog/record"
 )
 
@@ -39,8 +40,9 @@ type parsed5424 struct {
 // in, one string holding the whole message, so that a message costs two
 // allocations unless its structured data outgrows parsed5424.
 type parser5424 struct {
-	in  string
-	pos int
+	in    string
+	pos   int
+	valid bool // in is valid UTF-8: so is every field, each cut at an ASCII byte
 }
 
 // parse5424 parses "<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD [SP MSG]"
@@ -48,8 +50,8 @@ type parser5424 struct {
 // docs/syslog-parsing.md lists: a fraction of up to 9 digits, a BOM before
 // MSG dropped, invalid UTF-8 in MSG or an SD value replaced by U+FFFD.
 // It parses into x, or a new one if x is nil.
-func parse5424(x *parsed5424, p []byte) (*record.Entry, error) {
-	r := &parser5424{in: string(p)}
+func parse5424(x *parsed5424, p string) (*record.Entry, error) {
+	r := &parser5424{in: p, valid: utf8.ValidString(p)}
 	pri, err := r.pri()
 	if err != nil {
 		return nil, err
@@ -71,24 +73,24 @@ func parse5424(x *parsed5424, p []byte) (*record.Entry, error) {
 		max  int
 		to   *string
 	}{{"HOSTNAME", maxHostname, &s.Hostname}, {"APP-NAME", maxAppName, &s.AppName}, {"PROCID", maxProcID, &s.ProcID}, {"MSGID", maxMsgID, &s.MsgID}} {
-		if err := r.expect(" "); err != nil {
-			return nil, fmt.Errorf("before %s: %w", f.name, err)
+		if !r.skip(' ') {
+			return nil, fmt.Errorf("before %s: %w", f.name, r.want(" "))
 		}
 		if *f.to, err = r.field(f.name, f.max); err != nil {
 			return nil, err
 		}
 	}
-	if err := r.expect(" "); err != nil {
-		return nil, fmt.Errorf("before STRUCTURED-DATA: %w", err)
+	if !r.skip(' ') {
+		return nil, fmt.Errorf("before STRUCTURED-DATA: %w", r.want(" "))
 	}
 	if s.SD, err = r.structuredData(x.sd[:0], x.params[:0]); err != nil {
 		return nil, err
 	}
 	if r.pos < len(r.in) {
-		if err := r.expect(" "); err != nil {
-			return nil, fmt.Errorf("after STRUCTURED-DATA: %w", err)
+		if !r.skip(' ') {
+			return nil, fmt.Errorf("after STRUCTURED-DATA: %w", r.want(" "))
 		}
-		e.Msg = text(strings.TrimPrefix(r.in[r.pos:], "\ufeff"))
+		e.Msg = r.text(strings.TrimPrefix(r.in[r.pos:], "\ufeff"))
 	}
 	finish(e)
 	return e, nil
@@ -138,11 +140,22 @@ func (r *parser5424) errorf(format string, args ...any) error {
 
 func (r *parser5424) expect(s string) error {
 	if !strings.HasPrefix(r.in[r.pos:], s) {
-		return r.errorf("want %q", s)
+		return r.want(s)
 	}
 	r.pos += len(s)
 	return nil
 }
+
+// skip reads c if it is next.
+func (r *parser5424) skip(c byte) bool {
+	if r.pos < len(r.in) && r.in[r.pos] == c {
+		r.pos++
+		return true
+	}
+	return false
+}
+
+func (r *parser5424) want(s string) error { return r.errorf("want %q", s) }
 
 // pri reads "<PRIVAL>", PRIVAL 0 to 191 in 1 to 3 digits.
 func (r *parser5424) pri() (int, error) {
@@ -157,7 +170,7 @@ func (r *parser5424) pri() (int, error) {
 // field reads NILVALUE (as "") or 1 to max PRINTUSASCII characters.
 func (r *parser5424) field(name string, max int) (string, error) {
 	start := r.pos
-	r.pos = scan(r.in, r.pos, &printUSASCII)
+	r.pos = ascii.Graphic(r.in, r.pos)
 	if r.pos < len(r.in) && r.in[r.pos] != ' ' {
 		return "", r.errorf("%s: byte %#02x is not printable US-ASCII", name, r.in[r.pos])
 	}
@@ -194,15 +207,15 @@ func (r *parser5424) timestamp() (time.Time, error) {
 		return time.Time{}, nil
 	}
 	start := r.pos
-	var v [6]int
+	v, ok := r.dateTime()
 	const seps = "--T::"
-	for i := range v {
-		var ok bool
+	for i := 0; !ok && i < len(v); i++ { // not all there: find what is wrong
 		n := 2
 		if i == 0 {
 			n = 4
 		}
-		if v[i], ok = r.digits(n); !ok {
+		var good bool
+		if v[i], good = r.digits(n); !good {
 			return time.Time{}, r.errorf("TIMESTAMP: want %d digits", n)
 		}
 		if i < len(seps) {
@@ -237,6 +250,29 @@ func (r *parser5424) timestamp() (time.Time, error) {
 		return time.Time{}, fmt.Errorf("TIMESTAMP %q is not a valid date and time", r.in[start:r.pos])
 	}
 	return time.Date(v[0], time.Month(v[1]), v[2], v[3], v[4], v[5], ns, loc), nil
+}
+
+// dateTime reads FULL-DATE "T" PARTIAL-TIME up to the fraction, if it
+// is all there, in one go: timestamp's loop reads it otherwise, and says
+// what is wrong.
+func (r *parser5424) dateTime() (v [6]int, ok bool) {
+	if len(r.in)-r.pos < 19 {
+		return v, false
+	}
+	s := r.in[r.pos : r.pos+19]
+	if s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return v, false
+	}
+	var oks [6]bool
+	v[0], oks[0] = atoi(s[0:4])
+	for i := 1; i < 6; i++ {
+		v[i], oks[i] = atoi(s[3*i+2 : 3*i+4])
+	}
+	if oks != [6]bool{true, true, true, true, true, true} {
+		return v, false
+	}
+	r.pos += 19
+	return v, true
 }
 
 // daysIn is the number of days of month m (1 to 12) in year y.
@@ -322,8 +358,8 @@ func (r *parser5424) structuredData(sd []record.SDElement, all []record.SDParam)
 			}
 			all = append(all, p)
 		}
-		if err := r.expect("]"); err != nil {
-			return nil, fmt.Errorf("SD-ELEMENT %s: %w", id, err)
+		if !r.skip(']') {
+			return nil, fmt.Errorf("SD-ELEMENT %s: %w", id, r.want("]"))
 		}
 		// Capped, so that a later append to all (past its room) copies
 		// rather than writes under an element already made.
@@ -367,12 +403,10 @@ func (r *parser5424) sdName(what string) (string, error) {
 	return r.in[start:r.pos], nil
 }
 
-// printUSASCII and sdNameByte are the bytes of a header field
-// (PRINTUSASCII, 33 to 126) and of an SD-NAME (those but '=', ']' and
+// sdNameByte are the bytes of an SD-NAME (PRINTUSASCII but '=', ']' and
 // '"'): one table lookup a byte instead of four comparisons.
-var printUSASCII, sdNameByte = func() (field, sd [256]bool) {
+var sdNameByte = func() (sd [256]bool) {
 	for c := 33; c <= 126; c++ {
-		field[c] = true
 		sd[c] = c != '=' && c != ']' && c != '"'
 	}
 	return
@@ -392,6 +426,11 @@ func scan(s string, i int, set *[256]bool) int {
 // (RFC 5424 §6.3.3). An unescaped ']' is taken as text: the quotes delimit
 // the value unambiguously.
 func (r *parser5424) sdValue() (string, error) {
+	rest := r.in[r.pos:]
+	if q := strings.IndexByte(rest, '"'); q >= 0 && strings.IndexByte(rest[:q], '\\') < 0 { // no escape: the first '"' ends it
+		r.pos += q + 1
+		return r.text(rest[:q]), nil
+	}
 	start := r.pos
 	escaped := false
 	for ; r.pos < len(r.in); r.pos++ {
@@ -407,7 +446,7 @@ func (r *parser5424) sdValue() (string, error) {
 			if escaped {
 				v = unescapeSD(v)
 			}
-			return text(v), nil
+			return r.text(v), nil
 		}
 	}
 	return "", r.errorf("PARAM-VALUE has no closing '\"'")
@@ -422,6 +461,14 @@ func unescapeSD(v string) string {
 		b = append(b, v[i])
 	}
 	return string(b)
+}
+
+// text is text(s), checked only if the message is not valid UTF-8.
+func (r *parser5424) text(s string) string {
+	if r.valid {
+		return s
+	}
+	return text(s)
 }
 
 // text is s with each byte that is not part of valid UTF-8 replaced by

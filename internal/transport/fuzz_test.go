@@ -3,9 +3,12 @@ package transport
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // FuzzFrameReader: any byte stream de-frames into frames within the
@@ -48,21 +51,33 @@ func FuzzSyslogReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		const max = 64
 		for _, join := range []bool{false, true} {
-			sr := NewSyslogReader(bytes.NewReader(in), max)
-			if join {
-				sr.Join = &LineJoin{}
-			}
+			var frames [2][]string // without and with Borrow
+			var errs [2]error
+			var sr *SyslogReader
 			var text []byte
 			var err error
-			for n := 0; err == nil; n++ {
-				if n > len(in) {
-					t.Fatal("more frames than bytes")
+			for borrow := range 2 {
+				sr = NewSyslogReader(iotest.HalfReader(bytes.NewReader(in)), max) // some frames buffered whole, some not
+				if join {
+					sr.Join = &LineJoin{}
 				}
-				var p []byte
-				if p, err = sr.Next(); err == nil {
-					checkFrame(t, p, max, sr.framing == LF, join)
-					text = append(text, p...)
+				sr.Borrow = borrow * max / 2
+				text, err = nil, nil
+				for n := 0; err == nil; n++ {
+					if n > len(in) {
+						t.Fatal("more frames than bytes")
+					}
+					var p []byte
+					if p, err = sr.Next(); err == nil {
+						checkFrame(t, p, max, sr.framing == LF, join)
+						text = append(text, p...)
+						frames[borrow] = append(frames[borrow], string(p))
+					}
 				}
+				errs[borrow] = err
+			}
+			if !slices.Equal(frames[0], frames[1]) || fmt.Sprint(errs[0]) != fmt.Sprint(errs[1]) {
+				t.Fatalf("with Borrow: %q, %v; without: %q, %v", frames[1], errs[1], frames[0], errs[0])
 			}
 			if err != io.EOF && !errors.Is(err, ErrFrameTooLarge) && !errors.Is(err, ErrTruncated) && !errors.Is(err, ErrBadFrame) {
 				t.Fatalf("unexpected error %v", err)

@@ -82,7 +82,11 @@ func Frame(f Framing, b []byte, start int, scratch []byte) (frame, scratchOut []
 type SyslogReader struct {
 	Buffer // set Buffer.A to take it from an Allocator
 	// Join, if set, joins lines into messages (see LineJoin).
-	Join    *LineJoin
+	Join *LineJoin
+	// Borrow: an octet-counted message of at most Borrow bytes that is
+	// buffered whole is returned in the reader's own buffer instead of
+	// a copy in Buffer's, for a caller that copies it at once anyway.
+	Borrow  int
 	r       *bufio.Reader
 	max     int
 	framing Framing // "" until the first frame
@@ -176,6 +180,11 @@ func (s *SyslogReader) counted() ([]byte, error) {
 		if n = n*10 + uint64(c-'0'); n > uint64(s.max) {
 			return nil, fmt.Errorf("%w: octet count over the limit of %d bytes", ErrFrameTooLarge, s.max)
 		}
+	}
+	if int(n) <= s.Borrow && int(n) <= s.r.Buffered() {
+		p, _ := s.r.Peek(int(n))
+		s.r.Discard(int(n))
+		return p, nil
 	}
 	p, err := s.Get(int(n))
 	if err != nil {
