@@ -11,22 +11,14 @@ import (
 	"github.com/netlog-go/netlog/record"
 )
 
-// Datagrams are read in batches of packetBatch (one recvmmsg on Linux)
-// and copied into chunks of about packetChunk bytes for the decoder;
-// packetChunks of them at most are in flight, after which reading waits
-// and datagrams wait in the socket's receive buffer.
-const (
-	packetBatch  = 32
-	packetChunk  = 64 << 10
-	packetChunks = 4
-)
+// Datagrams are read in batches of packetBatch (one recvmmsg on Linux).
+const packetBatch = 32
 
 // datagramReader reads datagrams in batches, into buffers of its own.
 type datagramReader interface {
 	// read reads one datagram or more; more says whether others are
 	// queued already. It is false whenever the next read may wait: the
-	// caller holds back what it read, to fill its chunk, while more is
-	// true.
+	// caller commits what it added before reading again.
 	read() (n int, more bool, err error)
 	// datagram is datagram i of the last read and its sender, valid
 	// until the next read.
@@ -38,6 +30,13 @@ type datagramReader interface {
 	close()
 }
 
+// servePacket reads pc's datagrams and decodes them on the same
+// goroutine, straight from the reader's buffers, until ctx is done and
+// nothing more is queued. Decoding elsewhere would cost a hand-off and a
+// wake-up per batch, and measured more CPU per datagram (see
+// docs/benchmarks-receiver.md) than it gained: while a batch is decoded
+// the next gathers in the socket's receive buffer, so the busier the
+// reader, the fuller its batches.
 func (s *Server) servePacket(ctx context.Context, pc net.PacketConn, proto *protocol) error {
 	listener := name(pc.LocalAddr())
 	s.setReadBuffer(listener, pc)
@@ -45,40 +44,20 @@ func (s *Server) servePacket(ctx context.Context, pc net.PacketConn, proto *prot
 	// for up to Drain, and returns as soon as nothing is.
 	stop := context.AfterFunc(ctx, func() { pc.SetReadDeadline(time.Now()) })
 	defer stop()
-	work, free := make(chan *chunk, packetChunks), make(chan *chunk, packetChunks)
-	for range packetChunks {
-		free <- &chunk{data: make([]byte, 0, packetChunk)}
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.decodeDatagrams(proto, listener, work, free)
-	}()
-	err := s.readDatagrams(ctx, listener, pc, work, free)
-	close(work)
-	<-done
-	return err
-}
-
-// readDatagrams reads pc's datagrams and hands them, in chunks, to the
-// decoder, until ctx is done and nothing more is queued.
-func (s *Server) readDatagrams(ctx context.Context, listener string, pc net.PacketConn, work, free chan *chunk) error {
 	// One byte more than the largest frame allowed shows a datagram that was
 	// cut short by the buffer as a prefix mismatch.
 	dr := newDatagramReader(pc, transport.PrefixLen+min(s.maxFrame(), 1<<16)+1)
 	defer dr.close()
+	d := newDatagramDecoder(s, proto, listener)
+	defer d.commit()
 	var drainEnd time.Time
 	var seen uint64 // drops counted so far
-	cur := <-free
 	for {
 		if ctx.Err() != nil {
 			if drainEnd.IsZero() {
 				drainEnd = time.Now().Add(s.drain())
 			}
 			if !queued(pc) || time.Now().After(drainEnd) {
-				if len(cur.ends) > 0 {
-					work <- cur
-				}
 				return nil
 			}
 			pc.SetReadDeadline(drainEnd)
@@ -89,54 +68,18 @@ func (s *Server) readDatagrams(ctx context.Context, listener string, pc net.Pack
 			if ctx.Err() != nil && errors.As(err, &ne) && ne.Timeout() {
 				continue // what is queued is read next; the waking deadline may come late
 			}
-			if len(cur.ends) > 0 {
-				work <- cur
-			}
 			return fmt.Errorf("receive: read on %s: %w", listener, err)
 		}
-		if d := dr.drops(); d > seen {
-			s.kernelDrops.Add(d - seen)
-			seen = d
+		if k := dr.drops(); k > seen {
+			s.kernelDrops.Add(k - seen)
+			seen = k
 		}
 		s.frames.Add(uint64(n))
 		for i := range n {
-			d, addr := dr.datagram(i)
-			cur.add(d)
-			cur.addrs = append(cur.addrs, addr)
+			d.datagram(dr.datagram(i))
 		}
-		if !more || len(cur.data) >= packetChunk {
-			cur.idle = !more
-			work <- cur
-			cur = <-free
-		}
+		d.endBatch(more)
 	}
-}
-
-// decodeDatagrams decodes and adds the datagrams of each chunk, and
-// commits when the reader had nothing more to read and no chunk waits.
-func (s *Server) decodeDatagrams(proto *protocol, listener string, work <-chan *chunk, free chan<- *chunk) {
-	d := datagramDecoder{s: s, proto: proto, listener: listener, cp: commitPoint{offer: true}}
-	if _, ok := s.Sink.(Transient); ok && proto.into != nil {
-		d.room = &chunk{} // each record is added before the next is decoded
-	}
-	for c := range work {
-		start := 0
-		for i, end := range c.ends {
-			d.datagram(c.addrs[i], c.data[start:end])
-			start = end
-		}
-		if c.idle && len(work) == 0 {
-			d.commit()
-		}
-		if d.room != nil {
-			d.room.reset() // drops an outsize Attrs array
-		}
-		c.reset()
-		clear(c.addrs)
-		c.addrs = c.addrs[:0]
-		free <- c
-	}
-	d.commit()
 }
 
 // datagramDecoder decodes a listener's datagrams and adds their records.
@@ -152,14 +95,34 @@ type datagramDecoder struct {
 	peer string
 }
 
+func newDatagramDecoder(s *Server, proto *protocol, listener string) *datagramDecoder {
+	d := &datagramDecoder{s: s, proto: proto, listener: listener, cp: commitPoint{offer: true}}
+	if _, ok := s.Sink.(Transient); ok && proto.into != nil {
+		d.room = &chunk{} // each record is added before the next is decoded
+	}
+	return d
+}
+
+// endBatch ends a batch of datagrams, whose records are all added: the
+// room is cleared (an outsize Attrs array dropped), and the records
+// committed unless more datagrams are queued already.
+func (d *datagramDecoder) endBatch(more bool) {
+	if d.room != nil {
+		d.room.reset()
+	}
+	if !more {
+		d.commit()
+	}
+}
+
 func (d *datagramDecoder) commit() {
 	if err := d.s.commit(context.Background(), &d.cp); err != nil {
 		d.s.refuse(d.listener, "", ReasonSink, err)
 	}
 }
 
-// datagram delivers one datagram from addr, or refuses it.
-func (d *datagramDecoder) datagram(addr net.Addr, b []byte) {
+// datagram delivers datagram b from addr, or refuses it.
+func (d *datagramDecoder) datagram(b []byte, addr net.Addr) {
 	if ua, ok := addr.(*net.UDPAddr); !ok || ua != d.addr {
 		d.addr, d.peer = ua, addrName(addr)
 	}
