@@ -33,6 +33,15 @@ type batchReader struct {
 	last     unix.RawSockaddrInet6
 	reads    int
 	dropped  uint64
+	// recv is recvmmsg for RawConn.Read, made once (a closure made per
+	// read is an allocation per read); it leaves its result in n, errno.
+	recv  func(fd uintptr) bool
+	n     int
+	errno syscall.Errno
+	// meminfo is getsockopt(SO_MEMINFO) for RawConn.Control, made once
+	// too, into mem.
+	meminfo func(fd uintptr)
+	mem     [unix.SK_MEMINFO_VARS]uint32
 }
 
 // mmsghdr is struct mmsghdr: a message and the length received.
@@ -65,6 +74,21 @@ func newDatagramReader(pc net.PacketConn, size int) datagramReader {
 	} else {
 		all = make([]byte, packetBatch*size)
 	}
+	r.recv = func(fd uintptr) bool {
+		for {
+			m, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), uintptr(len(r.hdrs)), unix.MSG_DONTWAIT, 0, 0)
+			if r.n, r.errno = int(m), e; e != unix.EINTR {
+				return e != unix.EAGAIN && e != unix.EWOULDBLOCK
+			}
+		}
+	}
+	r.meminfo = func(fd uintptr) {
+		size := uint32(unsafe.Sizeof(r.mem))
+		_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, fd, unix.SOL_SOCKET, unix.SO_MEMINFO, uintptr(unsafe.Pointer(&r.mem[0])), uintptr(unsafe.Pointer(&size)), 0)
+		if e == 0 && size >= (unix.SK_MEMINFO_DROPS+1)*4 {
+			r.dropped = uint64(r.mem[unix.SK_MEMINFO_DROPS])
+		}
+	}
 	for i := range r.bufs {
 		r.bufs[i] = all[i*size : (i+1)*size : (i+1)*size]
 		r.iovs[i].Base = &r.bufs[i][0]
@@ -80,23 +104,18 @@ func (r *batchReader) read() (int, bool, error) {
 		h.Namelen = unix.SizeofSockaddrInet6
 		h.SetIovlen(1)
 	}
-	var n int
-	var errno syscall.Errno
-	err := r.conn.Read(func(fd uintptr) bool {
-		m, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), uintptr(len(r.hdrs)), unix.MSG_DONTWAIT, 0, 0)
-		n, errno = int(m), e
-		return e != unix.EAGAIN && e != unix.EWOULDBLOCK
-	})
-	if err == nil && errno != 0 {
-		err = errno
+	err := r.conn.Read(r.recv)
+	if err == nil && r.errno != 0 {
+		err = r.errno
 	}
 	if err != nil {
 		return 0, false, err
 	}
 	// Fewer than a batch means the queue was empty; a full batch may have
-	// taken its last datagram, so ask rather than guess: the caller keeps
-	// datagrams back while more are queued, and a guess wrong here kept
-	// them until another datagram came, maybe never.
+	// taken its last datagram, so ask rather than guess: the caller
+	// commits once nothing more is queued, and a guess wrong here left
+	// records uncommitted until another datagram came, maybe never.
+	n := r.n
 	more := n == len(r.hdrs) && queued(r.pc)
 	if r.reads++; !more || r.reads%dropsEvery == 0 {
 		r.readDrops()
@@ -142,16 +161,7 @@ func port(p uint16) uint16 {
 
 // readDrops takes the kernel's count of the datagrams it dropped on the
 // socket (sk_drops, which SO_RXQ_OVFL also reports).
-func (r *batchReader) readDrops() {
-	var mem [unix.SK_MEMINFO_VARS]uint32
-	size := uint32(unsafe.Sizeof(mem))
-	r.conn.Control(func(fd uintptr) {
-		_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, fd, unix.SOL_SOCKET, unix.SO_MEMINFO, uintptr(unsafe.Pointer(&mem[0])), uintptr(unsafe.Pointer(&size)), 0)
-		if e == 0 && size >= (unix.SK_MEMINFO_DROPS+1)*4 {
-			r.dropped = uint64(mem[unix.SK_MEMINFO_DROPS])
-		}
-	})
-}
+func (r *batchReader) readDrops() { r.conn.Control(r.meminfo) }
 
 func (r *batchReader) drops() uint64 { return r.dropped }
 
