@@ -11,14 +11,26 @@ import (
 	"github.com/netlog-go/netlog/record"
 )
 
-// Datagrams are read in batches of packetBatch (one recvmmsg on Linux).
-const packetBatch = 32
+// Datagrams are read in batches of packetBatch (one recvmmsg on Linux)
+// and copied into chunks of about packetChunk bytes for the decoder;
+// packetChunks of them at most are in flight, after which reading waits
+// and datagrams wait in the socket's receive buffer. The chunks (1 MiB,
+// ~5,000 datagrams of 200 bytes) let the reader go on reading while the
+// decoder waits for the output: the output's write(2), on a machine
+// busy with other work, measured to stall for longer than 4 chunks took
+// to fill at 200,000 datagrams/s (docs/benchmarks-receiver.md).
+const (
+	packetBatch  = 32
+	packetChunk  = 64 << 10
+	packetChunks = 16
+)
 
 // datagramReader reads datagrams in batches, into buffers of its own.
 type datagramReader interface {
 	// read reads one datagram or more; more says whether others are
 	// queued already. It is false whenever the next read may wait: the
-	// caller commits what it added before reading again.
+	// caller holds back what it read, to fill its chunk, while more is
+	// true.
 	read() (n int, more bool, err error)
 	// datagram is datagram i of the last read and its sender, valid
 	// until the next read.
@@ -30,13 +42,27 @@ type datagramReader interface {
 	close()
 }
 
-// servePacket reads pc's datagrams and decodes them on the same
-// goroutine, straight from the reader's buffers, until ctx is done and
-// nothing more is queued. Decoding elsewhere would cost a hand-off and a
-// wake-up per batch, and measured more CPU per datagram (see
-// docs/benchmarks-receiver.md) than it gained: while a batch is decoded
-// the next gathers in the socket's receive buffer, so the busier the
-// reader, the fuller its batches.
+// datagramChunk is a run of datagrams the reader hands to the decoder.
+type datagramChunk struct {
+	data  []byte     // the datagrams, back to back
+	ends  []int      // where each ends in data
+	addrs []net.Addr // each one's sender
+	idle  bool       // the socket had nothing more to read when it was handed over: commit
+}
+
+func (c *datagramChunk) add(d []byte, addr net.Addr) {
+	c.data = append(c.data, d...)
+	c.ends = append(c.ends, len(c.data))
+	c.addrs = append(c.addrs, addr)
+}
+
+func (c *datagramChunk) reset() {
+	clear(c.addrs)
+	c.data, c.ends, c.addrs, c.idle = c.data[:0], c.ends[:0], c.addrs[:0], false
+}
+
+// servePacket reads pc's datagrams on one goroutine and decodes them on
+// another, until ctx is done and nothing more is queued.
 func (s *Server) servePacket(ctx context.Context, pc net.PacketConn, proto *protocol) error {
 	listener := name(pc.LocalAddr())
 	s.setReadBuffer(listener, pc)
@@ -44,20 +70,40 @@ func (s *Server) servePacket(ctx context.Context, pc net.PacketConn, proto *prot
 	// for up to Drain, and returns as soon as nothing is.
 	stop := context.AfterFunc(ctx, func() { pc.SetReadDeadline(time.Now()) })
 	defer stop()
+	work, free := make(chan *datagramChunk, packetChunks), make(chan *datagramChunk, packetChunks)
+	for range packetChunks {
+		free <- &datagramChunk{data: make([]byte, 0, packetChunk)}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.decodeDatagrams(proto, listener, work, free)
+	}()
+	err := s.readDatagrams(ctx, listener, pc, work, free)
+	close(work)
+	<-done
+	return err
+}
+
+// readDatagrams reads pc's datagrams and hands them, in chunks, to the
+// decoder, until ctx is done and nothing more is queued.
+func (s *Server) readDatagrams(ctx context.Context, listener string, pc net.PacketConn, work, free chan *datagramChunk) error {
 	// One byte more than the largest frame allowed shows a datagram that was
 	// cut short by the buffer as a prefix mismatch.
 	dr := newDatagramReader(pc, transport.PrefixLen+min(s.maxFrame(), 1<<16)+1)
 	defer dr.close()
-	d := newDatagramDecoder(s, proto, listener)
-	defer d.commit()
 	var drainEnd time.Time
 	var seen uint64 // drops counted so far
+	cur := <-free
 	for {
 		if ctx.Err() != nil {
 			if drainEnd.IsZero() {
 				drainEnd = time.Now().Add(s.drain())
 			}
 			if !queued(pc) || time.Now().After(drainEnd) {
+				if len(cur.ends) > 0 {
+					work <- cur
+				}
 				return nil
 			}
 			pc.SetReadDeadline(drainEnd)
@@ -68,6 +114,9 @@ func (s *Server) servePacket(ctx context.Context, pc net.PacketConn, proto *prot
 			if ctx.Err() != nil && errors.As(err, &ne) && ne.Timeout() {
 				continue // what is queued is read next; the waking deadline may come late
 			}
+			if len(cur.ends) > 0 {
+				work <- cur
+			}
 			return fmt.Errorf("receive: read on %s: %w", listener, err)
 		}
 		if k := dr.drops(); k > seen {
@@ -76,10 +125,31 @@ func (s *Server) servePacket(ctx context.Context, pc net.PacketConn, proto *prot
 		}
 		s.frames.Add(uint64(n))
 		for i := range n {
-			d.datagram(dr.datagram(i))
+			cur.add(dr.datagram(i))
 		}
-		d.endBatch(more)
+		if !more || len(cur.data) >= packetChunk {
+			cur.idle = !more
+			work <- cur
+			cur = <-free
+		}
 	}
+}
+
+// decodeDatagrams decodes and adds the datagrams of each chunk, and
+// commits when the reader had nothing more to read and no chunk waits.
+func (s *Server) decodeDatagrams(proto *protocol, listener string, work <-chan *datagramChunk, free chan<- *datagramChunk) {
+	d := newDatagramDecoder(s, proto, listener)
+	for c := range work {
+		start := 0
+		for i, end := range c.ends {
+			d.datagram(c.data[start:end], c.addrs[i])
+			start = end
+		}
+		d.endBatch(!c.idle || len(work) > 0)
+		c.reset()
+		free <- c
+	}
+	d.commit()
 }
 
 // datagramDecoder decodes a listener's datagrams and adds their records.
@@ -103,9 +173,9 @@ func newDatagramDecoder(s *Server, proto *protocol, listener string) *datagramDe
 	return d
 }
 
-// endBatch ends a batch of datagrams, whose records are all added: the
+// endBatch ends a chunk of datagrams, whose records are all added: the
 // room is cleared (an outsize Attrs array dropped), and the records
-// committed unless more datagrams are queued already.
+// committed unless more datagrams wait already.
 func (d *datagramDecoder) endBatch(more bool) {
 	if d.room != nil {
 		d.room.reset()
