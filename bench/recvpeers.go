@@ -180,6 +180,8 @@ func serveArgs(k kind, addr string) []string {
 // inputs hand messages to the main queue (an in-memory array), whose
 // worker writes them with omfile's default buffering. imrelp therefore
 // acknowledges a message once it is queued, not once it is written.
+// imudp gets the 4 MiB socket receive buffer netlog serve asks for
+// (receive.PacketBuffer), as syslog-ng does.
 func rsyslog(dir string, k kind) (*daemon, error) {
 	bin, err := sbin("rsyslogd")
 	if err != nil {
@@ -198,7 +200,7 @@ func rsyslog(dir string, k kind) (*daemon, error) {
 	case octetTCP, lfTCP:
 		fmt.Fprintf(&c, "module(load=\"imtcp\" maxSessions=\"200\")\ninput(type=\"imtcp\" address=\"127.0.0.1\" port=%q ruleset=\"bench\")\n", port(addr))
 	case udp:
-		fmt.Fprintf(&c, "module(load=\"imudp\")\ninput(type=\"imudp\" address=\"127.0.0.1\" port=%q ruleset=\"bench\")\n", port(addr))
+		fmt.Fprintf(&c, "module(load=\"imudp\")\ninput(type=\"imudp\" address=\"127.0.0.1\" port=%q rcvbufSize=\"4m\" ruleset=\"bench\")\n", port(addr))
 	case relpTCP:
 		fmt.Fprintf(&c, "module(load=\"imrelp\")\ninput(type=\"imrelp\" address=\"127.0.0.1\" port=%q ruleset=\"bench\")\n", port(addr))
 	}
@@ -215,7 +217,7 @@ func rsyslog(dir string, k kind) (*daemon, error) {
 // max-connections is raised for the 64-connection rows, and log-iw-size
 // with it so that each connection keeps the default window of 100
 // messages (syslog-ng divides the source's window among its
-// connections).
+// connections). Its UDP source gets netlog serve's 4 MiB receive buffer.
 func syslogNG(dir string, k kind) (*daemon, error) {
 	bin, root, err := syslogNGPath()
 	if err != nil {
@@ -234,7 +236,7 @@ func syslogNG(dir string, k kind) (*daemon, error) {
 	case lfTCP:
 		src = fmt.Sprintf(`network(ip(127.0.0.1) port(%s) transport("tcp") flags(syslog-protocol) %s);`, port(addr), tcpOpts)
 	case udp:
-		src = fmt.Sprintf(`network(ip(127.0.0.1) port(%s) transport("udp") flags(syslog-protocol));`, port(addr))
+		src = fmt.Sprintf(`network(ip(127.0.0.1) port(%s) transport("udp") so-rcvbuf(4194304) flags(syslog-protocol));`, port(addr))
 	}
 	conf := fmt.Sprintf(`@version: 3.38
 options { keep-hostname(yes); stats-freq(0); };

@@ -8,30 +8,61 @@ import (
 	"time"
 
 	"github.com/netlog-go/netlog/internal/transport"
+	"github.com/netlog-go/netlog/record"
 )
 
 // Datagrams are read in batches of packetBatch (one recvmmsg on Linux)
 // and copied into chunks of about packetChunk bytes for the decoder;
 // packetChunks of them at most are in flight, after which reading waits
-// and datagrams wait in the socket's receive buffer.
+// and datagrams wait in the socket's receive buffer. The chunks (1 MiB,
+// ~5,000 datagrams of 200 bytes) let the reader go on reading while the
+// decoder waits for the output: the output's write(2), on a machine
+// busy with other work, measured to stall for longer than 4 chunks took
+// to fill at 200,000 datagrams/s (docs/benchmarks-receiver.md).
 const (
 	packetBatch  = 32
 	packetChunk  = 64 << 10
-	packetChunks = 4
+	packetChunks = 16
 )
 
-// datagramReader reads datagrams in batches.
+// datagramReader reads datagrams in batches, into buffers of its own.
 type datagramReader interface {
-	// read reads one datagram or more, at most len(bufs); more says
-	// whether others are queued already. It is false whenever the next
-	// read may wait: the caller holds back what it read, to fill its
-	// chunk, while more is true.
-	read(bufs [][]byte, sizes []int, addrs []net.Addr) (n int, more bool, err error)
+	// read reads one datagram or more; more says whether others are
+	// queued already. It is false whenever the next read may wait: the
+	// caller holds back what it read, to fill its chunk, while more is
+	// true.
+	read() (n int, more bool, err error)
+	// datagram is datagram i of the last read and its sender, valid
+	// until the next read.
+	datagram(i int) ([]byte, net.Addr)
 	// drops is how many datagrams the kernel dropped on the socket so
 	// far, as it last reported (0 where it cannot tell).
 	drops() uint64
+	// close releases the buffers.
+	close()
 }
 
+// datagramChunk is a run of datagrams the reader hands to the decoder.
+type datagramChunk struct {
+	data  []byte     // the datagrams, back to back
+	ends  []int      // where each ends in data
+	addrs []net.Addr // each one's sender
+	idle  bool       // the socket had nothing more to read when it was handed over: commit
+}
+
+func (c *datagramChunk) add(d []byte, addr net.Addr) {
+	c.data = append(c.data, d...)
+	c.ends = append(c.ends, len(c.data))
+	c.addrs = append(c.addrs, addr)
+}
+
+func (c *datagramChunk) reset() {
+	clear(c.addrs)
+	c.data, c.ends, c.addrs, c.idle = c.data[:0], c.ends[:0], c.addrs[:0], false
+}
+
+// servePacket reads pc's datagrams on one goroutine and decodes them on
+// another, until ctx is done and nothing more is queued.
 func (s *Server) servePacket(ctx context.Context, pc net.PacketConn, proto *protocol) error {
 	listener := name(pc.LocalAddr())
 	s.setReadBuffer(listener, pc)
@@ -39,9 +70,9 @@ func (s *Server) servePacket(ctx context.Context, pc net.PacketConn, proto *prot
 	// for up to Drain, and returns as soon as nothing is.
 	stop := context.AfterFunc(ctx, func() { pc.SetReadDeadline(time.Now()) })
 	defer stop()
-	work, free := make(chan *chunk, packetChunks), make(chan *chunk, packetChunks)
+	work, free := make(chan *datagramChunk, packetChunks), make(chan *datagramChunk, packetChunks)
 	for range packetChunks {
-		free <- &chunk{data: make([]byte, 0, packetChunk)}
+		free <- &datagramChunk{data: make([]byte, 0, packetChunk)}
 	}
 	done := make(chan struct{})
 	go func() {
@@ -56,15 +87,11 @@ func (s *Server) servePacket(ctx context.Context, pc net.PacketConn, proto *prot
 
 // readDatagrams reads pc's datagrams and hands them, in chunks, to the
 // decoder, until ctx is done and nothing more is queued.
-func (s *Server) readDatagrams(ctx context.Context, listener string, pc net.PacketConn, work, free chan *chunk) error {
-	dr := newDatagramReader(pc)
+func (s *Server) readDatagrams(ctx context.Context, listener string, pc net.PacketConn, work, free chan *datagramChunk) error {
 	// One byte more than the largest frame allowed shows a datagram that was
 	// cut short by the buffer as a prefix mismatch.
-	size := transport.PrefixLen + min(s.maxFrame(), 1<<16) + 1
-	bufs, sizes, addrs := make([][]byte, packetBatch), make([]int, packetBatch), make([]net.Addr, packetBatch)
-	for i := range bufs {
-		bufs[i] = make([]byte, size)
-	}
+	dr := newDatagramReader(pc, transport.PrefixLen+min(s.maxFrame(), 1<<16)+1)
+	defer dr.close()
 	var drainEnd time.Time
 	var seen uint64 // drops counted so far
 	cur := <-free
@@ -81,7 +108,7 @@ func (s *Server) readDatagrams(ctx context.Context, listener string, pc net.Pack
 			}
 			pc.SetReadDeadline(drainEnd)
 		}
-		n, more, err := dr.read(bufs, sizes, addrs)
+		n, more, err := dr.read()
 		if err != nil {
 			var ne net.Error
 			if ctx.Err() != nil && errors.As(err, &ne) && ne.Timeout() {
@@ -92,14 +119,13 @@ func (s *Server) readDatagrams(ctx context.Context, listener string, pc net.Pack
 			}
 			return fmt.Errorf("receive: read on %s: %w", listener, err)
 		}
-		if d := dr.drops(); d > seen {
-			s.kernelDrops.Add(d - seen)
-			seen = d
+		if k := dr.drops(); k > seen {
+			s.kernelDrops.Add(k - seen)
+			seen = k
 		}
 		s.frames.Add(uint64(n))
 		for i := range n {
-			cur.add(bufs[i][:sizes[i]])
-			cur.addrs = append(cur.addrs, addrs[i])
+			cur.add(dr.datagram(i))
 		}
 		if !more || len(cur.data) >= packetChunk {
 			cur.idle = !more
@@ -111,32 +137,67 @@ func (s *Server) readDatagrams(ctx context.Context, listener string, pc net.Pack
 
 // decodeDatagrams decodes and adds the datagrams of each chunk, and
 // commits when the reader had nothing more to read and no chunk waits.
-func (s *Server) decodeDatagrams(proto *protocol, listener string, work <-chan *chunk, free chan<- *chunk) {
-	cp := commitPoint{offer: true}
+func (s *Server) decodeDatagrams(proto *protocol, listener string, work <-chan *datagramChunk, free chan<- *datagramChunk) {
+	d := newDatagramDecoder(s, proto, listener)
 	for c := range work {
 		start := 0
 		for i, end := range c.ends {
-			s.datagram(proto, &cp, listener, c.addrs[i], c.data[start:end])
+			d.datagram(c.data[start:end], c.addrs[i])
 			start = end
 		}
-		if c.idle && len(work) == 0 {
-			if err := s.commit(context.Background(), &cp); err != nil {
-				s.refuse(listener, "", ReasonSink, err)
-			}
-		}
+		d.endBatch(!c.idle || len(work) > 0)
 		c.reset()
-		clear(c.addrs)
-		c.addrs = c.addrs[:0]
 		free <- c
 	}
-	if err := s.commit(context.Background(), &cp); err != nil {
-		s.refuse(listener, "", ReasonSink, err)
+	d.commit()
+}
+
+// datagramDecoder decodes a listener's datagrams and adds their records.
+type datagramDecoder struct {
+	s        *Server
+	proto    *protocol
+	listener string
+	cp       commitPoint
+	room     *chunk // where records are decoded, if the Sink is Transient
+	// The sender of the last datagram, and its name: most datagrams come
+	// from a sender of the one before, and its name is made once.
+	addr *net.UDPAddr
+	peer string
+}
+
+func newDatagramDecoder(s *Server, proto *protocol, listener string) *datagramDecoder {
+	d := &datagramDecoder{s: s, proto: proto, listener: listener, cp: commitPoint{offer: true}}
+	if _, ok := s.Sink.(Transient); ok && proto.into != nil {
+		d.room = &chunk{} // each record is added before the next is decoded
+	}
+	return d
+}
+
+// endBatch ends a chunk of datagrams, whose records are all added: the
+// room is cleared (an outsize Attrs array dropped), and the records
+// committed unless more datagrams wait already.
+func (d *datagramDecoder) endBatch(more bool) {
+	if d.room != nil {
+		d.room.reset()
+	}
+	if !more {
+		d.commit()
 	}
 }
 
-// datagram delivers one datagram, or refuses it.
-func (s *Server) datagram(proto *protocol, cp *commitPoint, listener string, addr net.Addr, d []byte) {
-	p, err := proto.split(d)
+func (d *datagramDecoder) commit() {
+	if err := d.s.commit(context.Background(), &d.cp); err != nil {
+		d.s.refuse(d.listener, "", ReasonSink, err)
+	}
+}
+
+// datagram delivers datagram b from addr, or refuses it.
+func (d *datagramDecoder) datagram(b []byte, addr net.Addr) {
+	if ua, ok := addr.(*net.UDPAddr); !ok || ua != d.addr {
+		d.addr, d.peer = ua, addrName(addr)
+	}
+	s := d.s
+	p, err := d.proto.split(b)
 	reason := Reason("")
 	switch {
 	case err == nil && len(p) > s.maxFrame():
@@ -146,11 +207,24 @@ func (s *Server) datagram(proto *protocol, cp *commitPoint, listener string, add
 	case err != nil:
 		reason = ReasonMismatch
 	default:
-		reason, err = s.deliver(proto, cp, listener, addrName(addr), p)
+		reason, err = d.deliver(p)
 	}
 	if err != nil {
-		s.refuse(listener, addrName(addr), reason, err)
+		s.refuse(d.listener, d.peer, reason, err)
 	}
+}
+
+// deliver decodes a payload, into the room if there is one, and adds its
+// record to the Sink; it returns why not.
+func (d *datagramDecoder) deliver(p []byte) (Reason, error) {
+	if d.room == nil {
+		return d.s.deliver(d.proto, &d.cp, d.listener, d.peer, p)
+	}
+	e, err := decodeSafely(func() (*record.Entry, error) { return d.proto.into(d.s, d.room, 0, p) })
+	if err != nil {
+		return reasonOf(err), err
+	}
+	return d.s.hand(&d.cp, e, d.listener, d.peer)
 }
 
 func addrName(a net.Addr) string {
@@ -162,15 +236,25 @@ func addrName(a net.Addr) string {
 
 // readFromReader is the datagramReader of any net.PacketConn: one
 // datagram per read.
-type readFromReader struct{ pc net.PacketConn }
+type readFromReader struct {
+	pc   net.PacketConn
+	buf  []byte
+	n    int
+	addr net.Addr
+}
 
-func (r readFromReader) read(bufs [][]byte, sizes []int, addrs []net.Addr) (int, bool, error) {
-	n, addr, err := r.pc.ReadFrom(bufs[0])
+func newReadFromReader(pc net.PacketConn, size int) *readFromReader {
+	return &readFromReader{pc: pc, buf: make([]byte, size)}
+}
+
+func (r *readFromReader) read() (n int, more bool, err error) {
+	r.n, r.addr, err = r.pc.ReadFrom(r.buf)
 	if err != nil {
 		return 0, false, err
 	}
-	sizes[0], addrs[0] = n, addr
 	return 1, false, nil
 }
 
-func (readFromReader) drops() uint64 { return 0 }
+func (r *readFromReader) datagram(int) ([]byte, net.Addr) { return r.buf[:r.n], r.addr }
+func (*readFromReader) drops() uint64                     { return 0 }
+func (*readFromReader) close()                            {}

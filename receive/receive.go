@@ -180,8 +180,9 @@ type Stats struct {
 	// to MaxFrame, cut there, the rest delivered as further records.
 	JoinedLines, JoinCuts uint64
 	// KernelDrops counts datagrams the kernel dropped because a socket's
-	// receive buffer was full, as it reports them with the next datagram
-	// received (SO_RXQ_OVFL; Linux only, 0 elsewhere).
+	// receive buffer was full, as it reports them (SO_MEMINFO, read
+	// whenever the socket runs empty and every 32 full batches; Linux
+	// only, 0 elsewhere).
 	KernelDrops uint64
 	// Duplicates counts the records Dedup dropped; DedupEvicted, the
 	// sender instances it forgot to follow new ones; DedupStale, the

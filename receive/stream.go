@@ -48,15 +48,14 @@ const chunkCharge = 2*chunkSize + roomSlots*int64(max(unsafe.Sizeof(syslog.Messa
 // the frames' bytes, so a chunk is reused only once its records are
 // added.
 type chunk struct {
-	done  []decoded        // each frame's record, or why it has none (streams)
-	data  []byte           // the frames' payloads, back to back
-	ends  []int            // where each ends in data
-	addrs []net.Addr       // each datagram's sender (datagrams only)
-	own   bool             // data is the chunk's, charged to the connection; else the reader's buffer, for one large frame
-	ents  []record.Entry   // room for netlog frames' records, made when first used
-	msgs  []syslog.Message // room for syslog messages' records, made when first used
-	text  string           // data as a string, made when first used: syslog records' strings are slices of it
-	idle  bool             // the connection had nothing more to read when it was handed over: commit
+	done []decoded        // each frame's record, or why it has none
+	data []byte           // the frames' payloads, back to back
+	ends []int            // where each ends in data
+	own  bool             // data is the chunk's, charged to the connection; else the reader's buffer, for one large frame
+	ents []record.Entry   // room for netlog frames' records, made when first used
+	msgs []syslog.Message // room for syslog messages' records, made when first used
+	text string           // data as a string, made when first used: syslog records' strings are slices of it
+	idle bool             // the connection had nothing more to read when it was handed over: commit
 }
 
 func (c *chunk) add(p []byte) {
