@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -26,7 +27,7 @@ func (s *Server) ServeRELP(ctx context.Context, ln net.Listener) error {
 var relpSessions = &protocol{session: (*Server).serveRELP}
 
 // relpBatch is how many answers a session gathers, at most, before it
-// commits the messages among them and sends them.
+// hands them to be committed and sent.
 const relpBatch = 256
 
 // relpAnswer is an answer waiting for its commit.
@@ -37,31 +38,35 @@ type relpAnswer struct {
 }
 
 // serveRELP runs one RELP session on cn. Its answers wait until the
-// input has nothing more to give (or relpBatch are gathered); then the
-// messages among them are committed — written by the Sink — and only
-// then are the answers sent. Writing the answers may take up to
-// FrameTimeout: a peer that leaves them unread longer is refused as
-// ReasonSlow, and its connection closed.
+// input has nothing more to give (or relpBatch are gathered); then they
+// go, with the commit point of the messages among them, to the session's
+// answerer, which commits them — the Sink has written them — and only
+// then sends the answers, while the session reads on. Writing the
+// answers may take up to FrameTimeout: a peer that leaves them unread
+// longer is refused as ReasonSlow, and its connection closed.
 func (s *Server) serveRELP(cn *conn) {
 	rd := relp.NewReader(cn.br, s.maxFrame()) // uses br: it is large enough
 	rd.A = cn.mem
 	defer rd.Release()
-	w := &deadlineWriter{cn: cn, timeout: orDefault(s.FrameTimeout, DefaultFrameTimeout)}
-	a := &relpAnswers{s: s, cn: cn, bw: bufio.NewWriter(w)}
 	room, err := s.relpRoom(cn)
 	if err != nil {
 		s.endConn(cn, err)
 		return
 	}
-	defer func() {
-		if w.err != nil && cn.ctx.Err() == nil {
-			s.refuse(cn.listener, cn.peer, ReasonSlow, fmt.Errorf("writing acknowledgments: %w", w.err))
-		}
-	}()
+	a := s.startAnswerer(cn)
+	defer a.stop()
+	var cp commitPoint
+	var waiting []relpAnswer
+	add := func(txnr int, text string, held bool) { waiting = append(waiting, relpAnswer{txnr, text, held}) }
+	send := func() bool {
+		ok := a.hand(cp, waiting)
+		cp, waiting = commitPoint{}, a.recycled()
+		return ok
+	}
 	for {
 		err := s.awaitFrame(cn)
 		if err == errIdle {
-			a.send()
+			send()
 			return
 		}
 		var f relp.Frame
@@ -69,31 +74,31 @@ func (s *Server) serveRELP(cn *conn) {
 			f, err = rd.Next()
 		}
 		if err != nil {
-			a.send()
+			send()
 			s.endConn(cn, err)
 			return
 		}
 		s.frames.Add(1)
 		switch f.Command {
 		case "open":
-			a.add(f.Txnr, relp.OK+"\n"+relp.Offers, false)
+			add(f.Txnr, relp.OK+"\n"+relp.Offers, false)
 		case "syslog":
-			if reason, err := s.deliverRELP(room, &a.cp, cn, f.Data); err != nil {
+			if reason, err := s.deliverRELP(room, &cp, cn, f.Data); err != nil {
 				s.refuse(cn.listener, cn.peer, reason, err)
-				a.add(f.Txnr, "500 not delivered", false)
+				add(f.Txnr, "500 not delivered", false)
 			} else {
-				a.add(f.Txnr, relp.OK, true)
+				add(f.Txnr, relp.OK, true)
 			}
 		case "close":
-			a.add(f.Txnr, "", false)
-			a.send()
+			add(f.Txnr, "", false)
+			send()
 			return
 		default:
-			a.add(f.Txnr, "500 unknown command", false)
+			add(f.Txnr, "500 unknown command", false)
 		}
 		cn.mem.delivered(rd)
-		if rd.Buffered() == 0 || len(a.waiting) >= relpBatch || w.err != nil {
-			if !a.send() {
+		if rd.Buffered() == 0 || len(waiting) >= relpBatch {
+			if !send() {
 				return
 			}
 		}
@@ -130,39 +135,93 @@ func (s *Server) deliverRELP(room *chunk, cp *commitPoint, cn *conn, data []byte
 	return s.hand(cp, e, cn.listener, cn.peer)
 }
 
-// relpAnswers are a session's answers not yet sent.
+// relpAnswerer commits a session's batches of answers and sends them,
+// in order, on a goroutine of its own, so that the session reads and
+// decodes the next messages while a batch is written. At most two
+// batches wait for it: a session whose answers cannot go out stops
+// reading.
+type relpAnswerer struct {
+	s      *Server
+	cn     *conn
+	w      *deadlineWriter
+	bw     *bufio.Writer
+	work   chan relpAnswers
+	free   chan []relpAnswer
+	failed atomic.Bool // the answers could not be written: the session ends
+	done   chan struct{}
+}
+
+// relpAnswers is a batch of answers and the commit point of its messages.
 type relpAnswers struct {
-	s       *Server
-	cn      *conn
-	bw      *bufio.Writer
 	cp      commitPoint
-	waiting []relpAnswer
-	out     []byte
+	answers []relpAnswer
 }
 
-func (a *relpAnswers) add(txnr int, text string, held bool) {
-	a.waiting = append(a.waiting, relpAnswer{txnr, text, held})
+func (s *Server) startAnswerer(cn *conn) *relpAnswerer {
+	w := &deadlineWriter{cn: cn, timeout: orDefault(s.FrameTimeout, DefaultFrameTimeout)}
+	a := &relpAnswerer{s: s, cn: cn, w: w, bw: bufio.NewWriter(w),
+		work: make(chan relpAnswers, 2), free: make(chan []relpAnswer, 3), done: make(chan struct{})}
+	go a.run()
+	return a
 }
 
-// send commits the messages waiting, then sends every answer: "200 OK"
-// for a message only if its commit succeeded. It returns false if the
-// answers could not be written.
-func (a *relpAnswers) send() bool {
-	committed := true
-	if err := a.s.commit(context.Background(), &a.cp); err != nil {
-		a.s.refuse(a.cn.listener, a.cn.peer, ReasonSink, err)
-		committed = false
+// hand gives the answerer a batch; it reports false once answers could
+// not be written.
+func (a *relpAnswerer) hand(cp commitPoint, answers []relpAnswer) bool {
+	if len(answers) > 0 && !a.failed.Load() {
+		a.work <- relpAnswers{cp, answers}
 	}
-	for _, w := range a.waiting {
-		text := w.text
-		if w.held && !committed {
-			text = "500 not delivered"
+	return !a.failed.Load()
+}
+
+// recycled is an empty answer list, one the answerer is done with if any.
+func (a *relpAnswerer) recycled() []relpAnswer {
+	select {
+	case l := <-a.free:
+		return l[:0]
+	default:
+		return nil
+	}
+}
+
+// stop waits until every batch handed is answered, and reports a peer
+// too slow to take them.
+func (a *relpAnswerer) stop() {
+	close(a.work)
+	<-a.done
+	if a.w.err != nil && a.cn.ctx.Err() == nil {
+		a.s.refuse(a.cn.listener, a.cn.peer, ReasonSlow, fmt.Errorf("writing acknowledgments: %w", a.w.err))
+	}
+}
+
+func (a *relpAnswerer) run() {
+	defer close(a.done)
+	var out []byte
+	for b := range a.work {
+		if a.failed.Load() {
+			continue // the session is ending; its messages stay unacknowledged
 		}
-		a.out = relp.Append(a.out[:0], w.txnr, "rsp", []byte(text))
-		a.bw.Write(a.out)
+		committed := true
+		if err := a.s.commit(context.Background(), &b.cp); err != nil {
+			a.s.refuse(a.cn.listener, a.cn.peer, ReasonSink, err)
+			committed = false
+		}
+		for _, w := range b.answers {
+			text := w.text
+			if w.held && !committed {
+				text = "500 not delivered"
+			}
+			out = relp.Append(out[:0], w.txnr, "rsp", []byte(text))
+			a.bw.Write(out)
+		}
+		if a.bw.Flush() != nil {
+			a.failed.Store(true)
+		}
+		select {
+		case a.free <- b.answers:
+		default:
+		}
 	}
-	a.waiting = a.waiting[:0]
-	return a.bw.Flush() == nil
 }
 
 // deadlineWriter writes to a connection within a timeout per write, and
