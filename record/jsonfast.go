@@ -176,7 +176,8 @@ func (j *jsonFast) word(w string) bool {
 
 // number reads a JSON number: an integer of up to 18 digits as an int64,
 // anything with a fraction or exponent as a float64 (the general reader
-// makes a longer integer a big.Int, and refuses a float out of range).
+// makes a longer integer a big.Int, and refuses a float out of range or
+// longer than MaxNumberLen).
 func (j *jsonFast) number() bool {
 	start := j.pos
 	j.next("-")
@@ -198,6 +199,9 @@ func (j *jsonFast) number() bool {
 		isInt = false
 	}
 	b := j.in[start:j.pos]
+	if len(b) > MaxNumberLen {
+		return false
+	}
 	if isInt {
 		return j.integer(b)
 	}

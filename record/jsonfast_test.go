@@ -52,6 +52,7 @@ func TestJSONFastPathShapes(t *testing.T) {
 		"bad escape":              {`{"a":"\x"}`, false},
 		"numbers":                 {`{"a":-0,"b":1e3,"c":-1.5E-7,"d":123456789012345678}`, true},
 		"19 digits":               {`{"a":1234567890123456789}`, false},
+		"float over MaxNumberLen": {`{"a":0.` + strings.Repeat("1", record.MaxNumberLen) + `}`, false},
 		"float out of range":      {`{"a":1e999}`, false},
 		"leading zero":            {`{"a":01}`, false},
 		"nested":                  {`{"g":{"a":1}}`, true},
