@@ -33,3 +33,16 @@ func BenchmarkDecodeJSON(b *testing.B) {
 		})
 	}
 }
+
+// nestedJSON is a relayed RFC 5424 syslog record: its structured data is
+// an object of objects, as netlog serve writes it to a Kafka or OTLP
+// output's queue.
+const nestedJSON = `{"name":"app","args":null,"exc_info":null,"thread":null,"threadName":null,"processName":null,"process":42,"pathname":"","filename":"","module":"","lineno":0,"funcName":"","msg":"user alice logged in","levelname":"Level 25","levelno":25,"created":1796099400.000001000,"msecs":0.001000,"relativeCreated":0.000000,"syslog_format":"rfc5424","facility":"local4","severity":"notice","hostname":"host1","appname":"app","procid":"42","msgid":"ID47","structured_data":{"exampleSDID@32473":{"iut":"3","eventSource":"Application","eventID":"1001"}},"peer":"127.0.0.1:51870","listener":"tcp 127.0.0.1:36999"}`
+
+// BenchmarkDecodeJSONNested decodes nestedJSON into one reused Entry, as
+// the Kafka and OTLP senders do.
+func BenchmarkDecodeJSONNested(b *testing.B) {
+	p := []byte(nestedJSON)
+	var e record.Entry
+	entrytest.Bench(b, p, func() error { return record.DecodeJSONInto(&e, p) })
+}

@@ -116,11 +116,13 @@ func (c *converter) value(v any) slog.Value {
 // and a record over the payload's Budget (an error wrapping ErrAmplified)
 // are refused.
 //
-// A flat object (string keys; string, number, boolean or null values),
-// the record netlog sends when its attributes have no groups, is read by
-// a fast path (two allocations: the Entry with its attributes, and one
-// string holding all its text); anything else by the general reader, with
-// the same result. The Entry does not refer to p.
+// An object of string keys and string, number, boolean or null values,
+// or objects of those up to 4 deep (groups: a relayed syslog record's
+// structured data), the record netlog sends, is read by a fast path (two
+// allocations: the Entry with its attributes, and one string holding all
+// its text; a third for the attributes of all its groups); anything else
+// by the general reader, with the same result. The Entry does not refer
+// to p.
 func DecodeJSON(p []byte) (*Entry, error) {
 	if e := decodeJSONFast(nil, p); e != nil {
 		return e, nil

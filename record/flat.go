@@ -17,6 +17,7 @@ const (
 	kindFloat
 	kindString
 	kindOther // a container, bytes or a big integer: no field takes one
+	kindGroup // a JSON object in the record: its items follow it
 )
 
 // scalar is one decoded nil, bool, int64, float64 or string, unboxed so
@@ -279,7 +280,9 @@ func (e *Entry) text(f int) *string {
 // Flat makes the Entry with one allocation for the text of every string,
 // values and keys sliced from it, the LogRecord field names interned.
 // A decoder that meets anything else (a container, bytes, a big integer)
-// stops and decodes the payload with its general decoder instead.
+// stops and decodes the payload with its general decoder instead. The
+// JSON decoder also hands it objects of such values (groups), which
+// become group attributes.
 //
 // A Flat is reused record after record: Reset it before each.
 type Flat struct {
@@ -287,6 +290,7 @@ type Flat struct {
 	items            []flatItem
 	left             int       // of the payload's Budget, charged as a decoder charges it
 	extras           int       // items whose key is not a LogRecord field
+	children         int       // items inside groups
 	fields           uint32    // the fields seen, by index
 	keys             [2]uint64 // a Bloom filter of the attribute keys seen
 	dupField, dupKey bool      // a field repeats; an attribute key may
@@ -297,7 +301,7 @@ type flatItem struct {
 	field    int8 // fieldIndex of the key, or -1: the key is in buf
 	kind     uint8
 	key, val [2]int32
-	n        int64 // as scalar.n
+	n        int64 // as scalar.n; a group's: how many of the items after it are its own
 }
 
 // Reset empties f for the record of a payload of n bytes, keeping f's
@@ -312,6 +316,7 @@ func (f *Flat) Reset(n int) {
 	}
 	b := NewBudget(n)
 	f.buf, f.items, f.left, f.extras = f.buf[:0], f.items[:0], b.Limit()-2, 0 // 2: the dict's own
+	f.children = 0
 	f.fields, f.keys, f.dupField, f.dupKey = 0, [2]uint64{}, false, false
 }
 
@@ -413,6 +418,41 @@ func (f *Flat) attr(span [2]int32, w words) {
 }
 
 func (f *Flat) last() *flatItem { return &f.items[len(f.items)-1] }
+
+// childKeyFrom starts an item of a group whose key is the text of buf
+// from start: a plain key, even one that names a LogRecord field (whose
+// interned name it then takes), and not an attribute of the Entry.
+func (f *Flat) childKeyFrom(start int) {
+	k := f.buf[start:]
+	f.left -= 2 + len(k)
+	it := f.next()
+	it.field = -1
+	if field := keyWords(k).field(); field >= 0 {
+		f.buf = f.buf[:start]
+		it.field = int8(field)
+		return
+	}
+	it.key = [2]int32{int32(start), int32(len(f.buf))}
+}
+
+// open makes the current key's value a group, charged 2 bytes as the
+// general reader charges a container, and returns its index for close.
+func (f *Flat) open() int {
+	f.last().kind = kindGroup
+	f.left -= 2
+	return len(f.items) - 1
+}
+
+// close ends the group at index i: n items, each with what follows it if
+// it is a group itself, are its own.
+func (f *Flat) close(i, n int) {
+	f.items[i].n = int64(n)
+	f.children += n
+}
+
+// charge takes n bytes from the budget: the path of groups above a value
+// in a group, which the text form prints before it.
+func (f *Flat) charge(n int) { f.left -= n }
 
 // String is the value of the current key: a string. It reports false,
 // adding nothing, if s is not valid UTF-8. Once the budget is spent, it is
@@ -545,8 +585,20 @@ func (f *Flat) unique() bool {
 
 func (f *Flat) fill(e *Entry) {
 	text := string(f.buf)
-	for i := range f.items {
+	var children []slog.Attr // of every group, in one allocation
+	if f.children > 0 {
+		children = make([]slog.Attr, f.children)
+	}
+	for i := 0; i < len(f.items); i++ {
 		it := &f.items[i] // not a copy: see next
+		if it.kind == kindGroup {
+			var g slog.Value
+			g, i, children = f.group(text, i, children)
+			if it.field < 0 || !e.set(int(it.field), scalar{kind: kindOther}) {
+				e.appendAttr(f.key(text, it), g)
+			}
+			continue
+		}
 		v := scalar{kind: it.kind, n: it.n}
 		if it.kind == kindString {
 			v.s = text[it.val[0]:it.val[1]]
@@ -558,12 +610,41 @@ func (f *Flat) fill(e *Entry) {
 		if it.field >= 0 && e.set(int(it.field), v) {
 			continue
 		}
-		key := text[it.key[0]:it.key[1]]
-		if it.field >= 0 {
-			key = fieldKeys[it.field]
-		}
-		e.appendAttr(key, v.value())
+		e.appendAttr(f.key(text, it), v.value())
 	}
+}
+
+// key is the key of it, an item whose text is text.
+func (f *Flat) key(text string, it *flatItem) string {
+	if it.field >= 0 {
+		return fieldKeys[it.field]
+	}
+	return text[it.key[0]:it.key[1]]
+}
+
+// group is the value of the group at index i, its attributes taken from
+// the front of attrs (as slog.GroupValue makes it, which drops an empty
+// group among them, as the general reader's does). It returns the index
+// of the group's last item and the rest of attrs.
+func (f *Flat) group(text string, i int, attrs []slog.Attr) (slog.Value, int, []slog.Attr) {
+	n := int(f.items[i].n)
+	own := attrs[:n:n]
+	attrs = attrs[n:]
+	for c := range own {
+		i++
+		it := &f.items[i]
+		a := &own[c]
+		a.Key = f.key(text, it)
+		switch it.kind {
+		case kindGroup:
+			a.Value, i, attrs = f.group(text, i, attrs)
+		case kindString:
+			a.Value = slog.StringValue(text[it.val[0]:it.val[1]])
+		default:
+			a.Value = scalar{kind: it.kind, n: it.n}.value()
+		}
+	}
+	return slog.GroupValue(own...), i, attrs
 }
 
 // appendAttr appends an attribute written in place, as Flat.next does an

@@ -8,14 +8,15 @@ import (
 	"unicode/utf8"
 )
 
-// jsonFast reads the JSON record that netlog's handlers send when its
-// attributes have no groups: one object of string keys and string,
-// number, true, false or null values. Strings are unescaped into one
-// buffer, which Flat turns into the one string of the record. It accepts
-// only what DecodeJSON's general reader accepts with the same result; on
-// anything else — a nested object or array, a number that is not an
-// int64 or a finite float, a surrogate escape, invalid UTF-8, bytes after
-// the object — it gives up and the general reader decides.
+// jsonFast reads the JSON record that netlog's handlers send: one object
+// of string keys and string, number, true, false or null values, or
+// objects of such values (groups, such as a relayed syslog record's
+// structured data) up to maxGroupDepth deep. Strings are unescaped into
+// one buffer, which Flat turns into the one string of the record. It
+// accepts only what DecodeJSON's general reader accepts with the same
+// result; on anything else — an array, deeper nesting, a number that is
+// not an int64 or a finite float, a surrogate escape, invalid UTF-8,
+// bytes after the object — it gives up and the general reader decides.
 type jsonFast struct {
 	in   []byte
 	pos  int
@@ -39,24 +40,58 @@ func decodeJSONFast(e *Entry, p []byte) *Entry {
 	return j.flat.Build(e, false)
 }
 
+// maxGroupDepth bounds the groups the fast path reads: a relayed syslog
+// record's structured data nests 2 deep (SD-ID, then its parameters).
+const maxGroupDepth = 4
+
 func (j *jsonFast) object() bool {
 	if !j.skip('{') {
 		return false
 	}
+	_, ok := j.members(0, 0)
+	return ok && j.end()
+}
+
+// members reads the keys and values of the object whose '{' was just
+// read, through its '}': the record's (depth 0) or a group's, under a
+// path of groups that the text form prints in prefix bytes. It returns
+// how many keys it read.
+func (j *jsonFast) members(depth, prefix int) (int, bool) {
 	if j.skip('}') {
-		return j.end()
+		return 0, true
 	}
-	for {
-		if !j.skip('"') || !j.key() || !j.skip(':') || !j.value() || j.flat.Over() {
-			return false
+	for n := 1; ; n++ {
+		if !j.skip('"') {
+			return 0, false
+		}
+		keyLen, ok := j.key(depth)
+		if !ok || !j.skip(':') || !j.member(depth, prefix, keyLen) || j.flat.Over() {
+			return 0, false
 		}
 		if j.skip('}') {
-			return j.end()
+			return n, true
 		}
 		if !j.skip(',') {
-			return false
+			return 0, false
 		}
 	}
+}
+
+// member reads the value of a key of keyLen bytes in an object at depth
+// under a path of prefix bytes, charged to a scalar as the general reader
+// charges it (PathCost).
+func (j *jsonFast) member(depth, prefix, keyLen int) bool {
+	if !j.skip('{') {
+		j.flat.charge(prefix)
+		return j.value()
+	}
+	if depth == maxGroupDepth {
+		return false
+	}
+	i := j.flat.open()
+	n, ok := j.members(depth+1, prefix+keyLen+1)
+	j.flat.close(i, n)
+	return ok
 }
 
 // skip skips white space, then c if it is next, and reports whether it was.
@@ -86,13 +121,19 @@ func (j *jsonFast) end() bool {
 	return j.pos == len(j.in)
 }
 
-func (j *jsonFast) key() bool {
+// key reads a key of an object at depth and returns its length.
+func (j *jsonFast) key(depth int) (int, bool) {
 	start := len(j.flat.buf)
-	ok := j.unquote()
-	if ok {
-		j.flat.keyFrom(start)
+	if !j.unquote() {
+		return 0, false
 	}
-	return ok
+	n := len(j.flat.buf) - start
+	if depth == 0 {
+		j.flat.keyFrom(start)
+	} else {
+		j.flat.childKeyFrom(start)
+	}
+	return n, true
 }
 
 func (j *jsonFast) value() bool {
@@ -135,7 +176,8 @@ func (j *jsonFast) word(w string) bool {
 
 // number reads a JSON number: an integer of up to 18 digits as an int64,
 // anything with a fraction or exponent as a float64 (the general reader
-// makes a longer integer a big.Int, and refuses a float out of range).
+// makes a longer integer a big.Int, and refuses a float out of range or
+// longer than MaxNumberLen).
 func (j *jsonFast) number() bool {
 	start := j.pos
 	j.next("-")
@@ -157,6 +199,9 @@ func (j *jsonFast) number() bool {
 		isInt = false
 	}
 	b := j.in[start:j.pos]
+	if len(b) > MaxNumberLen {
+		return false
+	}
 	if isInt {
 		return j.integer(b)
 	}
