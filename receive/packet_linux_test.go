@@ -1,9 +1,7 @@
 package receive_test
 
 import (
-	"context"
 	"fmt"
-	"net"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,19 +27,7 @@ func TestKernelDropsCounted(t *testing.T) {
 		OnRefuse:  func(r receive.Report) { t.Errorf("refused: %v", r) },
 		OnWarning: func(err error) { t.Log(err) },
 	}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- srv.ServeSyslogPacket(ctx, pc) }()
-	defer func() { cancel(); <-done }()
-	c, err := net.Dial("udp", pc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := serveUDP(t, srv.ServeSyslogPacket)
 	const burst = 5000
 	send := func(i int) {
 		if _, err := fmt.Fprintf(c, "<14>1 - host app - - - datagram %d", i); err != nil {
