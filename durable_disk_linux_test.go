@@ -98,6 +98,24 @@ func TestDurableDiskFull(t *testing.T) {
 	}
 }
 
+// checkRefusing hands h refusedOnFull-1 more records after the first it
+// refused, and checks that each is refused with ErrDisk and counted: in
+// all refusedOnFull in Dropped.Disk, the accepted ones pending, none
+// written.
+func checkRefusing(t *testing.T, h netlog.Handler, what string, accepted []int, pad string) {
+	t.Helper()
+	for i := range refusedOnFull - 1 {
+		if err := handleNumbered(h, len(accepted)+1+i, pad); !errors.Is(err, netlog.ErrDisk) {
+			t.Errorf("Handle %s: %v, want ErrDisk", what, err)
+		}
+	}
+	st := h.Stats()
+	if st.Dropped.Disk != refusedOnFull || st.Pending != uint64(len(accepted)) || st.Written != 0 {
+		t.Errorf("%s: Dropped.Disk %d, Pending %d, Written %d; want %d, %d, 0", what, st.Dropped.Disk, st.Pending, st.Written, refusedOnFull, len(accepted))
+	}
+	checkSums(t, what, st)
+}
+
 // refusedOnFull is how many records TestDurableDiskFullChild gives its
 // handler while the disk is full.
 const refusedOnFull = 10
@@ -117,16 +135,7 @@ func TestDurableDiskFullChild(t *testing.T) {
 	accepted, err := fillUntilRefused(t, h, 0, pad)
 	checkDiskError(t, err, dir, syscall.ENOSPC)
 	full := segmentFiles(t, dir)
-	for i := range refusedOnFull - 1 { // each is refused and counted
-		if err := handleNumbered(h, len(accepted)+1+i, pad); !errors.Is(err, netlog.ErrDisk) {
-			t.Errorf("Handle on a full disk: %v, want ErrDisk", err)
-		}
-	}
-	st := h.Stats()
-	if st.Dropped.Disk != refusedOnFull || st.Pending != uint64(len(accepted)) || st.Written != 0 {
-		t.Errorf("while full: Dropped.Disk %d, Pending %d, Written %d; want %d, %d, 0", st.Dropped.Disk, st.Pending, st.Written, refusedOnFull, len(accepted))
-	}
-	checkSums(t, "while full", st)
+	checkRefusing(t, h, "on a full disk", accepted, pad)
 	t.Logf("%d records of %d bytes accepted, then: %v", len(accepted), len(pad), err)
 
 	r := testrecv.StartAt(t, "tcp", addr)
@@ -145,7 +154,7 @@ func TestDurableDiskFullChild(t *testing.T) {
 	receiveNumbered(t, r, again)
 	flushAll(t, h)
 	more := fillWhileUp(t, h, r, dir, pad)
-	st = h.Stats()
+	st := h.Stats()
 	written := len(accepted) + len(again) + more
 	if st.Written != uint64(written) || st.Dropped.Total() != refusedOnFull+1 || st.Pending != 0 {
 		t.Errorf("at the end: %+v; want Written %d, Dropped %d, Pending 0", st, written, refusedOnFull+1)
@@ -258,22 +267,13 @@ func TestDurableReadOnlyChild(t *testing.T) {
 	accepted, err := fillUntilRefused(t, h, 100, pad) // those that fit in the file already made
 	accepted = append(numbers(0, 100), accepted...)
 	checkDiskError(t, err, dir, syscall.EROFS)
-	for i := range refusedOnFull - 1 {
-		if err := handleNumbered(h, len(accepted)+1+i, pad); !errors.Is(err, netlog.ErrDisk) {
-			t.Errorf("Handle on a read-only directory: %v, want ErrDisk", err)
-		}
-	}
-	st := h.Stats()
-	if st.Dropped.Disk != refusedOnFull || st.Pending != uint64(len(accepted)) || st.Written != 0 {
-		t.Errorf("read-only: Dropped.Disk %d, Pending %d, Written %d; want %d, %d, 0", st.Dropped.Disk, st.Pending, st.Written, refusedOnFull, len(accepted))
-	}
-	checkSums(t, "read-only", st)
+	checkRefusing(t, h, "on a read-only directory", accepted, pad)
 	t.Logf("%d records accepted, then: %v", len(accepted), err)
 
 	r := testrecv.StartAt(t, "tcp", addr)
 	receiveNumbered(t, r, accepted)
 	flushAll(t, h)
-	st = h.Stats()
+	st := h.Stats()
 	if st.Written != uint64(len(accepted)) || st.Dropped.Total() != refusedOnFull || st.Pending != 0 {
 		t.Errorf("at the end: %+v; want Written %d, Dropped %d, Pending 0", st, len(accepted), refusedOnFull)
 	}

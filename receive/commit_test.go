@@ -52,23 +52,41 @@ func (o *outputLog) line(n int) string {
 	return string(bytes.SplitN(o.out.Bytes(), []byte("\n"), n+2)[n])
 }
 
-// serveOn runs serve on a loopback listener until the test ends.
-func serveOn(t *testing.T, serve func(context.Context, net.Listener) error) string {
-	t.Helper()
+// serveOn runs serve on a loopback listener until the test ends, and
+// returns its address.
+func serveOn(tb testing.TB, serve func(context.Context, net.Listener) error) string {
+	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
+	runUntilEnd(tb, func(ctx context.Context) error { return serve(ctx, ln) })
+	return ln.Addr().String()
+}
+
+// servePacketOn is serveOn for a datagram listener.
+func servePacketOn(tb testing.TB, serve func(context.Context, net.PacketConn) error) string {
+	tb.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	runUntilEnd(tb, func(ctx context.Context) error { return serve(ctx, pc) })
+	return pc.LocalAddr().String()
+}
+
+// runUntilEnd runs serve until the test ends, then waits for it and
+// checks that it stopped without an error.
+func runUntilEnd(tb testing.TB, serve func(context.Context) error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
-	go func() { done <- serve(ctx, ln) }()
-	t.Cleanup(func() {
+	go func() { done <- serve(ctx) }()
+	tb.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Error(err)
+			tb.Error(err)
 		}
 	})
-	return ln.Addr().String()
 }
 
 // TestRELPAckAfterWrite: over RELP, every "200 OK" comes after its

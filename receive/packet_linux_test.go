@@ -27,7 +27,7 @@ func TestKernelDropsCounted(t *testing.T) {
 		OnRefuse:  func(r receive.Report) { t.Errorf("refused: %v", r) },
 		OnWarning: func(err error) { t.Log(err) },
 	}
-	c := serveUDP(t, srv.ServeSyslogPacket)
+	c := dial(t, "udp", servePacketOn(t, srv.ServeSyslogPacket))
 	const burst = 5000
 	send := func(i int) {
 		if _, err := fmt.Fprintf(c, "<14>1 - host app - - - datagram %d", i); err != nil {

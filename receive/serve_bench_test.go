@@ -90,7 +90,7 @@ func pickleSeed(tb testing.TB, name string) []byte {
 func benchServe(b *testing.B, serve func(*receive.Server, context.Context, net.Listener) error, in []byte) {
 	out := &lineCounter{}
 	srv := &receive.Server{Sink: &receive.Printer{W: out}, OnRefuse: func(r receive.Report) { b.Error(r) }}
-	c := serveTCP(b, func(ctx context.Context, ln net.Listener) error { return serve(srv, ctx, ln) })
+	c := dial(b, "tcp", serveOn(b, func(ctx context.Context, ln net.Listener) error { return serve(srv, ctx, ln) }))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for sent := 0; sent < b.N; sent += 1000 {
@@ -113,7 +113,7 @@ func benchServe(b *testing.B, serve func(*receive.Server, context.Context, net.L
 func BenchmarkServeRELP(b *testing.B) {
 	out := &lineCounter{}
 	srv := &receive.Server{Sink: &receive.Printer{W: out}, OnRefuse: func(r receive.Report) { b.Error(r) }}
-	c := serveTCP(b, srv.ServeRELP)
+	c := dial(b, "tcp", serveOn(b, srv.ServeRELP))
 	answers := make(chan error)
 	go func() { _, err := io.Copy(io.Discard, c); answers <- err }() // until the server closes after "close"
 	msgs := make([]string, 256)
@@ -165,7 +165,7 @@ func BenchmarkServeSyslogPacket(b *testing.B) {
 	}
 	out := &notifier{wrote: make(chan struct{}, 1)}
 	srv := &receive.Server{Sink: &receive.Printer{W: out}, OnRefuse: func(r receive.Report) { b.Error(r) }}
-	c := serveUDP(b, srv.ServeSyslogPacket)
+	c := dial(b, "udp", servePacketOn(b, srv.ServeSyslogPacket))
 	send := ipv4.NewPacketConn(c.(*net.UDPConn))
 	batch := make([]ipv4.Message, window)
 	for i := range batch {
@@ -214,46 +214,4 @@ func (n *notifier) Write(p []byte) (int, error) {
 // with structured data, that the benchmarks send.
 func benchMessage(i int) string {
 	return fmt.Sprintf(`<165>1 2026-12-01T04:30:00.000001Z host1.example.com benchapp 4242 ID47 [exampleSDID@32473 iut="3" eventSource="Application" eventID="1001"] user alice logged in from 192.0.2.%d path=/api/v1/login latency=1.5ms ok=true`, i%256)
-}
-
-// serveTCP runs serve on a loopback TCP listener until the test or
-// benchmark ends, and returns a connection to it.
-func serveTCP(tb testing.TB, serve func(context.Context, net.Listener) error) net.Conn {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	runUntilEnd(tb, func(ctx context.Context) error { return serve(ctx, ln) })
-	return dialEnd(tb, "tcp", ln.Addr())
-}
-
-// serveUDP is serveTCP for a datagram listener.
-func serveUDP(tb testing.TB, serve func(context.Context, net.PacketConn) error) net.Conn {
-	tb.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	runUntilEnd(tb, func(ctx context.Context) error { return serve(ctx, pc) })
-	return dialEnd(tb, "udp", pc.LocalAddr())
-}
-
-// runUntilEnd runs serve until the test ends, and waits for it then.
-func runUntilEnd(tb testing.TB, serve func(context.Context) error) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- serve(ctx) }()
-	tb.Cleanup(func() { cancel(); <-done })
-}
-
-// dialEnd dials addr, closing the connection when the test ends.
-func dialEnd(tb testing.TB, network string, addr net.Addr) net.Conn {
-	tb.Helper()
-	c, err := net.Dial(network, addr.String())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { c.Close() })
-	return c
 }

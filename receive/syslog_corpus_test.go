@@ -180,13 +180,13 @@ func TestSyslogMalformedCorpus(t *testing.T) {
 	}
 }
 
-func dial(t *testing.T, network, addr string) net.Conn {
-	t.Helper()
+func dial(tb testing.TB, network, addr string) net.Conn {
+	tb.Helper()
 	c, err := net.Dial(network, addr)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { c.Close() })
+	tb.Cleanup(func() { c.Close() })
 	return c
 }
 

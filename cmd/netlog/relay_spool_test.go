@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"os/exec"
 	"path/filepath"
@@ -278,31 +277,19 @@ func TestRelaySpoolKeepsAtStop(t *testing.T) {
 	r.Kill(t)
 	dir := filepath.Join(t.TempDir(), "spool")
 	out := "syslog+relp://" + r.RELP + "?spool=" + dir
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	s := startServe(t, ctx, 1, "--tcp", "", "--udp", "", "--relp", "127.0.0.1:0", "--drain", "200ms", "--out", out)
-	h := relpSender(t, s.addrs["relp"], 1)
-	defer h.Close(context.Background())
-	slog.New(h).Info("kept for later")
-	for !strings.Contains(s.errLine(t), "connect: connection refused") { // the output tried, so the record is in
-	}
-	cancel()
-	if code := <-s.exit; code != 0 {
+	code, report, _ := stopWithOutputDown(t, out, "kept for later")
+	if code != 0 {
 		t.Errorf("exit status %d, want 0 (the record is kept)", code)
 	}
-	var report []string
-	for l := range s.stderr {
-		report = append(report, l)
-	}
-	if all := strings.Join(report, "\n"); !strings.Contains(all, "output "+out+": 1 records kept in its spool for the next start") {
-		t.Errorf("netlog serve reported:\n%s", all)
+	if !strings.Contains(report, "output "+out+": 1 records kept in its spool for the next start") {
+		t.Errorf("netlog serve reported:\n%s", report)
 	}
 
 	r.Start(t)
 	config := writeConfig(t, fmt.Sprintf("[[output]]\nurl = %q\nspool = %q\n", "syslog+relp://"+r.RELP, dir))
-	ctx, cancel = context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s = startServe(t, ctx, 2, "--config", config, "--tcp", "", "--udp", "", "--relp", "127.0.0.1:0", "--metrics", "127.0.0.1:0")
+	s := startServe(t, ctx, 2, "--config", config, "--tcp", "", "--udp", "", "--relp", "127.0.0.1:0", "--metrics", "127.0.0.1:0")
 	var got []string
 	for _, l := range r.Lines(t, 1, time.Minute) {
 		if strings.HasSuffix(l, "|kept for later") {

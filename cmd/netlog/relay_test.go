@@ -475,29 +475,40 @@ func (f *fileLines) waitFor(n int, timeout time.Duration) bool {
 // the drain again to deliver, and the record it could not deliver is
 // reported.
 func TestRelayStopsWithOutputDown(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	s := startServe(t, ctx, 1, "--tcp", "", "--udp", "", "--relp", "127.0.0.1:0", "--drain", "200ms",
-		"--out", "syslog+relp://"+peer.FreePort(t, "tcp"))
-	h := relpSender(t, s.addrs["relp"], 1)
-	defer h.Close(context.Background())
-	slog.New(h).Info("never delivered")
-	for !strings.Contains(s.errLine(t), "connect: connection refused") { // the output tried, so the record is in
-	}
-	cancel()
-	if code := <-s.exit; code != 1 {
+	code, report, h := stopWithOutputDown(t, "syslog+relp://"+peer.FreePort(t, "tcp"), "never delivered")
+	if code != 1 {
 		t.Errorf("exit status %d, want 1 (a record not delivered)", code)
 	}
-	var report []string
-	for l := range s.stderr {
-		report = append(report, l)
-	}
-	if all := strings.Join(report, "\n"); !strings.Contains(all, "1 records not delivered") || !strings.Contains(all, "refused undelivered frame") {
-		t.Errorf("netlog serve reported:\n%s", all)
+	if !strings.Contains(report, "1 records not delivered") || !strings.Contains(report, "refused undelivered frame") {
+		t.Errorf("netlog serve reported:\n%s", report)
 	}
 	if st := h.Stats(); st.Acknowledged != 0 {
 		t.Errorf("%d records acknowledged", st.Acknowledged)
 	}
+}
+
+// stopWithOutputDown runs netlog serve with the output out, whose
+// destination is down, sends it the record msg over RELP, and stops it
+// once the output has tried to connect (so the record is in). It
+// returns netlog serve's exit status, what it printed from then on, and
+// the sender, closed when the test ends.
+func stopWithOutputDown(t *testing.T, out, msg string) (code int, report string, h netlog.Handler) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := startServe(t, ctx, 1, "--tcp", "", "--udp", "", "--relp", "127.0.0.1:0", "--drain", "200ms", "--out", out)
+	h = relpSender(t, s.addrs["relp"], 1)
+	t.Cleanup(func() { h.Close(context.Background()) })
+	slog.New(h).Info(msg)
+	for !strings.Contains(s.errLine(t), "connect: connection refused") { // the output tried, so the record is in
+	}
+	cancel()
+	code = <-s.exit
+	var lines []string
+	for l := range s.stderr {
+		lines = append(lines, l)
+	}
+	return code, strings.Join(lines, "\n"), h
 }
 
 // TestRelayOutputFailover: netlog serve's output
