@@ -576,7 +576,7 @@ func (s *Server) readFrames(p *protocol, cn *conn, fr frameReader, pl *pipeline)
 		}
 		pl.cur.add(payload)
 		cn.mem.delivered(fr)
-		if len(pl.cur.data) > chunkSize/2 {
+		if len(pl.cur.data) > chunkSize/2 || len(pl.cur.ends) == roomSlots {
 			quick = false
 			if !pl.handOver(false) {
 				return errStopped
