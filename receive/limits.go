@@ -306,6 +306,7 @@ type conn struct {
 	frameEnd       time.Time // the read deadline of the frame being read
 	rd             time.Time // the read deadline last set (SetReadDeadline)
 	mem            *connMemory
+	pl             *pipeline // its chunks, once started: given back before waiting for the budget
 	reads          int // reads from the connection into br
 	frameReads     int // reads when frameEnd was set
 	reused         int // frames since that kept frameEnd (awaitNext)

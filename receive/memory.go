@@ -60,8 +60,13 @@ func (s *Server) charge(cn *conn, n int64) error {
 			waited = true
 			s.mem.waits.Add(1)
 		}
+		if s.shed(cn) {
+			continue // try again with what they held
+		}
 		select {
 		case <-freed:
+		case c := <-cn.pl.freed(): // a chunk back from the writer: shed next
+			cn.pl.back(c)
 		case <-stopping:
 			stopping = nil
 			t := time.NewTimer(s.drain())

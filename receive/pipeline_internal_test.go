@@ -59,9 +59,11 @@ func (w *lockedBuffer) Write(p []byte) (int, error) {
 // order they were sent, through the reader, the decoders taking chunks
 // in turn, and the writer — small frames and frames too large for a
 // chunk mixed, into the Printer (records decoded into the chunks' room)
-// and into a Sink that keeps its records — and with a memory budget
-// that has room for only one chunk, which the connection then reuses
-// instead of waiting for the budget.
+// and into a Sink that keeps its records — with a memory budget that
+// has room for only one chunk, which the connection then reuses instead
+// of waiting for the budget, and with one where the connection's second
+// chunk leaves no room for a large frame: the reader gives its chunks
+// back (shed) instead of waiting for memory only it holds.
 func TestStreamOrder(t *testing.T) {
 	const n = 5000
 	var in []byte
@@ -75,7 +77,9 @@ func TestStreamOrder(t *testing.T) {
 	}
 	budgets := map[string]int64{
 		"default budget": 0,
-		"one chunk":      readBuffer + chunkCharge + 3*chunkSize,
+		"one chunk":      readBuffer + 2*chunkCharge - 1,
+		// two chunks, and then no room for a large frame but what they hold
+		"chunks shed": readBuffer + 2*chunkCharge + chunkSize/2,
 	}
 	for name, budget := range budgets {
 		for _, printer := range []bool{true, false} {

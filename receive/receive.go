@@ -527,6 +527,7 @@ func (s *Server) serveConn(ctx context.Context, p *protocol, listener string, c 
 	fr.Use(cn.mem)
 	defer fr.Release()
 	pl := s.startPipeline(p, cn)
+	cn.pl = pl
 	err := s.readFrames(p, cn, fr, pl)
 	s.finish(cn, pl)
 	if err != errIdle && err != errStopped && !pl.failed {
