@@ -307,9 +307,9 @@ type conn struct {
 	rd             time.Time // the read deadline last set (SetReadDeadline)
 	mem            *connMemory
 	pl             *pipeline // its chunks, once started: given back before waiting for the budget
-	reads          int // reads from the connection into br
-	frameReads     int // reads when frameEnd was set
-	reused         int // frames since that kept frameEnd (awaitNext)
+	reads          int       // reads from the connection into br
+	frameReads     int       // reads when frameEnd was set
+	reused         int       // frames since that kept frameEnd (awaitNext)
 }
 
 // connReader is the reader under a connection's br: it counts the reads.
