@@ -20,7 +20,6 @@ import (
 // the heap (GOGC), does not count it. In the heap, 32 buffers of 64 KiB
 // let netlog serve (GOGC 400) keep 8 MiB more garbage.
 type batchReader struct {
-	pc     net.PacketConn
 	conn   syscall.RawConn
 	bufs   [][]byte
 	mapped []byte // what bufs are cut from, if mapped
@@ -42,6 +41,12 @@ type batchReader struct {
 	// too, into mem.
 	meminfo func(fd uintptr)
 	mem     [unix.SK_MEMINFO_VARS]uint32
+	// peek is queued's MSG_PEEK for RawConn.Control, made once too
+	// (queued makes a RawConn and a closure per call); it leaves its
+	// error in peekErrno.
+	peek      func(fd uintptr)
+	peekByte  byte
+	peekErrno syscall.Errno
 }
 
 // mmsghdr is struct mmsghdr: a message and the length received.
@@ -66,7 +71,7 @@ func newDatagramReader(pc net.PacketConn, size int) datagramReader {
 	if err != nil {
 		return newReadFromReader(pc, size)
 	}
-	r := &batchReader{pc: pc, conn: rc, bufs: make([][]byte, packetBatch), hdrs: make([]mmsghdr, packetBatch),
+	r := &batchReader{conn: rc, bufs: make([][]byte, packetBatch), hdrs: make([]mmsghdr, packetBatch),
 		iovs: make([]unix.Iovec, packetBatch), names: make([]unix.RawSockaddrInet6, packetBatch)}
 	all, err := unix.Mmap(-1, 0, packetBatch*size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err == nil {
@@ -88,6 +93,9 @@ func newDatagramReader(pc net.PacketConn, size int) datagramReader {
 		if e == 0 && size >= (unix.SK_MEMINFO_DROPS+1)*4 {
 			r.dropped = uint64(r.mem[unix.SK_MEMINFO_DROPS])
 		}
+	}
+	r.peek = func(fd uintptr) {
+		_, _, r.peekErrno = unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&r.peekByte)), 1, unix.MSG_PEEK|unix.MSG_DONTWAIT, 0, 0)
 	}
 	for i := range r.bufs {
 		r.bufs[i] = all[i*size : (i+1)*size : (i+1)*size]
@@ -116,11 +124,19 @@ func (r *batchReader) read() (int, bool, error) {
 	// commits once nothing more is queued, and a guess wrong here left
 	// records uncommitted until another datagram came, maybe never.
 	n := r.n
-	more := n == len(r.hdrs) && queued(r.pc)
+	more := n == len(r.hdrs) && r.queued()
 	if r.reads++; !more || r.reads%dropsEvery == 0 {
 		r.readDrops()
 	}
 	return n, more, nil
+}
+
+// queued says whether a datagram waits to be read, as queued does.
+func (r *batchReader) queued() bool {
+	if err := r.conn.Control(r.peek); err != nil {
+		return true
+	}
+	return r.peekErrno != unix.EAGAIN && r.peekErrno != unix.EWOULDBLOCK
 }
 
 func (r *batchReader) datagram(i int) ([]byte, net.Addr) {
