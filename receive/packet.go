@@ -33,10 +33,11 @@ const (
 
 // datagramReader reads datagrams in batches, into buffers of its own.
 type datagramReader interface {
-	// read reads one datagram or more; more says whether others are
+	// read reads one datagram or more; more says whether others may be
 	// queued already. It is false whenever the next read may wait: the
 	// caller then makes sure what it read is decoded without waiting
-	// for more.
+	// for more. A read after one that said more does not wait: it
+	// returns no datagram if none was queued after all.
 	read() (n int, more bool, err error)
 	// datagram is datagram i of the last read and its sender, valid
 	// until the next read.
@@ -100,9 +101,10 @@ func (q *datagramQueue) put(dr datagramReader, n int, idle bool) {
 		c = q.last()
 		c.add(dr.datagram(i))
 	}
-	if c != nil {
-		c.idle = idle
+	if c == nil { // no datagram: the last chunk, or an empty one, carries idle
+		c = q.last()
 	}
+	c.idle = idle
 	// A waiting decoder is woken when a chunk is full or the socket ran
 	// empty, not for each read: while more is queued, the next read
 	// follows at once, and the decoder takes the chunk it fills then.

@@ -105,3 +105,25 @@ func TestDatagramQueueBounded(t *testing.T) {
 		t.Errorf("%d chunks made at once, want %d at most", most, packetQueue)
 	}
 }
+
+// TestDatagramQueueIdleAlone: a read that found nothing queued after a
+// full batch marks the socket idle, so that the decoder commits: on the
+// last chunk queued, or on an empty one if the decoder took that one.
+func TestDatagramQueueIdleAlone(t *testing.T) {
+	q := newDatagramQueue()
+	r := reads(1, packetBatch)[0]
+	q.put(r, len(r), false)
+	q.put(readDone{}, 0, true)
+	if c := q.take(); len(c.ends) != packetBatch || !c.idle {
+		t.Errorf("last chunk queued: %d datagrams, idle %v; want %d, idle", len(c.ends), c.idle, packetBatch)
+	}
+	q.put(r, len(r), false)
+	c := q.take()
+	if c.idle {
+		t.Error("a full batch's chunk is idle")
+	}
+	q.put(readDone{}, 0, true)
+	if c := q.take(); len(c.ends) != 0 || !c.idle {
+		t.Errorf("chunk after the decoder took the last: %d datagrams, idle %v; want none, idle", len(c.ends), c.idle)
+	}
+}
