@@ -20,7 +20,6 @@ import (
 // the heap (GOGC), does not count it. In the heap, 32 buffers of 64 KiB
 // let netlog serve (GOGC 400) keep 8 MiB more garbage.
 type batchReader struct {
-	pc     net.PacketConn
 	conn   syscall.RawConn
 	bufs   [][]byte
 	mapped []byte // what bufs are cut from, if mapped
@@ -42,6 +41,11 @@ type batchReader struct {
 	// too, into mem.
 	meminfo func(fd uintptr)
 	mem     [unix.SK_MEMINFO_VARS]uint32
+	// try is recv for RawConn.Control, made once too: one recvmmsg that
+	// does not wait.
+	try func(fd uintptr)
+	// full says the last read filled the batch: more may be queued.
+	full bool
 }
 
 // mmsghdr is struct mmsghdr: a message and the length received.
@@ -66,7 +70,7 @@ func newDatagramReader(pc net.PacketConn, size int) datagramReader {
 	if err != nil {
 		return newReadFromReader(pc, size)
 	}
-	r := &batchReader{pc: pc, conn: rc, bufs: make([][]byte, packetBatch), hdrs: make([]mmsghdr, packetBatch),
+	r := &batchReader{conn: rc, bufs: make([][]byte, packetBatch), hdrs: make([]mmsghdr, packetBatch),
 		iovs: make([]unix.Iovec, packetBatch), names: make([]unix.RawSockaddrInet6, packetBatch)}
 	all, err := unix.Mmap(-1, 0, packetBatch*size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err == nil {
@@ -89,6 +93,7 @@ func newDatagramReader(pc net.PacketConn, size int) datagramReader {
 			r.dropped = uint64(r.mem[unix.SK_MEMINFO_DROPS])
 		}
 	}
+	r.try = func(fd uintptr) { r.recv(fd) }
 	for i := range r.bufs {
 		r.bufs[i] = all[i*size : (i+1)*size : (i+1)*size]
 		r.iovs[i].Base = &r.bufs[i][0]
@@ -104,23 +109,33 @@ func (r *batchReader) read() (int, bool, error) {
 		h.Namelen = unix.SizeofSockaddrInet6
 		h.SetIovlen(1)
 	}
-	err := r.conn.Read(r.recv)
-	if err == nil && r.errno != 0 {
-		err = r.errno
-	}
-	if err != nil {
-		return 0, false, err
-	}
 	// Fewer than a batch means the queue was empty; a full batch may have
-	// taken its last datagram, so ask rather than guess: the caller
-	// commits once nothing more is queued, and a guess wrong here left
-	// records uncommitted until another datagram came, maybe never.
+	// taken its last datagram. The read after one does not wait: finding
+	// nothing, it returns none, and the caller commits what it has (a
+	// read that waited with records uncommitted held them until another
+	// datagram came, maybe never). Asking first (MSG_PEEK) cost a system
+	// call per full batch, where trying costs one only when the queue
+	// ran empty.
+	var err error
+	if r.full {
+		err = r.conn.Control(r.try)
+	} else {
+		err = r.conn.Read(r.recv)
+	}
 	n := r.n
-	more := n == len(r.hdrs) && queued(r.pc)
-	if r.reads++; !more || r.reads%dropsEvery == 0 {
+	switch {
+	case err != nil:
+		return 0, false, err
+	case r.errno == unix.EAGAIN || r.errno == unix.EWOULDBLOCK:
+		n = 0 // only after a full batch: Read waits instead
+	case r.errno != 0:
+		return 0, false, r.errno
+	}
+	r.full = n == len(r.hdrs)
+	if r.reads++; !r.full || r.reads%dropsEvery == 0 {
 		r.readDrops()
 	}
-	return n, more, nil
+	return n, r.full, nil
 }
 
 func (r *batchReader) datagram(i int) ([]byte, net.Addr) {
