@@ -41,12 +41,20 @@ var fasts = sync.Pool{New: func() any { return new(fast) }}
 // It returns the Entry, or nil if the general decoder must read p.
 func fastDecode(e *record.Entry, p []byte) *record.Entry {
 	d := fasts.Get().(*fast)
-	defer fasts.Put(d)
+	e = d.decode(e, p)
+	fasts.Put(d)
+	return e
+}
+
+// decode is fastDecode by d, whose Flat expects the keys of the last
+// record it built.
+func (d *fast) decode(e *record.Entry, p []byte) *record.Entry {
 	d.reset(p)
-	defer func() { d.in = nil }() // the pool holds no payload
+	ok := d.run()
+	d.in = nil // the pool holds no payload
 	// The general decoder's bound of one value per two payload bytes: a
 	// flat dict of n items is 1 + 2n values.
-	if !d.run() || 1+2*d.flat.Len() > len(p)/2+64 {
+	if !ok || 1+2*d.flat.Len() > len(p)/2+64 {
 		return nil
 	}
 	return d.flat.Build(e, true)
@@ -412,10 +420,11 @@ func (d *fast) textInt(op byte) bool {
 	}
 	start := i
 	var v int64
-	for ; i < len(in) && in[i]-'0' <= 9 && i-start < 19; i++ {
-		v = v*10 + int64(in[i]-'0')
+	digits := 0
+	for head := in[start:min(len(in), start+19)]; digits < len(head) && head[digits]-'0' <= 9; digits++ {
+		v = v*10 + int64(head[digits]-'0')
 	}
-	digits := i - start
+	i += digits
 	if i < len(in) && in[i] == 'L' {
 		i++
 	}
