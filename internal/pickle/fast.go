@@ -232,22 +232,21 @@ func (d *fast) unicode(at int, op byte) bool {
 		if !ok {
 			return false
 		}
-		rest := d.in[d.pos:]
+		in, pos := d.in, d.pos
 		var n uint64
-		hdr := 1
 		switch {
-		case op == opBinUnicode && len(rest) >= 4:
-			n, hdr = uint64(binary.LittleEndian.Uint32(rest)), 4
-		case op == opShortBinUni && len(rest) >= 1:
-			n = uint64(rest[0])
+		case op == opBinUnicode && len(in)-pos >= 4:
+			n, pos = uint64(binary.LittleEndian.Uint32(in[pos:pos+4])), pos+4
+		case op == opShortBinUni && len(in)-pos >= 1:
+			n, pos = uint64(in[pos]), pos+1
 		default:
 			return false
 		}
-		if n > uint64(len(rest)-hdr) {
+		if n > uint64(len(in)-pos) {
 			return false
 		}
-		s := rest[hdr : hdr+int(n)]
-		d.pos += hdr + int(n)
+		s := in[pos : pos+int(n)]
+		d.pos = pos + int(n)
 		if key {
 			ok = d.flat.Key(s) // which refuses a record over its budget
 		} else {
@@ -332,22 +331,24 @@ func (d *fast) scalar(op byte, key bool) bool {
 		d.flat.None()
 	case opNewTrue, opNewFalse:
 		d.flat.Bool(op == opNewTrue)
-	case opBinInt1, opBinInt2, opBinInt:
-		width := uint64(4)
-		switch op {
-		case opBinInt1:
-			width = 1
-		case opBinInt2:
-			width = 2
-		}
-		u, ok := d.uintLE(width)
+	case opBinInt1:
+		b, ok := d.take(1)
 		if !ok {
 			return false
 		}
-		if op == opBinInt {
-			u = uint64(int32(u))
+		d.flat.Int(int64(b[0]))
+	case opBinInt2:
+		b, ok := d.take(2)
+		if !ok {
+			return false
 		}
-		d.flat.Int(int64(u))
+		d.flat.Int(int64(binary.LittleEndian.Uint16(b)))
+	case opBinInt: // signed
+		b, ok := d.take(4)
+		if !ok {
+			return false
+		}
+		d.flat.Int(int64(int32(binary.LittleEndian.Uint32(b))))
 	case opLong1:
 		return d.long1()
 	case opBinFloat:
