@@ -563,7 +563,8 @@ func (f *Flat) None() {
 //
 // The Entry's strings, and those of its Attrs, share one string that f
 // allocates, or are those of an earlier record of at most maxKnownText
-// bytes (a pooled Flat keeps at most one such string per place: 256 KiB);
+// bytes (a pooled Flat keeps at most two such strings per place, a key's
+// and a value's: 512 KiB);
 // strings are never written, so they stay valid after f and the Entry
 // are reused.
 func (f *Flat) Build(into *Entry, dict bool) *Entry {
