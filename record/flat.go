@@ -279,6 +279,10 @@ func (e *Entry) text(f int) *string {
 // decoders: a decoder hands it each key and value as it reads them, and
 // Flat makes the Entry with one allocation for the text of every string,
 // values and keys sliced from it, the LogRecord field names interned.
+// For a pickle (Key), a key or string value that is the one the last
+// record had at the same place (Python sends the same keys in the same
+// order, most values again) is found by one comparison, not hashed,
+// checked or copied again: the Entry takes that record's string.
 // A decoder that meets anything else (a container, bytes, a big integer)
 // stops and decodes the payload with its general decoder instead. The
 // JSON decoder also hands it objects of such values (groups), which
@@ -286,19 +290,44 @@ func (e *Entry) text(f int) *string {
 //
 // A Flat is reused record after record: Reset it before each.
 type Flat struct {
-	buf              []byte // the text of every string value and attribute key
-	items            []flatItem
-	left             int       // of the payload's Budget, charged as a decoder charges it
-	extras           int       // items whose key is not a LogRecord field
-	children         int       // items inside groups
-	fields           uint32    // the fields seen, by index
-	keys             [2]uint64 // a Bloom filter of the attribute keys seen
-	dupField, dupKey bool      // a field repeats; an attribute key may
+	buf      []byte // the text of every string value and attribute key
+	items    []flatItem
+	left     int // of the payload's Budget, charged as a decoder charges it
+	extras   int // items whose key is not a LogRecord field
+	children int // items inside groups
+
+	// known are the keys of the last record Key was handed (Python
+	// sends the same keys in the same order, record after record), and
+	// missed is set when a key is not the one known at its place.
+	known  []knownKey
+	missed bool
 }
 
-// flatItem is one key and value; key and val are spans of Flat.buf.
+// knownKey is a key expected at its place in the record: a key of up to
+// 16 bytes whose words are these is this one, known valid UTF-8. So is
+// val, the last string value at that place (a record's level, logger,
+// file, thread and process names are those of the record before).
+type knownKey struct {
+	words        // n is -1 for a key no words match (over 16 bytes)
+	name  string // the field's interned name, or a substring of a record's text
+	val   string // a substring of a record's text
+	h     uint64 // words.hash, for the Bloom filter
+	field int8
+}
+
+// Keys and values are learned from a record of at most so many items and
+// bytes of text (whose strings a known key or value keeps alive in the
+// pooled Flat).
+const (
+	maxKnownKeys = 64
+	maxKnownText = 4 << 10
+)
+
+// flatItem is one key and value; key and val are spans of Flat.buf,
+// except a key of {-1, i}, the name of Flat.known[i], and a val of
+// {-1, i}, its val.
 type flatItem struct {
-	field    int8 // fieldIndex of the key, or -1: the key is in buf
+	field    int8 // fieldIndex of the key, or -1: the key is an attribute's
 	kind     uint8
 	key, val [2]int32
 	n        int64 // as scalar.n; a group's: how many of the items after it are its own
@@ -317,7 +346,7 @@ func (f *Flat) Reset(n int) {
 	b := NewBudget(n)
 	f.buf, f.items, f.left, f.extras = f.buf[:0], f.items[:0], b.Limit()-2, 0 // 2: the dict's own
 	f.children = 0
-	f.fields, f.keys, f.dupField, f.dupKey = 0, [2]uint64{}, false, false
+	f.missed = false
 }
 
 // Len is the number of keys handed to f.
@@ -330,12 +359,22 @@ func (f *Flat) Over() bool { return f.left < 0 }
 // Key starts an item: its value is what the next call to String, Int,
 // Float, Bool or None gives. It reports false, adding nothing, if k is not
 // valid UTF-8 or the budget is spent (a key is charged before it is
-// copied, as a value is).
+// copied, as a value is). The key the last record had at this place is
+// tried first: equal words, the same key, already interned and checked.
 func (f *Flat) Key(k []byte) bool {
 	if f.left -= 2 + len(k); f.left < 0 {
 		return false
 	}
 	w := keyWords(k)
+	if i := len(f.items); i < len(f.known) && f.known[i].words == w {
+		if kk := &f.known[i]; kk.field >= 0 {
+			f.field(int(kk.field))
+		} else {
+			f.attr([2]int32{-1, int32(i)})
+		}
+		return true
+	}
+	f.missed = true
 	if field := w.field(); field >= 0 {
 		f.field(field)
 		return true
@@ -344,7 +383,7 @@ func (f *Flat) Key(k []byte) bool {
 		return false
 	}
 	f.buf = append(f.buf, k...)
-	f.attr([2]int32{int32(len(f.buf) - len(k)), int32(len(f.buf))}, w)
+	f.attr([2]int32{int32(len(f.buf) - len(k)), int32(len(f.buf))})
 	return true
 }
 
@@ -380,7 +419,7 @@ func (f *Flat) keyFrom(start int) {
 		f.field(field)
 		return
 	}
-	f.attr([2]int32{int32(start), int32(len(f.buf))}, w)
+	f.attr([2]int32{int32(start), int32(len(f.buf))})
 }
 
 // next appends a zero item and returns it. It is written in place:
@@ -398,23 +437,14 @@ func (f *Flat) next() *flatItem {
 }
 
 // field starts an item whose key names the LogRecord field i.
-func (f *Flat) field(i int) {
-	f.next().field = int8(i)
-	bit := uint32(1) << i
-	f.dupField = f.dupField || f.fields&bit != 0
-	f.fields |= bit
-}
+func (f *Flat) field(i int) { f.next().field = int8(i) }
 
-// attr starts an item whose key, at span in buf, is an attribute's, of
-// words w.
-func (f *Flat) attr(span [2]int32, w words) {
+// attr starts an item whose key, at span (see flatItem), is an
+// attribute's.
+func (f *Flat) attr(span [2]int32) {
 	it := f.next()
 	it.field, it.key = -1, span
 	f.extras++
-	h := w.hash()
-	word, bit := &f.keys[h>>63], uint64(1)<<(h>>57&63)
-	f.dupKey = f.dupKey || *word&bit != 0
-	*word |= bit
 }
 
 func (f *Flat) last() *flatItem { return &f.items[len(f.items)-1] }
@@ -457,14 +487,20 @@ func (f *Flat) charge(n int) { f.left -= n }
 // String is the value of the current key: a string. It reports false,
 // adding nothing, if s is not valid UTF-8. Once the budget is spent, it is
 // not copied: a string referenced many times (a pickle's memo) cannot make
-// f hold more than the budget.
+// f hold more than the budget. The value the last record had at this
+// place is tried first: equal, it is not copied again.
 func (f *Flat) String(s []byte) bool {
+	i := len(f.items) - 1
+	it := &f.items[i]
+	it.kind = kindString
+	if f.left -= len(s); i < len(f.known) && string(s) == f.known[i].val {
+		it.val = [2]int32{-1, int32(i)}
+		return true
+	}
 	if !validUTF8(s) {
 		return false
 	}
-	it := f.last()
-	it.kind = kindString
-	if f.left -= len(s); f.left >= 0 {
+	if f.left >= 0 {
 		f.buf = append(f.buf, s...)
 		it.val = [2]int32{int32(len(f.buf) - len(s)), int32(len(f.buf))}
 	}
@@ -526,7 +562,11 @@ func (f *Flat) None() {
 // decoder then decides. Without dict (JSON), every item counts, in order.
 //
 // The Entry's strings, and those of its Attrs, share one string that f
-// allocates; they stay valid after f and the Entry are reused.
+// allocates, or are those of an earlier record of at most maxKnownText
+// bytes (a pooled Flat keeps at most two such strings per place, a key's
+// and a value's: 512 KiB);
+// strings are never written, so they stay valid after f and the Entry
+// are reused.
 func (f *Flat) Build(into *Entry, dict bool) *Entry {
 	if f.Over() || (dict && !f.unique()) {
 		return nil
@@ -560,27 +600,71 @@ type entryAttrs struct {
 const maxUniqueCheck = 64
 
 // unique reports whether no key repeats (false if there are too many
-// attributes to tell cheaply). The keys are compared only if the Bloom
-// filter saw two alike.
+// attributes to tell cheaply). None does if every key was the one known
+// at its place: the known keys are those of a record in which none did.
+// Else the attribute keys are compared only if a Bloom filter of them
+// sees two alike.
 func (f *Flat) unique() bool {
-	if f.dupField || (f.dupKey && f.extras > maxUniqueCheck) {
-		return false
-	}
-	if !f.dupKey {
+	if !f.missed {
 		return true
 	}
-	for i, it := range f.items {
+	var fields uint32
+	var bloom [2]uint64
+	dupKey := false
+	for i := range f.items {
+		it := &f.items[i]
 		if it.field >= 0 {
+			bit := uint32(1) << it.field
+			if fields&bit != 0 {
+				return false
+			}
+			fields |= bit
 			continue
 		}
-		k := f.buf[it.key[0]:it.key[1]]
-		for _, prev := range f.items[:i] {
-			if prev.field < 0 && bytes.Equal(k, f.buf[prev.key[0]:prev.key[1]]) {
+		h := f.keyHash(it)
+		word, bit := &bloom[h>>63], uint64(1)<<(h>>57&63)
+		dupKey = dupKey || *word&bit != 0
+		*word |= bit
+	}
+	if !dupKey {
+		return true
+	}
+	if f.extras > maxUniqueCheck {
+		return false
+	}
+	for i := range f.items {
+		if f.items[i].field >= 0 {
+			continue
+		}
+		for j := range i {
+			if f.items[j].field < 0 && f.sameKey(&f.items[i], &f.items[j]) {
 				return false
 			}
 		}
 	}
 	return true
+}
+
+// keyHash is words.hash of the key of the attribute it.
+func (f *Flat) keyHash(it *flatItem) uint64 {
+	if it.key[0] < 0 {
+		return f.known[it.key[1]].h
+	}
+	return keyWords(f.buf[it.key[0]:it.key[1]]).hash()
+}
+
+// sameKey reports whether the attributes a and b have the same key.
+func (f *Flat) sameKey(a, b *flatItem) bool {
+	if a.key[0] < 0 {
+		a, b = b, a // a's key is in buf if either is
+	}
+	switch {
+	case b.key[0] >= 0:
+		return bytes.Equal(f.buf[a.key[0]:a.key[1]], f.buf[b.key[0]:b.key[1]])
+	case a.key[0] >= 0:
+		return string(f.buf[a.key[0]:a.key[1]]) == f.known[b.key[1]].name
+	}
+	return f.known[a.key[1]].name == f.known[b.key[1]].name
 }
 
 func (f *Flat) fill(e *Entry) {
@@ -600,26 +684,90 @@ func (f *Flat) fill(e *Entry) {
 			continue
 		}
 		v := scalar{kind: it.kind, n: it.n}
-		if it.kind == kindString {
-			v.s = text[it.val[0]:it.val[1]]
-			if it.field >= 0 && it.field < fThread { // set's first case, inline
+		switch {
+		case it.kind == kindString:
+			v.s = f.str(text, i)
+			if it.field >= 0 && it.field < fThread { // set's common cases, inline
 				*e.text(int(it.field)) = v.s
 				continue
 			}
+		case it.kind == kindInt && it.field >= fThread && it.field <= fProcess:
+			switch it.field {
+			case fThread:
+				e.Thread = it.n
+			case fLevelNo:
+				e.LevelNo = int(it.n)
+			case fLineno:
+				e.Lineno = int(it.n)
+			default:
+				e.Process = int(it.n)
+			}
+			continue
+		case it.field == fMsecs || it.kind == kindNone && (it.field >= 0 && it.field < fThread || it.field == fArgs || it.field == fExcInfo):
+			continue // what set does with them: nothing
 		}
 		if it.field >= 0 && e.set(int(it.field), v) {
 			continue
 		}
 		e.appendAttr(f.key(text, it), v.value())
 	}
+	if f.missed {
+		f.learn(text)
+	}
+}
+
+// str is the string value of the item i, whose text is text. A record
+// of at most maxKnownText bytes makes it the value expected at its place.
+func (f *Flat) str(text string, i int) string {
+	it := &f.items[i]
+	if it.val[0] < 0 {
+		return f.known[it.val[1]].val
+	}
+	s := text[it.val[0]:it.val[1]]
+	if i < len(f.known) && len(text) <= maxKnownText {
+		f.known[i].val = s
+	}
+	return s
 }
 
 // key is the key of it, an item whose text is text.
 func (f *Flat) key(text string, it *flatItem) string {
-	if it.field >= 0 {
+	switch {
+	case it.field >= 0:
 		return fieldKeys[it.field]
+	case it.key[0] < 0:
+		return f.known[it.key[1]].name
 	}
 	return text[it.key[0]:it.key[1]]
+}
+
+// learn makes the keys of the record just built, whose text is text, those
+// Key expects next (none if the record is large, or has groups). An item
+// whose key was known at its place keeps it: known[i] is read before it
+// is written.
+func (f *Flat) learn(text string) {
+	n := len(f.items)
+	if n > maxKnownKeys || len(text) > maxKnownText || f.children > 0 {
+		f.known = f.known[:0]
+		return
+	}
+	if n > cap(f.known) {
+		f.known = append(f.known[:cap(f.known)], make([]knownKey, n-cap(f.known))...)
+	}
+	f.known = f.known[:n]
+	for i := range f.items {
+		it, kk := &f.items[i], &f.known[i]
+		val := "" // read before known[i] is written, as name is
+		if it.kind == kindString {
+			val = f.str(text, i)
+		}
+		kk.name, kk.val, kk.field = f.key(text, it), val, it.field
+		kk.words = words{n: -1}
+		if len(kk.name) <= 16 {
+			kk.words = keyWords([]byte(kk.name)) // on the stack
+			kk.h = kk.words.hash()
+		}
+	}
 }
 
 // group is the value of the group at index i, its attributes taken from
@@ -639,7 +787,7 @@ func (f *Flat) group(text string, i int, attrs []slog.Attr) (slog.Value, int, []
 		case kindGroup:
 			a.Value, i, attrs = f.group(text, i, attrs)
 		case kindString:
-			a.Value = slog.StringValue(text[it.val[0]:it.val[1]])
+			a.Value = slog.StringValue(f.str(text, i))
 		default:
 			a.Value = scalar{kind: it.kind, n: it.n}.value()
 		}

@@ -3,6 +3,7 @@ package pickle_test
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"strconv"
 	"testing"
@@ -39,7 +40,9 @@ func seed(tb testing.TB, name string) []byte {
 // scalar extras: the fast path), as netlog's encoder does, and Python's
 // record with a dict, a list and a big integer at protocol 2 (the general
 // machine). "into" reuses one Entry (DecodeInto), as a receiver that
-// pools them does; "general" is the machine alone.
+// pools them does; "into-varying" too, over records whose message and
+// time change from one to the next, as a sender's do; "general" is the
+// machine alone.
 func BenchmarkDecode(b *testing.B) {
 	for _, c := range []struct {
 		name string
@@ -56,6 +59,9 @@ func BenchmarkDecode(b *testing.B) {
 		b.Run(c.name+"/into", func(b *testing.B) {
 			entrytest.Bench(b, c.p, func() error { return pickle.DecodeInto(&e, c.p) })
 		})
+		if c.name == "python-sockethandler" {
+			b.Run(c.name+"/into-varying", func(b *testing.B) { benchVarying(b, &e, c.p) })
+		}
 		b.Run(c.name+"/general", func(b *testing.B) {
 			entrytest.Bench(b, c.p, func() error { _, err := pickle.GeneralDecode(c.p); return err })
 		})
@@ -66,4 +72,20 @@ func BenchmarkDecode(b *testing.B) {
 			})
 		})
 	}
+}
+
+// benchVarying decodes into e, in turn, four copies of Python's record p
+// with other messages (of the same length) and times.
+func benchVarying(b *testing.B, e *record.Entry, p []byte) {
+	var ps [4][]byte
+	for i := range ps {
+		ps[i] = bytes.Replace(p, []byte("user alice"), []byte(fmt.Sprintf("user %05d", i)), 1)
+		at := bytes.IndexByte(ps[i], 'G') // created: a float, big-endian
+		ps[i][at+7] += byte(i)
+	}
+	n := 0
+	entrytest.Bench(b, p, func() error {
+		n++
+		return pickle.DecodeInto(e, ps[n%len(ps)])
+	})
 }

@@ -39,8 +39,10 @@ const maxIntBytes = 1 << 11
 //
 // A flat dict of scalars, the record Python's SocketHandler and netlog
 // send, is read by a fast path (two allocations: the Entry with its
-// attributes, and one string holding all its text); anything else by the
-// general machine, with the same result. The Entry does not refer to p.
+// attributes, and one string holding its text — all of it but the keys
+// and string values that the record before had at the same place, whose
+// strings it shares); anything else by the general machine, with the
+// same result. The Entry does not refer to p.
 func Decode(p []byte) (*record.Entry, error) {
 	if e := fastDecode(nil, p); e != nil {
 		return e, nil
@@ -50,7 +52,8 @@ func Decode(p []byte) (*record.Entry, error) {
 
 // DecodeInto is Decode into e, which it overwrites: e's Attrs keep their
 // array, so that a caller that reuses one Entry decodes a flat record
-// with one allocation (the string that holds its text). Lifetime: e does
+// with at most one allocation (the string that holds its text; none if
+// all of it is the record before's). Lifetime: e does
 // not refer to p, which the caller may reuse at once; e's strings are
 // never overwritten (they stay valid for as long as anyone holds them),
 // but e itself and its Attrs array are, by the next DecodeInto into e —

@@ -41,12 +41,20 @@ var fasts = sync.Pool{New: func() any { return new(fast) }}
 // It returns the Entry, or nil if the general decoder must read p.
 func fastDecode(e *record.Entry, p []byte) *record.Entry {
 	d := fasts.Get().(*fast)
-	defer fasts.Put(d)
+	e = d.decode(e, p)
+	fasts.Put(d)
+	return e
+}
+
+// decode is fastDecode by d, whose Flat expects the keys of the last
+// record it built.
+func (d *fast) decode(e *record.Entry, p []byte) *record.Entry {
 	d.reset(p)
-	defer func() { d.in = nil }() // the pool holds no payload
+	ok := d.run()
+	d.in = nil // the pool holds no payload
 	// The general decoder's bound of one value per two payload bytes: a
 	// flat dict of n items is 1 + 2n values.
-	if !d.run() || 1+2*d.flat.Len() > len(p)/2+64 {
+	if !ok || 1+2*d.flat.Len() > len(p)/2+64 {
 		return nil
 	}
 	return d.flat.Build(e, true)
@@ -224,22 +232,21 @@ func (d *fast) unicode(at int, op byte) bool {
 		if !ok {
 			return false
 		}
-		rest := d.in[d.pos:]
+		in, pos := d.in, d.pos
 		var n uint64
-		hdr := 1
 		switch {
-		case op == opBinUnicode && len(rest) >= 4:
-			n, hdr = uint64(binary.LittleEndian.Uint32(rest)), 4
-		case op == opShortBinUni && len(rest) >= 1:
-			n = uint64(rest[0])
+		case op == opBinUnicode && len(in)-pos >= 4:
+			n, pos = uint64(binary.LittleEndian.Uint32(in[pos:pos+4])), pos+4
+		case op == opShortBinUni && len(in)-pos >= 1:
+			n, pos = uint64(in[pos]), pos+1
 		default:
 			return false
 		}
-		if n > uint64(len(rest)-hdr) {
+		if n > uint64(len(in)-pos) {
 			return false
 		}
-		s := rest[hdr : hdr+int(n)]
-		d.pos += hdr + int(n)
+		s := in[pos : pos+int(n)]
+		d.pos = pos + int(n)
 		if key {
 			ok = d.flat.Key(s) // which refuses a record over its budget
 		} else {
@@ -324,22 +331,24 @@ func (d *fast) scalar(op byte, key bool) bool {
 		d.flat.None()
 	case opNewTrue, opNewFalse:
 		d.flat.Bool(op == opNewTrue)
-	case opBinInt1, opBinInt2, opBinInt:
-		width := uint64(4)
-		switch op {
-		case opBinInt1:
-			width = 1
-		case opBinInt2:
-			width = 2
-		}
-		u, ok := d.uintLE(width)
+	case opBinInt1:
+		b, ok := d.take(1)
 		if !ok {
 			return false
 		}
-		if op == opBinInt {
-			u = uint64(int32(u))
+		d.flat.Int(int64(b[0]))
+	case opBinInt2:
+		b, ok := d.take(2)
+		if !ok {
+			return false
 		}
-		d.flat.Int(int64(u))
+		d.flat.Int(int64(binary.LittleEndian.Uint16(b)))
+	case opBinInt: // signed
+		b, ok := d.take(4)
+		if !ok {
+			return false
+		}
+		d.flat.Int(int64(int32(binary.LittleEndian.Uint32(b))))
 	case opLong1:
 		return d.long1()
 	case opBinFloat:
@@ -412,10 +421,11 @@ func (d *fast) textInt(op byte) bool {
 	}
 	start := i
 	var v int64
-	for ; i < len(in) && in[i]-'0' <= 9 && i-start < 19; i++ {
-		v = v*10 + int64(in[i]-'0')
+	digits := 0
+	for head := in[start:min(len(in), start+19)]; digits < len(head) && head[digits]-'0' <= 9; digits++ {
+		v = v*10 + int64(head[digits]-'0')
 	}
-	digits := i - start
+	i += digits
 	if i < len(in) && in[i] == 'L' {
 		i++
 	}

@@ -1,6 +1,7 @@
 package pickle_test
 
 import (
+	"bytes"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -136,4 +137,60 @@ func FuzzFastPath(f *testing.F) {
 	}
 	f.Add(pickle.Format.AppendEntry(nil, &record.Entry{Name: "a", Msg: "b", Attrs: []slog.Attr{slog.Int("n", 1)}}))
 	f.Fuzz(func(t *testing.T, p []byte) { agree(t, p) })
+}
+
+// TestFastPathKnownKeys: the fast path first tries the key, and the
+// string value, that the last record it read had at the same place;
+// whatever that record was, it takes what it takes without one, with the
+// same result: a repeated key (one of them expected, or both) is refused
+// as before.
+func TestFastPathKnownKeys(t *testing.T) {
+	// dict has the keys, with the string values of vals ("" is an int).
+	dict := func(vals string, keys ...string) []byte {
+		p := "}("
+		for i, k := range keys {
+			v := fmt.Sprintf("K%c", byte(i))
+			if i < len(vals) && vals[i] != ' ' {
+				v = "X" + le32(1) + vals[i:i+1] + "q" + string([]byte{byte(i)})
+			}
+			p += "X" + le32(len(k)) + k + v
+		}
+		return []byte(p + "u.")
+	}
+	long := strings.Repeat("k", 40)
+	records := map[string][]byte{
+		"python": seed(t, "python-sockethandler-flat"),
+		"a b":    dict("", "a", "b"), "a a": dict("", "a", "a"), "b b": dict("", "b", "b"), "b a": dict("", "b", "a"),
+		"a b, strings": dict("xy", "a", "b"), "a b, other strings": dict("xz", "a", "b"), "a b, a string": dict(" y", "a", "b"),
+		"a b c": dict("", "a", "b", "c"), "a": dict("x", "a"), "empty key": dict("", "", "a"),
+		"msg a": dict("xy", "msg", "a"), "a msg": dict("yx", "a", "msg"), "msg msg": dict("", "msg", "msg"),
+		"long": dict("", long, "a"), "long long": dict("", long, long), "ü": dict("", "ü", "a"),
+		"name a": dict("x", "name", "a"), "name_ a": dict("", "name_", "a"),
+	}
+	for prevName, prev := range records {
+		for name, p := range records {
+			got, want := pickle.FastDecodeAfter(prev, p), pickle.FastDecodeAfter(nil, p)
+			if (got == nil) != (want == nil) || (got != nil && entrytest.Canon(got) != entrytest.Canon(want)) {
+				t.Errorf("%s after %s: %v, want %v", name, prevName, got, want)
+			}
+		}
+	}
+}
+
+func le32(n int) string { return string([]byte{byte(n), byte(n >> 8), byte(n >> 16), byte(n >> 24)}) }
+
+// FuzzFastPathAfter: a decoder that has read a record first (and expects
+// its keys) reads the next as a fresh one does.
+func FuzzFastPathAfter(f *testing.F) {
+	python := seed(f, "python-sockethandler-flat")
+	f.Add(python, python)
+	f.Add(python, bytes.Replace(python, []byte("user"), []byte("usex"), 1))
+	f.Add(python, bytes.Replace(python, []byte("user"), []byte("none"), 1))
+	f.Add(pickle.Format.AppendEntry(nil, entrytest.Typical()), python)
+	f.Fuzz(func(t *testing.T, prev, p []byte) {
+		got, want := pickle.FastDecodeAfter(prev, p), pickle.FastDecodeAfter(nil, p)
+		if (got == nil) != (want == nil) || (got != nil && entrytest.Canon(got) != entrytest.Canon(want)) {
+			t.Fatalf("after %q: %v, want %v", prev, got, want)
+		}
+	})
 }
