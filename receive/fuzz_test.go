@@ -3,9 +3,7 @@ package receive
 import (
 	"bufio"
 	"bytes"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -21,16 +19,7 @@ func pythonPickles(f *testing.F) [][]byte {
 	}
 	var out [][]byte
 	for _, name := range files {
-		data, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		_, line, _ := strings.Cut(strings.TrimSpace(string(data)), "\n")
-		s, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(line, "[]byte("), ")"))
-		if err != nil {
-			f.Fatalf("%s: %v", name, err)
-		}
-		out = append(out, []byte(s))
+		out = append(out, pickleSeed(f, filepath.Base(name)))
 	}
 	return out
 }

@@ -4,13 +4,17 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/netlog-go/netlog/internal/pickle"
 	"github.com/netlog-go/netlog/internal/syslog"
+	"github.com/netlog-go/netlog/record"
 )
 
 // TestStamp: the cached per-second formatting of a time is what Go's
@@ -68,18 +72,48 @@ func TestTextValueBare(t *testing.T) {
 	}
 }
 
-// BenchmarkAppendText is the text form of the bench suite's RFC 5424
-// message (bench/recvinput.go): what a Printer does per syslog record.
+// BenchmarkAppendText is what a Printer does per record in the text
+// form: syslog is the bench suite's RFC 5424 message
+// (bench/recvinput.go), python the pickle of a record as Python's
+// SocketHandler sends it (BenchmarkServeStream's), each with a peer as
+// a server sets it.
 func BenchmarkAppendText(b *testing.B) {
-	e, err := syslog.Parse([]byte(`<165>1 2026-12-01T04:30:00.000001Z host1.example.com benchapp 4242 ID47 [exampleSDID@32473 iut="3" eventSource="Application" eventID="1001"] user alice logged in from 192.0.2.1 path=/api/v1/login latency=1.5ms ok=true`))
+	sl, err := syslog.Parse([]byte(`<165>1 2026-12-01T04:30:00.000001Z host1.example.com benchapp 4242 ID47 [exampleSDID@32473 iut="3" eventSource="Application" eventID="1001"] user alice logged in from 192.0.2.1 path=/api/v1/login latency=1.5ms ok=true`))
 	if err != nil {
 		b.Fatal(err)
 	}
-	e.Peer = "127.0.0.1"
-	var st stamp
-	buf := make([]byte, 0, 1024)
-	b.ReportAllocs()
-	for b.Loop() {
-		buf = appendText(buf[:0], e, &st)
+	py, err := pickle.Decode(pickleSeed(b, "python-sockethandler-flat"))
+	if err != nil {
+		b.Fatal(err)
 	}
+	for _, c := range []struct {
+		name string
+		e    *record.Entry
+	}{{"syslog", sl}, {"python", py}} {
+		c.e.Peer = "127.0.0.1:50122"
+		b.Run(c.name, func(b *testing.B) {
+			var st stamp
+			buf := make([]byte, 0, 1024)
+			b.ReportAllocs()
+			for b.Loop() {
+				buf = appendText(buf[:0], c.e, &st)
+			}
+		})
+	}
+}
+
+// pickleSeed reads the payload of a file in the pickle decoder's seed
+// corpus.
+func pickleSeed(tb testing.TB, name string) []byte {
+	tb.Helper()
+	f, err := os.ReadFile("../internal/pickle/testdata/fuzz/FuzzDecode/" + name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	_, line, _ := strings.Cut(strings.TrimSpace(string(f)), "\n") // "go test fuzz v1", then []byte("...")
+	s, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(line, "[]byte("), ")"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return []byte(s)
 }
