@@ -77,7 +77,7 @@ func FuzzReceivePath(f *testing.F) {
 				}
 				continue
 			}
-			if got, want := appendText(nil, reused, &stamp{}), appendText(nil, e, &stamp{}); !bytes.Equal(got, want) {
+			if got, want := appendText(nil, reused, &textState{}), appendText(nil, e, &textState{}); !bytes.Equal(got, want) {
 				t.Fatalf("into a reused Entry:\n%s\nfresh:\n%s", got, want)
 			}
 			budget := record.NewBudget(len(p))

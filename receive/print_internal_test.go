@@ -65,7 +65,7 @@ func TestTextValueBare(t *testing.T) {
 	}
 	for _, v := range []slog.Value{slog.Int64Value(-42), slog.Uint64Value(math.MaxUint64), slog.Float64Value(1.5e300),
 		slog.Float64Value(math.Inf(-1)), slog.Float64Value(math.NaN()), slog.BoolValue(true), slog.DurationValue(time.Second), slog.AnyValue(nil), slog.AnyValue([]int{1, 2})} {
-		got := string(appendTextAttr(nil, "", slog.Attr{Key: "k", Value: v}))
+		got := string(appendTextAttr(nil, "", &slog.Attr{Key: "k", Value: v}))
 		if want := " k=" + rule(v.String()); got != want {
 			t.Errorf("%v: %q, want %q", v, got, want)
 		}
@@ -92,7 +92,7 @@ func BenchmarkAppendText(b *testing.B) {
 	}{{"syslog", sl}, {"python", py}} {
 		c.e.Peer = "127.0.0.1:50122"
 		b.Run(c.name, func(b *testing.B) {
-			var st stamp
+			var st textState
 			buf := make([]byte, 0, 1024)
 			b.ReportAllocs()
 			for b.Loop() {
@@ -116,4 +116,29 @@ func pickleSeed(tb testing.TB, name string) []byte {
 		tb.Fatal(err)
 	}
 	return []byte(s)
+}
+
+// TestTextStateReused: a record prints the same through a textState
+// that printed other records before it (the bare caches of the peer,
+// pathname and syslog hostname, the cached second) as through a fresh
+// one, whatever the strings before: equal, bare, quoted or empty.
+func TestTextStateReused(t *testing.T) {
+	strs := []string{"", "a", "a b", "host1.example.com", "é", "x=y", "\x00", `"`, "127.0.0.1:50122"}
+	rng := rand.New(rand.NewPCG(3, 4))
+	pick := func() string { return strs[rng.IntN(len(strs))] }
+	var st textState
+	for range 5000 {
+		e := &record.Entry{
+			Name: "n", Msg: "m", LevelName: "INFO", Lineno: rng.IntN(3),
+			Created: time.Unix(rng.Int64N(3), rng.Int64N(1e9)),
+			Peer:    pick(), Pathname: pick(),
+		}
+		if rng.IntN(2) == 0 {
+			e.Syslog = &record.Syslog{Format: "rfc5424", Hostname: pick(), ProcID: pick(), MsgID: pick()}
+		}
+		got, want := appendText(nil, e, &st), appendText(nil, e, &textState{})
+		if string(got) != string(want) {
+			t.Fatalf("after other records:\n%s\nfresh:\n%s", got, want)
+		}
+	}
 }
