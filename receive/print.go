@@ -29,7 +29,8 @@ import (
 //	TIME PEER LEVELNAME NAME: MSG key=value group.key=value source=FILE:LINE
 //	<TAB>more of MSG, then EXC_TEXT and STACK_INFO
 //
-// TIME is RFC 3339 with microseconds in UTC, or "-" if unknown. A syslog
+// TIME is RFC 3339 with microseconds in UTC, or "-" if unknown or
+// outside the years 0000–9999 that RFC 3339 can write. A syslog
 // message adds, before the source, facility=, severity=, hostname=,
 // procid=, msgid= (those that are set), each structured data parameter as
 // SD-ID.NAME=VALUE, and syslog=raw for a message that did not parse.
@@ -175,18 +176,24 @@ func appendText(b []byte, e *record.Entry, st *textState) []byte {
 }
 
 // stamp formats a record's time as RFC 3339 with microseconds in UTC
-// (Go's layout "2006-01-02T15:04:05.000000Z07:00"), keeping the date and
-// time of the last second it formatted: records mostly come in the same
-// second as the one before.
+// (Go's layout "2006-01-02T15:04:05.000000Z07:00"), or "-" outside the
+// years 0000–9999 (where Go writes more or fewer digits, or a sign),
+// keeping the date and time of the last second it formatted: records
+// mostly come in the same second as the one before.
 type stamp struct {
-	sec    int64
-	prefix []byte // "2006-01-02T15:04:05" of sec
+	sec     int64
+	prefix  []byte // "2006-01-02T15:04:05" of sec
+	rfc3339 bool   // sec is in the years RFC 3339 can write
 }
 
 func (st *stamp) append(b []byte, t time.Time) []byte {
 	t = t.UTC()
 	if sec := t.Unix(); sec != st.sec || st.prefix == nil {
-		st.sec, st.prefix = sec, t.AppendFormat(st.prefix[:0], "2006-01-02T15:04:05")
+		y := t.Year()
+		st.sec, st.prefix, st.rfc3339 = sec, t.AppendFormat(st.prefix[:0], "2006-01-02T15:04:05"), y >= 0 && y <= 9999
+	}
+	if !st.rfc3339 {
+		return append(b, '-')
 	}
 	us := t.Nanosecond() / 1000 // truncated, as the layout's .000000 does
 	b = append(append(b, st.prefix...), '.')

@@ -19,9 +19,15 @@ import (
 
 // TestStamp: the cached per-second formatting of a time is what Go's
 // layout makes of it, for times in one second and across seconds, years
-// and before 1970.
+// and before 1970; a time outside the years 0000–9999, which Go's layout
+// writes with more digits or a sign, is "-".
 func TestStamp(t *testing.T) {
 	var st stamp
+	for _, tm := range []time.Time{time.Unix(270000000000, 5), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 12, 31, 23, 59, 59, 0, time.UTC)} {
+		if got := string(st.append(nil, tm)); got != "-" {
+			t.Errorf("%v: %q, want -", tm, got)
+		}
+	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	base := time.Date(2026, 12, 1, 8, 0, 0, 0, time.FixedZone("x", 3600))
 	for i := range 10000 {
