@@ -3,9 +3,7 @@ package receive
 import (
 	"bufio"
 	"bytes"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -21,16 +19,7 @@ func pythonPickles(f *testing.F) [][]byte {
 	}
 	var out [][]byte
 	for _, name := range files {
-		data, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		_, line, _ := strings.Cut(strings.TrimSpace(string(data)), "\n")
-		s, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(line, "[]byte("), ")"))
-		if err != nil {
-			f.Fatalf("%s: %v", name, err)
-		}
-		out = append(out, []byte(s))
+		out = append(out, pickleSeed(f, filepath.Base(name)))
 	}
 	return out
 }
@@ -88,7 +77,7 @@ func FuzzReceivePath(f *testing.F) {
 				}
 				continue
 			}
-			if got, want := appendText(nil, reused, &stamp{}), appendText(nil, e, &stamp{}); !bytes.Equal(got, want) {
+			if got, want := appendText(nil, reused, &textState{}), appendText(nil, e, &textState{}); !bytes.Equal(got, want) {
 				t.Fatalf("into a reused Entry:\n%s\nfresh:\n%s", got, want)
 			}
 			budget := record.NewBudget(len(p))

@@ -29,7 +29,8 @@ import (
 //	TIME PEER LEVELNAME NAME: MSG key=value group.key=value source=FILE:LINE
 //	<TAB>more of MSG, then EXC_TEXT and STACK_INFO
 //
-// TIME is RFC 3339 with microseconds in UTC, or "-" if unknown. A syslog
+// TIME is RFC 3339 with microseconds in UTC, or "-" if unknown or
+// outside the years 0000–9999 that RFC 3339 can write. A syslog
 // message adds, before the source, facility=, severity=, hostname=,
 // procid=, msgid= (those that are set), each structured data parameter as
 // SD-ID.NAME=VALUE, and syslog=raw for a message that did not parse.
@@ -65,9 +66,9 @@ type Printer struct {
 	// only once it is on disk.
 	Sync bool
 
-	once  sync.Once
-	out   *batch.Writer
-	stamp stamp // used only while out is locked, by Add's append
+	once sync.Once
+	out  *batch.Writer
+	text textState // used only while out is locked, by Add's append
 }
 
 func (p *Printer) batch() *batch.Writer {
@@ -104,7 +105,7 @@ func (*Printer) Transient() {}
 // append appends e in the Printer's form.
 func (p *Printer) append(b []byte, e *record.Entry) []byte {
 	if !p.JSON {
-		return appendText(b, e, &p.stamp)
+		return appendText(b, e, &p.text)
 	}
 	b = record.JSONFormat.AppendBody(b, e)
 	if e.Syslog != nil {
@@ -129,29 +130,37 @@ func hasPeer(e *record.Entry) bool {
 	return false
 }
 
-// appendText appends e in the text form; st caches the formatting of
-// the last second seen.
-func appendText(b []byte, e *record.Entry, st *stamp) []byte {
+// textState is what appendText keeps from one record to the next: the
+// formatting of the last second seen, and whether the last peer,
+// pathname and syslog hostname were bare (a connection's records mostly
+// have the same).
+type textState struct {
+	stamp            stamp
+	peer, path, host bareCache
+}
+
+// appendText appends e in the text form.
+func appendText(b []byte, e *record.Entry, st *textState) []byte {
 	if e.Created.IsZero() {
 		b = append(b, '-')
 	} else {
-		b = st.append(b, e.Created)
+		b = st.stamp.append(b, e.Created)
 	}
 	if e.Peer != "" { // where a syslog daemon writes the sender's host
-		b = appendTextValue(append(b, ' '), e.Peer)
+		b = st.peer.appendValue(append(b, ' '), e.Peer)
 	}
 	b = appendEscaped(append(b, ' '), e.LevelName, false)
 	b = appendEscaped(append(b, ' '), e.Name, false)
 	b = appendEscaped(append(b, ": "...), e.Msg, true)
-	for _, a := range e.Attrs {
-		b = appendTextAttr(b, "", a)
+	for i := range e.Attrs { // not copied
+		b = appendTextAttr(b, "", &e.Attrs[i])
 	}
 	if e.Syslog != nil {
-		b = appendSyslogText(b, e.Syslog)
+		b = appendSyslogText(b, e.Syslog, &st.host)
 	}
 	if e.Lineno > 0 {
 		b = append(b, " source="...)
-		if bare(e.Pathname) { // so is PATHNAME:LINE
+		if st.path.bare(e.Pathname) { // so is PATHNAME:LINE
 			b = strconv.AppendInt(append(append(b, e.Pathname...), ':'), int64(e.Lineno), 10)
 		} else {
 			b = appendTextValue(b, e.Pathname+":"+strconv.Itoa(e.Lineno))
@@ -167,25 +176,34 @@ func appendText(b []byte, e *record.Entry, st *stamp) []byte {
 }
 
 // stamp formats a record's time as RFC 3339 with microseconds in UTC
-// (Go's layout "2006-01-02T15:04:05.000000Z07:00"), keeping the date and
-// time of the last second it formatted: records mostly come in the same
-// second as the one before.
+// (Go's layout "2006-01-02T15:04:05.000000Z07:00"), or "-" outside the
+// years 0000–9999 (where Go writes more or fewer digits, or a sign),
+// keeping the date and time of the last second it formatted: records
+// mostly come in the same second as the one before.
 type stamp struct {
-	sec    int64
-	prefix []byte // "2006-01-02T15:04:05" of sec
+	sec     int64
+	prefix  []byte // "2006-01-02T15:04:05" of sec
+	rfc3339 bool   // sec is in the years RFC 3339 can write
 }
 
 func (st *stamp) append(b []byte, t time.Time) []byte {
 	t = t.UTC()
 	if sec := t.Unix(); sec != st.sec || st.prefix == nil {
-		st.sec, st.prefix = sec, t.AppendFormat(st.prefix[:0], "2006-01-02T15:04:05")
+		y := t.Year()
+		st.sec, st.prefix, st.rfc3339 = sec, t.AppendFormat(st.prefix[:0], "2006-01-02T15:04:05"), y >= 0 && y <= 9999
+	}
+	if !st.rfc3339 {
+		return append(b, '-')
 	}
 	us := t.Nanosecond() / 1000 // truncated, as the layout's .000000 does
 	b = append(append(b, st.prefix...), '.')
-	for div := 100000; div > 0; div /= 10 {
-		b = append(b, byte('0'+us/div%10))
-	}
+	b = appendTwoDigits(appendTwoDigits(appendTwoDigits(b, us/10000), us/100%100), us%100)
 	return append(b, 'Z')
+}
+
+// appendTwoDigits appends n, below 100, as two decimal digits.
+func appendTwoDigits(b []byte, n int) []byte {
+	return append(b, byte('0'+n/10), byte('0'+n%10))
 }
 
 // appendEscaped appends s with the escapes of Printer's doc comment. With
@@ -193,12 +211,18 @@ func (st *stamp) append(b []byte, t time.Time) []byte {
 // so that a multi-line message or traceback stays readable and visibly one
 // record.
 func appendEscaped(b []byte, s string, lines bool) []byte {
-	for i := 0; i < len(s); {
-		j := ascii.Printable(s, i) // copied as a run
-		b = append(b, s[i:j]...)
-		if i = j; i == len(s) {
-			break
-		}
+	i := ascii.Printable(s, 0) // most often all of s
+	b = append(b, s[:i]...)
+	if i == len(s) {
+		return b
+	}
+	return appendEscapedFrom(b, s, i, lines)
+}
+
+// appendEscapedFrom is appendEscaped for s from i, a byte that is not
+// printable ASCII.
+func appendEscapedFrom(b []byte, s string, i int, lines bool) []byte {
+	for i < len(s) {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == '\n' && lines:
@@ -212,6 +236,9 @@ func appendEscaped(b []byte, s string, lines bool) []byte {
 			b = append(b, s[i:i+size]...)
 		}
 		i += size
+		j := ascii.Printable(s, i) // copied as a run
+		b = append(b, s[i:j]...)
+		i = j
 	}
 	return b
 }
@@ -241,18 +268,22 @@ func appendRuneEscape(b []byte, r rune) []byte {
 	return append(b, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
 }
 
-func appendTextAttr(b []byte, prefix string, a slog.Attr) []byte {
-	if a.Value.Kind() == slog.KindGroup {
-		for _, ga := range a.Value.Group() {
-			b = appendTextAttr(b, prefix+a.Key+".", ga)
+func appendTextAttr(b []byte, prefix string, a *slog.Attr) []byte {
+	v := &a.Value
+	kind := v.Kind()
+	if kind == slog.KindGroup {
+		group := v.Group()
+		for i := range group {
+			b = appendTextAttr(b, prefix+a.Key+".", &group[i])
 		}
 		return b
 	}
-	b = appendEscaped(append(b, ' '), prefix, false)
-	b = appendEscaped(b, a.Key, false)
-	b = append(b, '=')
-	v := a.Value
-	switch v.Kind() { // appended as Value.String makes them, which are bare
+	b = append(b, ' ')
+	if prefix != "" {
+		b = appendEscaped(b, prefix, false)
+	}
+	b = append(appendEscaped(b, a.Key, false), '=')
+	switch kind { // appended as Value.String makes them, which are bare
 	case slog.KindTime:
 		return v.Time().AppendFormat(b, time.RFC3339Nano)
 	case slog.KindInt64:
@@ -290,6 +321,29 @@ func bare(s string) bool {
 	return i == len(s) || s[i] >= 0x80 && bareUTF8(s[i:])
 }
 
+// bareCache remembers whether the last string it was asked about is
+// bare: comparing with it (a pointer comparison, when it is the same
+// string) costs less than scanning it again.
+type bareCache struct {
+	s      string
+	isBare bool
+}
+
+func (c *bareCache) bare(s string) bool {
+	if s != c.s || s == "" { // "" starts it
+		c.s, c.isBare = s, bare(s)
+	}
+	return c.isBare
+}
+
+// appendValue is appendTextValue for a string that is mostly the last.
+func (c *bareCache) appendValue(b []byte, s string) []byte {
+	if s != "" && c.bare(s) { // "" is written ""
+		return append(b, s...)
+	}
+	return appendTextValue(b, s)
+}
+
 // bareUTF8 is bare for s beyond its ASCII start.
 func bareUTF8(s string) bool {
 	for i := 0; i < len(s); {
@@ -302,17 +356,23 @@ func bareUTF8(s string) bool {
 	return true
 }
 
-func appendSyslogText(b []byte, s *record.Syslog) []byte {
+// appendSyslogText appends the fields of a syslog message; host is the
+// bareCache of its hostname.
+func appendSyslogText(b []byte, s *record.Syslog, host *bareCache) []byte {
 	if s.Format == "raw" {
 		return append(b, " syslog=raw"...)
 	}
 	// Facility and severity names (or numbers) are bare.
 	b = append(append(b, " facility="...), syslog.Facility(s.Facility).String()...)
 	b = append(append(b, " severity="...), syslog.Severity(s.Severity).String()...)
-	for _, f := range [...]struct{ k, v string }{{" hostname=", s.Hostname}, {" procid=", s.ProcID}, {" msgid=", s.MsgID}} {
-		if f.v != "" {
-			b = appendTextValue(append(b, f.k...), f.v)
-		}
+	if s.Hostname != "" {
+		b = host.appendValue(append(b, " hostname="...), s.Hostname)
+	}
+	if s.ProcID != "" {
+		b = appendTextValue(append(b, " procid="...), s.ProcID)
+	}
+	if s.MsgID != "" {
+		b = appendTextValue(append(b, " msgid="...), s.MsgID)
 	}
 	for _, el := range s.SD {
 		// The SD-ID, escaped once, is copied before each parameter.
