@@ -65,14 +65,15 @@ func (e jsonEncoder) Float(b []byte, f float64) []byte {
 // Decimal writes n·10^-scale as exact decimal text, without the cost of
 // finding the shortest form of a float.
 func (jsonEncoder) Decimal(b []byte, n int64, scale int) []byte {
+	u := uint64(n)
 	if n < 0 {
 		b = append(b, '-')
-		n = -n // MinInt64 ns is year 1677: not a log record's time
+		u = -u // the magnitude, MinInt64's too (a decoded relativeCreated may be)
 	}
 	p := pow10[scale]
-	b = strconv.AppendInt(b, n/p, 10)
+	b = strconv.AppendUint(b, u/p, 10)
 	if scale > 0 {
-		frac := n % p
+		frac := u % p
 		b = append(b, '.')
 		for d := p / 10; d > 0; d /= 10 {
 			b = append(b, byte('0'+frac/d%10))
@@ -81,7 +82,7 @@ func (jsonEncoder) Decimal(b []byte, n int64, scale int) []byte {
 	return append(b, ',')
 }
 
-var pow10 = [...]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9}
+var pow10 = [...]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9}
 
 func trimComma(b []byte) []byte {
 	if n := len(b); n > 0 && b[n-1] == ',' {
