@@ -59,7 +59,8 @@ func (w *lockedBuffer) Write(p []byte) (int, error) {
 // order they were sent, through the reader, the decoders taking chunks
 // in turn, and the writer — small frames and frames too large for a
 // chunk mixed, into the Printer (records decoded into the chunks' room)
-// and into a Sink that keeps its records — with a memory budget that
+// and into a Sink that keeps its records, with deep pipelines and with
+// the shallow ones of a server with many connections — with a memory budget that
 // has room for only one chunk, which the connection then reuses instead
 // of waiting for the budget, and with one where the connection's second
 // chunk leaves no room for a large frame: the reader gives its chunks
@@ -82,8 +83,9 @@ func TestStreamOrder(t *testing.T) {
 		"chunks shed": readBuffer + 2*chunkCharge + chunkSize/2,
 	}
 	for name, budget := range budgets {
-		for _, printer := range []bool{true, false} {
-			t.Run(fmt.Sprintf("%s, printer %v", name, printer), func(t *testing.T) {
+		for _, c := range []struct{ printer, deep bool }{{true, true}, {false, true}, {true, false}, {false, false}} {
+			printer := c.printer
+			t.Run(fmt.Sprintf("%s, printer %v, deep %v", name, printer, c.deep), func(t *testing.T) {
 				var seqs []int
 				var mu sync.Mutex
 				out := &lockedBuffer{}
@@ -97,6 +99,9 @@ func TestStreamOrder(t *testing.T) {
 					sink = &Printer{W: out}
 				}
 				srv := &Server{Sink: sink, MaxMemory: budget, OnRefuse: func(r Report) { t.Errorf("refused: %v", r) }}
+				if !c.deep { // as if many other connections were active
+					srv.lim.active.Add(deepConns)
+				}
 				sendAll(t, srv, in)
 				if printer {
 					for _, line := range strings.Split(strings.TrimSuffix(out.b.String(), "\n"), "\n") {

@@ -577,7 +577,7 @@ func (s *Server) readFrames(p *protocol, cn *conn, fr frameReader, pl *pipeline)
 		}
 		pl.cur.add(payload)
 		cn.mem.delivered(fr)
-		if len(pl.cur.data) > chunkSize/2 || len(pl.cur.ends) == roomSlots {
+		if pl.full(s.deep()) {
 			quick = false
 			if !pl.handOver(false) {
 				return errStopped
