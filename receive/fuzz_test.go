@@ -64,7 +64,7 @@ func FuzzReceivePath(f *testing.F) {
 		if p, err := frames.split(wire); err == nil {
 			payloads = append(payloads, p)
 		}
-		room := &chunk{} // decoded into as a stream's chunk is, again and again
+		room := &chunk{size: chunkSize{frames: 2}} // decoded into as a stream's chunk is, again and again
 		for i, p := range payloads {
 			e, err := frames.decode(nil, p)
 			reused, rerr := frames.into(nil, room, i%2, p)

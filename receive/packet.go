@@ -276,7 +276,7 @@ type datagramDecoder struct {
 func newDatagramDecoder(s *Server, proto *protocol, listener string) *datagramDecoder {
 	d := &datagramDecoder{s: s, proto: proto, listener: listener, cp: commitPoint{offer: true}}
 	if _, ok := s.Sink.(Transient); ok && proto.into != nil {
-		d.room = &chunk{} // each record is added before the next is decoded
+		d.room = &chunk{size: chunkSize{frames: 1}} // each record is added before the next is decoded
 	}
 	return d
 }

@@ -59,59 +59,67 @@ func (w *lockedBuffer) Write(p []byte) (int, error) {
 // order they were sent, through the reader, the decoders taking chunks
 // in turn, and the writer — small frames and frames too large for a
 // chunk mixed, into the Printer (records decoded into the chunks' room)
-// and into a Sink that keeps its records, with deep pipelines and with
-// the shallow ones of a server with many connections — with a memory budget that
-// has room for only one chunk, which the connection then reuses instead
-// of waiting for the budget, and with one where the connection's second
-// chunk leaves no room for a large frame: the reader gives its chunks
-// back (shed) instead of waiting for memory only it holds.
+// and into a Sink that keeps its records, with the chunks of each size
+// (as if that many other connections were active) — with a memory
+// budget that has room for only one chunk, which the connection then
+// reuses instead of waiting for the budget, and with one where the
+// connection's second chunk leaves no room for a large frame: the
+// reader gives its chunks back (shed) instead of waiting for memory
+// only it holds.
 func TestStreamOrder(t *testing.T) {
 	const n = 5000
 	var in []byte
 	for i := range n {
 		pad := ""
-		if i%97 == 0 { // over chunkSize/2: handed over alone, decoded by the reader
-			pad = " " + strings.Repeat("x", chunkSize/2+100)
+		if i%300 == 0 { // over maxCopied: handed over alone, decoded by the reader
+			pad = " " + strings.Repeat("x", maxCopied+100)
 		}
 		m := fmt.Sprintf(`<165>1 2026-12-01T04:30:00Z host app - - [id@1 n="%d"] seq=%d%s`, i, i, pad)
 		in = fmt.Appendf(in, "%d %s", len(m), m)
 	}
-	budgets := map[string]int64{
-		"default budget": 0,
-		"one chunk":      readBuffer + 2*chunkCharge - 1,
-		// two chunks, and then no room for a large frame but what they hold
-		"chunks shed": readBuffer + 2*chunkCharge + chunkSize/2,
-	}
-	for name, budget := range budgets {
-		for _, c := range []struct{ printer, deep bool }{{true, true}, {false, true}, {true, false}, {false, false}} {
-			printer := c.printer
-			t.Run(fmt.Sprintf("%s, printer %v, deep %v", name, printer, c.deep), func(t *testing.T) {
-				var seqs []int
-				var mu sync.Mutex
-				out := &lockedBuffer{}
-				var sink Sink = SinkFunc(func(e *record.Entry) error {
-					mu.Lock()
-					defer mu.Unlock()
-					seqs = append(seqs, seqOf(e.Msg))
-					return nil
-				})
-				if printer {
-					sink = &Printer{W: out}
-				}
-				srv := &Server{Sink: sink, MaxMemory: budget, OnRefuse: func(r Report) { t.Errorf("refused: %v", r) }}
-				if !c.deep { // as if many other connections were active
-					srv.lim.active.Add(deepConns)
-				}
-				sendAll(t, srv, in)
-				if printer {
-					for _, line := range strings.Split(strings.TrimSuffix(out.b.String(), "\n"), "\n") {
-						seqs = append(seqs, seqOf(line))
+	sizes := []struct {
+		name   string
+		others int64 // connections active besides the test's
+		size   chunkSize
+	}{{"solo", 0, soloChunk}, {"deep", soloConns, deepChunk}, {"shallow", deepConns, shallowChunk}}
+	for _, z := range sizes {
+		if got := sizeFor(z.others + 1); got != z.size {
+			t.Fatalf("%d active connections fill %v chunks, want %s's %v", z.others+1, got, z.name, z.size)
+		}
+		budgets := map[string]int64{
+			"default budget": 0,
+			"one chunk":      readBuffer + 2*z.size.charge() - 1,
+			// two chunks, and then no room for a large frame but what they hold
+			"chunks shed": readBuffer + 2*z.size.charge() + maxCopied,
+		}
+		for name, budget := range budgets {
+			for _, printer := range []bool{true, false} {
+				t.Run(fmt.Sprintf("%s, %s, printer %v", z.name, name, printer), func(t *testing.T) {
+					var seqs []int
+					var mu sync.Mutex
+					out := &lockedBuffer{}
+					var sink Sink = SinkFunc(func(e *record.Entry) error {
+						mu.Lock()
+						defer mu.Unlock()
+						seqs = append(seqs, seqOf(e.Msg))
+						return nil
+					})
+					if printer {
+						sink = &Printer{W: out}
 					}
-				}
-				if msg := orderSummary(seqs, n); msg != "" {
-					t.Fatal(msg)
-				}
-			})
+					srv := &Server{Sink: sink, MaxMemory: budget, OnRefuse: func(r Report) { t.Errorf("refused: %v", r) }}
+					srv.lim.active.Add(z.others)
+					sendAll(t, srv, in)
+					if printer {
+						for _, line := range strings.Split(strings.TrimSuffix(out.b.String(), "\n"), "\n") {
+							seqs = append(seqs, seqOf(line))
+						}
+					}
+					if msg := orderSummary(seqs, n); msg != "" {
+						t.Fatal(msg)
+					}
+				})
+			}
 		}
 	}
 }

@@ -358,8 +358,8 @@ var frames = &protocol{
 	split:  transport.SplitDatagram,
 	decode: func(_ *Server, p []byte) (*record.Entry, error) { return Decode(p) },
 	into: func(_ *Server, c *chunk, i int, p []byte) (*record.Entry, error) {
-		if c.ents == nil {
-			c.ents = make([]record.Entry, roomSlots)
+		if len(c.ents) < c.size.frames {
+			c.ents = make([]record.Entry, c.size.frames)
 		}
 		if err := DecodeInto(&c.ents[i], p); err != nil {
 			return nil, err
@@ -379,8 +379,8 @@ var syslogMessages = &protocol{
 		return e, nil
 	},
 	into: func(s *Server, c *chunk, i int, p []byte) (*record.Entry, error) {
-		if c.msgs == nil {
-			c.msgs = make([]syslog.Message, roomSlots)
+		if len(c.msgs) < c.size.frames {
+			c.msgs = make([]syslog.Message, c.size.frames)
 		}
 		e, err := c.msgs[i].ParseString(c.frameText(i, p))
 		if err != nil {
@@ -560,7 +560,7 @@ func (s *Server) readFrames(p *protocol, cn *conn, fr frameReader, pl *pipeline)
 		}
 		s.frames.Add(1)
 		pl.committed = false
-		if len(payload) > chunkSize/2 {
+		if len(payload) > maxCopied {
 			quick = false
 			ok := pl.large(s.decoded(p, payload))
 			cn.mem.delivered(fr)
@@ -577,7 +577,7 @@ func (s *Server) readFrames(p *protocol, cn *conn, fr frameReader, pl *pipeline)
 		}
 		pl.cur.add(payload)
 		cn.mem.delivered(fr)
-		if pl.full(s.deep()) {
+		if pl.full() {
 			quick = false
 			if !pl.handOver(false) {
 				return errStopped

@@ -11,66 +11,84 @@ import (
 	"github.com/netlog-go/netlog/record"
 )
 
-// chunkSize is the room for frames in each of a connection's chunks:
-// frames up to half of it are copied in, larger ones handed over in the
-// reader's own buffer. A chunk is handed over once it holds half of that,
-// or roomSlots frames: so that a chunk of small syslog messages is small,
-// and a chunk of 700-byte pickles still holds enough records to be worth
-// a hand-over between goroutines (each costs a wake-up of the goroutine
-// taking it). Its data starts at a quarter of chunkSize and grows as
-// frames need. connChunks is how many chunks a connection has at most:
-// one being filled by the reader, one waiting for each decoder and one
-// being decoded, one being printed. Measured with
-// BenchmarkServeStream, on two cores: with 8 KiB chunks, three of them,
-// and a decoder taking each hand-over only when it was ready, a
-// connection's goroutines waited on one another and kept 1.1 cores busy
-// (2,200–2,600 ns per record); with these, 1,560–1,880 ns.
+// A connection's reader copies frames of up to maxCopied bytes into its
+// chunks, and hands larger ones over in its own buffer. A chunk is
+// handed over to the decoders once it holds its size's bytes or frames
+// (or the reader has nothing more to read): each hand-over costs a
+// wake-up of the goroutine taking it, which on a VM takes 20–50 µs, so a
+// busy connection's chunks must hold enough records to be worth it,
+// while the chunks of many connections, together, must not hold much.
+// connChunks is how many chunks a connection has at most: one being
+// filled by the reader, one waiting for each decoder and one being
+// decoded, one being printed.
 const (
-	chunkSize  = 32 << 10
+	maxCopied  = 16 << 10
 	decoders   = 2
 	connChunks = decoders + 3
 )
 
-// deepConns is how many connections may be active at once for a
-// connection to take more than decoders+1 chunks and fill each to half
-// of chunkSize; with more, it hands a chunk over at shallowFill. Many
-// connections keep the cores busy by themselves, and what each holds
-// adds to the peak RSS: 64 connections of syslog peaked at 52.3–53.7
-// MiB with deep pipelines and 39.6–43.6 with shallow ones, which also
-// ran faster (1,314,625–1,328,306 records/s against 827,403–1,048,889).
-const (
-	deepConns   = 16
-	shallowFill = 4 << 10
+// A chunkSize is how much a chunk holds before it is handed over: bytes
+// of frames, or frames, which is also how many records its room holds.
+type chunkSize struct{ bytes, frames int }
+
+// The sizes of chunk a connection fills: solo while at most soloConns
+// connections are active, deep while at most deepConns are, else
+// shallow (and then only decoders+1 chunks). Measured with the bench's
+// pickle and syslog rows on one connection, two cores: with deep chunks,
+// 418,503–675,860 pickles/s and 557,256–721,829 syslog messages/s;
+// with solo chunks 568,134–1,036,664 and 964,847–1,089,755 (512 KiB
+// did no better). Many connections keep the cores busy by themselves,
+// and what each holds adds to the peak RSS: 64 connections of syslog
+// peaked at 52.3–53.7 MiB with deep chunks and 39.6–43.6 with shallow
+// ones, which also ran faster (1,314,625–1,328,306 records/s against
+// 827,403–1,048,889).
+var (
+	soloChunk    = chunkSize{128 << 10, 256}
+	deepChunk    = chunkSize{16 << 10, 32}
+	shallowChunk = chunkSize{4 << 10, 32}
 )
 
-// deep reports whether few enough connections are active for deep
-// pipelines.
-func (s *Server) deep() bool { return s.lim.active.Load() <= deepConns }
+const (
+	soloConns = 2
+	deepConns = 16
+)
 
-// full reports whether the chunk being filled is to be handed over.
-func (pl *pipeline) full(deep bool) bool {
-	c := pl.cur
-	if !deep {
-		return len(c.data) > shallowFill
-	}
-	return len(c.data) > chunkSize/2 || len(c.ends) == roomSlots
+// charge is what a chunk of size z is charged: its frames (up to
+// maxCopied past z.bytes), the records decoded from them (their
+// strings), and its room.
+func (z chunkSize) charge() int64 {
+	return 2*int64(z.bytes+maxCopied) + int64(z.frames)*roomSize
 }
 
-// Records of a chunk are decoded into room the chunk keeps, when the Sink
-// is a Printer (which formats a record in Add and keeps none of it): the
-// first roomSlots of its records (a chunk of 200-byte syslog messages
-// holds 20–32), each keeping an Attrs array of up to maxKeptAttrs for
-// the next. So a record costs no Entry of its own, and the collector
-// less work.
-const (
-	roomSlots    = 32
-	maxKeptAttrs = 16
-)
-
-// chunkCharge is what a chunk is charged: its frames, the records
-// decoded from them (their strings), and its room.
-const chunkCharge = 2*chunkSize + roomSlots*int64(max(unsafe.Sizeof(syslog.Message{}),
+// roomSize is the room of a record in a chunk: a syslog message, or an
+// Entry keeping an Attrs array of up to maxKeptAttrs for the next.
+const roomSize = int64(max(unsafe.Sizeof(syslog.Message{}),
 	unsafe.Sizeof(record.Entry{})+maxKeptAttrs*unsafe.Sizeof(slog.Attr{})))
+
+// Records of a chunk are decoded into room the chunk keeps, when the Sink
+// is a Printer (which formats a record in Add and keeps none of it). So
+// a record costs no Entry of its own, and the collector less work.
+const maxKeptAttrs = 16
+
+// size is the size of chunk a connection fills now.
+func (s *Server) size() chunkSize { return sizeFor(s.lim.active.Load()) }
+
+// sizeFor is the size of chunk a connection fills while n are active.
+func sizeFor(n int64) chunkSize {
+	switch {
+	case n <= soloConns:
+		return soloChunk
+	case n <= deepConns:
+		return deepChunk
+	}
+	return shallowChunk
+}
+
+// full reports whether the chunk being filled is to be handed over.
+func (pl *pipeline) full() bool {
+	c := pl.cur
+	return len(c.data) >= c.fill.bytes || len(c.ends) == c.fill.frames
+}
 
 // A chunk is a run of frames that a connection's reader has read and
 // deframed, handed to the connection's decoder, which decodes them, and
@@ -80,6 +98,8 @@ const chunkCharge = 2*chunkSize + roomSlots*int64(max(unsafe.Sizeof(syslog.Messa
 // the frames' bytes, so a chunk is reused only once its records are
 // added.
 type chunk struct {
+	size chunkSize        // what it is charged for
+	fill chunkSize        // what it is filled to now: at most size
 	done []decoded        // each frame's record, or why it has none
 	data []byte           // the frames' payloads, back to back
 	ends []int            // where each ends in data
@@ -144,7 +164,7 @@ func (s *Server) decoded(p *protocol, payload []byte) decoded {
 	return decoded{e, reason, err}
 }
 
-// decodeChunk decodes c's frames, the first roomSlots into c's room if
+// decodeChunk decodes c's frames, into c's room if
 // the Sink is Transient: the writer adds the records to the Sink before
 // it gives c back to be reused. A chunk of one large frame comes decoded.
 func (s *Server) decodeChunk(p *protocol, c *chunk) {
@@ -154,7 +174,7 @@ func (s *Server) decodeChunk(p *protocol, c *chunk) {
 	for i, end := range c.ends {
 		payload := c.data[start:end]
 		start = end
-		if !room || i >= roomSlots {
+		if !room || i >= c.size.frames {
 			c.done = append(c.done, s.decoded(p, payload))
 			continue
 		}
@@ -182,7 +202,8 @@ type pipeline struct {
 	done      chan struct{}         // closed when the decoders and the writer have finished
 	cur       *chunk                // being filled
 	spare     []*chunk              // free, back from the writer
-	made      int                   // chunks of its own made, each charged chunkCharge
+	made      int                   // chunks of its own made
+	charged   int64                 // what they are charged
 	committed bool                  // the last hand-over asked for a commit, and no frame came since
 	failed    bool                  // the writer stopped: a record was refused, or the Sink failed
 	sinkErr   bool                  // it was the Sink: the connection must not end as if acknowledged
@@ -314,7 +335,7 @@ func (s *Server) take(cn *conn, pl *pipeline) (*chunk, error) {
 		if n := len(pl.spare); n > 0 {
 			c := pl.spare[n-1]
 			pl.spare = pl.spare[:n-1]
-			return c, nil
+			return s.fit(pl, c), nil
 		}
 		select {
 		case c := <-pl.free:
@@ -334,20 +355,40 @@ func (s *Server) take(cn *conn, pl *pipeline) (*chunk, error) {
 	}
 }
 
-// newChunk makes a chunk of the connection's own, charged to the budget:
-// the first when it fits, the others only if the connection has fewer
-// than connChunks and they fit now, else none.
+// fit sets what c is filled to: the size the connection fills now, if
+// c is charged for it, or the budget has room now for the difference;
+// else c's own size.
+func (s *Server) fit(pl *pipeline, c *chunk) *chunk {
+	z := s.size()
+	if more := z.charge() - c.size.charge(); more > 0 {
+		if !s.tryCharge(more) {
+			z = c.size
+		} else {
+			c.size, pl.charged = z, pl.charged+more
+		}
+	}
+	c.fill = z
+	return c
+}
+
+// newChunk makes a chunk of the connection's own, charged to the budget
+// for the size the connection fills now: the first when it fits, the
+// others only if the connection has fewer than connChunks (decoders+1
+// when shallow) and they fit now, else none. Its data starts at 8 KiB
+// and grows as frames need.
 func (s *Server) newChunk(cn *conn, pl *pipeline) (*chunk, error) {
+	z := s.size()
 	switch {
 	case pl.made == 0:
-		if err := s.charge(cn, chunkCharge); err != nil {
+		if err := s.charge(cn, z.charge()); err != nil {
 			return nil, err
 		}
-	case pl.made == connChunks || pl.made > decoders && !s.deep() || !s.tryCharge(chunkCharge):
+	case pl.made == connChunks || pl.made > decoders && z == shallowChunk || !s.tryCharge(z.charge()):
 		return nil, nil
 	}
 	pl.made++
-	return &chunk{data: make([]byte, 0, chunkSize/4), own: true}, nil
+	pl.charged += z.charge()
+	return &chunk{size: z, fill: z, data: make([]byte, 0, 8<<10), own: true}, nil
 }
 
 // shed gives back to the budget the chunks cn's reader holds spare,
@@ -369,9 +410,12 @@ func (s *Server) shed(cn *conn) bool {
 		}
 	}
 	n := len(pl.spare)
+	for _, c := range pl.spare {
+		pl.charged -= c.size.charge()
+		s.uncharge(c.size.charge())
+	}
 	pl.spare = pl.spare[:0]
 	pl.made -= n
-	s.uncharge(int64(n) * chunkCharge)
 	return n > 0
 }
 
@@ -433,7 +477,7 @@ func (s *Server) finish(cn *conn, pl *pipeline) {
 	pl.handOver(true)
 	pl.end()
 	<-pl.done
-	s.uncharge(int64(pl.made) * chunkCharge)
+	s.uncharge(pl.charged)
 	if pl.sinkErr { // not written: reset, so that a netlog handler does not take the close as an acknowledgment
 		c := cn.Conn
 		if tc, ok := c.(interface{ NetConn() net.Conn }); ok { // TLS

@@ -15,7 +15,7 @@ const SyslogJoinWait = 100 * time.Millisecond
 // multi-line ones unless SyslogSingleLine.
 func syslogReader(s *Server, cn *conn) frameReader {
 	r := transport.NewSyslogReader(cn.br, s.maxFrame())
-	r.Borrow = chunkSize / 2 // readFrames copies such a frame into its chunk at once
+	r.Borrow = maxCopied // readFrames copies such a frame into its chunk at once
 	if !s.SyslogSingleLine {
 		r.Join = &transport.LineJoin{
 			Wait:  func(waiting bool) { s.joinWait(cn, waiting) },
