@@ -341,14 +341,14 @@ type frameReader interface {
 // protocol is what differs between netlog frames, syslog messages and
 // RELP sessions.
 type protocol struct {
-	// session, if set, serves a whole connection (RELP answers each
-	// frame); else reader returns a frameReader of cn.br.
-	session func(s *Server, cn *conn)
-	reader  func(s *Server, cn *conn) frameReader
-	split   func(datagram []byte) ([]byte, error) // a datagram's payload
-	decode  func(s *Server, payload []byte) (*record.Entry, error)
+	reader func(s *Server, cn *conn) frameReader // of cn.br
+	split  func(datagram []byte) ([]byte, error) // a datagram's payload
+	decode func(s *Server, payload []byte) (*record.Entry, error)
 	// into is decode into room i of a stream's chunk (decodeChunk).
 	into func(s *Server, c *chunk, i int, payload []byte) (*record.Entry, error)
+	// answered (RELP): each command is answered, a message once it is
+	// committed, and a message not delivered does not end the session.
+	answered bool
 }
 
 var frames = &protocol{
@@ -519,10 +519,6 @@ func (s *Server) serveConn(ctx context.Context, p *protocol, listener string, c 
 		}
 		return
 	}
-	if p.session != nil {
-		p.session(s, cn)
-		return
-	}
 	fr := p.reader(s, cn)
 	fr.Use(cn.mem)
 	defer fr.Release()
@@ -555,6 +551,11 @@ func (s *Server) readFrames(p *protocol, cn *conn, fr frameReader, pl *pipeline)
 		if err == nil {
 			payload, err = fr.Next()
 		}
+		closed := err == errClosed
+		answerOnly := closed || err == errAnswered // a RELP command that is not a message
+		if answerOnly {
+			err = nil
+		}
 		if err != nil {
 			return err
 		}
@@ -562,7 +563,7 @@ func (s *Server) readFrames(p *protocol, cn *conn, fr frameReader, pl *pipeline)
 		pl.committed = false
 		if len(payload) > maxCopied {
 			quick = false
-			ok := pl.large(s.decoded(p, payload))
+			ok := pl.large(s.decoded(p, payload), fr)
 			cn.mem.delivered(fr)
 			if !ok {
 				return errStopped
@@ -575,11 +576,17 @@ func (s *Server) readFrames(p *protocol, cn *conn, fr frameReader, pl *pipeline)
 				return err
 			}
 		}
-		pl.cur.add(payload)
+		if !answerOnly {
+			pl.cur.add(payload)
+		}
+		moveAnswers(fr, pl.cur)
 		cn.mem.delivered(fr)
+		if closed {
+			return io.EOF // finish hands over its answer
+		}
 		if pl.full() {
 			quick = false
-			if !pl.handOver(false) {
+			if !pl.handOver(pl.due()) {
 				return errStopped
 			}
 		}

@@ -3,6 +3,7 @@ package receive
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"unsafe"
@@ -84,10 +85,19 @@ func sizeFor(n int64) chunkSize {
 	return shallowChunk
 }
 
-// full reports whether the chunk being filled is to be handed over.
+// full reports whether the chunk being filled is to be handed over: it
+// holds its size's bytes, or frames, or answers (a RELP session's
+// commands that are not messages have only an answer).
 func (pl *pipeline) full() bool {
 	c := pl.cur
-	return len(c.data) >= c.fill.bytes || len(c.ends) == c.fill.frames
+	return len(c.data) >= c.fill.bytes || max(len(c.ends), len(c.answers)) >= c.fill.frames
+}
+
+// due reports whether the chunk being filled, handed over now, is to be
+// committed: a RELP session's, once relpBatch answers wait for a commit
+// with it, so that they go out while the reader reads on.
+func (pl *pipeline) due() bool {
+	return pl.acks != nil && pl.unanswered+len(pl.cur.answers) >= relpBatch
 }
 
 // A chunk is a run of frames that a connection's reader has read and
@@ -98,16 +108,17 @@ func (pl *pipeline) full() bool {
 // the frames' bytes, so a chunk is reused only once its records are
 // added.
 type chunk struct {
-	size chunkSize        // what it is charged for
-	fill chunkSize        // what it is filled to now: at most size
-	done []decoded        // each frame's record, or why it has none
-	data []byte           // the frames' payloads, back to back
-	ends []int            // where each ends in data
-	own  bool             // data is the chunk's, charged to the connection; else the reader's buffer, for one large frame
-	ents []record.Entry   // room for netlog frames' records, made when first used
-	msgs []syslog.Message // room for syslog messages' records, made when first used
-	text string           // data as a string, made when first used: syslog records' strings are slices of it
-	idle bool             // the connection had nothing more to read when it was handed over: commit
+	size    chunkSize        // what it is charged for
+	fill    chunkSize        // what it is filled to now: at most size
+	done    []decoded        // each frame's record, or why it has none
+	data    []byte           // the frames' payloads, back to back
+	ends    []int            // where each ends in data
+	own     bool             // data is the chunk's, charged to the connection; else the reader's buffer, for one large frame
+	ents    []record.Entry   // room for netlog frames' records, made when first used
+	msgs    []syslog.Message // room for syslog messages' records, made when first used
+	text    string           // data as a string, made when first used: syslog records' strings are slices of it
+	answers []relpAnswer     // a RELP session's: every command's answer, in order, a message's with its frame
+	idle    bool             // the connection had nothing more to read when it was handed over: commit
 }
 
 func (c *chunk) add(p []byte) {
@@ -131,6 +142,7 @@ func (c *chunk) reset() {
 		}
 	}
 	c.data, c.ends, c.done, c.idle, c.text = c.data[:0], c.ends[:0], c.done[:0], false, ""
+	c.answers = c.answers[:0]
 }
 
 // frameText is frame i's payload p as a string: a slice of one string
@@ -194,19 +206,21 @@ func (s *Server) decodeChunk(p *protocol, c *chunk) {
 // reader fills one chunk while the decoders and the writer work on the
 // ones before; it waits when all are taken.
 type pipeline struct {
-	work      [decoders]chan *chunk // to each decoder
-	decoded   [decoders]chan *chunk // from each decoder to the writer
-	sent      int                   // chunks handed over: the next goes to work[sent%decoders]
-	free      chan *chunk           // back from the writer
-	quit      chan struct{}         // closed when the writer stops taking records
-	done      chan struct{}         // closed when the decoders and the writer have finished
-	cur       *chunk                // being filled
-	spare     []*chunk              // free, back from the writer
-	made      int                   // chunks of its own made
-	charged   int64                 // what they are charged
-	committed bool                  // the last hand-over asked for a commit, and no frame came since
-	failed    bool                  // the writer stopped: a record was refused, or the Sink failed
-	sinkErr   bool                  // it was the Sink: the connection must not end as if acknowledged
+	work       [decoders]chan *chunk // to each decoder
+	decoded    [decoders]chan *chunk // from each decoder to the writer
+	sent       int                   // chunks handed over: the next goes to work[sent%decoders]
+	free       chan *chunk           // back from the writer
+	quit       chan struct{}         // closed when the writer stops taking records
+	done       chan struct{}         // closed when the decoders and the writer have finished
+	cur        *chunk                // being filled
+	spare      []*chunk              // free, back from the writer
+	made       int                   // chunks of its own made
+	charged    int64                 // what they are charged
+	committed  bool                  // the last hand-over asked for a commit, and no frame came since
+	acks       *relpAcks             // a RELP session's answers, which the writer sends; else nil
+	unanswered int                   // answers handed over since the last hand-over that asked for a commit
+	failed     bool                  // the writer stopped: a record was refused, or the Sink failed
+	sinkErr    bool                  // it was the Sink: the connection must not end as if acknowledged
 }
 
 // startPipeline starts cn's decoders and writer, for frames of protocol p.
@@ -214,6 +228,9 @@ func (s *Server) startPipeline(p *protocol, cn *conn) *pipeline {
 	// free holds every chunk given back: connChunks of the connection's
 	// own, and one large frame's (returned).
 	pl := &pipeline{free: make(chan *chunk, connChunks+1), quit: make(chan struct{}), done: make(chan struct{})}
+	if p.answered {
+		pl.acks = newRELPAcks(s, cn)
+	}
 	for i := range decoders {
 		pl.work[i], pl.decoded[i] = make(chan *chunk, 1), make(chan *chunk, 1)
 		go s.decodeChunks(p, pl, i)
@@ -247,11 +264,6 @@ func (s *Server) decodeChunks(p *protocol, pl *pipeline, i int) {
 func (s *Server) writeChunks(cn *conn, pl *pipeline) {
 	defer close(pl.done)
 	var cp commitPoint
-	stop := func(reason Reason, err error) {
-		s.refuse(cn.listener, cn.peer, reason, err)
-		pl.failed, pl.sinkErr = true, reason == ReasonSink
-		close(pl.quit)
-	}
 	defer func() { // the decoders have ended once these are closed
 		for _, d := range pl.decoded {
 			for range d {
@@ -266,28 +278,71 @@ func (s *Server) writeChunks(cn *conn, pl *pipeline) {
 		if pl.failed { // the reader takes nothing back now
 			continue
 		}
-		for _, d := range c.done {
-			if d.err == nil {
-				d.reason, d.err = s.hand(&cp, d.e, cn.listener, cn.peer)
-			}
-			if d.err != nil {
-				stop(d.reason, d.err)
-				break
-			}
+		if pl.acks != nil {
+			pl.acks.add(s, cn, &cp, c)
+		} else if reason, err := s.addChunk(cn, &cp, c); err != nil {
+			s.stop(cn, pl, reason, err)
 		}
 		if c.idle && !pl.failed {
-			if err := s.commit(context.Background(), &cp); err != nil {
-				stop(ReasonSink, err)
-			}
+			s.commitAnswer(cn, pl, &cp)
 		}
 		if !pl.failed && c.returned() {
 			pl.free <- c
 		}
 	}
 	if !pl.failed {
-		if err := s.commit(context.Background(), &cp); err != nil {
-			stop(ReasonSink, err)
+		s.commitAnswer(cn, pl, &cp)
+	}
+}
+
+// addChunk adds c's records to the Sink, up to the first frame without
+// one, and reports why that has none.
+func (s *Server) addChunk(cn *conn, cp *commitPoint, c *chunk) (Reason, error) {
+	for _, d := range c.done {
+		if d.err == nil {
+			d.reason, d.err = s.hand(cp, d.e, cn.listener, cn.peer)
 		}
+		if d.err != nil {
+			return d.reason, d.err
+		}
+	}
+	return "", nil
+}
+
+// stop reports why the writer stops taking records, and stops it: the
+// reader stops, and the connection is closed.
+func (s *Server) stop(cn *conn, pl *pipeline, reason Reason, err error) {
+	s.refuse(cn.listener, cn.peer, reason, err)
+	pl.sinkErr = reason == ReasonSink
+	pl.halt()
+}
+
+func (pl *pipeline) halt() {
+	pl.failed = true
+	close(pl.quit)
+}
+
+// commitAnswer commits what the writer has added, and sends a RELP
+// session's answers: a stream whose Sink fails is stopped, a session's
+// messages are answered "500 not delivered", and a session whose peer
+// does not take its answers is stopped.
+func (s *Server) commitAnswer(cn *conn, pl *pipeline, cp *commitPoint) {
+	err := s.commit(context.Background(), cp)
+	switch {
+	case pl.acks == nil:
+		if err != nil {
+			s.stop(cn, pl, ReasonSink, err)
+		}
+		return
+	case err != nil:
+		s.refuse(cn.listener, cn.peer, ReasonSink, err)
+	}
+	if werr := pl.acks.send(err == nil); werr != nil {
+		if cn.ctx.Err() != nil { // the server is stopping: not the peer's fault
+			pl.halt()
+			return
+		}
+		s.stop(cn, pl, ReasonSlow, fmt.Errorf("writing acknowledgments: %w", werr))
 	}
 }
 
@@ -313,7 +368,7 @@ func (pl *pipeline) send(c *chunk) bool {
 func (pl *pipeline) handOver(idle bool) bool {
 	c := pl.cur
 	switch {
-	case c != nil && len(c.ends) > 0:
+	case c != nil && (len(c.ends) > 0 || len(c.answers) > 0):
 		pl.cur = nil
 	case !idle || pl.committed:
 		return true
@@ -321,6 +376,10 @@ func (pl *pipeline) handOver(idle bool) bool {
 		c = &chunk{}
 	}
 	c.idle, pl.committed = idle, idle
+	pl.unanswered += len(c.answers)
+	if idle {
+		pl.unanswered = 0
+	}
 	return pl.send(c)
 }
 
@@ -448,13 +507,14 @@ func (pl *pipeline) back(c *chunk) {
 }
 
 // large hands over the record of one frame too large to copy, which may
-// refer to the reader's own buffer, and waits until it is added: the
-// reader reuses the buffer.
-func (pl *pipeline) large(d decoded) bool {
+// refer to the reader's own buffer, with its answer if fr has one, and
+// waits until it is added: the reader reuses the buffer.
+func (pl *pipeline) large(d decoded, fr frameReader) bool {
 	if !pl.handOver(false) {
 		return false
 	}
 	c := &chunk{done: []decoded{d}}
+	moveAnswers(fr, c)
 	if !pl.send(c) {
 		return false
 	}

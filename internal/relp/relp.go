@@ -96,11 +96,8 @@ func (r *Reader) Next() (Frame, error) {
 		if last != ' ' {
 			return f, fmt.Errorf("%w: no space before the data", ErrFrame)
 		}
-		if f.Data, err = r.Get(n + 1); err != nil {
+		if f.Data, err = r.data(n + 1); err != nil {
 			return f, err
-		}
-		if _, err := io.ReadFull(r.r, f.Data); err != nil {
-			return f, unexpected(err)
 		}
 		last, f.Data = f.Data[n], f.Data[:n]
 	}
@@ -108,6 +105,28 @@ func (r *Reader) Next() (Frame, error) {
 		return f, fmt.Errorf("%w: no LF after the data", ErrFrame)
 	}
 	return f, nil
+}
+
+// data reads the next n bytes: in the read buffer, if they fit in it, so
+// that a message is not copied on its way to the caller's chunk; else
+// into the Buffer.
+func (r *Reader) data(n int) ([]byte, error) {
+	if n <= r.r.Size() {
+		p, err := r.r.Peek(n)
+		if err != nil {
+			return nil, unexpected(err)
+		}
+		r.r.Discard(n)
+		return p, nil
+	}
+	b, err := r.Get(n)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.ReadFull(r.r, b); err != nil {
+		return nil, unexpected(err)
+	}
+	return b, nil
 }
 
 // commands are the command names Next returns without allocating.
