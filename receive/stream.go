@@ -259,11 +259,13 @@ func (s *Server) decodeChunks(p *protocol, pl *pipeline, i int) {
 }
 
 // writeChunks adds the records of each chunk to the Sink, in order, and
-// commits when the reader had nothing more to read, and at the end. The
-// first frame without a record stops it: the connection is closed.
+// commits when the reader had nothing more to read (or a RELP session's
+// answers are due), and at the end. The first frame of a stream without
+// a record stops it: the connection is closed.
 func (s *Server) writeChunks(cn *conn, pl *pipeline) {
 	defer close(pl.done)
 	var cp commitPoint
+	deferred := 0 // commits asked for and not made
 	defer func() { // the decoders have ended once these are closed
 		for _, d := range pl.decoded {
 			for range d {
@@ -284,7 +286,15 @@ func (s *Server) writeChunks(cn *conn, pl *pipeline) {
 			s.stop(cn, pl, reason, err)
 		}
 		if c.idle && !pl.failed {
-			s.commitAnswer(cn, pl, &cp)
+			// With the next chunk decoded already, the commit waits for
+			// it (up to connChunks in a row): a busy connection commits,
+			// and a RELP session answers, once for several.
+			if deferred < connChunks && len(pl.decoded[(i+1)%decoders]) > 0 {
+				deferred++
+			} else {
+				s.commitAnswer(cn, pl, &cp)
+				deferred = 0
+			}
 		}
 		if !pl.failed && c.returned() {
 			pl.free <- c
