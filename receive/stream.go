@@ -265,7 +265,7 @@ func (s *Server) decodeChunks(p *protocol, pl *pipeline, i int) {
 func (s *Server) writeChunks(cn *conn, pl *pipeline) {
 	defer close(pl.done)
 	var cp commitPoint
-	deferred := 0 // commits asked for and not made
+	deferred := 0  // commits asked for and not made
 	defer func() { // the decoders have ended once these are closed
 		for _, d := range pl.decoded {
 			for range d {
