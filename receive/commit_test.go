@@ -7,12 +7,16 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/netlog-go/netlog/internal/relp"
 	"github.com/netlog-go/netlog/receive"
+	"github.com/netlog-go/netlog/record"
 )
 
 // outputLog is an output that keeps what was written to it and counts
@@ -181,5 +185,71 @@ func TestCloseAfterWrite(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRELPAnswers: a session's commands are answered in order, each
+// after the messages before it are written: "open" with the offers, a
+// message the Sink refuses with 500 (the session goes on), a command the
+// server does not know with 500, a message too large to copy into a
+// chunk as the others are, and "close", after which the server closes
+// the connection.
+func TestRELPAnswers(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	var refusals []receive.Report
+	sink := receive.SinkFunc(func(e *record.Entry) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if strings.Contains(e.Msg, "refuse-me") {
+			return errors.New("no room for this one")
+		}
+		got = append(got, e.Msg)
+		return nil
+	})
+	srv := &receive.Server{Sink: sink, OnRefuse: func(r receive.Report) {
+		mu.Lock()
+		defer mu.Unlock()
+		refusals = append(refusals, r)
+	}}
+	c := dial(t, "tcp", serveOn(t, srv.ServeRELP))
+	large := "large " + strings.Repeat("x", 20<<10)
+	sent := []struct{ cmd, data, answer string }{
+		{"open", relp.Offers, relp.OK + "\n"},
+		{"syslog", "<14>1 - host app - - - first", relp.OK},
+		{"frob", "", "500 unknown command"},
+		{"syslog", "<14>1 - host app - - - refuse-me", "500 not delivered"},
+		{"syslog", "<14>1 - host app - - - " + large, relp.OK},
+		{"syslog", "<14>1 - host app - - - last", relp.OK},
+		{"close", "", ""},
+	}
+	var b []byte
+	for i, f := range sent {
+		b = relp.Append(b, i+1, f.cmd, []byte(f.data))
+	}
+	if _, err := c.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(time.Minute)) // a session left open fails, not hangs
+	rr := relp.NewReader(c, 1<<20)
+	for i, f := range sent {
+		a, err := rr.Next()
+		if err != nil {
+			t.Fatalf("answer %d: %v", i+1, err)
+		}
+		if a.Txnr != i+1 || a.Command != "rsp" || !strings.HasPrefix(string(a.Data), f.answer) || f.answer == "" && len(a.Data) > 0 {
+			t.Errorf("%s (txnr %d) answered %d %s %q, want %q", f.cmd, i+1, a.Txnr, a.Command, a.Data, f.answer)
+		}
+	}
+	if a, err := rr.Next(); err != io.EOF {
+		t.Errorf("after the answer to close: %+v, %v; want the connection closed", a, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"first", large, "last"}; !slices.Equal(got, want) {
+		t.Errorf("the Sink got %.40q, want %.40q", got, want)
+	}
+	if len(refusals) != 1 || refusals[0].Reason != receive.ReasonSink {
+		t.Errorf("refusals %v, want the one message the Sink refused", refusals)
 	}
 }
