@@ -24,6 +24,26 @@ func TestFrames(t *testing.T) {
 	}
 }
 
+// TestLargeFrames: data that fits in the read buffer is handed over in
+// it, larger data is read into the Buffer; either whole, and either cut
+// short is an error.
+func TestLargeFrames(t *testing.T) {
+	for _, n := range []int{60 << 10, 200 << 10} { // under and over the 64 KiB read buffer
+		data := bytes.Repeat([]byte("0123456789abcdef"), n/16)
+		b := Append(Append(nil, 1, "syslog", data), 2, "syslog", []byte("after"))
+		r := NewReader(bytes.NewReader(b), 1<<20)
+		for _, want := range [][]byte{data, []byte("after")} {
+			if f, err := r.Next(); err != nil || !bytes.Equal(f.Data, want) {
+				t.Fatalf("%d bytes: got %d bytes, %v; want %d", n, len(f.Data), err, len(want))
+			}
+		}
+		cut := Append(nil, 1, "syslog", data)
+		if _, err := NewReader(bytes.NewReader(cut[:len(cut)-2]), 1<<20).Next(); !errors.Is(err, ErrFrame) {
+			t.Errorf("%d bytes cut short: %v, want ErrFrame", n, err)
+		}
+	}
+}
+
 func TestBadFrames(t *testing.T) {
 	for in, want := range map[string]error{
 		"1 syslog 99999 x":    ErrTooLarge,
