@@ -38,6 +38,10 @@ var relpSessions = &protocol{
 // before it asks for a commit, so that they go out while it reads on.
 const relpBatch = 256
 
+// notDelivered answers a message the Sink refused, or whose commit
+// failed: the sender keeps it.
+const notDelivered = "500 not delivered"
+
 // relpAnswer is an answer waiting for its commit.
 type relpAnswer struct {
 	txnr int
@@ -117,7 +121,7 @@ func (a *relpAcks) add(s *Server, cn *conn, cp *commitPoint, c *chunk) {
 			}
 			if d.err != nil {
 				s.refuse(cn.listener, cn.peer, d.reason, d.err)
-				w = relpAnswer{w.txnr, "500 not delivered", false}
+				w = relpAnswer{w.txnr, notDelivered, false}
 			}
 		}
 		a.pending = append(a.pending, w)
@@ -130,7 +134,7 @@ func (a *relpAcks) send(committed bool) error {
 	for _, w := range a.pending {
 		text := w.text
 		if w.held && !committed {
-			text = "500 not delivered"
+			text = notDelivered
 		}
 		a.out = relp.Append(a.out[:0], w.txnr, "rsp", []byte(text))
 		a.bw.Write(a.out)

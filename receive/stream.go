@@ -148,7 +148,7 @@ func (c *chunk) reset() {
 // frameText is frame i's payload p as a string: a slice of one string
 // made of all the chunk's frames, so that the records of a chunk's syslog
 // messages cost one allocation for their strings, not one each; a copy
-// of p if the chunk does not hold its frames (a RELP session's room).
+// of p if the chunk does not hold its frames (a datagram decoder's room).
 func (c *chunk) frameText(i int, p []byte) string {
 	if i >= len(c.ends) {
 		return string(p)
