@@ -68,27 +68,14 @@ func (r *Reader) Buffered() int { return r.r.Buffered() }
 // breaks the grammar or is over the limit (nothing past the limit is read).
 func (r *Reader) Next() (Frame, error) {
 	var f Frame
-	txnr, err := r.field(9)
-	if err != nil {
-		return f, err
-	}
-	if f.Txnr, err = number(txnr, 0, MaxTxnr); err != nil {
-		return f, fmt.Errorf("%w: transaction number %q", ErrFrame, txnr)
-	}
-	cmd, err := r.field(32)
-	if err != nil {
-		return f, unexpected(err)
-	}
-	for _, c := range cmd {
-		if c < 'a' || c > 'z' {
-			return f, fmt.Errorf("%w: command %q", ErrFrame, cmd)
+	txnr, cmd, n, last, ok := r.header()
+	if !ok {
+		var err error
+		if txnr, cmd, n, last, err = r.readHeader(); err != nil {
+			return f, err
 		}
 	}
-	f.Command = command(cmd)
-	n, last, err := r.length()
-	if err != nil {
-		return f, err
-	}
+	f.Txnr, f.Command = txnr, cmd
 	if n > r.max {
 		return f, fmt.Errorf("%w: %d bytes of data, over the limit of %d", ErrTooLarge, n, r.max)
 	}
@@ -96,15 +83,80 @@ func (r *Reader) Next() (Frame, error) {
 		if last != ' ' {
 			return f, fmt.Errorf("%w: no space before the data", ErrFrame)
 		}
-		if f.Data, err = r.data(n + 1); err != nil {
+		data, err := r.data(n + 1)
+		if err != nil {
 			return f, err
 		}
-		last, f.Data = f.Data[n], f.Data[:n]
+		last, f.Data = data[n], data[:n]
 	}
 	if last != '\n' {
 		return f, fmt.Errorf("%w: no LF after the data", ErrFrame)
 	}
 	return f, nil
+}
+
+// maxHeader is the longest well-formed header: a transaction number, a
+// command, a data length and the spaces and the byte after it.
+const maxHeader = 9 + 1 + 32 + 1 + 9 + 1
+
+// header reads a frame's header from the bytes already in the read
+// buffer, if they hold a whole well-formed one: the usual case, parsed
+// without a call per byte. Otherwise (the buffer is empty, holds part of
+// the header, or a malformed one) it reads nothing and reports false, and
+// readHeader reads it, or says what is wrong with it.
+func (r *Reader) header() (txnr int, cmd string, n int, last byte, ok bool) {
+	p, _ := r.r.Peek(min(r.r.Buffered(), maxHeader))
+	txnr, i, ok := digits(p, 0)
+	if !ok || i == len(p) || p[i] != ' ' {
+		return 0, "", 0, 0, false
+	}
+	start := i + 1
+	for i = start; i < len(p) && i-start < 32 && 'a' <= p[i] && p[i] <= 'z'; i++ {
+	}
+	if i == start || i == len(p) || p[i] != ' ' {
+		return 0, "", 0, 0, false
+	}
+	cmd = command(p[start:i])
+	if n, i, ok = digits(p, i+1); !ok || i == len(p) || p[i] != ' ' && p[i] != '\n' {
+		return 0, "", 0, 0, false
+	}
+	last = p[i]
+	r.r.Discard(i + 1)
+	return txnr, cmd, n, last, true
+}
+
+// digits reads a number of 1 to 9 digits, without a leading zero, from
+// p[i:], and returns it and where it ends.
+func digits(p []byte, i int) (n, end int, ok bool) {
+	start := i
+	for ; i < len(p) && i-start < 9 && '0' <= p[i] && p[i] <= '9'; i++ {
+		n = n*10 + int(p[i]-'0')
+	}
+	return n, i, i > start && (i-start == 1 || p[start] != '0')
+}
+
+// readHeader reads a frame's header byte by byte: one that did not
+// arrive whole, or one that is malformed.
+func (r *Reader) readHeader() (txnr int, cmd string, n int, last byte, err error) {
+	f, err := r.field(9)
+	if err != nil {
+		return 0, "", 0, 0, err
+	}
+	if txnr, err = number(f, 0, MaxTxnr); err != nil {
+		return 0, "", 0, 0, fmt.Errorf("%w: transaction number %q", ErrFrame, f)
+	}
+	name, err := r.field(32)
+	if err != nil {
+		return 0, "", 0, 0, unexpected(err)
+	}
+	for _, c := range name {
+		if c < 'a' || c > 'z' {
+			return 0, "", 0, 0, fmt.Errorf("%w: command %q", ErrFrame, name)
+		}
+	}
+	cmd = command(name) // before length, which reuses the scratch
+	n, last, err = r.length()
+	return txnr, cmd, n, last, err
 }
 
 // data reads the next n bytes: in the read buffer, if they fit in it, so
