@@ -106,7 +106,7 @@ type flight struct {
 
 	mu     sync.Mutex
 	sent   int   // messages written whole
-	acked  int   // responses read
+	acked  int   // responses read, as the reader last told the writer
 	halt   bool  // write no more: a refusal or a failure
 	failed error // the first failure, which ended the session
 	over   bool  // read has returned: the connection is no longer the flight's
@@ -171,8 +171,18 @@ func (f *flight) msg(i int) []byte {
 func (f *flight) read(ctx context.Context) (int, error) {
 	var refusal *transport.Refusal // of the first message refused
 	acked, counting := 0, true
-	for i := 0; f.due(i); i++ {
-		if f.c.rd.Buffered() == 0 && !f.deadline(f.c.conn.SetReadDeadline) {
+	sent := 0 // how many the writer had written, when last looked at
+	for i := 0; ; i++ {
+		waits := f.c.rd.Buffered() == 0 // for the network
+		if waits || i == sent {         // or for the writer
+			f.answered(i) // first, so that the writer writes on meanwhile
+		}
+		if i == sent {
+			if sent = f.due(i); i >= sent {
+				break
+			}
+		}
+		if waits && !f.deadline(f.c.conn.SetReadDeadline) {
 			break
 		}
 		code, err := f.response(i)
@@ -195,10 +205,6 @@ func (f *flight) read(ctx context.Context) (int, error) {
 			refusal.After++
 			f.c.acks.Add(1)
 		}
-		f.mu.Lock()
-		f.acked = i + 1
-		f.mu.Unlock()
-		ring(f.room)
 	}
 	<-f.done
 	f.mu.Lock()
@@ -216,27 +222,41 @@ func (f *flight) read(ctx context.Context) (int, error) {
 	return acked, nil
 }
 
-// due says whether the response to message i is due: it waits until the
-// writer has written message i, or has given up before it.
-func (f *flight) due(i int) bool {
+// due waits until the writer has written message i, or has given up
+// before it, and returns how many messages it has written whole: more
+// than i if the response to message i is due, else none.
+func (f *flight) due(i int) int {
 	for {
 		f.mu.Lock()
 		sent, failed := f.sent, f.failed
 		f.mu.Unlock()
 		if failed != nil {
-			return false
+			return 0
 		}
 		if i < sent {
-			return true
+			return sent
 		}
 		select {
 		case <-f.wrote:
 		case <-f.done:
 			f.mu.Lock()
 			defer f.mu.Unlock()
-			return i < f.sent && f.failed == nil
+			if f.failed != nil {
+				return 0
+			}
+			return f.sent
 		}
 	}
+}
+
+// answered tells the writer that the responses to the first n messages
+// are read: the window has room for as many more. The reader tells it
+// only before it waits, not for each response.
+func (f *flight) answered(n int) {
+	f.mu.Lock()
+	f.acked = n
+	f.mu.Unlock()
+	ring(f.room)
 }
 
 // response reads the response to message i and returns its code and text.
