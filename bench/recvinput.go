@@ -152,7 +152,7 @@ func sendStream(addr string, p *pool, n, conns int) error {
 }
 
 // sendRELP sends n messages over conns RELP sessions to addr, each
-// windowed by netlog's RELP client, and closes them once every message is
+// windowed by netlog's RELP client (relpWindow), and closes them once every message is
 // acknowledged.
 func sendRELP(addr string, p *pool, n, conns int) error {
 	return parallel(conns, func(c int) error {
@@ -182,13 +182,20 @@ func sendRELP(addr string, p *pool, n, conns int) error {
 	})
 }
 
+// relpWindow is the RELP sender's window, four times netlog's default:
+// at 1,024 messages in flight the RELP rows measure the session's round
+// trip (through the receiver's reader, decoder, writer and commit, and
+// the sender's two goroutines) more than the receiver's throughput
+// (docs/benchmarks-receiver.md).
+const relpWindow = 4096
+
 func relpClient(addr string) *relp.Client {
 	var d net.Dialer
 	return relp.NewClient(&transport.Dialer{
 		Dial:    func(ctx context.Context) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) },
 		Timeout: 10 * time.Second,
 		Now:     time.Now,
-	}, time.Minute, 0)
+	}, time.Minute, relpWindow)
 }
 
 // sendUDP sends n messages to addr, one per datagram, at rate datagrams
