@@ -152,8 +152,8 @@ func sendStream(addr string, p *pool, n, conns int) error {
 }
 
 // sendRELP sends n messages over conns RELP sessions to addr, each
-// windowed by netlog's RELP client (relpWindow), and closes them once every message is
-// acknowledged.
+// windowed by netlog's RELP client (relpWindow), and closes them once
+// every message is acknowledged.
 func sendRELP(addr string, p *pool, n, conns int) error {
 	return parallel(conns, func(c int) error {
 		cl := relpClient(addr)
