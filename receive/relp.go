@@ -1,7 +1,6 @@
 package receive
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"net"
@@ -99,12 +98,13 @@ func moveAnswers(fr frameReader, c *chunk) {
 // unread longer is refused as ReasonSlow, and its connection closed.
 type relpAcks struct {
 	pending []relpAnswer // since the last commit
-	bw      *bufio.Writer
-	out     []byte
+	cn      *conn
+	timeout time.Duration // for each write
+	out     []byte        // the pending answers, written at once
 }
 
 func newRELPAcks(s *Server, cn *conn) *relpAcks {
-	return &relpAcks{bw: bufio.NewWriter(&deadlineWriter{cn: cn, timeout: s.frameTimeout()})}
+	return &relpAcks{cn: cn, timeout: s.frameTimeout()}
 }
 
 // add adds c's records to the Sink, as the writer does a stream's, but a
@@ -131,25 +131,19 @@ func (a *relpAcks) add(s *Server, cn *conn, cp *commitPoint, c *chunk) {
 // send writes the answers pending: a message's "200 OK" if the commit
 // went well, else "500 not delivered", so that the sender keeps it.
 func (a *relpAcks) send(committed bool) error {
+	a.out = a.out[:0]
 	for _, w := range a.pending {
 		text := w.text
 		if w.held && !committed {
 			text = notDelivered
 		}
-		a.out = relp.Append(a.out[:0], w.txnr, "rsp", []byte(text))
-		a.bw.Write(a.out)
+		a.out = relp.Append(a.out, w.txnr, "rsp", []byte(text))
 	}
 	a.pending = a.pending[:0]
-	return a.bw.Flush()
-}
-
-// deadlineWriter writes to a connection within a timeout per write.
-type deadlineWriter struct {
-	cn      *conn
-	timeout time.Duration
-}
-
-func (w *deadlineWriter) Write(p []byte) (int, error) {
-	w.cn.SetWriteDeadline(time.Now().Add(w.timeout))
-	return w.cn.Write(p)
+	if len(a.out) == 0 {
+		return nil
+	}
+	a.cn.SetWriteDeadline(time.Now().Add(a.timeout))
+	_, err := a.cn.Write(a.out)
+	return err
 }

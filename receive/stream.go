@@ -480,8 +480,9 @@ func (s *Server) shed(cn *conn) bool {
 	}
 	n := len(pl.spare)
 	for _, c := range pl.spare {
-		pl.charged -= c.size.charge()
-		s.uncharge(c.size.charge())
+		z := c.size.charge()
+		pl.charged -= z
+		s.uncharge(z)
 	}
 	pl.spare = pl.spare[:0]
 	pl.made -= n

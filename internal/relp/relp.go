@@ -142,7 +142,8 @@ func (r *Reader) readHeader() (txnr int, cmd string, n int, last byte, err error
 	if err != nil {
 		return 0, "", 0, 0, err
 	}
-	if txnr, err = number(f, 0, MaxTxnr); err != nil {
+	txnr, ok := whole(f)
+	if !ok {
 		return 0, "", 0, 0, fmt.Errorf("%w: transaction number %q", ErrFrame, f)
 	}
 	name, err := r.field(32)
@@ -215,41 +216,30 @@ func (r *Reader) field(max int) ([]byte, error) {
 
 // length reads DATALEN and the byte after it (a space or the LF).
 func (r *Reader) length() (int, byte, error) {
-	digits := r.scratch[:0]
+	b := r.scratch[:0]
 	for {
 		c, err := r.r.ReadByte()
 		if err != nil {
 			return 0, 0, unexpected(err)
 		}
 		if c == ' ' || c == '\n' {
-			n, err := number(digits, 0, 999_999_999)
-			if err != nil {
-				return 0, 0, fmt.Errorf("%w: data length %q", ErrFrame, digits)
+			n, ok := whole(b)
+			if !ok {
+				return 0, 0, fmt.Errorf("%w: data length %q", ErrFrame, b)
 			}
 			return n, c, nil
 		}
-		if len(digits) == 9 {
-			return 0, 0, fmt.Errorf("%w: data length %q…", ErrFrame, digits)
+		if len(b) == 9 {
+			return 0, 0, fmt.Errorf("%w: data length %q…", ErrFrame, b)
 		}
-		digits = append(digits, c)
+		b = append(b, c)
 	}
 }
 
-func number(b []byte, lo, hi int) (int, error) {
-	if len(b) == 0 || len(b) > 1 && b[0] == '0' {
-		return 0, ErrFrame
-	}
-	n := 0
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, ErrFrame
-		}
-		n = n*10 + int(c-'0')
-	}
-	if n < lo || n > hi {
-		return 0, ErrFrame
-	}
-	return n, nil
+// whole reads all of b, at most 9 bytes, as digits does.
+func whole(b []byte) (int, bool) {
+	n, end, ok := digits(b, 0)
+	return n, ok && end == len(b)
 }
 
 func unexpected(err error) error {
