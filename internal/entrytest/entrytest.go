@@ -33,7 +33,29 @@ func attrs(b *strings.Builder, as []slog.Attr, indent string) {
 			attrs(b, a.Value.Group(), indent+"  ")
 			continue
 		}
-		fmt.Fprintf(b, "%s%q %v %#v", indent, a.Key, a.Value.Kind(), a.Value.Any())
+		fmt.Fprintf(b, "%s%q %v ", indent, a.Key, a.Value.Kind())
+		value(b, a.Value.Any(), indent+"  ")
+	}
+}
+
+// value prints v as %#v does, but a list's items, and a dict's
+// attributes (a list's item), each in turn: %#v would print a group
+// nested in them by its pointer, different in every decoding.
+func value(b *strings.Builder, v any, indent string) {
+	switch v := v.(type) {
+	case []any:
+		b.WriteString("[]any{")
+		for _, item := range v {
+			value(b, item, indent)
+			b.WriteString(", ")
+		}
+		b.WriteString("}")
+	case []slog.Attr:
+		b.WriteString("[]slog.Attr{")
+		attrs(b, v, indent)
+		b.WriteString("}")
+	default:
+		fmt.Fprintf(b, "%#v", v)
 	}
 }
 
