@@ -25,10 +25,11 @@ type Committer interface {
 }
 
 // A Transient Sink keeps nothing of a record once Write, Add or Offer
-// has returned (it encodes the record at once; the record's strings it
-// may keep, as they are never overwritten), so that the Server may
-// decode the next record of a connection into the same Entry instead of
-// allocating one per record. Printer is one.
+// has returned, not even a string (it encodes the record at once), so
+// that the Server may decode the next record of a connection into the
+// same Entry instead of allocating one per record, and a syslog
+// message's strings may be slices of the bytes read, which the Server
+// reuses for the records after it. Printer is one.
 type Transient interface {
 	Sink
 	// Transient marks the Sink; it does nothing.

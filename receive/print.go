@@ -322,16 +322,18 @@ func bare(s string) bool {
 }
 
 // bareCache remembers whether the last string it was asked about is
-// bare: comparing with it (a pointer comparison, when it is the same
-// string) costs less than scanning it again.
+// bare: comparing with it costs less than scanning it again. It keeps a
+// copy: the string may be a slice of bytes the Server reuses once the
+// record is printed (Transient), which would then compare equal to a
+// string that is not bare.
 type bareCache struct {
-	s      string
+	s      []byte
 	isBare bool
 }
 
 func (c *bareCache) bare(s string) bool {
-	if s != c.s || s == "" { // "" starts it
-		c.s, c.isBare = s, bare(s)
+	if s != string(c.s) || s == "" { // "" starts it
+		c.s, c.isBare = append(c.s[:0], s...), bare(s)
 	}
 	return c.isBare
 }

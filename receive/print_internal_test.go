@@ -127,13 +127,22 @@ func pickleSeed(tb testing.TB, name string) []byte {
 // TestTextStateReused: a record prints the same through a textState
 // that printed other records before it (the bare caches of the peer,
 // pathname and syslog hostname, the cached second) as through a fresh
-// one, whatever the strings before: equal, bare, quoted or empty.
+// one, whatever the strings before: equal, bare, quoted or empty. Each
+// record's strings are slices of one buffer, overwritten by the next
+// record's, as a Transient Sink's are (transientString): a cache that
+// kept the string, not a copy, would find the next one equal to it.
 func TestTextStateReused(t *testing.T) {
 	strs := []string{"", "a", "a b", "host1.example.com", "é", "x=y", "\x00", `"`, "127.0.0.1:50122"}
 	rng := rand.New(rand.NewPCG(3, 4))
-	pick := func() string { return strs[rng.IntN(len(strs))] }
+	buf := make([]byte, 0, 256) // never grows: each string stays where it was put
+	pick := func() string {
+		start := len(buf)
+		buf = append(buf, strs[rng.IntN(len(strs))]...)
+		return transientString(buf[start:])
+	}
 	var st textState
 	for range 5000 {
+		buf = buf[:0]
 		e := &record.Entry{
 			Name: "n", Msg: "m", LevelName: "INFO", Lineno: rng.IntN(3),
 			Created: time.Unix(rng.Int64N(3), rng.Int64N(1e9)),

@@ -20,6 +20,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/netlog-go/netlog/internal/dedup"
 	"github.com/netlog-go/netlog/internal/pickle"
@@ -344,7 +345,9 @@ type protocol struct {
 	reader func(s *Server, cn *conn) frameReader // of cn.br
 	split  func(datagram []byte) ([]byte, error) // a datagram's payload
 	decode func(s *Server, payload []byte) (*record.Entry, error)
-	// into is decode into room i of a stream's chunk (decodeChunk).
+	// into is decode into room i of a stream's chunk (decodeChunk), or
+	// of a datagram decoder's, for a Transient Sink only: the record may
+	// refer to payload's bytes (transientString).
 	into func(s *Server, c *chunk, i int, payload []byte) (*record.Entry, error)
 	// answered (RELP): each command is answered, a message once it is
 	// committed, and a message not delivered does not end the session.
@@ -382,13 +385,20 @@ var syslogMessages = &protocol{
 		if len(c.msgs) < c.size.frames {
 			c.msgs = make([]syslog.Message, c.size.frames)
 		}
-		e, err := c.msgs[i].ParseString(c.frameText(i, p))
+		e, err := c.msgs[i].ParseString(transientString(p))
 		if err != nil {
 			return s.raw(p), nil
 		}
 		return e, nil
 	},
 }
+
+// transientString is p as a string, without copying it: a Transient
+// Sink's record may refer to the bytes it was decoded from, as they are
+// reused only once it is added (a chunk is given back, a datagram's
+// buffer released, after all of its records are), and such a Sink keeps
+// no string of a record. So syslog messages cost no copy of their text.
+func transientString(p []byte) string { return unsafe.String(unsafe.SliceData(p), len(p)) }
 
 // raw is the record of a syslog message that did not parse: passed on
 // whole and counted, never emptied or dropped.

@@ -115,8 +115,7 @@ type chunk struct {
 	ends    []int            // where each ends in data
 	own     bool             // data is the chunk's, charged to the connection; else the reader's buffer, for one large frame
 	ents    []record.Entry   // room for netlog frames' records, made when first used
-	msgs    []syslog.Message // room for syslog messages' records, made when first used
-	text    string           // data as a string, made when first used: syslog records' strings are slices of it
+	msgs    []syslog.Message // room for syslog messages' records, made when first used: their strings are slices of data
 	answers []relpAnswer     // a RELP session's: every command's answer, in order, a message's with its frame
 	idle    bool             // the connection had nothing more to read when it was handed over: commit
 }
@@ -141,26 +140,8 @@ func (c *chunk) reset() {
 			c.ents[i].Attrs = nil
 		}
 	}
-	c.data, c.ends, c.done, c.idle, c.text = c.data[:0], c.ends[:0], c.done[:0], false, ""
+	c.data, c.ends, c.done, c.idle = c.data[:0], c.ends[:0], c.done[:0], false
 	c.answers = c.answers[:0]
-}
-
-// frameText is frame i's payload p as a string: a slice of one string
-// made of all the chunk's frames, so that the records of a chunk's syslog
-// messages cost one allocation for their strings, not one each; a copy
-// of p if the chunk does not hold its frames (a datagram decoder's room).
-func (c *chunk) frameText(i int, p []byte) string {
-	if i >= len(c.ends) {
-		return string(p)
-	}
-	if c.text == "" {
-		c.text = string(c.data)
-	}
-	start := 0
-	if i > 0 {
-		start = c.ends[i-1]
-	}
-	return c.text[start:c.ends[i]]
 }
 
 // decoded is a frame's record, or why it has none.
