@@ -288,11 +288,12 @@ func (s *Server) peek(cn *conn) error {
 	if n, err := cn.Conn.Read(b[:]); n == 0 {
 		return err
 	}
-	if err := s.charge(cn, readBuffer); err != nil {
+	size := s.readSize()
+	if err := s.charge(cn, int64(size)); err != nil {
 		return err
 	}
-	cn.mem.held = readBuffer
-	cn.br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(b[:]), connReader{cn}), readBuffer)
+	cn.mem.held = int64(size)
+	cn.br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(b[:]), connReader{cn}), size)
 	return nil
 }
 

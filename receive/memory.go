@@ -15,11 +15,27 @@ const DefaultMaxMemory = 128 << 20
 
 // What a connection is charged for: its read buffer, and a frame buffer
 // it keeps between frames if that is at most keepBuffer bytes (a larger
-// one is given back after each frame).
+// one is given back after each frame). The read buffer is readBuffer if
+// at most soloConns connections are active when its first byte comes,
+// as for the chunks, else sharedReadBuffer: many connections each read
+// less at a time, and what their buffers hold adds to the peak RSS.
 const (
-	readBuffer = 64 << 10
-	keepBuffer = 8 << 10
+	readBuffer       = 64 << 10
+	sharedReadBuffer = 16 << 10
+	keepBuffer       = 8 << 10
 )
+
+// readSize is the read buffer of a connection whose first byte comes now.
+func (s *Server) readSize() int { return readSizeFor(s.lim.active.Load()) }
+
+// readSizeFor is the read buffer of a connection whose first byte comes
+// while n are active.
+func readSizeFor(n int64) int {
+	if n <= soloConns {
+		return readBuffer
+	}
+	return sharedReadBuffer
+}
 
 // memory is the budget every connection's buffers are charged to.
 type memory struct {

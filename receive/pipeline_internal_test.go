@@ -59,13 +59,13 @@ func (w *lockedBuffer) Write(p []byte) (int, error) {
 // order they were sent, through the reader, the decoders taking chunks
 // in turn, and the writer — small frames and frames too large for a
 // chunk mixed, into the Printer (records decoded into the chunks' room)
-// and into a Sink that keeps its records, with the chunks of each size
-// (as if that many other connections were active) — with a memory
-// budget that has room for only one chunk, which the connection then
-// reuses instead of waiting for the budget, and with one where the
-// connection's second chunk leaves no room for a large frame: the
-// reader gives its chunks back (shed) instead of waiting for memory
-// only it holds.
+// and into a Sink that keeps its records, with the chunks and the read
+// buffer of each size (as if that many other connections were active)
+// — with a memory budget that has room for only one chunk, which the
+// connection then reuses instead of waiting for the budget, and with
+// one where the connection's second chunk leaves no room for a large
+// frame: the reader gives its chunks back (shed) instead of waiting for
+// memory only it holds.
 func TestStreamOrder(t *testing.T) {
 	const n = 5000
 	var in []byte
@@ -86,11 +86,12 @@ func TestStreamOrder(t *testing.T) {
 		if got := sizeFor(z.others + 1); got != z.size {
 			t.Fatalf("%d active connections fill %v chunks, want %s's %v", z.others+1, got, z.name, z.size)
 		}
+		read := int64(readSizeFor(z.others + 1))
 		budgets := map[string]int64{
 			"default budget": 0,
-			"one chunk":      readBuffer + 2*z.size.charge() - 1,
+			"one chunk":      read + 2*z.size.charge() - 1,
 			// two chunks, and then no room for a large frame but what they hold
-			"chunks shed": readBuffer + 2*z.size.charge() + maxCopied,
+			"chunks shed": read + 2*z.size.charge() + maxCopied,
 		}
 		for name, budget := range budgets {
 			for _, printer := range []bool{true, false} {

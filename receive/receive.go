@@ -112,12 +112,12 @@ type Server struct {
 	// acknowledgments unread.
 	HandshakeTimeout, IdleTimeout, FrameTimeout time.Duration
 	// MaxMemory is the budget of the buffers of all stream connections
-	// (default DefaultMaxMemory): each connection's 64 KiB read buffer
-	// (from its first byte on), and twice each frame being read and
-	// decoded. When it is spent,
-	// reading waits (the peers' data waits in the kernel) instead of
-	// memory growing; a frame that needs more than all of it is refused as
-	// ReasonTooLarge.
+	// (default DefaultMaxMemory): each connection's read buffer (from
+	// its first byte on: 64 KiB, or 16 KiB if more than two connections
+	// are active then), and twice each frame being read and decoded.
+	// When it is spent, reading waits (the peers' data waits in the
+	// kernel) instead of memory growing; a frame that needs more than all
+	// of it is refused as ReasonTooLarge.
 	MaxMemory int64
 	// OnAcceptError is told of failed accepts (out of descriptors, …),
 	// at most once a second per listener; the listener retries after a

@@ -26,7 +26,7 @@ func (s *Server) ServeRELP(ctx context.Context, ln net.Listener) error {
 // written as a stream's frames are, each answered once committed.
 var relpSessions = &protocol{
 	reader: func(s *Server, cn *conn) frameReader {
-		return &relpReader{Reader: relp.NewReader(cn.br, s.maxFrame())} // uses br: it is large enough
+		return &relpReader{Reader: relp.NewReader(cn.br, s.maxFrame())} // reads through br itself
 	},
 	decode:   syslogMessages.decode,
 	into:     syslogMessages.into,

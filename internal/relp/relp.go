@@ -55,9 +55,9 @@ type Reader struct {
 	scratch          [32]byte // the header's fields, read without allocating
 }
 
-// NewReader reads frames from r.
+// NewReader reads frames from r, through transport.BufReader(r).
 func NewReader(r io.Reader, max int) *Reader {
-	return &Reader{r: bufio.NewReaderSize(r, 64<<10), max: max}
+	return &Reader{r: transport.BufReader(r), max: max}
 }
 
 // Buffered says how many bytes are read and not yet returned.

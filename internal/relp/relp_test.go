@@ -1,6 +1,7 @@
 package relp
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -116,5 +117,21 @@ func BenchmarkReader(b *testing.B) {
 		if _, err := r.Next(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestReaderBuffersInCallers: over a caller's bufio.Reader, of any size,
+// a Reader buffers nothing the caller cannot see (see
+// transport.TestSyslogReaderBuffersInCallers).
+func TestReaderBuffersInCallers(t *testing.T) {
+	first := Append(nil, 1, "syslog", []byte("hello"))
+	in := Append(first, 2, "syslog", []byte("world"))
+	br := bufio.NewReaderSize(bytes.NewReader(in), 4096)
+	r := NewReader(br, 1024)
+	if _, err := r.Next(); err != nil {
+		t.Fatal(err)
+	}
+	if want := len(in) - len(first); br.Buffered() != want {
+		t.Errorf("%d bytes left in the caller's reader after the first frame, want %d", br.Buffered(), want)
 	}
 }

@@ -4,6 +4,7 @@
 package transport
 
 import (
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -29,6 +30,17 @@ func BeginFrame(b []byte) []byte { return append(b, 0, 0, 0, 0) }
 // EndFrame writes the length prefix of the frame that starts at b[start].
 func EndFrame(b []byte, start int) {
 	binary.BigEndian.PutUint32(b[start:], uint32(len(b)-start-PrefixLen))
+}
+
+// BufReader is r if it is a *bufio.Reader, whatever its size, else a
+// 64 KiB bufio.Reader over r: a frame reader over a caller's
+// bufio.Reader then buffers nothing the caller cannot see in
+// r.Buffered() (a receiver tells from it whether to wait for more).
+func BufReader(r io.Reader) *bufio.Reader {
+	if br, ok := r.(*bufio.Reader); ok {
+		return br
+	}
+	return bufio.NewReaderSize(r, 64<<10)
 }
 
 // FrameReader reads length-prefixed frames from a stream into one buffer

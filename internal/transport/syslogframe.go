@@ -118,9 +118,10 @@ type LineJoin struct {
 	Lines, Cuts *atomic.Uint64
 }
 
-// NewSyslogReader reads messages of at most max bytes from r.
+// NewSyslogReader reads messages of at most max bytes from r, through
+// BufReader(r).
 func NewSyslogReader(r io.Reader, max int) *SyslogReader {
-	return &SyslogReader{r: bufio.NewReaderSize(r, 64<<10), max: max}
+	return &SyslogReader{r: BufReader(r), max: max}
 }
 
 // Next returns the next message, valid until the following call; io.EOF

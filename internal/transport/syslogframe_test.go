@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -235,5 +236,24 @@ func BenchmarkSyslogReader(b *testing.B) {
 			}
 			b.ReportMetric(float64(msgs)/b.Elapsed().Seconds(), "msgs/s")
 		})
+	}
+}
+
+// TestSyslogReaderBuffersInCallers: over a caller's bufio.Reader, of any
+// size, a SyslogReader buffers nothing the caller cannot see: after the
+// first message, the rest is still in the caller's reader's Buffered().
+// A receiver hands its records over when that is 0; bytes buffered in
+// a reader of the SyslogReader's own would leave them waiting for more.
+func TestSyslogReaderBuffersInCallers(t *testing.T) {
+	for _, in := range []string{"5 hello5 world", "<13>hello\n<13>world\n"} {
+		br := bufio.NewReaderSize(strings.NewReader(in), 4096)
+		r := NewSyslogReader(br, 1024)
+		r.Borrow = 1024
+		if _, err := r.Next(); err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		if want := len(in) / 2; br.Buffered() != want {
+			t.Errorf("%q: %d bytes left in the caller's reader after the first message, want %d", in, br.Buffered(), want)
+		}
 	}
 }
