@@ -253,3 +253,46 @@ func TestRELPAnswers(t *testing.T) {
 		t.Errorf("refusals %v, want the one message the Sink refused", refusals)
 	}
 }
+
+// TestRELPAnswersMany: a window of messages sent at once is answered in
+// order, each with its own txnr, over several writes of answers, runs of
+// "200 OK" broken by the messages the Sink refuses.
+func TestRELPAnswersMany(t *testing.T) {
+	const n = 3000
+	refused := func(i int) bool { return i%700 == 0 }
+	srv := &receive.Server{Sink: receive.SinkFunc(func(e *record.Entry) error {
+		if strings.HasPrefix(e.Msg, "refuse-me") {
+			return errors.New("no room for this one")
+		}
+		return nil
+	})}
+	c := dial(t, "tcp", serveOn(t, srv.ServeRELP))
+	b := relp.Append(nil, 1, "open", []byte(relp.Offers))
+	for i := 2; i <= n; i++ {
+		msg := fmt.Sprintf("message %d", i)
+		if refused(i) {
+			msg = "refuse-me " + msg
+		}
+		b = relp.Append(b, i, "syslog", []byte("<14>1 - host app - - - "+msg))
+	}
+	go c.Write(b)                                  // while the answers are read: neither side waits for the other's buffer
+	c.SetReadDeadline(time.Now().Add(time.Minute)) // a session left open fails, not hangs
+	rr := relp.NewReader(c, 1<<20)
+	var wrong []string
+	for i := 1; i <= n; i++ {
+		a, err := rr.Next()
+		if err != nil {
+			t.Fatalf("answer %d: %v", i, err)
+		}
+		want := relp.OK
+		if refused(i) {
+			want = "500 not delivered"
+		}
+		if a.Txnr != i || a.Command != "rsp" || !strings.HasPrefix(string(a.Data), want) {
+			wrong = append(wrong, fmt.Sprintf("txnr %d answered %d %s %q, want %q", i, a.Txnr, a.Command, a.Data, want))
+		}
+	}
+	if len(wrong) > 0 {
+		t.Errorf("%d of %d answers wrong, the first: %s", len(wrong), n, wrong[0])
+	}
+}

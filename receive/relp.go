@@ -41,11 +41,14 @@ const relpBatch = 256
 // failed: the sender keeps it.
 const notDelivered = "500 not delivered"
 
-// relpAnswer is an answer waiting for its commit.
+// relpAnswer is an answer waiting for its commit, or run answers of
+// consecutive txnrs from txnr on: a session's pending answers keep a
+// window of messages added to the Sink as one.
 type relpAnswer struct {
 	txnr int
 	text string
 	held bool // a message added to the Sink: "200 OK" only once committed
+	run  int
 }
 
 // errAnswered is relpReader.Next's for a command that is not a message:
@@ -70,15 +73,15 @@ func (r *relpReader) Next() ([]byte, error) {
 	}
 	switch f.Command {
 	case "syslog":
-		r.answers = append(r.answers, relpAnswer{f.Txnr, relp.OK, true})
+		r.answers = append(r.answers, relpAnswer{f.Txnr, relp.OK, true, 1})
 		return f.Data, nil
 	case "open":
-		r.answers = append(r.answers, relpAnswer{f.Txnr, relp.OK + "\n" + relp.Offers, false})
+		r.answers = append(r.answers, relpAnswer{f.Txnr, relp.OK + "\n" + relp.Offers, false, 1})
 	case "close":
-		r.answers = append(r.answers, relpAnswer{f.Txnr, "", false})
+		r.answers = append(r.answers, relpAnswer{f.Txnr, "", false, 1})
 		return nil, errClosed
 	default:
-		r.answers = append(r.answers, relpAnswer{f.Txnr, "500 unknown command", false})
+		r.answers = append(r.answers, relpAnswer{f.Txnr, "500 unknown command", false, 1})
 	}
 	return nil, errAnswered
 }
@@ -94,13 +97,13 @@ func moveAnswers(fr frameReader, c *chunk) {
 
 // relpAcks are a session's answers, written by its pipeline's writer once
 // the records before them are committed — the Sink has written them.
-// Writing them may take up to FrameTimeout: a peer that leaves them
-// unread longer is refused as ReasonSlow, and its connection closed.
+// Writing a commit's answers may take up to FrameTimeout: a peer that
+// leaves them unread longer is refused as ReasonSlow, and its connection closed.
 type relpAcks struct {
 	pending []relpAnswer // since the last commit
 	cn      *conn
 	timeout time.Duration // for each write
-	out     []byte        // the pending answers, written at once
+	out     []byte        // answers being written
 }
 
 func newRELPAcks(s *Server, cn *conn) *relpAcks {
@@ -121,7 +124,13 @@ func (a *relpAcks) add(s *Server, cn *conn, cp *commitPoint, c *chunk) {
 			}
 			if d.err != nil {
 				s.refuse(cn.listener, cn.peer, d.reason, d.err)
-				w = relpAnswer{w.txnr, notDelivered, false}
+				w = relpAnswer{w.txnr, notDelivered, false, 1}
+			}
+		}
+		if n := len(a.pending); w.held && n > 0 {
+			if last := &a.pending[n-1]; last.held && last.txnr+last.run == w.txnr {
+				last.run++
+				continue
 			}
 		}
 		a.pending = append(a.pending, w)
@@ -131,19 +140,37 @@ func (a *relpAcks) add(s *Server, cn *conn, cp *commitPoint, c *chunk) {
 // send writes the answers pending: a message's "200 OK" if the commit
 // went well, else "500 not delivered", so that the sender keeps it.
 func (a *relpAcks) send(committed bool) error {
-	a.out = a.out[:0]
+	if len(a.pending) == 0 {
+		return nil
+	}
+	a.cn.SetWriteDeadline(time.Now().Add(a.timeout)) // one for all of them
 	for _, w := range a.pending {
 		text := w.text
 		if w.held && !committed {
 			text = notDelivered
 		}
-		a.out = relp.Append(a.out, w.txnr, "rsp", []byte(text))
+		for i := range w.run {
+			if a.out = relp.Append(a.out, w.txnr+i, "rsp", []byte(text)); len(a.out) >= relpWrite {
+				if err := a.write(); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	a.pending = a.pending[:0]
+	return a.write()
+}
+
+// relpWrite is about how many bytes of answers a session writes at
+// once: a window's answers go out in a few writes, from a small buffer.
+const relpWrite = 8 << 10
+
+// write writes the answers in out, if any.
+func (a *relpAcks) write() error {
 	if len(a.out) == 0 {
 		return nil
 	}
-	a.cn.SetWriteDeadline(time.Now().Add(a.timeout))
 	_, err := a.cn.Write(a.out)
+	a.out = a.out[:0]
 	return err
 }
