@@ -6,14 +6,13 @@ package otlp
 
 import (
 	"log/slog"
+	"math"
 	"net"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
-	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
-	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
-	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/netlog-go/netlog/record"
 )
@@ -24,13 +23,13 @@ import (
 // two names takes the lower name's range, one step per level number up to
 // its fourth value (25, slog's Info+2, is INFO4 = 12; 60 and above
 // FATAL4); below 10 is the TRACE range.
-func Severity(levelno int) logspb.SeverityNumber {
+func Severity(levelno int) int32 {
 	if levelno < 10 {
-		return logspb.SeverityNumber(1 + min(max(levelno, 0)*4/10, 3))
+		return int32(1 + min(max(levelno, 0)*4/10, 3))
 	}
 	band := min(levelno/10, 5)
 	step := min(levelno-10*band, 3)
-	return logspb.SeverityNumber(1 + 4*band + step)
+	return int32(1 + 4*band + step)
 }
 
 // The attributes a record's standard fields become: OpenTelemetry's
@@ -70,125 +69,151 @@ const (
 	unknownFunc = "(unknown function)"
 )
 
-// builder makes a request's messages. It allocates the ones every record
-// has (the LogRecord, its key-values and their scalar values, the
-// attribute list) in chunks sized to the request, not one by one:
-// otherwise allocating them is a good part of the mapping's cost. A
-// builder serves one request; its messages live as long as they are
-// referenced.
-type builder struct {
-	chunk   int // values of a kind allocated at once
-	recs    []logspb.LogRecord
-	kvs     []commonpb.KeyValue
-	vals    []commonpb.AnyValue
-	strs    []commonpb.AnyValue_StringValue
-	ints    []commonpb.AnyValue_IntValue
-	floats  []commonpb.AnyValue_DoubleValue
-	bools   []commonpb.AnyValue_BoolValue
-	lists   []*commonpb.KeyValue // attribute lists are carved from it
-	scratch []*commonpb.KeyValue // a record's attributes being gathered
+// The numbers of the OTLP fields netlog writes (opentelemetry-proto,
+// logs/v1 and common/v1). Fields are written in the order of their
+// numbers, as the protobuf module writes them.
+const (
+	resourceLogsResource  protowire.Number = 1 // ResourceLogs
+	resourceLogsScopeLogs protowire.Number = 2
+	resourceAttributes    protowire.Number = 1 // Resource
+	scopeLogsScope        protowire.Number = 1 // ScopeLogs
+	scopeLogsLogRecords   protowire.Number = 2
+	scopeName             protowire.Number = 1 // InstrumentationScope
+
+	logTime         protowire.Number = 1 // LogRecord: fixed64
+	logSeverity     protowire.Number = 2 // enum
+	logSeverityText protowire.Number = 3
+	logBody         protowire.Number = 5
+	logAttributes   protowire.Number = 6
+	logObserved     protowire.Number = 11 // fixed64
+
+	kvKey   protowire.Number = 1 // KeyValue
+	kvValue protowire.Number = 2
+
+	anyString protowire.Number = 1 // AnyValue: one of these
+	anyBool   protowire.Number = 2
+	anyInt    protowire.Number = 3
+	anyDouble protowire.Number = 4
+	anyArray  protowire.Number = 5 // ArrayValue
+	anyKvlist protowire.Number = 6 // KeyValueList
+	anyBytes  protowire.Number = 7
+
+	listValues protowire.Number = 1 // ArrayValue, KeyValueList
+)
+
+// begin appends the tag of message field num and a byte for its length,
+// and returns where the message starts; end writes its length.
+func begin(b []byte, num protowire.Number) ([]byte, int) {
+	b = append(protowire.AppendTag(b, num, protowire.BytesType), 0)
+	return b, len(b)
 }
 
-// newBuilder returns a builder for a request of n records: chunks of n
-// values (one LogRecord each; a dozen key-values take a dozen chunks),
-// between 8 and 512.
-func newBuilder(n int) *builder { return &builder{chunk: min(max(n, 8), 512)} }
-
-// next returns a new zero T from the chunk in *s, starting another chunk
-// of size values when it is full (the messages in the old one stay where
-// they are).
-func next[T any](s *[]T, size int) *T {
-	if len(*s) == cap(*s) {
-		*s = make([]T, 0, size)
+// end writes the length of the message that starts at start, moving it
+// up if its length needs more than the byte begin left for it.
+func end(b []byte, start int) []byte {
+	n := len(b) - start
+	if extra := protowire.SizeVarint(uint64(n)) - 1; extra > 0 {
+		b = append(b, make([]byte, extra)...)
+		copy(b[start+extra:], b[start:start+n])
 	}
-	*s = (*s)[:len(*s)+1]
-	return &(*s)[len(*s)-1]
+	protowire.AppendVarint(b[:start-1], uint64(n))
+	return b
 }
 
-// list returns a copy of kvs carved from the builder's lists.
-func (b *builder) list(kvs []*commonpb.KeyValue) []*commonpb.KeyValue {
-	if cap(b.lists)-len(b.lists) < len(kvs) {
-		b.lists = make([]*commonpb.KeyValue, 0, max(8*b.chunk, len(kvs)))
+// appendString appends string field num, unless s is "" (proto3 writes
+// no empty scalar). Protobuf strings are UTF-8; a decoded record's
+// strings are (its decoders replace invalid bytes), and others are made so.
+func appendString(b []byte, num protowire.Number, s string) []byte {
+	if s == "" {
+		return b
 	}
-	start := len(b.lists)
-	b.lists = append(b.lists, kvs...)
-	return b.lists[start:len(b.lists):len(b.lists)]
+	return protowire.AppendString(protowire.AppendTag(b, num, protowire.BytesType), validUTF8(s))
 }
 
-// LogRecord maps one decoded record to an OTLP LogRecord observed at
-// observed (Unix ns).
-func LogRecord(e *record.Entry, observed uint64) *logspb.LogRecord {
-	return newBuilder(1).logRecord(e, observed)
+func validUTF8(s string) string {
+	if !utf8.ValidString(s) {
+		return strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return s
 }
 
-// logRecord is LogRecord. The record's attributes come first, groups
+func appendFixed64(b []byte, num protowire.Number, v uint64) []byte {
+	if v == 0 {
+		return b
+	}
+	return protowire.AppendFixed64(protowire.AppendTag(b, num, protowire.Fixed64Type), v)
+}
+
+// appendLogRecord appends e, observed at observed (Unix ns), as a log
+// record of a ScopeLogs. The record's attributes come first, groups
 // flattened into dotted keys (a group "http" with "status" is
 // "http.status"), then its standard fields.
-func (b *builder) logRecord(e *record.Entry, observed uint64) *logspb.LogRecord {
-	lr := next(&b.recs, b.chunk)
-	lr.ObservedTimeUnixNano = observed
-	lr.SeverityNumber = Severity(e.LevelNo)
-	lr.SeverityText = e.LevelName
-	lr.Body = b.str(e.Msg)
+func appendLogRecord(b []byte, e *record.Entry, observed uint64) []byte {
+	b, start := begin(b, scopeLogsLogRecords)
 	if !e.Created.IsZero() {
-		lr.TimeUnixNano = uint64(e.Created.UnixNano())
+		b = appendFixed64(b, logTime, uint64(e.Created.UnixNano()))
 	}
-	kvs := b.scratch[:0]
+	if sev := Severity(e.LevelNo); sev != 0 {
+		b = protowire.AppendVarint(protowire.AppendTag(b, logSeverity, protowire.VarintType), uint64(sev))
+	}
+	b = appendString(b, logSeverityText, e.LevelName)
+	b = appendStr(b, logBody, e.Msg)
 	for _, a := range e.Attrs {
-		kvs = b.appendAttr(kvs, "", a)
+		b = appendAttr(b, "", a)
 	}
-	b.scratch = b.appendFields(kvs, e)
-	lr.Attributes = b.list(b.scratch)
-	return lr
+	b = appendFields(b, e)
+	b = appendFixed64(b, logObserved, observed)
+	return end(b, start)
 }
 
-// undecodable is the LogRecord of a frame that is not a record (never one
-// netlog's encoder made): the frame's text as its body, so that nothing is
-// lost, and the decoder's error.
-func (b *builder) undecodable(frame []byte, err error, observed uint64) *logspb.LogRecord {
-	return &logspb.LogRecord{
-		ObservedTimeUnixNano: observed,
-		Body:                 b.str(strings.ToValidUTF8(string(frame), "\uFFFD")),
-		Attributes:           []*commonpb.KeyValue{b.kv(keyDecodeErr, b.str(err.Error()))},
-	}
+// appendUndecodable appends the log record of a frame that is not a
+// record (never one netlog's encoder made): the frame's text as its
+// body, so that nothing is lost, and the decoder's error.
+func appendUndecodable(b []byte, frame []byte, err error, observed uint64) []byte {
+	b, start := begin(b, scopeLogsLogRecords)
+	b = appendStr(b, logBody, string(frame))
+	b = appendKV(b, keyDecodeErr, slog.StringValue(err.Error()))
+	b = appendFixed64(b, logObserved, observed)
+	return end(b, start)
 }
 
-// appendFields adds the standard fields that are known.
-func (b *builder) appendFields(kvs []*commonpb.KeyValue, e *record.Entry) []*commonpb.KeyValue {
+// appendFields appends the standard fields that are known.
+func appendFields(b []byte, e *record.Entry) []byte {
 	if e.Pathname != "" && e.Pathname != unknownFile {
-		kvs = append(kvs, b.kv(keyFilepath, b.str(e.Pathname)))
+		b = appendKV(b, keyFilepath, slog.StringValue(e.Pathname))
 	}
 	if e.Lineno > 0 {
-		kvs = append(kvs, b.kv(keyLineno, b.integer(int64(e.Lineno))))
+		b = appendKV(b, keyLineno, slog.Int64Value(int64(e.Lineno)))
 	}
 	if e.FuncName != "" && e.FuncName != unknownFunc {
-		kvs = append(kvs, b.kv(keyFunction, b.str(e.FuncName)))
+		b = appendKV(b, keyFunction, slog.StringValue(e.FuncName))
 	}
 	if e.Thread != 0 {
-		kvs = append(kvs, b.kv(keyThreadID, b.integer(e.Thread)))
+		b = appendKV(b, keyThreadID, slog.Int64Value(e.Thread))
 	}
 	if e.ThreadName != "" {
-		kvs = append(kvs, b.kv(keyThreadName, b.str(e.ThreadName)))
+		b = appendKV(b, keyThreadName, slog.StringValue(e.ThreadName))
 	}
 	if e.Process != 0 {
-		kvs = append(kvs, b.kv(keyPID, b.integer(int64(e.Process))))
+		b = appendKV(b, keyPID, slog.Int64Value(int64(e.Process)))
 	}
 	for _, f := range [...]struct{ k, v string }{
 		{record.FieldProcessName, e.ProcessName}, {record.FieldTaskName, e.TaskName}, {keyStack, e.StackInfo},
 	} {
 		if f.v != "" {
-			kvs = append(kvs, b.kv(f.k, b.str(f.v)))
+			b = appendKV(b, f.k, slog.StringValue(f.v))
 		}
 	}
 	if e.ExcText != "" {
-		kvs = b.appendException(kvs, e.ExcText)
+		b = appendException(b, e.ExcText)
 	}
-	return kvs
+	return b
 }
 
-// appendException adds a formatted exception as exception.stacktrace, and
-// its type and message when its last line is Python's "Type: message".
-func (b *builder) appendException(kvs []*commonpb.KeyValue, text string) []*commonpb.KeyValue {
+// appendException appends a formatted exception as
+// exception.stacktrace, and its type and message when its last line is
+// Python's "Type: message".
+func appendException(b []byte, text string) []byte {
 	last := strings.TrimRight(text, "\n")
 	if i := strings.LastIndexByte(last, '\n'); i >= 0 {
 		last = last[i+1:]
@@ -198,17 +223,18 @@ func (b *builder) appendException(kvs []*commonpb.KeyValue, text string) []*comm
 		typ, msg = last, ""
 	}
 	if typ != "" && !strings.ContainsAny(typ, " \t") {
-		kvs = append(kvs, b.kv(keyExcType, b.str(typ)))
+		b = appendKV(b, keyExcType, slog.StringValue(typ))
 		if msg != "" {
-			kvs = append(kvs, b.kv(keyExcMessage, b.str(msg)))
+			b = appendKV(b, keyExcMessage, slog.StringValue(msg))
 		}
 	}
-	return append(kvs, b.kv(keyExcStack, b.str(text)))
+	return appendKV(b, keyExcStack, slog.StringValue(text))
 }
 
-// appendAttr adds a, under prefix: a group's members each with a dotted
-// key, the relay's peer and listener under the semantic conventions' names.
-func (b *builder) appendAttr(kvs []*commonpb.KeyValue, prefix string, a slog.Attr) []*commonpb.KeyValue {
+// appendAttr appends a, under prefix: a group's members each with a
+// dotted key, the relay's peer and listener under the semantic
+// conventions' names.
+func appendAttr(b []byte, prefix string, a slog.Attr) []byte {
 	v := a.Value.Resolve()
 	key := a.Key
 	if prefix != "" && key != "" {
@@ -218,124 +244,123 @@ func (b *builder) appendAttr(kvs []*commonpb.KeyValue, prefix string, a slog.Att
 	}
 	if v.Kind() == slog.KindGroup {
 		for _, m := range v.Group() {
-			kvs = b.appendAttr(kvs, key, m)
+			b = appendAttr(b, key, m)
 		}
-		return kvs
+		return b
 	}
 	if prefix == "" && v.Kind() == slog.KindString {
 		switch key {
 		case attrPeer:
-			return b.appendPeer(kvs, v.String())
+			return appendHostPort(b, v.String(), keyClientAddr, keyClientPort)
 		case attrListener:
-			return b.appendListener(kvs, v.String())
+			return appendListener(b, v.String())
 		}
 	}
-	return append(kvs, b.kv(key, b.anyValue(v)))
+	return appendKV(b, key, v)
 }
 
-// appendPeer adds the sender's address as client.address and client.port.
-func (b *builder) appendPeer(kvs []*commonpb.KeyValue, peer string) []*commonpb.KeyValue {
-	return b.appendHostPort(kvs, peer, keyClientAddr, keyClientPort)
-}
-
-// appendListener adds the listener a relayed record came in on ("tcp
+// appendListener appends the listener a relayed record came in on ("tcp
 // 127.0.0.1:9020") as network.transport, server.address and server.port.
-func (b *builder) appendListener(kvs []*commonpb.KeyValue, listener string) []*commonpb.KeyValue {
+func appendListener(b []byte, listener string) []byte {
 	if network, addr, ok := strings.Cut(listener, " "); ok {
-		kvs = append(kvs, b.kv(keyNetwork, b.str(network)))
+		b = appendKV(b, keyNetwork, slog.StringValue(network))
 		listener = addr
 	}
-	return b.appendHostPort(kvs, listener, keyServerAddr, keyServerPort)
+	return appendHostPort(b, listener, keyServerAddr, keyServerPort)
 }
 
-// appendHostPort adds address under addrKey, split into host and port
+// appendHostPort appends address under addrKey, split into host and port
 // where it has a numeric port; whole otherwise (a Unix socket's path).
-func (b *builder) appendHostPort(kvs []*commonpb.KeyValue, address, addrKey, portKey string) []*commonpb.KeyValue {
+func appendHostPort(b []byte, address, addrKey, portKey string) []byte {
 	host, port, err := net.SplitHostPort(address)
 	n, perr := strconv.Atoi(port)
 	if err != nil || perr != nil {
-		return append(kvs, b.kv(addrKey, b.str(address)))
+		return appendKV(b, addrKey, slog.StringValue(address))
 	}
-	return append(kvs, b.kv(addrKey, b.str(host)), b.kv(portKey, b.integer(int64(n))))
+	b = appendKV(b, addrKey, slog.StringValue(host))
+	return appendKV(b, portKey, slog.Int64Value(int64(n)))
 }
 
-// anyValue converts a decoded attribute's value; a record decoded from
-// JSON holds strings, numbers, booleans, nulls and lists.
-func (b *builder) anyValue(v slog.Value) *commonpb.AnyValue {
+// appendKV appends an attribute of a log record, with v as its value.
+func appendKV(b []byte, key string, v slog.Value) []byte {
+	return appendKeyValue(b, logAttributes, key, v)
+}
+
+// appendKeyValue appends KeyValue field num.
+func appendKeyValue(b []byte, num protowire.Number, key string, v slog.Value) []byte {
+	b, start := begin(b, num)
+	b = appendString(b, kvKey, key)
+	b = appendAnyValue(b, kvValue, v)
+	return end(b, start)
+}
+
+// appendStr appends AnyValue field num holding s.
+func appendStr(b []byte, num protowire.Number, s string) []byte {
+	b, start := begin(b, num)
+	b = protowire.AppendString(protowire.AppendTag(b, anyString, protowire.BytesType), validUTF8(s)) // "" too: a value set
+	return end(b, start)
+}
+
+// appendAnyValue appends AnyValue field num holding a decoded
+// attribute's value; a record decoded from JSON holds strings, numbers,
+// booleans, nulls and lists.
+func appendAnyValue(b []byte, num protowire.Number, v slog.Value) []byte {
 	switch v.Kind() {
 	case slog.KindString:
-		return b.str(v.String())
-	case slog.KindInt64:
-		return b.integer(v.Int64())
+		return appendStr(b, num, v.String())
 	case slog.KindUint64:
-		if u := v.Uint64(); u <= 1<<63-1 {
-			return b.integer(int64(u))
+		if u := v.Uint64(); u > 1<<63-1 {
+			return appendStr(b, num, v.String())
 		}
-		return b.str(v.String())
-	case slog.KindFloat64:
-		f, av := next(&b.floats, b.chunk), next(&b.vals, b.chunk)
-		f.DoubleValue, av.Value = v.Float64(), f
-		return av
-	case slog.KindBool:
-		t, av := next(&b.bools, b.chunk), next(&b.vals, b.chunk)
-		t.BoolValue, av.Value = v.Bool(), t
-		return av
-	case slog.KindGroup: // inside a list: a kvlist, as dotted keys cannot say it
-		return b.kvlist(v.Group())
+	case slog.KindAny:
+		if x, ok := v.Any().(slog.Value); ok {
+			return appendAnyValue(b, num, x)
+		}
 	}
+	b, start := begin(b, num)
+	switch v.Kind() {
+	case slog.KindInt64:
+		b = protowire.AppendVarint(protowire.AppendTag(b, anyInt, protowire.VarintType), uint64(v.Int64()))
+	case slog.KindUint64:
+		b = protowire.AppendVarint(protowire.AppendTag(b, anyInt, protowire.VarintType), v.Uint64())
+	case slog.KindFloat64:
+		b = protowire.AppendFixed64(protowire.AppendTag(b, anyDouble, protowire.Fixed64Type), math.Float64bits(v.Float64()))
+	case slog.KindBool:
+		b = protowire.AppendVarint(protowire.AppendTag(b, anyBool, protowire.VarintType), protowire.EncodeBool(v.Bool()))
+	case slog.KindGroup: // inside a list: a kvlist, as dotted keys cannot say it
+		b = appendKvlist(b, v.Group())
+	default:
+		b = appendAny(b, v)
+	}
+	return end(b, start)
+}
+
+// appendAny appends the field of an AnyValue that holds v of KindAny (or
+// a kind not written otherwise, as a string); none for JSON's null.
+func appendAny(b []byte, v slog.Value) []byte {
 	switch x := v.Any().(type) {
 	case nil:
-		return &commonpb.AnyValue{} // JSON's null: a value with none set
+		return b // a value with none set
 	case []any:
-		return b.array(x)
+		return appendArray(b, x)
 	case []byte:
-		return &commonpb.AnyValue{Value: &commonpb.AnyValue_BytesValue{BytesValue: x}}
-	case slog.Value:
-		return b.anyValue(x)
+		return protowire.AppendBytes(protowire.AppendTag(b, anyBytes, protowire.BytesType), x)
 	}
-	return b.str(v.String())
+	return protowire.AppendString(protowire.AppendTag(b, anyString, protowire.BytesType), validUTF8(v.String()))
 }
 
-func (b *builder) array(xs []any) *commonpb.AnyValue {
-	vs := make([]*commonpb.AnyValue, len(xs))
-	for i, x := range xs {
-		vs[i] = b.anyValue(slog.AnyValue(x))
+func appendArray(b []byte, xs []any) []byte {
+	b, start := begin(b, anyArray)
+	for _, x := range xs {
+		b = appendAnyValue(b, listValues, slog.AnyValue(x))
 	}
-	return &commonpb.AnyValue{Value: &commonpb.AnyValue_ArrayValue{ArrayValue: &commonpb.ArrayValue{Values: vs}}}
+	return end(b, start)
 }
 
-func (b *builder) kvlist(as []slog.Attr) *commonpb.AnyValue {
-	kvs := make([]*commonpb.KeyValue, len(as))
-	for i, a := range as {
-		kvs[i] = b.kv(a.Key, b.anyValue(a.Value.Resolve()))
+func appendKvlist(b []byte, as []slog.Attr) []byte {
+	b, start := begin(b, anyKvlist)
+	for _, a := range as {
+		b = appendKeyValue(b, listValues, a.Key, a.Value.Resolve())
 	}
-	return &commonpb.AnyValue{Value: &commonpb.AnyValue_KvlistValue{KvlistValue: &commonpb.KeyValueList{Values: kvs}}}
-}
-
-func (b *builder) kv(k string, v *commonpb.AnyValue) *commonpb.KeyValue {
-	kv := next(&b.kvs, b.chunk)
-	kv.Key, kv.Value = k, v
-	return kv
-}
-
-// str makes a string value; protobuf strings are UTF-8, and a decoded
-// record's strings are (its decoders replace invalid bytes).
-func (b *builder) str(s string) *commonpb.AnyValue {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	sv, v := next(&b.strs, b.chunk), next(&b.vals, b.chunk)
-	sv.StringValue, v.Value = s, sv
-	return v
-}
-
-func (b *builder) integer(i int64) *commonpb.AnyValue {
-	iv, v := next(&b.ints, b.chunk), next(&b.vals, b.chunk)
-	iv.IntValue, v.Value = i, iv
-	return v
-}
-
-// resource is the resource of the records of one service.
-func (b *builder) resource(service string) *resourcepb.Resource {
-	return &resourcepb.Resource{Attributes: []*commonpb.KeyValue{b.kv("service.name", b.str(service))}}
+	return end(b, start)
 }

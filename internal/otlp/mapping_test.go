@@ -21,7 +21,7 @@ func TestSeverity(t *testing.T) {
 		40: logspb.SeverityNumber_SEVERITY_NUMBER_ERROR, 42: 19,
 		50: logspb.SeverityNumber_SEVERITY_NUMBER_FATAL, 51: 22, 60: 24, 1000: 24,
 	} {
-		if got := Severity(levelno); got != want {
+		if got := logspb.SeverityNumber(Severity(levelno)); got != want {
 			t.Errorf("Severity(%d) = %d, want %d", levelno, got, want)
 		}
 	}
@@ -62,9 +62,20 @@ func mustDecode(t *testing.T, json string) *record.Entry {
 	return e
 }
 
+// logRecord is e's log record as a request carries it, read by the
+// protobuf module.
+func logRecord(t *testing.T, e *record.Entry, observed uint64) *logspb.LogRecord {
+	t.Helper()
+	var sl logspb.ScopeLogs // appendLogRecord appends its field log_records
+	if err := proto.Unmarshal(appendLogRecord(nil, e, observed), &sl); err != nil || len(sl.LogRecords) != 1 {
+		t.Fatalf("%d log records, %v", len(sl.LogRecords), err)
+	}
+	return sl.LogRecords[0]
+}
+
 func TestLogRecord(t *testing.T) {
 	e := mustDecode(t, pythonRecord)
-	lr := LogRecord(e, 99)
+	lr := logRecord(t, e, 99)
 	if lr.TimeUnixNano != uint64(time.Unix(1700000000, 250e6).UnixNano()) || lr.ObservedTimeUnixNano != 99 ||
 		lr.SeverityNumber != logspb.SeverityNumber_SEVERITY_NUMBER_ERROR || lr.SeverityText != "ERROR" ||
 		lr.Body.GetStringValue() != "query failed" {
@@ -119,11 +130,7 @@ func TestRequest(t *testing.T) {
 		ends = append(ends, len(b))
 	}
 	for _, service := range []string{"", "svc"} {
-		req := Request(b, ends, service, 1)
-		wire, err := proto.Marshal(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		wire := Request(b, ends, service, 1)
 		var back logspb.LogsData
 		if err := proto.Unmarshal(wire, &back); err != nil {
 			t.Fatal(err)

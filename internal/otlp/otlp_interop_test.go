@@ -30,7 +30,7 @@ func TestCollectorRelayedRecord(t *testing.T) {
 		if l.Service != "relay" || l.Scope != "app.db" {
 			t.Errorf("gzip %v: service %q scope %q", gzip, l.Service, l.Scope)
 		}
-		want := LogRecord(mustDecode(t, pythonRecord), l.Record.ObservedTimeUnixNano)
+		want := logRecord(t, mustDecode(t, pythonRecord), l.Record.ObservedTimeUnixNano)
 		if !proto.Equal(l.Record, want) {
 			t.Errorf("gzip %v: the collector wrote\n%v\nwant\n%v", gzip, l.Record, want)
 		}

@@ -2,9 +2,8 @@ package otlp
 
 import (
 	"encoding/binary"
-
-	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
-	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
+	"log/slog"
+	"slices"
 
 	"github.com/netlog-go/netlog/internal/transport"
 	"github.com/netlog-go/netlog/record"
@@ -18,25 +17,30 @@ import (
 // order.
 //
 // The request is a LogsData: its one field has the number and type of
-// ExportLogsServiceRequest's, so that its encoding is that request's,
-// without the gRPC service code that the collector package links in.
-func Request(frames []byte, ends []int, service string, observed uint64) *logspb.LogsData {
-	req := &logspb.LogsData{}
-	b := newBuilder(len(ends))
+// ExportLogsServiceRequest's, so that its encoding is that request's.
+// It is written field by field, not through the protobuf module's
+// messages: their package initialisers alone made netlog serve's idle
+// RSS 2.5 MiB larger, and the binary 7.6 MB.
+func Request(frames []byte, ends []int, service string, observed uint64) []byte {
+	var scopes []scopeLogs
 	var e record.Entry
 	start := 0
 	for _, end := range ends {
 		frame := payload(frames[start:end])
 		start = end
 		if err := record.DecodeJSONInto(&e, frame); err != nil {
-			sl := b.scope(req, service, "")
-			sl.LogRecords = append(sl.LogRecords, b.undecodable(frame, err, observed))
-			continue
+			sl := scope(&scopes, service, "")
+			sl.records = appendUndecodable(sl.records, frame, err, observed)
+		} else {
+			sl := scope(&scopes, service, e.Name)
+			sl.records = appendLogRecord(sl.records, &e, observed)
 		}
-		sl := b.scope(req, service, e.Name)
-		sl.LogRecords = append(sl.LogRecords, b.logRecord(&e, observed))
 	}
-	return req
+	size := 0
+	for _, sl := range scopes {
+		size += len(sl.records) + len(sl.service) + len(sl.name) + 64 // and their messages' tags and lengths
+	}
+	return appendLogsData(make([]byte, 0, size), scopes)
 }
 
 // payload is a frame's JSON: a frame from the root's handler (plug.Handler)
@@ -52,31 +56,57 @@ func payload(frame []byte) []byte {
 // OpenTelemetry's resource semantic conventions name an unknown service.
 const unknownService = "unknown_service"
 
-// scope finds or adds the ScopeLogs of logger name under its service.
-func (b *builder) scope(req *logspb.LogsData, service, name string) *logspb.ScopeLogs {
+// scopeLogs are the records of one scope of one service, written.
+type scopeLogs struct {
+	service, name string
+	records       []byte
+}
+
+// scope finds or adds the scopeLogs of logger name under its service.
+func scope(scopes *[]scopeLogs, service, name string) *scopeLogs {
 	if service == "" {
 		service = name
 	}
 	if service == "" {
 		service = unknownService
 	}
-	var rl *logspb.ResourceLogs
-	for _, r := range req.ResourceLogs {
-		if r.Resource.Attributes[0].Value.GetStringValue() == service {
-			rl = r
-			break
-		}
-	}
-	if rl == nil {
-		rl = &logspb.ResourceLogs{Resource: b.resource(service)}
-		req.ResourceLogs = append(req.ResourceLogs, rl)
-	}
-	for _, sl := range rl.ScopeLogs {
-		if sl.Scope.Name == name {
+	for i := range *scopes {
+		if sl := &(*scopes)[i]; sl.service == service && sl.name == name {
 			return sl
 		}
 	}
-	sl := &logspb.ScopeLogs{Scope: &commonpb.InstrumentationScope{Name: name}}
-	rl.ScopeLogs = append(rl.ScopeLogs, sl)
-	return sl
+	*scopes = append(*scopes, scopeLogs{service: service, name: name})
+	return &(*scopes)[len(*scopes)-1]
+}
+
+// appendScopeLogs appends ScopeLogs sl to a ResourceLogs.
+func appendScopeLogs(b []byte, sl *scopeLogs) []byte {
+	b, start := begin(b, resourceLogsScopeLogs)
+	b, scope := begin(b, scopeLogsScope)
+	b = appendString(b, scopeName, sl.name)
+	b = end(b, scope)
+	b = append(b, sl.records...)
+	return end(b, start)
+}
+
+// appendLogsData appends the request: a ResourceLogs per service, in the
+// order they came, each with its scopes in the order they came.
+func appendLogsData(b []byte, scopes []scopeLogs) []byte {
+	for i, first := range scopes {
+		if slices.ContainsFunc(scopes[:i], func(sl scopeLogs) bool { return sl.service == first.service }) {
+			continue // written with the first of its service
+		}
+		var rl, res int
+		b, rl = begin(b, 1) // LogsData.resource_logs
+		b, res = begin(b, resourceLogsResource)
+		b = appendKeyValue(b, resourceAttributes, "service.name", slog.StringValue(first.service))
+		b = end(b, res)
+		for _, sl := range scopes[i:] {
+			if sl.service == first.service {
+				b = appendScopeLogs(b, &sl)
+			}
+		}
+		b = end(b, rl)
+	}
+	return b
 }

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/encoding/protowire"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/netlog-go/netlog/internal/transport"
 )
@@ -177,13 +176,9 @@ func (s *Sender) backingOff() error {
 
 // post sends one export request of the frames and reads the answer.
 func (s *Sender) post(ctx context.Context, b []byte, ends []int) error {
-	req := Request(b, ends, s.cfg.Service, uint64(s.cfg.Now().UnixNano()))
 	// A new buffer each time: the http.Transport may still read a body
 	// after Do returns (an early answer), so none is reused.
-	body, err := proto.Marshal(req)
-	if err != nil { // deterministic: the same frames would fail again
-		return &transport.Refusal{Err: fmt.Errorf("%w: encoding the request: %v", transport.ErrRefused, err)}
-	}
+	body := Request(b, ends, s.cfg.Service, uint64(s.cfg.Now().UnixNano()))
 	if s.cfg.Gzip {
 		body = compress(body)
 	}
