@@ -93,10 +93,11 @@ func accounted(e *record.Entry, p []byte) bool {
 
 // legacyHeader reports whether head, what precedes the text of a legacy
 // message, is header: <PRI> (or none, if assumed), a timestamp of at most
-// maxStamp bytes, the hostname, the tag ("NAME[PID]:", each part
-// optional) and the one space or TAB after it. Nothing else may be there.
+// maxStamp bytes (RFC 3164's, or RFC 3339's, each with a fraction of up
+// to 9 digits), the hostname, the tag ("NAME[PID]:", each part optional)
+// and the one space or TAB after it. Nothing else may be there.
 func legacyHeader(s *record.Syslog, head string) bool {
-	const maxStamp = len(" Mmm dd yyyy hh:mm:ss.nnnnnnnnn: ")
+	const maxStamp = max(len(" Mmm dd yyyy hh:mm:ss.nnnnnnnnn: "), len("yyyy-mm-ddThh:mm:ss.nnnnnnnnn+hh:mm "))
 	_, n, pri := splitPRI(head)
 	if pri == (s.Format == "rfc3164-nopri") {
 		return false
