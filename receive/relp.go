@@ -98,11 +98,12 @@ func moveAnswers(fr frameReader, c *chunk) {
 // relpAcks are a session's answers, written by its pipeline's writer once
 // the records before them are committed — the Sink has written them.
 // Writing a commit's answers may take up to FrameTimeout: a peer that
-// leaves them unread longer is refused as ReasonSlow, and its connection closed.
+// leaves them unread longer is refused as ReasonSlow, and its
+// connection closed.
 type relpAcks struct {
 	pending []relpAnswer // since the last commit
 	cn      *conn
-	timeout time.Duration // for each write
+	timeout time.Duration // for each commit's answers
 	out     []byte        // answers being written
 }
 

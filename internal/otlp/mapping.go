@@ -169,7 +169,7 @@ func appendLogRecord(b []byte, e *record.Entry, observed uint64) []byte {
 // appendUndecodable appends the log record of a frame that is not a
 // record (never one netlog's encoder made): the frame's text as its
 // body, so that nothing is lost, and the decoder's error.
-func appendUndecodable(b []byte, frame []byte, err error, observed uint64) []byte {
+func appendUndecodable(b, frame []byte, err error, observed uint64) []byte {
 	b, start := begin(b, scopeLogsLogRecords)
 	b = appendStr(b, logBody, string(frame))
 	b = appendKV(b, keyDecodeErr, slog.StringValue(err.Error()))
