@@ -114,8 +114,8 @@ func newDatagramReader(pc net.PacketConn, size int) datagramReader {
 	}
 	r.try = func(fd uintptr) { r.recv(fd) }
 	rc.Control(func(fd uintptr) {
-		n, err := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF)
-		r.gather = err == nil && n/2 >= gatherBuffer // Linux reports twice what it grants
+		n, err := grantedBuffer(fd)
+		r.gather = err == nil && n >= gatherBuffer
 	})
 	for i := range r.bufs {
 		r.bufs[i] = all[i*size : (i+1)*size : (i+1)*size]

@@ -73,6 +73,7 @@ const (
 // logs/v1 and common/v1). Fields are written in the order of their
 // numbers, as the protobuf module writes them.
 const (
+	logsDataResourceLogs  protowire.Number = 1 // LogsData, and ExportLogsServiceRequest
 	resourceLogsResource  protowire.Number = 1 // ResourceLogs
 	resourceLogsScopeLogs protowire.Number = 2
 	resourceAttributes    protowire.Number = 1 // Resource

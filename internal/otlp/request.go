@@ -97,7 +97,7 @@ func appendLogsData(b []byte, scopes []scopeLogs) []byte {
 			continue // written with the first of its service
 		}
 		var rl, res int
-		b, rl = begin(b, 1) // LogsData.resource_logs
+		b, rl = begin(b, logsDataResourceLogs)
 		b, res = begin(b, resourceLogsResource)
 		b = appendKeyValue(b, resourceAttributes, "service.name", slog.StringValue(first.service))
 		b = end(b, res)
