@@ -34,7 +34,7 @@ import (
 //	cd bench && go run . -durable [-n 1000000] [-rounds 3] [-only fsync] [-cpuprofile prefix]
 
 var (
-	roundsFlag = flag.Int("rounds", 3, "-durable: rounds; each runs every mode once")
+	roundsFlag = flag.Int("rounds", 3, "rounds, each running every mode (-durable) or row (-receivers, -relay: 1 unless given) once; the table shows medians")
 	senderFlag = flag.String("durable-sender", "", "used by -durable: send -n records to this netlog URL and print the run as JSON")
 )
 

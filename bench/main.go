@@ -9,7 +9,12 @@
 // the same generated input into netlog serve, rsyslog, syslog-ng and
 // Python's logging-cookbook receiver, each writing a file.
 //
-//	cd bench && go run . -receivers [-n 1000000] [-conns 1,8,64] [-udp-rates 50000,200000] [-chart receivers.png]
+//	cd bench && go run . -receivers [-n 1000000] [-rounds 1] [-conns 1,8,64] [-udp-rates 50000,200000] [-chart receivers.png]
+//
+// With -rounds R, R > 1, it runs every row R times, one round after
+// another, and shows each row's median round, with the range of the
+// rounds' records/s (and, as the peak RSS, the highest of them); so does
+// -relay.
 //
 // With -relp it runs the RELP suite (docs/benchmarks-relp.md): netlog's
 // syslog handler over RELP into rsyslog's imrelp and netlog serve --relp,
@@ -23,7 +28,7 @@
 // or OTLP output and into rsyslog doing the first three with omfile,
 // omrelp or omfwd, counted at the destination.
 //
-//	cd bench && go run . -relay [-n 1000000] [-conns 1,8] [-only relp] [-chart relay.png]
+//	cd bench && go run . -relay [-n 1000000] [-rounds 1] [-conns 1,8] [-only relp] [-chart relay.png]
 //
 // With -durable it runs the durable-queue suite (docs/durable-queue.md):
 // netlog's asynchronous socket handler with the memory queue beside the
@@ -140,7 +145,7 @@ func main() {
 		if *chart == "chart.png" {
 			*chart = "relay.png"
 		}
-		if err := runSuite(relaySuite(isSet("conns")), *n, *only, *chart); err != nil {
+		if err := runSuite(relaySuite(isSet("conns")), *n, suiteRounds(), *only, *chart); err != nil {
 			fmt.Fprintln(os.Stderr, "relay:", err)
 			os.Exit(1)
 		}
@@ -160,7 +165,7 @@ func main() {
 		if *chart == "chart.png" {
 			*chart = "receivers.png"
 		}
-		if err := receivers(*n, *only, *chart); err != nil {
+		if err := receivers(*n, suiteRounds(), *only, *chart); err != nil {
 			fmt.Fprintln(os.Stderr, "receivers:", err)
 			os.Exit(1)
 		}
@@ -200,6 +205,15 @@ func main() {
 			fmt.Fprintln(os.Stderr, "chart:", err)
 		}
 	}
+}
+
+// suiteRounds is -rounds for the receiver and relay suites: one unless
+// it is given.
+func suiteRounds() int {
+	if !isSet("rounds") {
+		return 1
+	}
+	return *roundsFlag
 }
 
 // isSet says whether the flag was given on the command line.

@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +32,8 @@ type row struct {
 	sent          int
 	received      int64
 	perSec        float64 // records/s, first byte sent → last record in the file
+	lowest        float64 // of several rounds: the lowest records/s, and the highest
+	highest       float64
 	cpuPerRecord  float64 // µs of the receiver's user+system time per record
 	peakRSS       int64   // KiB, VmHWM
 	incomplete    bool    // a TCP row that stopped short (records lost)
@@ -58,21 +62,25 @@ type suite struct {
 	chartTitle  string
 }
 
-// receivers runs every receiver on every input it takes and prints the
-// table; the chart goes to chartPath unless it is empty.
-func receivers(n int, only, chartPath string) error {
+// receivers runs every receiver on every input it takes, rounds times,
+// and prints the table; the chart goes to chartPath unless it is empty.
+func receivers(n, rounds int, only, chartPath string) error {
 	return runSuite(suite{
 		contestants: contestants,
 		kinds:       []kind{octetTCP, lfTCP, udp, pickleTCP, relpTCP},
 		conns:       *connsFlag,
 		column:      "receiver",
 		chartTitle:  "records/s into a file (higher is better); ",
-	}, n, only, chartPath)
+	}, n, rounds, only, chartPath)
 }
 
-// runSuite runs every contestant of s on every input of s it takes and
-// prints the table; the chart goes to chartPath unless it is empty.
-func runSuite(s suite, n int, only, chartPath string) error {
+// runSuite runs every contestant of s on every input of s it takes,
+// rounds times, and prints the table of each row's median round; the
+// chart goes to chartPath unless it is empty.
+func runSuite(s suite, n, rounds int, only, chartPath string) error {
+	if rounds < 1 {
+		return errNoRounds
+	}
 	conns, err := ints(s.conns)
 	if err != nil {
 		return fmt.Errorf("-conns: %w", err)
@@ -96,12 +104,16 @@ func runSuite(s suite, n int, only, chartPath string) error {
 	if err != nil {
 		return err
 	}
-	rows, err := runRows(s.contestants(bin), s.kinds, in, tmp, n, only, conns, rates)
+	rows, err := runRows(plan(s.contestants(bin), s.kinds, n, only, conns, rates), in, tmp, rounds)
 	if err != nil {
 		return err
 	}
-	caption := fmt.Sprintf("%d records per row, %s, %d CPUs, %s", n, runtime.Version(), runtime.NumCPU(), time.Now().UTC().Format("2006-01-02"))
-	printRows(os.Stdout, caption, s.column, rows)
+	of := ""
+	if rounds > 1 {
+		of = fmt.Sprintf(", each row's median of %d rounds", rounds)
+	}
+	caption := fmt.Sprintf("%d records per row%s, %s, %d CPUs, %s", n, of, runtime.Version(), runtime.NumCPU(), time.Now().UTC().Format("2006-01-02"))
+	printRows(os.Stdout, caption, s.column, rows, rounds)
 	if chartPath != "" {
 		bars := make([]result, len(rows))
 		for i, r := range rows {
@@ -119,11 +131,16 @@ func runSuite(s suite, n int, only, chartPath string) error {
 	return nil
 }
 
-// runRows runs every input of kinds, at each of its loads, into every receiver
-// that takes it, one directory under tmp each, and reports each row on
-// stderr as it ends.
-func runRows(cs []contestant, kinds []kind, in *inputs, tmp string, n int, only string, conns, rates []int) ([]row, error) {
-	var rows []row
+// A planned row is one to run, by the contestant that runs it.
+type planned struct {
+	row
+	c contestant
+}
+
+// plan lists the rows to run: every input of kinds, at each of its loads,
+// into every contestant that takes it, whose name contains only.
+func plan(cs []contestant, kinds []kind, n int, only string, conns, rates []int) []planned {
+	var rows []planned
 	for _, k := range kinds {
 		loads := conns
 		if k == udp {
@@ -135,27 +152,63 @@ func runRows(cs []contestant, kinds []kind, in *inputs, tmp string, n int, only 
 				if k == udp {
 					r.conns, r.rate = 1, load
 				}
-				if !supports(c, k) || !strings.Contains(r.name(), only) {
-					continue
+				if supports(c, k) && strings.Contains(r.name(), only) {
+					rows = append(rows, planned{r, c})
 				}
-				dir, err := os.MkdirTemp(tmp, "row-")
-				if err != nil {
-					return rows, err
-				}
-				measure(&r, c, dir, in)
-				if *keepFlag == "" {
-					os.RemoveAll(dir)
-				}
-				fmt.Fprintf(os.Stderr, "%-55s %9.0f records/s %6.1f µs/record %7d KiB lost %d%s\n",
-					r.name(), r.perSec, r.cpuPerRecord, r.peakRSS, int64(r.sent)-r.received, r.remark())
-				if r.receiverStdio != "" {
-					fmt.Fprintf(os.Stderr, "  the receiver printed:\n%s\n", r.receiverStdio)
-				}
-				rows = append(rows, r)
 			}
 		}
 	}
-	return rows, nil
+	return rows
+}
+
+// runRows runs every planned row once a round, one directory under tmp
+// each, reports each run on stderr as it ends, and returns each row's
+// median run (medianRun). A run of every row in turn, rather than all
+// of a row's runs together, spreads what else the machine does over
+// the rows alike.
+func runRows(rows []planned, in *inputs, tmp string, rounds int) ([]row, error) {
+	runs := make([][]row, len(rows))
+	for round := range rounds {
+		for i, p := range rows {
+			r := p.row
+			dir, err := os.MkdirTemp(tmp, "row-")
+			if err != nil {
+				return nil, err
+			}
+			measure(&r, p.c, dir, in)
+			if *keepFlag == "" {
+				os.RemoveAll(dir)
+			}
+			fmt.Fprintf(os.Stderr, "%d/%d %-55s %9.0f records/s %6.1f µs/record %7d KiB lost %d%s\n",
+				round+1, rounds, r.name(), r.perSec, r.cpuPerRecord, r.peakRSS, int64(r.sent)-r.received, r.remark())
+			if r.receiverStdio != "" {
+				fmt.Fprintf(os.Stderr, "  the receiver printed:\n%s\n", r.receiverStdio)
+			}
+			runs[i] = append(runs[i], r)
+		}
+	}
+	median := make([]row, len(rows))
+	for i, rs := range runs {
+		median[i] = medianRun(rs)
+	}
+	return median, nil
+}
+
+// medianRun is the run of rs with the median records/s (the lower middle
+// one of an even count), whole, so that its columns are of one run,
+// except its peak RSS: the highest of every run's. A run that failed is
+// returned instead, the first one.
+func medianRun(rs []row) row {
+	if i := slices.IndexFunc(rs, func(r row) bool { return r.err != nil }); i >= 0 {
+		return rs[i]
+	}
+	sorted := slices.SortedFunc(slices.Values(rs), func(a, b row) int { return cmp.Compare(a.perSec, b.perSec) })
+	m := sorted[(len(sorted)-1)/2]
+	m.lowest, m.highest = sorted[0].perSec, sorted[len(sorted)-1].perSec
+	for _, r := range rs {
+		m.peakRSS = max(m.peakRSS, r.peakRSS)
+	}
+	return m
 }
 
 // remark is what the lost column adds: an error, or that a TCP row
@@ -172,18 +225,27 @@ func (r row) remark() string {
 	return ""
 }
 
-// printRows prints the table, column heading the contestants' column.
-func printRows(w io.Writer, caption, column string, rows []row) {
+// printRows prints the table, column heading the contestants' column;
+// over several rounds, with each row's range of records/s.
+func printRows(w io.Writer, caption, column string, rows []row, rounds int) {
 	fmt.Fprintf(w, "%s\n\n", caption)
-	fmt.Fprintf(w, "| input | conns / offered | %s | records/s | CPU µs per record | peak RSS MiB | lost |\n", column)
-	fmt.Fprintln(w, "|---|---:|---|---:|---:|---:|---:|")
+	ranges, rangeRule := "", ""
+	if rounds > 1 {
+		ranges, rangeRule = fmt.Sprintf(" records/s, lowest–highest of %d rounds |", rounds), "---:|"
+	}
+	fmt.Fprintf(w, "| input | conns / offered | %s | records/s |%s CPU µs per record | peak RSS MiB | lost |\n", column, ranges)
+	fmt.Fprintf(w, "|---|---:|---|---:|%s---:|---:|---:|\n", rangeRule)
 	for _, r := range rows {
 		load := strconv.Itoa(r.conns)
 		if r.input == udp {
 			load = fmt.Sprintf("%.0f/s", r.offered)
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %.0f | %.1f | %.1f | %d%s |\n", r.input, load, r.receiver,
-			r.perSec, r.cpuPerRecord, float64(r.peakRSS)/1024, int64(r.sent)-r.received, r.remark())
+		spread := ""
+		if rounds > 1 {
+			spread = fmt.Sprintf(" %.0f–%.0f |", r.lowest, r.highest)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %.0f |%s %.1f | %.1f | %d%s |\n", r.input, load, r.receiver,
+			r.perSec, spread, r.cpuPerRecord, float64(r.peakRSS)/1024, int64(r.sent)-r.received, r.remark())
 	}
 }
 

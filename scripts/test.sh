@@ -50,7 +50,7 @@ for target in internal/pickle:FuzzDecode internal/pickle:FuzzFastPath record:Fuz
   echo "test: $name: $(echo "$out" | grep -o 'execs: [0-9]*' | tail -1)"
 done
 bash scripts/sizecheck.sh
-# The side-by-side suites (their own module): build, and run every sender
-# and every receiver and relay on a few records.
-(cd bench && go vet ./... && go run . -n 2000 -chart '' >/dev/null && go run . -receivers -n 2000 -chart '' >/dev/null && go run . -relp -n 2000 >/dev/null && go run . -relay -n 2000 -chart '' >/dev/null && go run . -durable -n 2000 >/dev/null)
+# The side-by-side suites (their own module): build, test, and run every
+# sender and every receiver and relay on a few records.
+(cd bench && go vet ./... && go test -race -count=1 ./... && go run . -n 2000 -chart '' >/dev/null && go run . -receivers -n 2000 -chart '' >/dev/null && go run . -relp -n 2000 >/dev/null && go run . -relay -n 2000 -chart '' >/dev/null && go run . -durable -n 2000 >/dev/null)
 echo "test: bench/ ran every contender, every receiver, every relay and every queue"
