@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strconv"
 	"time"
 
 	"github.com/netlog-go/netlog/internal/relp"
@@ -105,6 +106,7 @@ type relpAcks struct {
 	cn      *conn
 	timeout time.Duration // for each commit's answers
 	out     []byte        // answers being written
+	tail    []byte        // what follows the txnr in each answer of a run
 }
 
 func newRELPAcks(s *Server, cn *conn) *relpAcks {
@@ -150,8 +152,9 @@ func (a *relpAcks) send(committed bool) error {
 		if w.held && !committed {
 			text = notDelivered
 		}
+		a.tail = relp.AppendTail(a.tail[:0], "rsp", []byte(text))
 		for i := range w.run {
-			if a.out = relp.Append(a.out, w.txnr+i, "rsp", []byte(text)); len(a.out) >= relpWrite {
+			if a.out = append(strconv.AppendInt(a.out, int64(w.txnr+i), 10), a.tail...); len(a.out) >= relpWrite {
 				if err := a.write(); err != nil {
 					return err
 				}

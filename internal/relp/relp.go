@@ -30,7 +30,13 @@ type Frame struct {
 
 // Append appends a frame to b.
 func Append(b []byte, txnr int, command string, data []byte) []byte {
-	b = strconv.AppendInt(b, int64(txnr), 10)
+	return AppendTail(strconv.AppendInt(b, int64(txnr), 10), command, data)
+}
+
+// AppendTail appends a frame's tail to b: all of it after the transaction
+// number. Frames that differ only in that number (a run of answers) can
+// share one tail.
+func AppendTail(b []byte, command string, data []byte) []byte {
 	b = append(append(append(b, ' '), command...), ' ')
 	b = strconv.AppendInt(b, int64(len(data)), 10)
 	if len(data) > 0 {
