@@ -238,9 +238,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !closeOutputs(out, f.drain, stderr) {
 		status = 1
 	}
-	st := srv.Stats()
-	fmt.Fprintf(stderr, "netlog: stopped: %d records, %d frames refused\n", st.Records, sum(st.Refused))
+	fmt.Fprintln(stderr, stopLine(srv.Stats()))
 	return status
+}
+
+// stopLine is the summary printed at the end: the records taken, the
+// frames refused and, when there were any, the datagrams the kernel
+// dropped before netlog could read them (a full receive buffer).
+func stopLine(st receive.Stats) string {
+	line := fmt.Sprintf("netlog: stopped: %d records, %d frames refused", st.Records, sum(st.Refused))
+	if st.KernelDrops > 0 {
+		line += fmt.Sprintf(", %d datagrams dropped by the kernel (receive buffer full)", st.KernelDrops)
+	}
+	return line
 }
 
 // outputs opens the outputs of --out (stdout if none) as one relay.

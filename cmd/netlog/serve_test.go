@@ -25,6 +25,7 @@ import (
 	"github.com/netlog-go/netlog"
 	"github.com/netlog-go/netlog/internal/peer"
 	"github.com/netlog-go/netlog/internal/testcert"
+	"github.com/netlog-go/netlog/receive"
 	"github.com/netlog-go/netlog/tlsclient"
 )
 
@@ -125,6 +126,19 @@ func TestServePython(t *testing.T) {
 
 // TestServeReportsRefusals: a bad frame is reported on stderr with the
 // peer's address, and the server goes on printing good records.
+// TestStopLine: the summary names the datagrams the kernel dropped when
+// there were any, so that a UDP loss is not reported as none.
+func TestStopLine(t *testing.T) {
+	st := receive.Stats{Records: 998974, Refused: map[receive.Reason]uint64{receive.ReasonMalformed: 2}}
+	if got, want := stopLine(st), "netlog: stopped: 998974 records, 2 frames refused"; got != want {
+		t.Errorf("without drops: %q, want %q", got, want)
+	}
+	st.KernelDrops = 1027
+	if got, want := stopLine(st), "netlog: stopped: 998974 records, 2 frames refused, 1027 datagrams dropped by the kernel (receive buffer full)"; got != want {
+		t.Errorf("with drops: %q, want %q", got, want)
+	}
+}
+
 func TestServeReportsRefusals(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
