@@ -179,8 +179,12 @@ func runRows(rows []planned, in *inputs, tmp string, rounds int) ([]row, error) 
 			if *keepFlag == "" {
 				os.RemoveAll(dir)
 			}
-			fmt.Fprintf(os.Stderr, "%d/%d %-55s %9.0f records/s %6.1f µs/record %7d KiB lost %d%s\n",
-				round+1, rounds, r.name(), r.perSec, r.cpuPerRecord, r.peakRSS, int64(r.sent)-r.received, r.remark())
+			of := ""
+			if rounds > 1 {
+				of = fmt.Sprintf("%d/%d ", round+1, rounds)
+			}
+			fmt.Fprintf(os.Stderr, "%s%-55s %9.0f records/s %6.1f µs/record %7d KiB lost %d%s\n",
+				of, r.name(), r.perSec, r.cpuPerRecord, r.peakRSS, int64(r.sent)-r.received, r.remark())
 			if r.receiverStdio != "" {
 				fmt.Fprintf(os.Stderr, "  the receiver printed:\n%s\n", r.receiverStdio)
 			}
