@@ -124,8 +124,6 @@ func TestServePython(t *testing.T) {
 	}
 }
 
-// TestServeReportsRefusals: a bad frame is reported on stderr with the
-// peer's address, and the server goes on printing good records.
 // TestStopLine: the summary names the datagrams the kernel dropped when
 // there were any, so that a UDP loss is not reported as none.
 func TestStopLine(t *testing.T) {
@@ -139,6 +137,8 @@ func TestStopLine(t *testing.T) {
 	}
 }
 
+// TestServeReportsRefusals: a bad frame is reported on stderr with the
+// peer's address, and the server goes on printing good records.
 func TestServeReportsRefusals(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
