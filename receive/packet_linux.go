@@ -97,9 +97,16 @@ func newDatagramReader(pc net.PacketConn, size int) datagramReader {
 	} else {
 		all = make([]byte, packetBatch*size)
 	}
+	// Neither recvmmsg with MSG_DONTWAIT nor getsockopt waits, so both are
+	// raw system calls. Through Syscall6 the runtime takes one for a call
+	// that may block: a recvmmsg of 32 datagrams lasts long enough for
+	// its monitor (sysmon) to hand the reader's P to another thread, a
+	// wakeup each time, and to keep polling every 20 µs. At 200,000
+	// datagrams/s, raw: 3.19 µs of CPU per record against 3.38 (nine
+	// runs each), the monitor's thread 3–9 CPU ticks in 2 s against 12–15.
 	r.recv = func(fd uintptr) bool {
 		for {
-			m, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), uintptr(len(r.hdrs)), unix.MSG_DONTWAIT, 0, 0)
+			m, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), uintptr(len(r.hdrs)), unix.MSG_DONTWAIT, 0, 0)
 			if r.n, r.errno = int(m), e; e != unix.EINTR {
 				return e != unix.EAGAIN && e != unix.EWOULDBLOCK
 			}
@@ -107,7 +114,7 @@ func newDatagramReader(pc net.PacketConn, size int) datagramReader {
 	}
 	r.meminfo = func(fd uintptr) {
 		size := uint32(unsafe.Sizeof(r.mem))
-		_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, fd, unix.SOL_SOCKET, unix.SO_MEMINFO, uintptr(unsafe.Pointer(&r.mem[0])), uintptr(unsafe.Pointer(&size)), 0)
+		_, _, e := unix.RawSyscall6(unix.SYS_GETSOCKOPT, fd, unix.SOL_SOCKET, unix.SO_MEMINFO, uintptr(unsafe.Pointer(&r.mem[0])), uintptr(unsafe.Pointer(&size)), 0)
 		if e == 0 && size >= (unix.SK_MEMINFO_DROPS+1)*4 {
 			r.dropped = uint64(r.mem[unix.SK_MEMINFO_DROPS])
 		}
